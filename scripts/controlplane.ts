@@ -1,0 +1,463 @@
+// A real, throw-away Kubernetes control plane on loopback: etcd + kube-apiserver (RBAC on, token-file users,
+// optional OIDC) + the real maxtac controller, with maxtac's CRDs and ours installed. Used by the end-to-end
+// tests and by the sandbox. No kube-controller-manager runs: nothing is garbage-collected behind our back.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import {
+  ApiextensionsV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  loadAllYaml,
+  type KubernetesObject,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export interface TestUser {
+  /** The username the API server authenticates. */
+  name: string;
+  token: string;
+  groups: string[];
+}
+
+export interface OidcOptions {
+  issuerUrl: string;
+  clientId: string;
+  caFile: string;
+  usernameClaim?: string;
+  usernamePrefix?: string;
+  groupsClaim?: string;
+  groupsPrefix?: string;
+}
+
+export interface ControlPlaneOptions {
+  /** Start the real maxtac controller (default true). */
+  maxtac?: boolean;
+  extraUsers?: (TestUser & { key?: string })[];
+  oidc?: OidcOptions;
+  /** Keep the temporary folder (logs, certificates) after stop(), for debugging. Also NETWATCH_KEEP_CP=1. */
+  keep?: boolean;
+}
+
+export interface ControlPlane {
+  server: string;
+  caPem: string;
+  caFile: string;
+  dir: string;
+  admin: KubeConfig;
+  adminKubeconfigPath: string;
+  users: Record<string, TestUser>;
+  kubeConfigFor(user: string): KubeConfig;
+  kubeconfigPathFor(user: string): string;
+  /** PIDs of etcd, kube-apiserver and maxtac (for tests that check teardown). */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+export interface Binaries {
+  etcd: string;
+  apiserver: string;
+  maxtac: string;
+  maxtacCrds: string;
+}
+
+/** Builds (first time) or finds the cached binaries; see scripts/build-binaries.sh. */
+export function ensureBinaries(): Binaries {
+  const result = spawnSync('bash', [join(REPO_ROOT, 'scripts/build-binaries.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`scripts/build-binaries.sh failed with exit code ${String(result.status)}`);
+  const binDir = result.stdout.trim().split('\n').pop() ?? '';
+  const cacheDir = join(binDir, '..');
+  const find = (prefix: string) => {
+    const hit = readdirSync(binDir).find((f) => f.startsWith(prefix) && !f.endsWith('.tmp'));
+    if (!hit) throw new Error(`no ${prefix}* in ${binDir}`);
+    return join(binDir, hit);
+  };
+  const crds = readdirSync(cacheDir).find((f) => f.startsWith('maxtac-') && f.endsWith('-crds'));
+  if (!crds) throw new Error(`no maxtac CRDs in ${cacheDir}`);
+  return { etcd: find('etcd-'), apiserver: find('kube-apiserver-'), maxtac: find('maxtac-'), maxtacCrds: join(cacheDir, crds) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}
+
+function openssl(cwd: string, args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+/** A CA plus the certificates the control plane needs, made with the openssl CLI. */
+function makeCertificates(dir: string): void {
+  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=netwatch-test-ca']);
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n');
+  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver']);
+  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext']);
+  writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'admin.key', '-out', 'admin.csr', '-subj', '/O=system:masters/CN=netwatch-admin']);
+  openssl(dir, ['x509', '-req', '-in', 'admin.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'admin.crt', '-days', '2', '-extfile', 'client.ext']);
+  openssl(dir, ['genrsa', '-out', 'sa.key', '2048']);
+  openssl(dir, ['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
+}
+
+const COMPONENT_GROUPS = ['system:serviceaccounts', 'system:serviceaccounts:netwatch-system'];
+
+/** The users every control plane has: keys are short names, `name` is what the API server sees. */
+function defaultUsers(): Record<string, TestUser> {
+  const token = () => randomBytes(24).toString('hex');
+  const users: Record<string, TestUser> = {
+    admin: { name: 'admin', token: token(), groups: ['system:masters'] },
+  };
+  for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory']) {
+    users[name] = { name, token: token(), groups: ['developers'] };
+  }
+  for (const name of ['netwatch-controller', 'netwatch-webhook', 'netwatch-webui']) {
+    users[name] = { name: `system:serviceaccount:netwatch-system:${name}`, token: token(), groups: COMPONENT_GROUPS };
+  }
+  users.maxtac = { name: 'system:serviceaccount:maxtac-system:maxtac-controller', token: token(), groups: ['system:serviceaccounts'] };
+  return users;
+}
+
+function csvField(value: string): string {
+  return `"${value.replaceAll('"', '""')}"`;
+}
+
+function kubeConfigObject(server: string, caPem: string, user: { token?: string; certPem?: string; keyPem?: string }, name: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'netwatch-test', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [
+      {
+        name,
+        user: user.token
+          ? { token: user.token }
+          : {
+              'client-certificate-data': Buffer.from(user.certPem ?? '').toString('base64'),
+              'client-key-data': Buffer.from(user.keyPem ?? '').toString('base64'),
+            },
+      },
+    ],
+    contexts: [{ name, context: { cluster: 'netwatch-test', user: name } }],
+    'current-context': name,
+  };
+}
+
+function kubeConfigFromObject(obj: ReturnType<typeof kubeConfigObject>): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(JSON.stringify(obj));
+  return kc;
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+}
+
+function startProcess(name: string, bin: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}): Proc {
+  const logFile = join(logDir, `${name}.log`);
+  const out = createWriteStream(logFile);
+  const child = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  return { name, child, logFile };
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(what: string, proc: Proc, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited with code ${String(proc.child.exitCode)} while waiting for ${what}:\n${tail(proc.logFile)}`);
+    }
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${tail(proc.logFile)}`);
+    await sleep(100);
+  }
+}
+
+function httpGet(url: string, agent?: Agent): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, method: 'GET', timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+// If the test process dies without calling stop() (SIGKILL, a crash), a detached watchdog kills what it started
+// and removes the folder, so no etcd or apiserver outlives its test.
+function startWatchdog(dir: string, pids: () => number[], keep: boolean): ChildProcess {
+  const script = `
+    parent=$1; shift; dir=$1; shift; keep=$1; shift
+    while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+    for p in $(cat "$dir/pids" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    [ "$keep" = 1 ] || rm -rf "$dir"
+  `;
+  writeFileSync(join(dir, 'pids'), pids().join('\n'));
+  const child = spawn('bash', ['-c', script, 'watchdog', String(process.pid), dir, keep ? '1' : '0'], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child;
+}
+
+const MAXTAC_CLUSTER_ROLE = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRole',
+  metadata: { name: 'maxtac-controller' },
+  // Written from the calls maxtac v0.3.0 makes (its shipped helper Roles name a wrong API group).
+  rules: [
+    {
+      apiGroups: ['maxtac.vtk.io'],
+      resources: ['accesses', 'externalaccesses', 'clusteraccesses', 'clusterexternalaccesses'],
+      verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+    },
+    {
+      apiGroups: ['maxtac.vtk.io'],
+      resources: ['accesses/status', 'externalaccesses/status', 'clusteraccesses/status', 'clusterexternalaccesses/status'],
+      verbs: ['get', 'update', 'patch'],
+    },
+    {
+      apiGroups: ['maxtac.vtk.io'],
+      resources: ['accesses/finalizers', 'externalaccesses/finalizers', 'clusteraccesses/finalizers', 'clusterexternalaccesses/finalizers'],
+      verbs: ['update'],
+    },
+    { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  ],
+};
+
+/** Creates (or replaces) objects as the admin; returns once CRDs among them are Established. */
+export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[]): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const obj of objects) {
+    try {
+      await api.create(obj);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+      await api.patch(obj, undefined, undefined, 'netwatch-tests', true, 'application/apply-patch+yaml' as never);
+    }
+  }
+  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata?.name ?? '');
+  if (crds.length > 0) await waitForCrds(kc, crds);
+}
+
+async function waitForCrds(kc: KubeConfig, names: string[]): Promise<void> {
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
+  const deadline = Date.now() + 60_000;
+  for (const name of names) {
+    for (;;) {
+      const crd: V1CustomResourceDefinition = await ext.readCustomResourceDefinition({ name });
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${name} not Established`);
+      await sleep(100);
+    }
+  }
+}
+
+export function loadYamlFile(path: string): KubernetesObject[] {
+  return loadAllYaml(readFileSync(path, 'utf8')).filter(Boolean) as KubernetesObject[];
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const bins = ensureBinaries();
+  const keep = opts.keep ?? process.env.NETWATCH_KEEP_CP === '1';
+  const dir = mkdtempSync(join(tmpdir(), 'netwatch-cp-'));
+  const logDir = join(dir, 'logs');
+  mkdirSync(logDir);
+  const procs: Proc[] = [];
+  const pids = () => procs.map((p) => p.child.pid).filter((p): p is number => typeof p === 'number');
+  let watchdog: ChildProcess | undefined;
+  let stopped = false;
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', onExit);
+    // maxtac first, then the apiserver, then etcd: each one's clients go before it does.
+    for (const proc of [...procs].reverse()) {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) continue;
+      const exited = new Promise<void>((r) => proc.child.once('exit', () => r()));
+      proc.child.kill('SIGTERM');
+      const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    watchdog?.kill('SIGKILL');
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  };
+  const onExit = () => {
+    for (const p of procs) p.child.kill('SIGKILL');
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', onExit);
+
+  try {
+    makeCertificates(dir);
+    const caPem = readFileSync(join(dir, 'ca.crt'), 'utf8');
+    const users = defaultUsers();
+    for (const u of opts.extraUsers ?? []) users[u.key ?? u.name] = { name: u.name, token: u.token, groups: u.groups };
+    writeFileSync(
+      join(dir, 'tokens.csv'),
+      Object.values(users)
+        .map((u) => [u.token, u.name, u.name, u.groups.join(',')].map(csvField).join(','))
+        .join('\n') + '\n',
+    );
+
+    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const etcd = startProcess('etcd', bins.etcd, [
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      // Test data is thrown away: skipping fsync makes writes an order of magnitude faster here.
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ], logDir);
+    procs.push(etcd);
+    await waitFor('etcd', etcd, async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`)).ok, 30_000);
+
+    const server = `https://127.0.0.1:${apiPort}`;
+    const apiArgs = [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${join(dir, 'server.crt')}`,
+      `--tls-private-key-file=${join(dir, 'server.key')}`,
+      `--client-ca-file=${join(dir, 'ca.crt')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      '--enable-priority-and-fairness=false',
+      '--max-requests-inflight=2000',
+      '--max-mutating-requests-inflight=1000',
+      '--profiling=false',
+      '--v=1',
+    ];
+    if (opts.oidc) {
+      const o = opts.oidc;
+      apiArgs.push(`--oidc-issuer-url=${o.issuerUrl}`, `--oidc-client-id=${o.clientId}`, `--oidc-ca-file=${o.caFile}`);
+      if (o.usernameClaim) apiArgs.push(`--oidc-username-claim=${o.usernameClaim}`);
+      if (o.usernamePrefix !== undefined) apiArgs.push(`--oidc-username-prefix=${o.usernamePrefix}`);
+      if (o.groupsClaim) apiArgs.push(`--oidc-groups-claim=${o.groupsClaim}`);
+      if (o.groupsPrefix !== undefined) apiArgs.push(`--oidc-groups-prefix=${o.groupsPrefix}`);
+    }
+    const apiserver = startProcess('kube-apiserver', bins.apiserver, apiArgs, logDir);
+    procs.push(apiserver);
+
+    const certPem = readFileSync(join(dir, 'admin.crt'), 'utf8');
+    const keyPem = readFileSync(join(dir, 'admin.key'), 'utf8');
+    const agent = new Agent({ ca: caPem, cert: certPem, key: keyPem });
+    await waitFor('kube-apiserver /readyz', apiserver, async () => (await httpGet(`${server}/readyz`, agent)) === 200, 120_000);
+    agent.destroy();
+
+    const kubeconfigs = new Map<string, { path: string; obj: ReturnType<typeof kubeConfigObject> }>();
+    const adminObj = kubeConfigObject(server, caPem, { certPem, keyPem }, 'netwatch-admin');
+    const adminKubeconfigPath = join(dir, 'admin.kubeconfig');
+    writeFileSync(adminKubeconfigPath, JSON.stringify(adminObj, null, 2), { mode: 0o600 });
+    const admin = kubeConfigFromObject(adminObj);
+
+    const userKubeconfig = (key: string) => {
+      const known = kubeconfigs.get(key);
+      if (known) return known;
+      const user = users[key];
+      if (!user) throw new Error(`unknown test user ${key}; known: ${Object.keys(users).join(', ')}`);
+      const obj = kubeConfigObject(server, caPem, { token: user.token }, key);
+      const path = join(dir, `${key}.kubeconfig`);
+      writeFileSync(path, JSON.stringify(obj, null, 2), { mode: 0o600 });
+      const entry = { path, obj };
+      kubeconfigs.set(key, entry);
+      return entry;
+    };
+
+    const crdFiles = readdirSync(bins.maxtacCrds).filter((f) => f.endsWith('.yaml')).map((f) => join(bins.maxtacCrds, f));
+    const crds = [...crdFiles.flatMap(loadYamlFile), ...loadYamlFile(join(REPO_ROOT, 'crds/accessrequests.netwatch.vtk.io.yaml'))];
+    await applyObjects(admin, crds);
+
+    if (opts.maxtac !== false) {
+      await applyObjects(admin, [
+        MAXTAC_CLUSTER_ROLE,
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'maxtac-controller' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'maxtac-controller' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: users.maxtac?.name ?? '' }],
+        } as KubernetesObject,
+      ]);
+      const probePort = await freePort();
+      const maxtac = startProcess(
+        'maxtac',
+        bins.maxtac,
+        ['--metrics-bind-address=0', `--health-probe-bind-address=127.0.0.1:${probePort}`, '--leader-elect=false', '--log-level=info'],
+        logDir,
+        { KUBECONFIG: userKubeconfig('maxtac').path },
+      );
+      procs.push(maxtac);
+      await waitFor('maxtac readiness', maxtac, async () => (await fetch(`http://127.0.0.1:${probePort}/readyz`)).ok, 60_000);
+    }
+
+    watchdog = startWatchdog(dir, pids, keep);
+
+    return {
+      server,
+      caPem,
+      caFile: join(dir, 'ca.crt'),
+      dir,
+      admin,
+      adminKubeconfigPath,
+      users,
+      kubeConfigFor: (user) => kubeConfigFromObject(userKubeconfig(user).obj),
+      kubeconfigPathFor: (user) => userKubeconfig(user).path,
+      pids,
+      stop,
+    };
+  } catch (err) {
+    const logs = procs.map((p) => `--- ${p.name}\n${tail(p.logFile, 15)}`).join('\n');
+    await stop();
+    if (existsSync(dir) && !keep) rmSync(dir, { recursive: true, force: true });
+    throw new Error(`starting the control plane failed: ${(err as Error).message}\n${logs}`, { cause: err });
+  }
+}
