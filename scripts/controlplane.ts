@@ -269,7 +269,7 @@ export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[]):
       await api.create(obj);
     } catch (err) {
       if ((err as { code?: number }).code !== 409) throw err;
-      await api.patch(obj, undefined, undefined, 'netwatch-tests', true, 'application/apply-patch+yaml' as never);
+      await api.patch(obj, undefined, undefined, 'netwatch-tests', true, 'application/apply-patch+yaml');
     }
   }
   const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata?.name ?? '');

@@ -22,7 +22,7 @@ function StringEnum<T extends string[]>(values: [...T], description: string) {
 }
 
 function withCel(schema: TSchema, rules: { rule: string; message: string }[]): TSchema {
-  return { ...schema, 'x-kubernetes-validations': rules } as TSchema;
+  return { ...schema, 'x-kubernetes-validations': rules };
 }
 
 const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -55,7 +55,7 @@ export const ProtocolSchema = StringEnum(['TCP', 'UDP', 'SCTP'], 'IP protocol.')
 
 export const PortSchema = Type.Object({
   port: Type.Integer({ minimum: 1, maximum: 65535, description: 'Service port number, 1-65535.' }),
-  protocol: { ...ProtocolSchema, default: 'TCP' } as typeof ProtocolSchema,
+  protocol: { ...ProtocolSchema, default: 'TCP' },
 });
 
 // An IPv4 or IPv6 network with an explicit prefix length. maxtac accepts a bare IP but the NetworkPolicy it

@@ -21,7 +21,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -73,7 +73,7 @@ describe('the local control plane', () => {
       const list = await net.listNamespacedNetworkPolicy({ namespace: 'smoke-a' });
       return list.items.find((p) => p.metadata?.ownerReferences?.some((o) => o.uid === access.metadata.uid));
     });
-    assert.deepEqual(policy.spec?.podSelector.matchLabels, { app: 'client' });
+    assert.deepEqual(policy.spec?.podSelector?.matchLabels, { app: 'client' });
     assert.deepEqual(policy.spec?.policyTypes, ['Egress']);
     const to = policy.spec?.egress?.[0]?.to?.[0];
     assert.deepEqual(to?.podSelector?.matchLabels, { app: 'db' });
