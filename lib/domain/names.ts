@@ -1,0 +1,49 @@
+// Deterministic names of everything netwatch materializes for a request, derived from the request UID only, so a
+// retried (or crashed and restarted) reconcile always computes the same names and never creates duplicates.
+import { createHash } from 'node:crypto';
+
+/** The four objects a request can materialize. `source`/`target` are the two ends of the traffic. */
+export type ObjectRole = 'sourceClone' | 'targetClone' | 'sourceMaxtac' | 'targetMaxtac';
+
+// Short, letter-first prefixes: names must be DNS-1035 labels (a letter first), and maxtac embeds the Access name,
+// both clone names and both namespaces in each NetworkPolicy name (at most 253 characters), so every character
+// saved here leaves room for longer namespace names.
+const PREFIX: Record<ObjectRole, string> = {
+  sourceClone: 'nws-',
+  targetClone: 'nwt-',
+  sourceMaxtac: 'nwas-',
+  targetMaxtac: 'nwat-',
+};
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** RFC 4648 base32, lower case, no padding: 32 bytes give 52 characters that carry all 256 bits. */
+export function base32(bytes: Uint8Array): string {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+/** The full-entropy hash of a request UID (sha256, base32): 52 lower-case characters. */
+export function requestHash(requestUid: string): string {
+  if (!requestUid) throw new Error('a request UID is required to name its objects');
+  return base32(createHash('sha256').update(requestUid, 'utf8').digest());
+}
+
+export function objectName(requestUid: string, role: ObjectRole): string {
+  return PREFIX[role] + requestHash(requestUid);
+}
+
+export const MAX_NAME_LENGTH = 63;
+export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

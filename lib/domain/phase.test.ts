@@ -1,0 +1,65 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { derivePhase, parseDurationSeconds, setCondition, type PhaseInput } from './phase.ts';
+
+const base: PhaseInput = { approvedParts: 0, totalParts: 2, expired: false, pendingTimedOut: false };
+
+describe('derivePhase', () => {
+  const cases: [string, PhaseInput, string, string][] = [
+    ['a request nobody approved is Pending', base, 'Pending', 'AwaitingApproval'],
+    ['a request with one of two parts approved is PartiallyApproved', { ...base, approvedParts: 1 }, 'PartiallyApproved', 'PartiallyApproved'],
+    ['a request with every part approved is Active', { ...base, approvedParts: 2 }, 'Active', 'AllPartsApproved'],
+    ['an active request past expiresAt is Expired', { ...base, approvedParts: 2, expired: true }, 'Expired', 'Expired'],
+    ['a pending request past the pending TTL is Expired by PendingTimeout', { ...base, pendingTimedOut: true }, 'Expired', 'PendingTimeout'],
+    ['a fully approved request ignores the pending TTL', { ...base, approvedParts: 2, pendingTimedOut: true }, 'Active', 'AllPartsApproved'],
+    ['a revoke beats expiry', { ...base, approvedParts: 2, expired: true, decision: 'Revoked' }, 'Revoked', 'Revoked'],
+    ['a denial of a pending request is Denied', { ...base, decision: 'Denied' }, 'Denied', 'Denied'],
+    ['an abort is Aborted', { ...base, approvedParts: 1, decision: 'Aborted' }, 'Aborted', 'Aborted'],
+    ['a failure beats being active', { ...base, approvedParts: 2, failure: { reason: 'ServiceNotFound', message: 'x' } }, 'Failed', 'ServiceNotFound'],
+    ['a terminal phase never changes, even with a later decision', { ...base, current: 'Expired', decision: 'Revoked' }, 'Expired', 'Expired'],
+    ['a request without parts is never Active', { ...base, totalParts: 0 }, 'Pending', 'AwaitingApproval'],
+  ];
+  for (const [name, input, phase, reason] of cases) {
+    it(name, () => {
+      const got = derivePhase(input);
+      assert.equal(got.phase, phase);
+      assert.equal(got.reason, reason);
+    });
+  }
+});
+
+describe('setCondition', () => {
+  const t0 = new Date('2026-01-01T00:00:00Z');
+  const t1 = new Date('2026-01-01T01:00:00Z');
+
+  it('a new condition gets now as lastTransitionTime and the generation', () => {
+    const [c] = setCondition([], { type: 'Ready', status: 'False', reason: 'A', message: 'a' }, t0, 3);
+    assert.deepEqual(c, { type: 'Ready', status: 'False', reason: 'A', message: 'a', lastTransitionTime: t0.toISOString(), observedGeneration: 3 });
+  });
+
+  it('an unchanged status keeps lastTransitionTime but refreshes reason and message', () => {
+    const first = setCondition([], { type: 'Ready', status: 'False', reason: 'A', message: 'a' }, t0, 1);
+    const [c] = setCondition(first, { type: 'Ready', status: 'False', reason: 'B', message: 'b' }, t1, 2);
+    assert.equal(c?.lastTransitionTime, t0.toISOString());
+    assert.equal(c?.reason, 'B');
+    assert.equal(c?.observedGeneration, 2);
+  });
+
+  it('a changed status moves lastTransitionTime', () => {
+    const first = setCondition([], { type: 'Ready', status: 'False', reason: 'A', message: 'a' }, t0, 1);
+    const [c] = setCondition(first, { type: 'Ready', status: 'True', reason: 'A', message: 'a' }, t1, 1);
+    assert.equal(c?.lastTransitionTime, t1.toISOString());
+  });
+
+  it('other conditions are kept in place', () => {
+    const two = setCondition(setCondition([], { type: 'A', status: 'True', reason: 'R', message: '' }, t0, 1), { type: 'B', status: 'True', reason: 'R', message: '' }, t0, 1);
+    const out = setCondition(two, { type: 'A', status: 'False', reason: 'R', message: '' }, t1, 1);
+    assert.deepEqual(out.map((c) => c.type), ['A', 'B']);
+  });
+});
+
+describe('parseDurationSeconds', () => {
+  const cases: [string, number | null][] = [['2h', 7200], ['30m', 1800], ['1h30m', 5400], ['45s', 45], ['1h2m3s', 3723], ['unlimited', null]];
+  for (const [input, seconds] of cases) it(`${input} is ${seconds} seconds`, () => assert.equal(parseDurationSeconds(input), seconds));
+  for (const bad of ['', '1d', 'forever', '2H']) it(`${JSON.stringify(bad)} is refused`, () => assert.throws(() => parseDurationSeconds(bad)));
+});

@@ -1,0 +1,472 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccessRequest, AccessRequestSpec, AccessRequestStatus } from '../api/accessrequest.ts';
+import type { MaxtacObject, NetworkPolicy, Service } from '../kube/types.ts';
+import { objectName } from './names.ts';
+import {
+  DEFAULT_PLAN_CONFIG,
+  LABEL_REQUEST_ID,
+  MAXTAC_FINALIZER,
+  REQUEST_FINALIZER,
+  createChains,
+  plan,
+  selectorCovers,
+  type Observed,
+  type PlanConfig,
+} from './plan.ts';
+
+// ----- fixture builders
+const UID = '5b1f7c0e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';
+const NOW = new Date('2026-03-01T12:00:00Z');
+const CREATED = '2026-03-01T11:00:00Z';
+const APPROVED = '2026-03-01T11:59:00Z';
+
+function request(spec: Partial<AccessRequestSpec>, status: AccessRequestStatus = {}, meta: Partial<AccessRequest['metadata']> = {}): AccessRequest {
+  return {
+    apiVersion: 'netwatch.vtk.io/v1alpha1',
+    kind: 'AccessRequest',
+    metadata: { name: 'req-1', uid: UID, generation: 1, creationTimestamp: CREATED, finalizers: [REQUEST_FINALIZER], ...meta },
+    spec: { type: 'Service', duration: '2h', reason: 'debugging', requester: { username: 'alice' }, ...spec },
+    status,
+  };
+}
+
+const svcSpec = { type: 'Service' as const, source: { namespace: 'monitoring', service: 'prometheus' }, target: { namespace: 'db', service: 'database' } };
+const sameNsSpec = { type: 'Service' as const, source: { namespace: 'shop', service: 'frontend' }, target: { namespace: 'shop', service: 'backend' } };
+const extSpec = (direction: 'ingress' | 'egress' | 'both') => ({ type: 'External' as const, service: { namespace: 'shop', name: 'frontend' }, cidrs: ['203.0.113.7/32'], direction });
+
+const bothApproved = { approvals: [{ part: 'source' as const, namespace: 'monitoring', by: 'bob', at: CREATED }, { part: 'target' as const, namespace: 'db', by: 'carol', at: APPROVED }] };
+
+function service(namespace: string, name: string, over: Partial<NonNullable<Service['spec']>> = {}): Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace, name, uid: `uid-${namespace}-${name}` },
+    spec: { type: 'ClusterIP', clusterIP: '10.0.0.1', selector: { app: name }, ports: [{ name: 'pg', port: 5432, protocol: 'TCP', targetPort: 15432 }, { name: 'metrics', port: 9187, protocol: 'TCP', targetPort: 'metrics' }], ...over },
+  };
+}
+
+function denyAll(namespace: string, types: ('Ingress' | 'Egress')[] = ['Ingress', 'Egress']): NetworkPolicy {
+  return { metadata: { namespace, name: 'default-deny' }, spec: { podSelector: {}, policyTypes: types } };
+}
+
+function observed(req: AccessRequest, over: Partial<Observed> = {}): Observed {
+  const originals = new Map<string, Service | null>();
+  for (const s of [service('monitoring', 'prometheus'), service('db', 'database'), service('shop', 'frontend', { ports: [{ port: 443, protocol: 'TCP', targetPort: 8443 }] }), service('shop', 'backend')]) {
+    originals.set(`${s.metadata.namespace}/${s.metadata.name}`, s);
+  }
+  return { request: req, originals, services: [], maxtac: [], networkPolicies: [denyAll('monitoring'), denyAll('db'), denyAll('shop')], ...over };
+}
+
+/** The objects a plan creates, as they would be observed after the create (with uids). */
+function materialize(o: Observed): Observed {
+  const p = plan(o, NOW);
+  const maxtac: MaxtacObject[] = [...o.maxtac];
+  const services: Service[] = [...o.services];
+  for (const c of p.creates) {
+    const obj = structuredClone(c.object);
+    obj.metadata.uid = `uid-${obj.metadata.name}`;
+    if (obj.kind === 'Service') services.push(obj);
+    else maxtac.push(obj as MaxtacObject);
+  }
+  const status = structuredClone(p.status ?? o.request.status ?? {});
+  for (const ref of status.objects ?? []) ref.uid = `uid-${ref.name}`;
+  return { ...o, request: { ...o.request, status }, maxtac, services };
+}
+
+function policyOf(m: MaxtacObject): NetworkPolicy {
+  return { metadata: { namespace: m.metadata.namespace ?? '', name: `${m.metadata.name}--x`, ownerReferences: [{ apiVersion: m.apiVersion, kind: m.kind, name: m.metadata.name ?? '', uid: m.metadata.uid ?? '' }] }, spec: { podSelector: {} } };
+}
+
+const byKind = (p: ReturnType<typeof plan>, kind: string) => p.creates.filter((c) => c.object.kind === kind).map((c) => c.object);
+
+// ----- tables
+
+describe('plan: a fully approved Service request', () => {
+  const p = plan(observed(request(svcSpec, bothApproved)), NOW);
+  const [sourceAccess, targetAccess] = byKind(p, 'Access') as MaxtacObject[];
+  const clones = byKind(p, 'Service') as Service[];
+
+  it('becomes Active with approvedAt at the last approval and expiresAt = approvedAt + duration', () => {
+    assert.equal(p.status?.phase, 'Active');
+    assert.equal(p.status?.approvedAt, new Date(APPROVED).toISOString());
+    assert.equal(p.status?.expiresAt, new Date(Date.parse(APPROVED) + 7200_000).toISOString());
+    assert.equal(p.becameActive, true);
+  });
+
+  it('creates the maxtac objects before the clones that reference them as owners', () => {
+    assert.deepEqual(p.creates.map((c) => c.object.kind), ['Access', 'Access', 'Service', 'Service']);
+  });
+
+  it('gives the source part an egress Access in the source namespace that selects the source clone and targets the target clone', () => {
+    assert.deepEqual(sourceAccess?.metadata.namespace, 'monitoring');
+    assert.equal(sourceAccess?.metadata.name, objectName(UID, 'sourceMaxtac'));
+    assert.deepEqual(sourceAccess?.spec, {
+      serviceSelector: { matchLabels: { [LABEL_REQUEST_ID]: UID, 'netwatch.vtk.io/role': 'source' } },
+      direction: 'egress',
+      targets: [{ serviceName: objectName(UID, 'targetClone'), namespace: 'db' }],
+      duration: '7140s',
+    });
+    assert.deepEqual(sourceAccess?.metadata.finalizers, [MAXTAC_FINALIZER]);
+  });
+
+  it('gives the target part an ingress Access in the target namespace that targets the source clone', () => {
+    assert.equal(targetAccess?.metadata.namespace, 'db');
+    assert.equal(targetAccess?.spec.direction, 'ingress');
+    assert.deepEqual(targetAccess?.spec.targets, [{ serviceName: objectName(UID, 'sourceClone'), namespace: 'monitoring' }]);
+  });
+
+  it('sets maxtac duration to the remaining seconds, consistent with expiresAt', () => {
+    const remaining = (Date.parse(p.status?.expiresAt ?? '') - NOW.getTime()) / 1000;
+    assert.equal(targetAccess?.spec.duration, `${remaining}s`);
+  });
+
+  it('gives both clones the target Service ports with its targetPorts, the original selector, and our labels only', () => {
+    for (const c of clones) {
+      assert.deepEqual(c.spec?.ports, [{ name: 'pg', port: 5432, protocol: 'TCP', targetPort: 15432 }, { name: 'metrics', port: 9187, protocol: 'TCP', targetPort: 'metrics' }]);
+      assert.equal(c.spec?.type, 'ClusterIP');
+      assert.equal(c.spec?.clusterIP, undefined);
+      assert.equal(c.metadata.labels?.[LABEL_REQUEST_ID], UID);
+      assert.equal(c.metadata.labels?.['app.kubernetes.io/managed-by'], 'netwatch');
+      assert.equal(c.metadata.annotations?.['netwatch.vtk.io/request-name'], 'req-1');
+    }
+    assert.deepEqual(clones[0]?.spec?.selector, { app: 'prometheus' });
+    assert.deepEqual(clones[1]?.spec?.selector, { app: 'database' });
+    assert.deepEqual(clones.map((c) => c.metadata.labels?.['netwatch.vtk.io/role']), ['source', 'target']);
+  });
+
+  it('names each clone owner as its same-namespace Access, whose uid apply fills in', () => {
+    const owners = p.creates.filter((c) => c.object.kind === 'Service').map((c) => c.ownerMaxtac);
+    assert.deepEqual(owners, [
+      { kind: 'Access', name: objectName(UID, 'sourceMaxtac'), namespace: 'monitoring' },
+      { kind: 'Access', name: objectName(UID, 'targetMaxtac'), namespace: 'db' },
+    ]);
+  });
+
+  it('chains each clone after the Access that owns it, one chain per half, to run side by side', () => {
+    const chains = createChains(p.creates).map((chain) => chain.map((c) => `${c.object.kind}/${c.object.metadata.name}`));
+    assert.deepEqual(chains, [
+      [`Access/${objectName(UID, 'sourceMaxtac')}`, `Service/${objectName(UID, 'sourceClone')}`],
+      [`Access/${objectName(UID, 'targetMaxtac')}`, `Service/${objectName(UID, 'targetClone')}`],
+    ]);
+    // A clone whose owner already exists (not created by this plan), or that has none, needs no wait.
+    const clonesOnly = p.creates.filter((c) => c.object.kind === 'Service');
+    assert.deepEqual(createChains(clonesOnly).map((chain) => chain.length), [1, 1]);
+    assert.deepEqual(createChains([]), []);
+  });
+
+  it('records refs of every object it creates, by part', () => {
+    assert.deepEqual(p.status?.objects?.map((r) => `${r.part}:${r.kind}:${r.namespace}`), ['source:Access:monitoring', 'source:Service:monitoring', 'target:Access:db', 'target:Service:db']);
+  });
+
+  it('is not Ready until maxtac wrote the NetworkPolicies', () => {
+    const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.status, 'False');
+    assert.equal(ready?.reason, 'Materializing');
+  });
+
+  it('emits an Activated event', () => {
+    assert.deepEqual(p.events.map((e) => e.reason), ['Activated']);
+  });
+});
+
+describe('plan: after materialization', () => {
+  const after = materialize(observed(request(svcSpec, bothApproved)));
+
+  it('a second pass creates nothing and changes nothing when the policies are not written yet', () => {
+    const p = plan(after, NOW);
+    assert.deepEqual(p.creates, []);
+    assert.deepEqual(p.deletes, []);
+    assert.equal(p.status, undefined);
+  });
+
+  it('becomes Ready (InForce) once each Access has a NetworkPolicy owned by its uid, with an event', () => {
+    const p = plan({ ...after, networkPolicies: [...after.networkPolicies, ...after.maxtac.map(policyOf)] }, NOW);
+    const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.status, 'True');
+    assert.equal(ready?.reason, 'InForce');
+    assert.deepEqual(p.status?.parts?.map((x) => x.state), ['Active', 'Active']);
+    assert.deepEqual(p.events.map((e) => e.reason), ['InForce']);
+  });
+
+  it('expires at expiresAt: phase Expired and every object deleted', () => {
+    const p = plan(after, new Date(Date.parse(APPROVED) + 7200_000));
+    assert.equal(p.status?.phase, 'Expired');
+    assert.equal(p.deletes.length, 4);
+    assert.equal(p.events[0]?.reason, 'Expired');
+  });
+
+  it('a revoke tears everything down and records Revoked', () => {
+    const revoked = { ...after, request: { ...after.request, status: { ...after.request.status, decision: { type: 'Revoked' as const, by: 'bob' } } } };
+    const p = plan(revoked, NOW);
+    assert.equal(p.status?.phase, 'Revoked');
+    assert.deepEqual(p.deletes.map((d) => d.kind).sort(), ['Access', 'Access', 'Service', 'Service']);
+    assert.ok(p.deletes.every((d) => d.uid?.startsWith('uid-')));
+  });
+
+  it('an Access deleted by hand long before expiry fails the request and tears down the rest', () => {
+    const p = plan({ ...after, maxtac: after.maxtac.slice(1) }, NOW);
+    assert.equal(p.status?.phase, 'Failed');
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'ObjectDeleted');
+    assert.equal(p.deletes.length, 3);
+    assert.equal(p.events[0]?.type, 'Warning');
+  });
+
+  it('an Access deleted by maxtac at expiry is Expired, not Failed', () => {
+    const p = plan({ ...after, maxtac: after.maxtac.slice(1) }, new Date(Date.parse(APPROVED) + 7200_000 - 5_000));
+    assert.equal(p.status?.phase, 'Expired');
+  });
+
+  it('an Access whose spec was edited is deleted with its clone (never updated), then both are recreated', () => {
+    const edited = structuredClone(after);
+    edited.maxtac[0]!.spec.targets = [{ serviceName: 'other', namespace: 'db' }];
+    const p = plan(edited, NOW);
+    assert.deepEqual(p.deletes.map((d) => d.name), [objectName(UID, 'sourceClone'), objectName(UID, 'sourceMaxtac')]);
+    assert.deepEqual(p.creates, []);
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual(p.status?.objects?.map((o) => o.name), [objectName(UID, 'targetMaxtac'), objectName(UID, 'targetClone')]);
+    // Once both are gone, the next pass recreates them and stays Active.
+    const gone = { ...edited, request: { ...edited.request, status: p.status }, maxtac: edited.maxtac.slice(1), services: edited.services.filter((x) => x.metadata.name !== objectName(UID, 'sourceClone')) };
+    const again = plan(gone, NOW);
+    assert.equal(again.status?.phase ?? 'Active', 'Active');
+    assert.deepEqual(again.creates.map((c) => c.object.metadata.name), [objectName(UID, 'sourceMaxtac'), objectName(UID, 'sourceClone')]);
+  });
+
+  it('an Access read back from the API server with sorted keys is the same Access (not recreated)', () => {
+    const sorted = structuredClone(after);
+    for (const m of sorted.maxtac) m.spec.targets = m.spec.targets?.map((t) => ({ namespace: t.namespace, serviceName: t.serviceName }));
+    assert.deepEqual(plan(sorted, NOW).deletes, []);
+  });
+
+  it('a deleted request keeps its finalizer while objects remain, and deletes them', () => {
+    const deleting = { ...after, request: { ...after.request, metadata: { ...after.request.metadata, deletionTimestamp: NOW.toISOString() } } };
+    const p = plan(deleting, NOW);
+    assert.equal(p.deletes.length, 4);
+    assert.deepEqual(p.removeFinalizers, []);
+  });
+
+  it('a deleted request with nothing left removes our finalizer and the legacy ones', () => {
+    const req = request(svcSpec, { ...bothApproved, phase: 'Revoked' }, { deletionTimestamp: NOW.toISOString(), finalizers: [REQUEST_FINALIZER, 'netwatch.vtk.io/request-cleanup-finalizer', 'other.io/keep'] });
+    const p = plan(observed(req), NOW);
+    assert.deepEqual(p.removeFinalizers, [REQUEST_FINALIZER, 'netwatch.vtk.io/request-cleanup-finalizer']);
+  });
+});
+
+describe('plan: shapes', () => {
+  it('a same-namespace Service request has one target part and materializes both halves in that namespace', () => {
+    const p = plan(observed(request(sameNsSpec, { approvals: [{ part: 'target', namespace: 'shop', at: APPROVED }] })), NOW);
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual(p.creates.map((c) => `${c.object.kind}/${c.object.metadata.namespace}`), ['Access/shop', 'Access/shop', 'Service/shop', 'Service/shop']);
+    assert.deepEqual(p.status?.parts?.map((x) => x.part), ['target']);
+    assert.equal(new Set(p.creates.map((c) => c.object.metadata.name)).size, 4);
+  });
+
+  const externals: [string, 'ingress' | 'egress' | 'both', string][] = [
+    ['an External ingress request gives an ingress ExternalAccess', 'ingress', 'ingress'],
+    ['an External egress request gives an egress ExternalAccess', 'egress', 'egress'],
+    ['an External both request gives maxtac direction all', 'both', 'all'],
+  ];
+  for (const [name, direction, maxtac] of externals) {
+    it(name, () => {
+      const p = plan(observed(request(extSpec(direction), { approvals: [{ part: 'target', namespace: 'shop', at: APPROVED }] })), NOW);
+      const [ea, clone] = p.creates.map((c) => c.object);
+      assert.equal(ea?.kind, 'ExternalAccess');
+      assert.deepEqual((ea as MaxtacObject).spec.targetCIDRs, ['203.0.113.7/32']);
+      assert.equal((ea as MaxtacObject).spec.direction, maxtac);
+      assert.equal((ea as MaxtacObject).spec.targets, undefined);
+      assert.deepEqual((clone as Service).spec?.ports, [{ port: 443, protocol: 'TCP', targetPort: 8443 }]);
+      assert.equal(p.creates.length, 2);
+    });
+  }
+
+  it('port overrides keep only the requested ports, with their targetPort', () => {
+    const p = plan(observed(request({ ...svcSpec, ports: [{ port: 9187, protocol: 'TCP' }] }, bothApproved)), NOW);
+    assert.deepEqual((byKind(p, 'Service')[0] as Service).spec?.ports, [{ name: 'metrics', port: 9187, protocol: 'TCP', targetPort: 'metrics' }]);
+  });
+
+  it('UDP and SCTP ports are carried with their protocol', () => {
+    const o = observed(request({ ...svcSpec, ports: [{ port: 53, protocol: 'UDP' }, { port: 3868, protocol: 'SCTP' }] }, bothApproved));
+    o.originals.set('db/database', service('db', 'database', { ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 5353 }, { name: 'diameter', port: 3868, protocol: 'SCTP' }] }));
+    const p = plan(o, NOW);
+    assert.deepEqual((byKind(p, 'Service')[1] as Service).spec?.ports, [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 5353 }, { name: 'diameter', port: 3868, protocol: 'SCTP', targetPort: 3868 }]);
+  });
+
+  it('a requested port the target Service does not have fails the request and creates nothing', () => {
+    const p = plan(observed(request({ ...svcSpec, ports: [{ port: 8080, protocol: 'TCP' }] }, bothApproved)), NOW);
+    assert.equal(p.status?.phase, 'Failed');
+    assert.match(p.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /8080\/TCP is not a port of Service db\/database/);
+    assert.deepEqual(p.creates, []);
+  });
+
+  it('a headless original gives a headless clone; a LoadBalancer original gives a plain ClusterIP without nodePorts', () => {
+    const o = observed(request(svcSpec, bothApproved));
+    o.originals.set('monitoring/prometheus', service('monitoring', 'prometheus', { clusterIP: 'None' }));
+    o.originals.set('db/database', service('db', 'database', { type: 'LoadBalancer', ports: [{ port: 5432, protocol: 'TCP', targetPort: 5432, nodePort: 30000 }] }));
+    const [src, tgt] = byKind(plan(o, NOW), 'Service') as Service[];
+    assert.equal(src?.spec?.clusterIP, 'None');
+    assert.equal(tgt?.spec?.type, 'ClusterIP');
+    assert.deepEqual(tgt?.spec?.ports, [{ port: 5432, protocol: 'TCP', targetPort: 5432 }]);
+  });
+
+  it('the original annotations (which maxtac would read as targets) are never copied to a clone', () => {
+    const o = observed(request(svcSpec, bothApproved));
+    const orig = service('db', 'database');
+    orig.metadata.annotations = { 'maxtac.vtk.io.access/targets': 'evil,kube-system' };
+    o.originals.set('db/database', orig);
+    const tgt = byKind(plan(o, NOW), 'Service')[1] as Service;
+    assert.equal(tgt.metadata.annotations?.['maxtac.vtk.io.access/targets'], undefined);
+  });
+
+  it('a missing source Service fails the request with ServiceNotFound', () => {
+    const o = observed(request(svcSpec, bothApproved));
+    o.originals.set('monitoring/prometheus', null);
+    const p = plan(o, NOW);
+    assert.equal(p.status?.phase, 'Failed');
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'ServiceNotFound');
+  });
+
+  it('a selector-less target Service fails with ServiceWithoutSelector', () => {
+    const o = observed(request(svcSpec, bothApproved));
+    o.originals.set('db/database', service('db', 'database', { selector: {} }));
+    assert.equal(plan(o, NOW).status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'ServiceWithoutSelector');
+  });
+
+  it('an unlimited request has no expiresAt and no maxtac duration', () => {
+    const p = plan(observed(request({ ...svcSpec, duration: 'unlimited' }, bothApproved)), NOW);
+    assert.equal(p.status?.expiresAt, undefined);
+    assert.ok(byKind(p, 'Access').every((a) => (a as MaxtacObject).spec.duration === undefined));
+    assert.equal(p.requeueAfterMs, undefined);
+  });
+
+  it('an object with our deterministic name that is not ours is a NameConflict, never adopted', () => {
+    const o = observed(request(svcSpec, bothApproved));
+    o.services = [{ metadata: { namespace: 'db', name: objectName(UID, 'targetClone'), labels: { app: 'x' } } }];
+    const p = plan(o, NOW);
+    assert.equal(p.status?.phase, 'Failed');
+    assert.match(p.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /refusing to adopt/);
+    assert.deepEqual(p.deletes, []);
+  });
+
+  it('an object with our name and our labels is adopted (not created again)', () => {
+    const first = materialize(observed(request(svcSpec, bothApproved)));
+    const crashed = { ...first, request: request(svcSpec, bothApproved) };
+    const p = plan(crashed, NOW);
+    assert.deepEqual(p.creates, []);
+    assert.equal(p.status?.objects?.length, 4);
+  });
+});
+
+describe('plan: isolation', () => {
+  const approved = request(svcSpec, bothApproved);
+  const config = (isolation: PlanConfig['isolation']): PlanConfig => ({ ...DEFAULT_PLAN_CONFIG, isolation });
+
+  it('skips every half when no policy isolates those pods yet (default), says so per part, and is Ready as AlreadyAllowed', () => {
+    const p = plan(observed(approved, { networkPolicies: [] }), NOW);
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual(p.creates, []);
+    assert.deepEqual(p.status?.parts?.map((x) => x.state), ['Skipped', 'Skipped']);
+    assert.match(p.status?.parts?.[0]?.message ?? '', /skipped egress of monitoring\/prometheus/);
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'AlreadyAllowed');
+  });
+
+  it('skips only the half whose pods are not isolated; the other half still gets its Access and both clones', () => {
+    const p = plan(observed(approved, { networkPolicies: [denyAll('db', ['Ingress'])] }), NOW);
+    assert.deepEqual(p.creates.map((c) => `${c.object.kind}/${c.object.metadata.namespace}`), ['Access/db', 'Service/monitoring', 'Service/db']);
+    assert.equal(p.creates[1]?.ownerMaxtac, undefined);
+    assert.deepEqual(p.status?.parts?.map((x) => x.state), ['Skipped', 'Approved']);
+  });
+
+  it('refuses the whole request under the refuse policy', () => {
+    const p = plan(observed(approved, { networkPolicies: [denyAll('db', ['Ingress'])] }), NOW, config('refuse'));
+    assert.equal(p.status?.phase, 'Failed');
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'WouldIsolate');
+    assert.deepEqual(p.creates, []);
+  });
+
+  it('materializes everything under the allow policy', () => {
+    assert.equal(plan(observed(approved, { networkPolicies: [] }), NOW, config('allow')).creates.length, 4);
+  });
+
+  it('narrows an External both request to the direction already isolated', () => {
+    const ext = request(extSpec('both'), { approvals: [{ part: 'target', namespace: 'shop', at: APPROVED }] });
+    const p = plan(observed(ext, { networkPolicies: [denyAll('shop', ['Ingress'])] }), NOW);
+    assert.equal((p.creates[0]?.object as MaxtacObject).spec.direction, 'ingress');
+    assert.match(p.status?.parts?.[0]?.message ?? '', /skipped egress/);
+  });
+
+  it('a policy that selects other pods does not count as isolating', () => {
+    const np: NetworkPolicy = { metadata: { namespace: 'db', name: 'np' }, spec: { podSelector: { matchLabels: { app: 'other' } }, policyTypes: ['Ingress'] } };
+    const p = plan(observed(approved, { networkPolicies: [np] }), NOW);
+    assert.deepEqual(p.creates, []);
+  });
+
+  const selectors: [string, Parameters<typeof selectorCovers>[0], boolean][] = [
+    ['an empty selector covers every pod', {}, true],
+    ['matching matchLabels cover the pods', { matchLabels: { app: 'db' } }, true],
+    ['a label the Service selector does not pin is not proven', { matchLabels: { tier: 'x' } }, false],
+    ['In with the pinned value covers', { matchExpressions: [{ key: 'app', operator: 'In', values: ['db', 'x'] }] }, true],
+    ['NotIn with another value covers', { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] }, true],
+    ['Exists on a pinned key covers', { matchExpressions: [{ key: 'app', operator: 'Exists' }] }, true],
+    ['DoesNotExist is never proven', { matchExpressions: [{ key: 'zzz', operator: 'DoesNotExist' }] }, false],
+  ];
+  for (const [name, sel, expected] of selectors) it(name, () => assert.equal(selectorCovers(sel, { app: 'db' }), expected));
+});
+
+describe('plan: approvals, pending, retention', () => {
+  it('a request nobody approved is Pending, gets the finalizer and creates nothing', () => {
+    const req = request(svcSpec, {}, { finalizers: [] });
+    const p = plan(observed(req), NOW);
+    assert.equal(p.status?.phase, 'Pending');
+    assert.equal(p.addFinalizer, true);
+    assert.deepEqual(p.creates, []);
+  });
+
+  it("the requester's approvedParts are mirrored into status.approvals, by the requester, at creation", () => {
+    const req = request({ ...svcSpec, requester: { username: 'alice', approvedParts: ['source'] } });
+    const p = plan(observed(req), NOW);
+    assert.equal(p.status?.phase, 'PartiallyApproved');
+    assert.deepEqual(p.status?.approvals, [{ part: 'source', namespace: 'monitoring', by: 'alice', at: CREATED }]);
+  });
+
+  it('a requester who could approve every part gets an Active access from creation', () => {
+    const req = request({ ...svcSpec, requester: { username: 'alice', approvedParts: ['source', 'target'] } });
+    const p = plan(observed(req), NOW);
+    assert.equal(p.status?.phase, 'Active');
+    assert.equal(p.status?.approvedAt, new Date(CREATED).toISOString());
+  });
+
+  it('an approval for the wrong namespace does not count', () => {
+    const p = plan(observed(request(svcSpec, { approvals: [{ part: 'target', namespace: 'monitoring' }] })), NOW);
+    assert.equal(p.status?.phase, 'Pending');
+  });
+
+  it('a pending request past the pending TTL expires', () => {
+    const p = plan(observed(request(svcSpec)), NOW, { ...DEFAULT_PLAN_CONFIG, pendingTtlSeconds: 60 });
+    assert.equal(p.status?.phase, 'Expired');
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ended')?.reason, 'PendingTimeout');
+  });
+
+  it('an active request is requeued at expiresAt', () => {
+    const p = plan(observed(request(svcSpec, bothApproved)), NOW);
+    assert.equal(p.requeueAfterMs, Date.parse(APPROVED) + 7200_000 - NOW.getTime());
+  });
+
+  it('a terminal request past retention is deleted', () => {
+    const ended = { type: 'Ended', status: 'True' as const, reason: 'Expired', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    const p = plan(observed(request(svcSpec, { phase: 'Expired', conditions: [ended] })), NOW, { ...DEFAULT_PLAN_CONFIG, retentionSeconds: 3600 });
+    assert.equal(p.deleteRequest, true);
+  });
+
+  it('a terminal request within retention is requeued for it', () => {
+    const ended = { type: 'Ended', status: 'True' as const, reason: 'Expired', message: '', lastTransitionTime: '2026-03-01T11:30:00Z' };
+    const p = plan(observed(request(svcSpec, { phase: 'Expired', conditions: [ended] })), NOW, { ...DEFAULT_PLAN_CONFIG, retentionSeconds: 3600 });
+    assert.equal(p.deleteRequest, false);
+    assert.equal(p.requeueAfterMs, 30 * 60_000);
+  });
+
+  it('a terminal phase is sticky even if approvals arrive later', () => {
+    const p = plan(observed(request(svcSpec, { ...bothApproved, phase: 'Denied', decision: { type: 'Denied' } })), NOW);
+    assert.equal(p.status?.phase, 'Denied');
+    assert.deepEqual(p.creates, []);
+  });
+});

@@ -1,0 +1,355 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccessRequestSpec } from '../api/accessrequest.ts';
+import {
+  DEFAULT_WEBHOOK_CONFIG,
+  canonicalCidr,
+  cidrCovers,
+  cidrsOverlap,
+  formatDuration,
+  isValidCidr,
+  parseDuration,
+  serviceKey,
+  validateServices,
+  validateSpec,
+  webhookConfig,
+  type FieldError,
+  type ServiceFacts,
+} from './validate.ts';
+
+describe('parseDuration', () => {
+  const cases: [string, number | 'unlimited' | null][] = [
+    ['30m', 30 * 60_000],
+    ['2h', 2 * 3600_000],
+    ['1h30m', 90 * 60_000],
+    ['90s', 90_000],
+    ['1h2m3s', 3723_000],
+    ['0s', 0],
+    ['unlimited', 'unlimited'],
+    ['', null],
+    ['2d', null],
+    ['30', null],
+    ['1m1h', null],
+    ['1.5h', null],
+    ['-1h', null],
+    ['Unlimited', null],
+    [' 2h', null],
+    ['99999999999999999999h', null],
+  ];
+  for (const [text, expected] of cases) {
+    test(`reads ${JSON.stringify(text)} as ${String(expected)}`, () => assert.equal(parseDuration(text), expected));
+  }
+  test('formatDuration is its inverse for whole seconds', () => {
+    for (const text of ['30m', '2h', '1h30m', '90s', '1h2m3s']) {
+      const ms = parseDuration(text);
+      assert.equal(typeof ms, 'number');
+      assert.equal(parseDuration(formatDuration(ms as number)), ms);
+    }
+    assert.equal(formatDuration(5_400_000), '1h30m');
+  });
+});
+
+describe('CIDRs', () => {
+  const valid: [string, string][] = [
+    ['203.0.113.7/32', '203.0.113.7/32'],
+    ['10.1.2.3/16', '10.1.0.0/16'],
+    ['0.0.0.0/0', '0.0.0.0/0'],
+    ['2001:db8::/64', '2001:db8::/64'],
+    ['2001:DB8:0:0::1/64', '2001:db8::/64'],
+    ['2001:db8:0:0:1:0:0:1/128', '2001:db8::1:0:0:1/128'],
+    ['::/0', '::/0'],
+    ['::1/128', '::1/128'],
+    ['fe80:0:0:0:0:0:0:0/10', 'fe80::/10'],
+    ['::ffff:192.0.2.1/128', '::ffff:c000:201/128'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0000/32', '2001:db8::/32'],
+  ];
+  for (const [text, canonical] of valid) {
+    test(`${text} is a CIDR whose canonical form is ${canonical}`, () => {
+      assert.equal(isValidCidr(text), true);
+      assert.equal(canonicalCidr(text), canonical);
+    });
+  }
+  const invalid = [
+    '203.0.113.7',
+    '203.0.113.7/33',
+    '256.0.0.1/32',
+    '010.0.0.1/32',
+    '10.0.0/8',
+    '10.0.0.0/08',
+    '10.0.0.0/',
+    '/8',
+    '2001:db8::/129',
+    '2001:db8::1::/64',
+    'fe80::1%eth0/64',
+    'example.com/32',
+    '10.0.0.0/8/8',
+    '',
+  ];
+  for (const text of invalid) {
+    test(`${JSON.stringify(text)} is not a CIDR`, () => {
+      assert.equal(isValidCidr(text), false);
+      assert.equal(canonicalCidr(text), null);
+    });
+  }
+  const relations: [string, string, boolean, boolean][] = [
+    ['0.0.0.0/0', '203.0.113.7/32', true, true],
+    ['203.0.113.7/32', '0.0.0.0/0', false, true],
+    ['10.0.0.0/8', '10.9.0.0/16', true, true],
+    ['10.0.0.0/16', '10.1.0.0/16', false, false],
+    ['::/0', '10.0.0.0/8', false, false],
+    ['2001:db8::/32', '2001:db8:1::/48', true, true],
+  ];
+  for (const [a, b, covers, overlaps] of relations) {
+    test(`${a} ${covers ? 'covers' : 'does not cover'} ${b} and ${overlaps ? 'overlaps' : 'does not overlap'} it`, () => {
+      assert.equal(cidrCovers(a, b), covers);
+      assert.equal(cidrsOverlap(a, b), overlaps);
+    });
+  }
+});
+
+function serviceSpec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
+  return {
+    type: 'Service',
+    source: { namespace: 'monitoring', service: 'prometheus' },
+    target: { namespace: 'default', service: 'database' },
+    ports: [{ port: 5432, protocol: 'TCP' }],
+    duration: '2h',
+    reason: 'scrape metrics',
+    ...overrides,
+  };
+}
+
+function externalSpec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
+  return {
+    type: 'External',
+    service: { namespace: 'shop', name: 'frontend' },
+    cidrs: ['203.0.113.7/32'],
+    direction: 'ingress',
+    ports: [{ port: 443, protocol: 'TCP' }],
+    duration: '30m',
+    reason: 'partner integration test',
+    ...overrides,
+  };
+}
+
+const fields = (errors: FieldError[]) => errors.map((e) => e.field);
+
+describe('validateSpec', () => {
+  const config = webhookConfig();
+  const cases: { name: string; spec: unknown; config?: Partial<typeof config>; fields: string[]; message?: RegExp }[] = [
+    { name: 'a service-to-service request within policy is valid', spec: serviceSpec(), fields: [] },
+    { name: 'an external request within policy is valid', spec: externalSpec(), fields: [] },
+    { name: 'ports may be left out (every port of the target)', spec: serviceSpec({ ports: undefined }), fields: [] },
+    { name: 'a missing spec is reported on spec', spec: undefined, fields: ['spec'] },
+    { name: 'an unknown type is reported on spec.type', spec: { ...serviceSpec(), type: 'Pod' }, fields: ['spec.type'] },
+    {
+      name: 'a Service request without a target names spec.target',
+      spec: serviceSpec({ target: undefined }),
+      fields: ['spec.target'],
+    },
+    {
+      name: 'a bad namespace and Service name are reported on their own fields',
+      spec: serviceSpec({ source: { namespace: 'Bad_NS', service: '9lives' } }),
+      fields: ['spec.source.namespace', 'spec.source.service'],
+    },
+    {
+      name: 'a request from a Service to itself is refused',
+      spec: serviceSpec({ target: { namespace: 'monitoring', service: 'prometheus' } }),
+      fields: ['spec.target'],
+    },
+    {
+      name: 'external fields on a Service request are refused',
+      spec: serviceSpec({ cidrs: ['203.0.113.7/32'], direction: 'ingress' }),
+      fields: ['spec.cidrs', 'spec.direction'],
+    },
+    {
+      name: 'a bare IP is refused with an example of a CIDR',
+      spec: externalSpec({ cidrs: ['203.0.113.7'] }),
+      fields: ['spec.cidrs[0]'],
+      message: /must be a CIDR with a prefix, e\.g\. 203\.0\.113\.7\/32/,
+    },
+    {
+      name: 'a CIDR with host bits set is refused with its canonical form',
+      spec: externalSpec({ cidrs: ['203.0.113.0/32', '10.1.2.3/16'] }),
+      fields: ['spec.cidrs[1]'],
+      message: /10\.1\.0\.0\/16/,
+    },
+    {
+      name: 'a non-canonical IPv6 spelling is refused with its canonical form',
+      spec: externalSpec({ cidrs: ['2001:DB8::/32'] }),
+      fields: ['spec.cidrs[0]'],
+      message: /2001:db8::\/32/,
+    },
+    {
+      name: 'the whole IPv4 Internet is refused by default',
+      spec: externalSpec({ cidrs: ['0.0.0.0/0'] }),
+      fields: ['spec.cidrs[0]'],
+      message: /refused by the cluster's CIDR policy/,
+    },
+    {
+      name: 'the whole IPv6 Internet is refused by default',
+      spec: externalSpec({ cidrs: ['203.0.113.7/32', '::/0'] }),
+      fields: ['spec.cidrs[1]'],
+    },
+    {
+      name: 'a range covering a denied address is refused',
+      spec: externalSpec({ cidrs: ['169.254.0.0/16'] }),
+      config: { cidrDenyList: ['169.254.169.254/32'] },
+      fields: ['spec.cidrs[0]'],
+      message: /covers 169\.254\.169\.254\/32/,
+    },
+    {
+      name: 'the deny list can be emptied by an administrator',
+      spec: externalSpec({ cidrs: ['0.0.0.0/0'] }),
+      config: { cidrDenyList: [] },
+      fields: [],
+    },
+    {
+      name: 'a CIDR inside a range denied for overlap is refused',
+      spec: externalSpec({ cidrs: ['10.1.2.3/32'] }),
+      config: { cidrDenyOverlapping: ['10.0.0.0/8'] },
+      fields: ['spec.cidrs[0]'],
+      message: /overlaps 10\.0\.0\.0\/8/,
+    },
+    {
+      name: 'a duplicated CIDR is refused',
+      spec: externalSpec({ cidrs: ['203.0.113.7/32', '203.0.113.7/32'] }),
+      fields: ['spec.cidrs[1]'],
+    },
+    { name: 'an external request without CIDRs names spec.cidrs', spec: externalSpec({ cidrs: [] }), fields: ['spec.cidrs'] },
+    {
+      name: 'an unknown direction is refused',
+      spec: { ...externalSpec(), direction: 'all' },
+      fields: ['spec.direction'],
+      message: /ingress, egress or both/,
+    },
+    {
+      name: 'a port out of range and an unknown protocol are named',
+      spec: { ...serviceSpec(), ports: [{ port: 70000, protocol: 'TCP' }, { port: 53, protocol: 'ICMP' }] },
+      fields: ['spec.ports[0].port', 'spec.ports[1].protocol'],
+    },
+    {
+      name: 'a duplicated port is refused',
+      spec: serviceSpec({ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'UDP' }] }),
+      fields: ['spec.ports[1]'],
+    },
+    {
+      name: 'a duration above the maximum is refused with the maximum',
+      spec: serviceSpec({ duration: '25h' }),
+      fields: ['spec.duration'],
+      message: /at most 24h/,
+    },
+    { name: 'a configured maximum is honoured', spec: serviceSpec({ duration: '2h' }), config: { maxDuration: '1h' }, fields: ['spec.duration'] },
+    { name: 'a zero duration is refused', spec: serviceSpec({ duration: '0s' }), fields: ['spec.duration'] },
+    { name: 'a duration in days is refused', spec: serviceSpec({ duration: '1d' }), fields: ['spec.duration'] },
+    {
+      name: 'unlimited is refused unless an administrator allows it',
+      spec: serviceSpec({ duration: 'unlimited' }),
+      fields: ['spec.duration'],
+      message: /not allowed on this cluster/,
+    },
+    { name: 'unlimited is accepted when allowed', spec: serviceSpec({ duration: 'unlimited' }), config: { allowUnlimited: true }, fields: [] },
+    { name: 'a blank reason is refused', spec: serviceSpec({ reason: '   ' }), fields: ['spec.reason'] },
+    { name: 'a reason above 512 characters is refused', spec: serviceSpec({ reason: 'x'.repeat(513) }), fields: ['spec.reason'] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const errors = validateSpec(c.spec, webhookConfig(c.config));
+      assert.deepEqual(fields(errors), c.fields, JSON.stringify(errors));
+      if (c.message) assert.match(errors[0]?.message ?? '', c.message);
+    });
+  }
+  test('is usable as-you-type: a half-filled form reports every missing field', () => {
+    assert.deepEqual(fields(validateSpec({ type: 'External' }, config)), [
+      'spec.service',
+      'spec.cidrs',
+      'spec.direction',
+      'spec.duration',
+      'spec.reason',
+    ]);
+  });
+});
+
+describe('webhookConfig', () => {
+  test('refuses 0.0.0.0/0 and ::/0, allows no unlimited and bounds duration by default', () => {
+    assert.deepEqual(webhookConfig(), { ...DEFAULT_WEBHOOK_CONFIG });
+    assert.deepEqual(DEFAULT_WEBHOOK_CONFIG.cidrDenyList, ['0.0.0.0/0', '::/0']);
+    assert.equal(DEFAULT_WEBHOOK_CONFIG.allowUnlimited, false);
+  });
+  test('ignores overrides that are undefined', () => {
+    assert.equal(webhookConfig({ maxDuration: undefined }).maxDuration, '24h');
+  });
+  test('throws on an invalid maximum or deny-list entry, naming the field', () => {
+    assert.throws(() => webhookConfig({ maxDuration: '1 day' }), /maxDuration/);
+    assert.throws(() => webhookConfig({ cidrDenyList: ['10.0.0.0'] }), /cidrDenyList\[0\]/);
+  });
+});
+
+describe('validateServices', () => {
+  const plain = (ports: [number, 'TCP' | 'UDP'][] = [[5432, 'TCP']]): ServiceFacts => ({
+    type: 'ClusterIP',
+    hasSelector: true,
+    ports: ports.map(([port, protocol]) => ({ port, protocol })),
+  });
+  const cases: { name: string; spec: AccessRequestSpec; services: [string, ServiceFacts | null][]; fields: string[]; message?: RegExp }[] = [
+    {
+      name: 'existing selector Services with the requested port are accepted',
+      spec: serviceSpec(),
+      services: [
+        [serviceKey('monitoring', 'prometheus'), plain([[9090, 'TCP']])],
+        [serviceKey('default', 'database'), plain()],
+      ],
+      fields: [],
+    },
+    {
+      name: 'a missing target names spec.target.service',
+      spec: serviceSpec(),
+      services: [[serviceKey('monitoring', 'prometheus'), plain()], [serviceKey('default', 'database'), null]],
+      fields: ['spec.target.service'],
+      message: /does not exist/,
+    },
+    {
+      name: 'a NodePort source is refused',
+      spec: serviceSpec(),
+      services: [
+        [serviceKey('monitoring', 'prometheus'), { ...plain(), type: 'NodePort' }],
+        [serviceKey('default', 'database'), plain()],
+      ],
+      fields: ['spec.source.service'],
+      message: /type NodePort; only ClusterIP/,
+    },
+    {
+      name: 'a selector-less target is refused',
+      spec: serviceSpec(),
+      services: [
+        [serviceKey('monitoring', 'prometheus'), plain()],
+        [serviceKey('default', 'database'), { ...plain(), hasSelector: false }],
+      ],
+      fields: ['spec.target.service'],
+      message: /no selector/,
+    },
+    {
+      name: 'an ExternalName Service behind an external request is refused',
+      spec: externalSpec(),
+      services: [[serviceKey('shop', 'frontend'), { type: 'ExternalName', hasSelector: false, ports: [{ port: 443, protocol: 'TCP' }] }]],
+      fields: ['spec.service.name'],
+    },
+    {
+      name: 'a requested port the target does not have is named with the ports it has',
+      spec: serviceSpec({ ports: [{ port: 5432, protocol: 'TCP' }, { port: 5432, protocol: 'UDP' }] }),
+      services: [
+        [serviceKey('monitoring', 'prometheus'), plain([[9090, 'TCP']])],
+        [serviceKey('default', 'database'), plain()],
+      ],
+      fields: ['spec.ports[1]'],
+      message: /5432\/UDP is not a port of Service default\/database; it has: 5432\/TCP/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const errors = validateServices(c.spec, new Map(c.services));
+      assert.deepEqual(fields(errors), c.fields, JSON.stringify(errors));
+      if (c.message) assert.match(errors[0]?.message ?? '', c.message);
+    });
+  }
+});

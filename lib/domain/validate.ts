@@ -1,0 +1,520 @@
+// Validation of an AccessRequest's intent beyond what the CRD can express. Pure: the admission webhook calls it,
+// and the plugin and web UI call it as the user types, so every rule lives here once and every error names the
+// field it is about, in the path syntax users see in `kubectl explain` (`spec.cidrs[0]`).
+import { isIPv6 } from 'node:net';
+import {
+  CIDRS_MAX,
+  PORTS_MAX,
+  REASON_MAX_LENGTH,
+  UNLIMITED_DURATION,
+  type AccessRequestSpec,
+  type Protocol,
+} from '../api/accessrequest.ts';
+
+export interface FieldError {
+  /** Path of the offending field, e.g. `spec.cidrs[0]`. */
+  field: string;
+  /** What is wrong and what is allowed, e.g. `must be a CIDR with a prefix, e.g. 203.0.113.7/32`. */
+  message: string;
+}
+
+/** The cluster-wide admission policy (the webhook's configuration). */
+export interface WebhookConfig {
+  /** Longest duration a request may ask for, e.g. `24h`. */
+  maxDuration: string;
+  /** Whether `duration: unlimited` (access that never expires) is accepted. */
+  allowUnlimited: boolean;
+  /**
+   * A requested CIDR is refused when it covers (equals or contains) one of these networks. The default refuses
+   * "the whole Internet"; add e.g. `169.254.169.254/32` to refuse any range that includes a metadata endpoint.
+   */
+  cidrDenyList: string[];
+  /** A requested CIDR is refused when it overlaps one of these networks at all (e.g. node or pod ranges). */
+  cidrDenyOverlapping: string[];
+  /** The controller's identity: the only user that may write controller-owned status fields. */
+  controllerUsername: string;
+}
+
+export const DEFAULT_CONTROLLER_USERNAME = 'system:serviceaccount:netwatch-system:netwatch-controller';
+
+export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
+  maxDuration: '24h',
+  allowUnlimited: false,
+  cidrDenyList: ['0.0.0.0/0', '::/0'],
+  cidrDenyOverlapping: [],
+  controllerUsername: DEFAULT_CONTROLLER_USERNAME,
+});
+
+/** The defaults with `overrides` applied; throws when the configuration itself is invalid. */
+export function webhookConfig(overrides: Partial<WebhookConfig> = {}): WebhookConfig {
+  const config: WebhookConfig = {
+    ...DEFAULT_WEBHOOK_CONFIG,
+    cidrDenyList: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyList],
+    cidrDenyOverlapping: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyOverlapping],
+    ...stripUndefined(overrides),
+  };
+  const problems = validateConfig(config);
+  if (problems.length > 0) throw new Error(`invalid webhook configuration: ${formatFieldErrors(problems)}`);
+  return config;
+}
+
+export function validateConfig(config: WebhookConfig): FieldError[] {
+  const errors: FieldError[] = [];
+  const max = parseDuration(config.maxDuration);
+  if (typeof max !== 'number' || max <= 0) {
+    errors.push({ field: 'maxDuration', message: 'must be a positive duration such as 24h or 90m' });
+  }
+  for (const [key, list] of [['cidrDenyList', config.cidrDenyList], ['cidrDenyOverlapping', config.cidrDenyOverlapping]] as const) {
+    list.forEach((cidr, i) => {
+      if (!isValidCidr(cidr)) errors.push({ field: `${key}[${i}]`, message: 'must be a CIDR with a prefix, e.g. 10.0.0.0/8' });
+    });
+  }
+  if (!config.controllerUsername) errors.push({ field: 'controllerUsername', message: 'must not be empty' });
+  return errors;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** `spec.cidrs[0]: must be ...; spec.duration: ...` — one line for an admission response or a CLI error. */
+export function formatFieldErrors(errors: readonly FieldError[]): string {
+  return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Durations
+
+const DURATION_RE = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/**
+ * Milliseconds of a duration such as `30m`, `2h`, `1h30m`, `90s`; `'unlimited'` for the unlimited literal;
+ * `null` when the text is not a duration (empty, unknown units, out of range).
+ */
+export function parseDuration(text: string): number | typeof UNLIMITED_DURATION | null {
+  if (text === UNLIMITED_DURATION) return UNLIMITED_DURATION;
+  if (text.length === 0 || text.length > 32) return null;
+  const m = DURATION_RE.exec(text);
+  if (!m) return null;
+  const [, h = '0', min = '0', s = '0'] = m;
+  const ms = (Number(h) * 3600 + Number(min) * 60 + Number(s)) * 1000;
+  return Number.isSafeInteger(ms) ? ms : null;
+}
+
+/** `5400000` → `1h30m`; the inverse of parseDuration for positive whole seconds. */
+export function formatDuration(ms: number): string {
+  let s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  const out = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
+  return out || '0s';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CIDRs
+
+export interface ParsedCidr {
+  family: 4 | 6;
+  /** The address as an unsigned integer (32 or 128 bits), host bits as written. */
+  address: bigint;
+  prefix: number;
+}
+
+const IPV4_OCTET = /^(0|[1-9]\d{0,2})$/;
+const PREFIX_RE = /^(0|[1-9]\d{0,2})$/;
+
+function parseIPv4(text: string): bigint | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  let value = 0n;
+  for (const part of parts) {
+    // Leading zeros are refused: some parsers read them as octal, and Go's (maxtac's) parser rejects them.
+    if (!IPV4_OCTET.test(part)) return null;
+    const n = Number(part);
+    if (n > 255) return null;
+    value = (value << 8n) | BigInt(n);
+  }
+  return value;
+}
+
+function parseIPv6(text: string): bigint | null {
+  if (!isIPv6(text) || text.includes('%')) return null;
+  let head = text;
+  let tailV4: bigint | null = null;
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    tailV4 = parseIPv4(text.slice(lastColon + 1));
+    if (tailV4 === null) return null;
+    head = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const [left = '', right] = head.split('::');
+  const leftGroups = left ? left.split(':') : [];
+  const rightGroups = right !== undefined && right !== '' ? right.split(':') : [];
+  const missing = 8 - leftGroups.length - rightGroups.length;
+  if (right === undefined ? missing !== 0 : missing < 1) return null;
+  const groups = [...leftGroups, ...Array<string>(right === undefined ? 0 : missing).fill('0'), ...rightGroups];
+  let value = 0n;
+  for (const g of groups) value = (value << 16n) | BigInt(parseInt(g, 16));
+  if (tailV4 !== null) value = (value & ~0xffffffffn) | tailV4;
+  return value;
+}
+
+/** Parses `203.0.113.7/32` or `2001:db8::/64`; the prefix is mandatory. */
+export function parseCidr(text: string): ParsedCidr | null {
+  if (typeof text !== 'string' || text.length > 64) return null;
+  const slash = text.indexOf('/');
+  if (slash < 0 || slash !== text.lastIndexOf('/')) return null;
+  const addr = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  if (!PREFIX_RE.test(prefixText)) return null;
+  const prefix = Number(prefixText);
+  const v4 = addr.includes(':') ? null : parseIPv4(addr);
+  if (v4 !== null) return prefix <= 32 ? { family: 4, address: v4, prefix } : null;
+  const v6 = parseIPv6(addr);
+  if (v6 !== null) return prefix <= 128 ? { family: 6, address: v6, prefix } : null;
+  return null;
+}
+
+/** An IPv4 or IPv6 network with an explicit prefix length (host bits may be set). */
+export function isValidCidr(text: string): boolean {
+  return parseCidr(text) !== null;
+}
+
+function bitsOf(family: 4 | 6): number {
+  return family === 4 ? 32 : 128;
+}
+
+function maskOf(family: 4 | 6, prefix: number): bigint {
+  const bits = BigInt(bitsOf(family));
+  const all = (1n << bits) - 1n;
+  return all ^ ((1n << (bits - BigInt(prefix))) - 1n);
+}
+
+function formatIPv4(v: bigint): string {
+  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
+}
+
+// RFC 5952: lower case, no leading zeros, the longest run (first on a tie) of two or more zero groups as `::`.
+function formatIPv6(v: bigint): string {
+  const groups = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt((7 - i) * 16)) & 0xffffn));
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+function formatCidr(c: ParsedCidr): string {
+  return `${c.family === 4 ? formatIPv4(c.address) : formatIPv6(c.address)}/${c.prefix}`;
+}
+
+/**
+ * The canonical spelling of a CIDR: host bits cleared, IPv6 in RFC 5952 form (`2001:DB8:0::1/64` →
+ * `2001:db8::/64`); `null` when the text is not a CIDR.
+ */
+export function canonicalCidr(text: string): string | null {
+  const c = parseCidr(text);
+  if (!c) return null;
+  return formatCidr({ ...c, address: c.address & maskOf(c.family, c.prefix) });
+}
+
+/** Whether network `outer` contains (or equals) network `inner`. */
+export function cidrCovers(outer: string, inner: string): boolean {
+  const a = parseCidr(outer);
+  const b = parseCidr(inner);
+  if (!a || !b || a.family !== b.family || a.prefix > b.prefix) return false;
+  const mask = maskOf(a.family, a.prefix);
+  return (a.address & mask) === (b.address & mask);
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  return cidrCovers(a, b) || cidrCovers(b, a);
+}
+
+/** Policy errors for one (valid, canonical) CIDR; empty when the policy allows it. */
+export function cidrPolicyErrors(cidr: string, config: Pick<WebhookConfig, 'cidrDenyList' | 'cidrDenyOverlapping'>): string[] {
+  const out: string[] = [];
+  for (const denied of config.cidrDenyList) {
+    if (cidrCovers(cidr, denied)) {
+      out.push(
+        denied === cidr
+          ? `${cidr} is refused by the cluster's CIDR policy; request a narrower network`
+          : `covers ${denied}, which the cluster's CIDR policy refuses; request a narrower network that excludes it`,
+      );
+    }
+  }
+  for (const denied of config.cidrDenyOverlapping) {
+    if (cidrsOverlap(cidr, denied)) {
+      out.push(`overlaps ${denied}, which the cluster's CIDR policy refuses; request addresses outside it`);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The spec
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+const DIRECTIONS = ['ingress', 'egress', 'both'] as const;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkNamespace(v: unknown, field: string, errors: FieldError[]): void {
+  if (typeof v !== 'string' || v.length === 0) errors.push({ field, message: 'is required: the namespace name' });
+  else if (v.length > 63 || !DNS1123_LABEL.test(v)) {
+    errors.push({ field, message: 'must be a namespace name: lower-case letters, digits and "-", at most 63 characters' });
+  }
+}
+
+function checkServiceName(v: unknown, field: string, errors: FieldError[]): void {
+  if (typeof v !== 'string' || v.length === 0) errors.push({ field, message: 'is required: the Service name' });
+  else if (v.length > 63 || !DNS1035_LABEL.test(v)) {
+    errors.push({
+      field,
+      message: 'must be a Service name: lower-case letters, digits and "-", starting with a letter, at most 63 characters',
+    });
+  }
+}
+
+function checkServiceRef(v: unknown, field: string, nameKey: 'service' | 'name', errors: FieldError[]): void {
+  if (!isRecord(v)) {
+    errors.push({ field, message: `is required: {namespace, ${nameKey}}` });
+    return;
+  }
+  checkNamespace(v.namespace, `${field}.namespace`, errors);
+  checkServiceName(v[nameKey], `${field}.${nameKey}`, errors);
+}
+
+function forbid(spec: Record<string, unknown>, keys: string[], type: string, errors: FieldError[]): void {
+  for (const key of keys) {
+    if (spec[key] !== undefined) errors.push({ field: `spec.${key}`, message: `is not allowed for type ${type}` });
+  }
+}
+
+/**
+ * Everything wrong with a spec under the cluster policy, each with its field path; empty when valid. Accepts
+ * partial input (a form being typed) and reports what is missing. `spec.requester` is not checked: the webhook
+ * writes it.
+ */
+export function validateSpec(spec: unknown, config: WebhookConfig): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!isRecord(spec)) return [{ field: 'spec', message: 'is required' }];
+
+  switch (spec.type) {
+    case 'Service': {
+      checkServiceRef(spec.source, 'spec.source', 'service', errors);
+      checkServiceRef(spec.target, 'spec.target', 'service', errors);
+      forbid(spec, ['service', 'cidrs', 'direction'], 'Service', errors);
+      const s = spec.source;
+      const t = spec.target;
+      if (isRecord(s) && isRecord(t) && s.namespace === t.namespace && s.service === t.service && typeof s.service === 'string') {
+        errors.push({ field: 'spec.target', message: 'must differ from spec.source: a Service can already reach itself' });
+      }
+      break;
+    }
+    case 'External': {
+      checkServiceRef(spec.service, 'spec.service', 'name', errors);
+      forbid(spec, ['source', 'target'], 'External', errors);
+      checkCidrs(spec.cidrs, config, errors);
+      if (!DIRECTIONS.includes(spec.direction as (typeof DIRECTIONS)[number])) {
+        errors.push({ field: 'spec.direction', message: 'must be ingress, egress or both' });
+      }
+      break;
+    }
+    default:
+      errors.push({ field: 'spec.type', message: 'must be Service or External' });
+  }
+
+  checkPorts(spec.ports, errors);
+  checkDuration(spec.duration, config, errors);
+
+  if (typeof spec.reason !== 'string' || spec.reason.trim().length === 0) {
+    errors.push({ field: 'spec.reason', message: 'is required: say why the access is needed' });
+  } else if (spec.reason.length > REASON_MAX_LENGTH) {
+    errors.push({ field: 'spec.reason', message: `must be at most ${REASON_MAX_LENGTH} characters` });
+  }
+  return errors;
+}
+
+function checkCidrs(cidrs: unknown, config: WebhookConfig, errors: FieldError[]): void {
+  if (!Array.isArray(cidrs) || cidrs.length === 0) {
+    errors.push({ field: 'spec.cidrs', message: 'is required: at least one CIDR, e.g. 203.0.113.7/32' });
+    return;
+  }
+  if (cidrs.length > CIDRS_MAX) errors.push({ field: 'spec.cidrs', message: `must have at most ${CIDRS_MAX} entries` });
+  const seen = new Map<string, number>();
+  cidrs.forEach((cidr: unknown, i) => {
+    const field = `spec.cidrs[${i}]`;
+    const canonical = typeof cidr === 'string' ? canonicalCidr(cidr) : null;
+    if (typeof cidr !== 'string' || canonical === null) {
+      errors.push({ field, message: 'must be a CIDR with a prefix, e.g. 203.0.113.7/32' });
+      return;
+    }
+    if (canonical !== cidr) {
+      errors.push({ field, message: `must be written canonically (no host bits after the prefix): ${canonical}` });
+      return;
+    }
+    const first = seen.get(canonical);
+    if (first !== undefined) {
+      errors.push({ field, message: `duplicates spec.cidrs[${first}]` });
+      return;
+    }
+    seen.set(canonical, i);
+    for (const message of cidrPolicyErrors(canonical, config)) errors.push({ field, message });
+  });
+}
+
+function checkPorts(ports: unknown, errors: FieldError[]): void {
+  if (ports === undefined) return;
+  if (!Array.isArray(ports)) {
+    errors.push({ field: 'spec.ports', message: 'must be a list of {port, protocol}' });
+    return;
+  }
+  if (ports.length > PORTS_MAX) errors.push({ field: 'spec.ports', message: `must have at most ${PORTS_MAX} entries` });
+  const seen = new Map<string, number>();
+  ports.forEach((p: unknown, i) => {
+    const field = `spec.ports[${i}]`;
+    if (!isRecord(p)) {
+      errors.push({ field, message: 'must be {port, protocol}' });
+      return;
+    }
+    const { port } = p;
+    const protocol = p.protocol ?? 'TCP';
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      errors.push({ field: `${field}.port`, message: 'must be a port number from 1 to 65535' });
+    }
+    if (!PROTOCOLS.includes(protocol as Protocol)) {
+      errors.push({ field: `${field}.protocol`, message: 'must be TCP, UDP or SCTP' });
+    }
+    const key = `${JSON.stringify(port)}/${JSON.stringify(protocol).replaceAll('"', '')}`;
+    const first = seen.get(key);
+    if (first !== undefined) errors.push({ field, message: `duplicates spec.ports[${first}] (${key})` });
+    else seen.set(key, i);
+  });
+}
+
+function checkDuration(duration: unknown, config: WebhookConfig, errors: FieldError[]): void {
+  const field = 'spec.duration';
+  const max = config.maxDuration;
+  if (typeof duration !== 'string' || duration.length === 0) {
+    errors.push({ field, message: `is required: e.g. 30m, 2h or 1h30m (at most ${max})` });
+    return;
+  }
+  const ms = parseDuration(duration);
+  if (ms === null) {
+    errors.push({ field, message: `must be a duration such as 30m, 2h or 1h30m (hours, minutes, seconds; at most ${max})` });
+  } else if (ms === UNLIMITED_DURATION) {
+    if (!config.allowUnlimited) {
+      errors.push({ field, message: `"${UNLIMITED_DURATION}" is not allowed on this cluster; ask for at most ${max}` });
+    }
+  } else if (ms <= 0) {
+    errors.push({ field, message: 'must be longer than 0s' });
+  } else {
+    const maxMs = parseDuration(max);
+    if (typeof maxMs === 'number' && ms > maxMs) errors.push({ field, message: `must be at most ${max} on this cluster` });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Referenced Services (facts read from the cluster, judged here)
+
+/** What validation needs to know about a Service that a spec references. */
+export interface ServiceFacts {
+  type: string;
+  /** Whether the Service has a non-empty selector (selector-less Services select no pods netwatch can isolate). */
+  hasSelector: boolean;
+  ports: { port: number; protocol: Protocol; name?: string }[];
+}
+
+/** A Service a spec references, with the field that references it and the role it plays. */
+export interface ServiceReference {
+  field: string;
+  namespace: string;
+  name: string;
+  role: 'source' | 'target';
+}
+
+export function serviceKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/** The Services a (structurally valid) spec references; the target is last. */
+export function serviceReferencesOf(spec: Pick<AccessRequestSpec, 'type' | 'source' | 'target' | 'service'>): ServiceReference[] {
+  switch (spec.type) {
+    case 'Service': {
+      const out: ServiceReference[] = [];
+      if (spec.source) out.push({ field: 'spec.source', namespace: spec.source.namespace, name: spec.source.service, role: 'source' });
+      if (spec.target) out.push({ field: 'spec.target', namespace: spec.target.namespace, name: spec.target.service, role: 'target' });
+      return out;
+    }
+    case 'External':
+      return spec.service
+        ? [{ field: 'spec.service', namespace: spec.service.namespace, name: spec.service.name, role: 'target' }]
+        : [];
+  }
+}
+
+const REFUSED_SERVICE_TYPES = ['LoadBalancer', 'NodePort', 'ExternalName'];
+
+/**
+ * Checks the referenced Services against what the cluster holds: they exist, select pods, are plain ClusterIP
+ * (or headless) Services, and the target has every requested port. `services` maps `namespace/name` to the
+ * Service's facts, or to null when it does not exist.
+ */
+export function validateServices(
+  spec: Pick<AccessRequestSpec, 'type' | 'source' | 'target' | 'service' | 'ports'>,
+  services: ReadonlyMap<string, ServiceFacts | null>,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const ref of serviceReferencesOf(spec)) {
+    const nameField = `${ref.field}.${spec.type === 'External' ? 'name' : 'service'}`;
+    const facts = services.get(serviceKey(ref.namespace, ref.name));
+    if (!facts) {
+      errors.push({ field: nameField, message: `Service ${ref.namespace}/${ref.name} does not exist` });
+      continue;
+    }
+    if (REFUSED_SERVICE_TYPES.includes(facts.type)) {
+      errors.push({
+        field: nameField,
+        message: `Service ${ref.namespace}/${ref.name} is of type ${facts.type}; only ClusterIP (or headless) Services with a selector are allowed`,
+      });
+    } else if (!facts.hasSelector) {
+      errors.push({
+        field: nameField,
+        message: `Service ${ref.namespace}/${ref.name} has no selector; only Services that select pods are allowed`,
+      });
+    }
+    if (ref.role === 'target' && spec.ports) {
+      spec.ports.forEach((p, i) => {
+        const protocol = p.protocol ?? 'TCP';
+        if (!facts.ports.some((sp) => sp.port === p.port && sp.protocol === protocol)) {
+          const offered = facts.ports.map((sp) => `${sp.port}/${sp.protocol}`).join(', ') || 'none';
+          errors.push({
+            field: `spec.ports[${i}]`,
+            message: `${p.port}/${protocol} is not a port of Service ${ref.namespace}/${ref.name}; it has: ${offered}`,
+          });
+        }
+      });
+    }
+  }
+  return errors;
+}

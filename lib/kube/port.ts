@@ -1,0 +1,77 @@
+// The kube client port the controller depends on: a read side served from informer caches and a small REST write
+// side. `http.ts` implements it over the real API server, `fake.ts` in memory for unit tests of the logic.
+import type { KubeObject } from './types.ts';
+import type { ClusterCache } from './cache.ts';
+
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export const RESOURCES = {
+  accessrequests: { group: 'netwatch.vtk.io', version: 'v1alpha1', plural: 'accessrequests', kind: 'AccessRequest', namespaced: false },
+  services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  accesses: { group: 'maxtac.vtk.io', version: 'v1alpha1', plural: 'accesses', kind: 'Access', namespaced: true },
+  externalaccesses: { group: 'maxtac.vtk.io', version: 'v1alpha1', plural: 'externalaccesses', kind: 'ExternalAccess', namespaced: true },
+  networkpolicies: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
+  events: { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
+  leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
+} as const satisfies Record<string, ResourceInfo>;
+
+export type Resource = keyof typeof RESOURCES;
+/** The resources the controller caches through informers. */
+export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies';
+export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies'];
+
+export function resourceOfKind(kind: string): Resource {
+  for (const [name, info] of Object.entries(RESOURCES)) if (info.kind === kind) return name as Resource;
+  throw new Error(`unknown kind ${kind}`);
+}
+
+export function apiVersionOf(resource: Resource): string {
+  const info = RESOURCES[resource];
+  return info.group ? `${info.group}/${info.version}` : info.version;
+}
+
+/** An API error with the HTTP status and the Status reason (AlreadyExists and Conflict are both 409). */
+export class KubeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeError';
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404;
+export const isAlreadyExists = (e: unknown): boolean => e instanceof KubeError && e.status === 409 && e.reason === 'AlreadyExists';
+export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.status === 409 && e.reason !== 'AlreadyExists';
+/** Races that mean "look again": a quiet requeue, not an error. */
+export const isRace = (e: unknown): boolean => isNotFound(e) || isAlreadyExists(e) || isConflict(e);
+
+export interface DeleteOptions {
+  /** Precondition: delete only this incarnation. */
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface KubePort {
+  readonly cache: ClusterCache;
+  /** Starts the informers; resolves once every cache has synced. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  get<T extends KubeObject>(resource: Resource, namespace: string, name: string): Promise<T | undefined>;
+  create<T extends KubeObject>(resource: Resource, obj: T): Promise<T>;
+  /** PUT of the whole object; `metadata.resourceVersion` is the precondition. */
+  replace<T extends KubeObject>(resource: Resource, obj: T): Promise<T>;
+  /** PUT of the status subresource; `metadata.resourceVersion` is the precondition. */
+  replaceStatus<T extends KubeObject>(resource: Resource, obj: T): Promise<T>;
+  /** Sets metadata.finalizers, guarded by resourceVersion (a JSON merge patch carrying the resourceVersion). */
+  setFinalizers<T extends KubeObject>(resource: Resource, namespace: string, name: string, resourceVersion: string, finalizers: string[]): Promise<T>;
+  delete(resource: Resource, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
+}
