@@ -1,0 +1,387 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import jsonpatch from 'fast-json-patch';
+import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type AccessRequestStatus, type PartName } from '../lib/api/accessrequest.ts';
+import { serviceKey, webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
+import { changedPaths, factsNeeded, mutate, validate, type AdmissionFacts, type AdmissionInput, type UserInfo } from './admission.ts';
+
+const NOW = new Date('2026-11-23T10:00:00.123Z');
+const CONTROLLER = 'system:serviceaccount:netwatch-system:netwatch-controller';
+const config = webhookConfig();
+
+const alice: UserInfo = { username: 'alice', uid: 'u-alice', groups: ['developers', 'system:authenticated'] };
+const bob: UserInfo = { username: 'bob', uid: 'u-bob', groups: ['developers'] };
+const mallory: UserInfo = { username: 'mallory', groups: ['developers'] };
+const controller: UserInfo = { username: CONTROLLER, groups: ['system:serviceaccounts'] };
+
+const goodService: ServiceFacts = { type: 'ClusterIP', hasSelector: true, ports: [{ port: 5432, protocol: 'TCP' }] };
+const allServices = new Map<string, ServiceFacts | null>([
+  [serviceKey('monitoring', 'prometheus'), goodService],
+  [serviceKey('default', 'database'), goodService],
+]);
+
+function spec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
+  return {
+    type: 'Service',
+    source: { namespace: 'monitoring', service: 'prometheus' },
+    target: { namespace: 'default', service: 'database' },
+    ports: [{ port: 5432, protocol: 'TCP' }],
+    duration: '2h',
+    reason: 'scrape',
+    ...overrides,
+  };
+}
+
+/** A stored request by alice, who could approve `approvedParts` at creation. */
+function request(status?: AccessRequestStatus, approvedParts: PartName[] = ['source']): AccessRequest {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name: 'ar-1', uid: 'uid-1', creationTimestamp: '2026-11-23T09:00:00Z' },
+    spec: spec({ requester: { username: 'alice', uid: 'u-alice', groups: ['developers', 'system:authenticated'], approvedParts } }),
+    ...(status ? { status } : {}),
+  };
+}
+
+function withStatus(base: AccessRequest, change: (s: AccessRequestStatus) => void): AccessRequest {
+  const copy = structuredClone(base);
+  copy.status ??= {};
+  change(copy.status);
+  return copy;
+}
+
+function facts(may: Partial<Record<PartName, boolean>> = {}, services = allServices): AdmissionFacts {
+  return { mayApprove: may, services };
+}
+
+function input(partial: Partial<AdmissionInput>): AdmissionInput {
+  return {
+    operation: 'CREATE',
+    subResource: '',
+    userInfo: alice,
+    oldObject: null,
+    object: null,
+    facts: facts(),
+    config,
+    now: NOW,
+    ...partial,
+  };
+}
+
+/** Applies the mutating patch, as the API server does, and returns the result. */
+function mutated(i: AdmissionInput): AccessRequest {
+  const r = mutate(i);
+  assert.equal(r.allowed, true, r.message);
+  return jsonpatch.applyPatch(structuredClone(i.object), r.patch ?? []).newDocument as AccessRequest;
+}
+
+describe('mutate', () => {
+  test('at create, stamps the requester from userInfo over anything the client sent', () => {
+    const object = request(undefined, ['source', 'target']);
+    object.spec.requester = { username: 'bob', groups: ['system:masters'], approvedParts: ['source', 'target'] };
+    const out = mutated(input({ object, facts: facts({ source: true, target: false }) }));
+    assert.deepEqual(out.spec.requester, { username: 'alice', uid: 'u-alice', groups: ['developers', 'system:authenticated'], approvedParts: ['source'] });
+  });
+
+  test('at create, records no approved part for a user who may approve none', () => {
+    const object = { ...request(), spec: spec() };
+    const out = mutated(input({ userInfo: mallory, object }));
+    assert.deepEqual(out.spec.requester, { username: 'mallory', groups: ['developers'], approvedParts: [] });
+  });
+
+  test('at create, drops client-sent status', () => {
+    const object = request({ phase: 'Active', approvals: [{ part: 'target', namespace: 'default', by: 'bob' }] });
+    assert.equal(mutated(input({ object })).status, undefined);
+  });
+
+  test('at a status update, stamps by and at on a newly added approval, overwriting client values', () => {
+    const old = request();
+    const object = withStatus(old, (s) => (s.approvals = [{ part: 'target', namespace: 'default', by: 'mallory', at: '2000-01-01T00:00:00Z' }]));
+    const out = mutated(input({ operation: 'UPDATE', subResource: 'status', userInfo: bob, oldObject: old, object }));
+    assert.deepEqual(out.status?.approvals, [{ part: 'target', namespace: 'default', by: 'bob', at: '2026-11-23T10:00:00Z' }]);
+  });
+
+  test('at a status update, leaves existing approvals untouched and stamps a new decision', () => {
+    const old = request({ approvals: [{ part: 'source', namespace: 'monitoring', by: 'alice', at: '2026-11-23T09:00:00Z' }] });
+    const object = withStatus(old, (s) => (s.decision = { type: 'Denied', by: 'alice', reason: 'no' }));
+    const out = mutated(input({ operation: 'UPDATE', subResource: 'status', userInfo: bob, oldObject: old, object }));
+    assert.deepEqual(out.status?.approvals, old.status?.approvals);
+    assert.deepEqual(out.status?.decision, { type: 'Denied', by: 'bob', at: '2026-11-23T10:00:00Z', reason: 'no' });
+  });
+
+  test("does not stamp the controller's status writes (it mirrors approvals by the requester)", () => {
+    const old = request();
+    const object = withStatus(old, (s) => (s.approvals = [{ part: 'source', namespace: 'monitoring', by: 'alice', at: '2026-11-23T09:00:00Z' }]));
+    assert.equal(mutate(input({ operation: 'UPDATE', subResource: 'status', userInfo: controller, oldObject: old, object })).patch, undefined);
+  });
+
+  test('patches nothing on a main-resource update or a delete', () => {
+    const old = request();
+    assert.deepEqual(mutate(input({ operation: 'UPDATE', oldObject: old, object: old })), { allowed: true });
+    assert.deepEqual(mutate(input({ operation: 'DELETE', oldObject: old })), { allowed: true });
+  });
+});
+
+describe('validate', () => {
+  const stamped = (may: Partial<Record<PartName, boolean>>) => request(undefined, (['source', 'target'] as const).filter((p) => may[p]));
+  const pendingTarget = request();
+  const active = request({
+    phase: 'Active',
+    approvals: [
+      { part: 'source', namespace: 'monitoring', by: 'alice', at: '2026-11-23T09:00:00Z' },
+      { part: 'target', namespace: 'default', by: 'bob', at: '2026-11-23T09:10:00Z' },
+    ],
+  });
+  const denied = request({ phase: 'Denied', decision: { type: 'Denied', by: 'bob', at: '2026-11-23T09:10:00Z' } });
+  const expired = request({ phase: 'Expired' });
+  const approve = (base: AccessRequest, by: string, part: PartName = 'target', namespace = 'default') =>
+    withStatus(base, (s) => (s.approvals = [...(s.approvals ?? []), { part, namespace, by, at: '2026-11-23T10:00:00Z' }]));
+  const decide = (base: AccessRequest, type: 'Denied' | 'Aborted' | 'Revoked', by: string) =>
+    withStatus(base, (s) => (s.decision = { type, by, at: '2026-11-23T10:00:00Z' }));
+  const statusUpdate = (userInfo: UserInfo, oldObject: AccessRequest, object: AccessRequest, may: Partial<Record<PartName, boolean>> = {}) =>
+    input({ operation: 'UPDATE', subResource: 'status', userInfo, oldObject, object, facts: facts(may) });
+
+  const cases: { name: string; in: AdmissionInput; allowed: boolean; message?: RegExp; code?: number }[] = [
+    // CREATE
+    { name: 'a valid create stamped by the mutating webhook is allowed', in: input({ object: stamped({ source: true }), facts: facts({ source: true }) }), allowed: true },
+    {
+      name: 'a create the mutating webhook did not stamp is refused (fail closed)',
+      in: input({ object: { ...request(), spec: spec() } }),
+      allowed: false,
+      message: /^spec\.requester: must be the requesting user \(alice\) as stamped/,
+    },
+    {
+      name: 'a create whose approvedParts claim more than the user may approve is refused',
+      in: input({ object: stamped({ source: true, target: true }), facts: facts({ source: true }) }),
+      allowed: false,
+      message: /^spec\.requester\.approvedParts\[1\]: target is not a part user "alice" may approve: that needs approve/,
+    },
+    {
+      name: 'a create claiming fewer approved parts than possible is allowed (it grants nothing)',
+      in: input({ object: stamped({}), facts: facts({ source: true }) }),
+      allowed: true,
+    },
+    {
+      name: 'a create with a spec error names the field and is Invalid (422)',
+      in: input({ object: { ...stamped({}), spec: { ...stamped({}).spec, duration: '48h' } } }),
+      allowed: false,
+      code: 422,
+      message: /^spec\.duration: must be at most 24h/,
+    },
+    {
+      name: 'a create referencing a missing Service names it',
+      in: input({ object: stamped({}), facts: facts({}, new Map([[serviceKey('monitoring', 'prometheus'), goodService], [serviceKey('default', 'database'), null]])) }),
+      allowed: false,
+      message: /^spec\.target\.service: Service default\/database does not exist/,
+    },
+    { name: 'a create without a user is refused', in: input({ userInfo: {}, object: stamped({}) }), allowed: false, message: /userInfo\.username/ },
+
+    // UPDATE of the main resource
+    { name: 'a metadata-only update (labels) is allowed', in: input({ operation: 'UPDATE', userInfo: mallory, oldObject: pendingTarget, object: { ...pendingTarget, metadata: { ...pendingTarget.metadata, labels: { team: 'a' } } } }), allowed: true },
+    {
+      name: 'a spec change is refused, naming the field',
+      in: input({ operation: 'UPDATE', oldObject: pendingTarget, object: { ...pendingTarget, spec: { ...pendingTarget.spec, duration: '1h' } } }),
+      allowed: false,
+      message: /^spec\.duration: is immutable after creation/,
+    },
+    {
+      name: 'a requester change is refused even by the requester',
+      in: input({ operation: 'UPDATE', oldObject: pendingTarget, object: { ...pendingTarget, spec: { ...pendingTarget.spec, requester: { username: 'alice', approvedParts: ['source', 'target'] } } } }),
+      allowed: false,
+      message: /spec\.requester\.\w+: is stamped by the admission webhook/,
+    },
+    {
+      name: 'a stranger cannot remove the netwatch finalizer',
+      in: input({
+        operation: 'UPDATE',
+        userInfo: mallory,
+        oldObject: { ...pendingTarget, metadata: { ...pendingTarget.metadata, finalizers: ['netwatch.vtk.io/teardown'] } },
+        object: pendingTarget,
+      }),
+      allowed: false,
+      message: /^metadata\.finalizers/,
+    },
+    {
+      name: 'the controller may remove the netwatch finalizer',
+      in: input({
+        operation: 'UPDATE',
+        userInfo: controller,
+        oldObject: { ...pendingTarget, metadata: { ...pendingTarget.metadata, finalizers: ['netwatch.vtk.io/teardown'] } },
+        object: pendingTarget,
+      }),
+      allowed: true,
+    },
+    {
+      name: 'the controller cannot change the spec either',
+      in: input({ operation: 'UPDATE', userInfo: controller, oldObject: pendingTarget, object: { ...pendingTarget, spec: { ...pendingTarget.spec, reason: 'x' } } }),
+      allowed: false,
+      message: /spec\.reason/,
+    },
+
+    // Approvals
+    { name: 'an approver of the pending target part may approve it', in: statusUpdate(bob, pendingTarget, approve(pendingTarget, 'bob'), { target: true }), allowed: true },
+    {
+      name: 'a user without the right cannot approve, and is told what it needs',
+      in: statusUpdate(mallory, pendingTarget, approve(pendingTarget, 'mallory')),
+      allowed: false,
+      code: 403,
+      message: /^status\.approvals\[0\]: user "mallory" may not approve the target part: that needs approve accessrequests\.netwatch\.vtk\.io in default, or create services and accesses\.maxtac\.vtk\.io in default$/,
+    },
+    {
+      name: 'a part approved at creation cannot be approved again',
+      in: statusUpdate(bob, pendingTarget, approve(pendingTarget, 'bob', 'source', 'monitoring'), { source: true }),
+      allowed: false,
+      message: /the source part is already approved/,
+    },
+    {
+      name: 'an approval for the wrong namespace is refused',
+      in: statusUpdate(bob, pendingTarget, approve(pendingTarget, 'bob', 'target', 'kube-system'), { target: true }),
+      allowed: false,
+      message: /status\.approvals\[0\]\.namespace: must be "default"/,
+    },
+    {
+      name: 'an approval whose by is not the user (webhook not stamping) is refused',
+      in: statusUpdate(bob, pendingTarget, approve(pendingTarget, 'alice'), { target: true }),
+      allowed: false,
+      message: /status\.approvals\[0\]\.by/,
+    },
+    {
+      name: 'existing approvals cannot be removed',
+      in: statusUpdate(bob, active, withStatus(active, (s) => (s.approvals = s.approvals?.slice(0, 1))), { target: true }),
+      allowed: false,
+      message: /status\.approvals: the existing approval of the target part cannot be changed or removed/,
+    },
+    {
+      name: 'an approval plus a decision in one write is refused',
+      in: statusUpdate(bob, pendingTarget, decide(approve(pendingTarget, 'bob'), 'Denied', 'bob'), { target: true }),
+      allowed: false,
+      message: /may add exactly one thing/,
+    },
+    {
+      name: 'a terminal request accepts no approval',
+      in: statusUpdate(bob, expired, approve(expired, 'bob'), { target: true }),
+      allowed: false,
+      message: /^status\.approvals: the request is already Expired/,
+    },
+    {
+      name: 'a user cannot set controller-owned fields',
+      in: statusUpdate(bob, pendingTarget, withStatus(pendingTarget, (s) => (s.phase = 'Active')), { target: true }),
+      allowed: false,
+      message: /^status\.phase: is written only by the netwatch controller/,
+    },
+    { name: 'a no-op status write by a user is allowed', in: statusUpdate(mallory, active, active), allowed: true },
+
+    // Decisions
+    { name: 'an approver of a pending part may deny', in: statusUpdate(bob, pendingTarget, decide(pendingTarget, 'Denied', 'bob'), { target: true }), allowed: true },
+    {
+      name: 'an approver of an already-approved part only cannot deny',
+      in: statusUpdate(alice, pendingTarget, decide(pendingTarget, 'Denied', 'alice'), { source: true }),
+      allowed: false,
+      message: /may not deny this request: denying needs the right to approve a pending part \(target: /,
+    },
+    {
+      name: 'an active access cannot be denied',
+      in: statusUpdate(bob, active, decide(active, 'Denied', 'bob'), { target: true }),
+      allowed: false,
+      message: /use Revoked/,
+    },
+    { name: 'the requester may abort a pending request', in: statusUpdate(alice, pendingTarget, decide(pendingTarget, 'Aborted', 'alice')), allowed: true },
+    {
+      name: 'someone else cannot abort',
+      in: statusUpdate(bob, pendingTarget, decide(pendingTarget, 'Aborted', 'bob'), { target: true }),
+      allowed: false,
+      message: /only the requester \(alice\) may abort/,
+    },
+    { name: 'the requester cannot abort an active access', in: statusUpdate(alice, active, decide(active, 'Aborted', 'alice')), allowed: false, message: /use Revoked/ },
+    { name: 'the requester may revoke an active access', in: statusUpdate(alice, active, decide(active, 'Revoked', 'alice')), allowed: true },
+    { name: 'an approver of any part may revoke an active access', in: statusUpdate(bob, active, decide(active, 'Revoked', 'bob'), { target: true }), allowed: true },
+    { name: 'a stranger cannot revoke', in: statusUpdate(mallory, active, decide(active, 'Revoked', 'mallory')), allowed: false, message: /may not revoke this access/ },
+    { name: 'a pending request cannot be revoked', in: statusUpdate(alice, pendingTarget, decide(pendingTarget, 'Revoked', 'alice')), allowed: false, message: /only an Active access can be revoked/ },
+    {
+      name: 'a decided request accepts no further decision',
+      in: statusUpdate(alice, denied, withStatus(denied, (s) => (s.decision = { type: 'Aborted', by: 'alice' }))),
+      allowed: false,
+      message: /^status\.decision: the request was already Denied/,
+    },
+
+    // The controller
+    {
+      name: 'the controller may write phase and mirror approvals recorded at creation',
+      in: statusUpdate(controller, pendingTarget, withStatus(pendingTarget, (s) => {
+        s.phase = 'PartiallyApproved';
+        s.approvals = [{ part: 'source', namespace: 'monitoring', by: 'alice', at: '2026-11-23T09:00:00Z' }];
+      })),
+      allowed: true,
+    },
+    {
+      name: 'the controller cannot invent an approval',
+      in: statusUpdate(controller, pendingTarget, approve(pendingTarget, 'alice')),
+      allowed: false,
+      message: /status\.approvals\[0\]: the controller may only mirror approvals recorded at creation/,
+    },
+    {
+      name: 'the controller cannot attribute a mirrored approval to someone else',
+      in: statusUpdate(controller, pendingTarget, approve(pendingTarget, 'bob', 'source', 'monitoring')),
+      allowed: false,
+      message: /the controller may only mirror/,
+    },
+    {
+      name: 'the controller cannot write a decision',
+      in: statusUpdate(controller, active, decide(active, 'Revoked', 'alice')),
+      allowed: false,
+      message: /^status\.decision: is decided by users/,
+    },
+
+    // DELETE
+    { name: 'the requester may delete her request', in: input({ operation: 'DELETE', oldObject: pendingTarget }), allowed: true },
+    { name: 'an approver of a part may delete a request', in: input({ operation: 'DELETE', userInfo: bob, oldObject: pendingTarget, facts: facts({ target: true }) }), allowed: true },
+    { name: 'the controller may delete a request (retention)', in: input({ operation: 'DELETE', userInfo: controller, oldObject: denied }), allowed: true },
+    {
+      name: "a stranger cannot delete someone else's request, and is told who can",
+      in: input({ operation: 'DELETE', userInfo: mallory, oldObject: pendingTarget }),
+      allowed: false,
+      code: 403,
+      message: /^metadata\.name: user "mallory" may not delete AccessRequest ar-1: only its requester \(alice\), a user allowed to approve one of its parts/,
+    },
+  ];
+
+  for (const c of cases) {
+    test(c.name, () => {
+      const r = validate(c.in);
+      assert.equal(r.allowed, c.allowed, r.message);
+      if (c.message) assert.match(r.message ?? '', c.message);
+      if (c.code) assert.equal(r.code, c.code);
+      if (!r.allowed) assert.ok(r.message, 'every rejection has a message');
+    });
+  }
+});
+
+describe('factsNeeded', () => {
+  const old = request();
+  test('a create needs the claimed parts reviewed and its Services read', () => {
+    const n = factsNeeded('validate', input({ object: old }));
+    assert.deepEqual(n.parts.map((p) => p.name), ['source']);
+    assert.deepEqual(n.services.map((s) => `${s.namespace}/${s.name}`), ['monitoring/prometheus', 'default/database']);
+  });
+  test('an invalid spec costs no API calls at all', () => {
+    assert.deepEqual(factsNeeded('validate', input({ object: { ...old, spec: { ...old.spec, duration: 'forever' } } })), { parts: [], services: [] });
+  });
+  test('the mutating webhook needs only the parts at create, nothing on status updates', () => {
+    assert.equal(factsNeeded('mutate', input({ object: old })).services.length, 0);
+    assert.deepEqual(factsNeeded('mutate', input({ operation: 'UPDATE', subResource: 'status', oldObject: old, object: old })), { parts: [], services: [] });
+  });
+  test('the requester deleting and the controller writing need no review', () => {
+    assert.equal(factsNeeded('validate', input({ operation: 'DELETE', oldObject: old })).parts.length, 0);
+    assert.equal(factsNeeded('validate', input({ operation: 'UPDATE', subResource: 'status', userInfo: controller, oldObject: old, object: old })).parts.length, 0);
+  });
+  test('a stranger deleting needs the parts reviewed', () => {
+    assert.equal(factsNeeded('validate', input({ operation: 'DELETE', userInfo: mallory, oldObject: old })).parts.length, 2);
+  });
+});
+
+test('changedPaths names the innermost changed fields', () => {
+  assert.deepEqual(changedPaths({ a: 1, b: { c: [1, 2] } }, { a: 1, b: { c: [1, 3] } }, 'spec'), ['spec.b.c[1]']);
+  assert.deepEqual(changedPaths({ a: 1 }, { a: 1, d: 2 }, 'spec'), ['spec.d']);
+  assert.deepEqual(changedPaths([1], [1, 2], 'spec.ports'), ['spec.ports']);
+  assert.deepEqual(changedPaths({ a: 1 }, { a: 1 }, 'spec'), []);
+});

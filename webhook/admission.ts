@@ -1,0 +1,449 @@
+// The admission decisions for AccessRequests, as pure functions of (operation, subresource, userInfo, oldObject,
+// object, facts, config, now). The HTTP shell (app.ts) only decodes the AdmissionReview, gathers the facts these
+// functions ask for (factsNeeded), calls them and encodes the answer. Every rejection names the field and says
+// what is allowed.
+import { isDeepStrictEqual } from 'node:util';
+import jsonpatch, { type Operation as PatchOperation } from 'fast-json-patch';
+import {
+  GROUP,
+  PLURAL,
+  TERMINAL_PHASES,
+  type AccessRequest,
+  type AccessRequestStatus,
+  type Approval,
+  type PartName,
+  type Phase,
+  type Requester,
+} from '../lib/api/accessrequest.ts';
+import { describePermission, partsOf, permissionFor, type Part } from '../lib/domain/parts.ts';
+import {
+  formatFieldErrors,
+  serviceReferencesOf,
+  validateServices,
+  validateSpec,
+  type FieldError,
+  type ServiceFacts,
+  type ServiceReference,
+  type WebhookConfig,
+} from '../lib/domain/validate.ts';
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+export interface UserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** What the cluster says, gathered by the shell before deciding (see factsNeeded). */
+export interface AdmissionFacts {
+  /** Whether the user may approve each part of the request; a part left out counts as "may not". */
+  mayApprove: Partial<Record<PartName, boolean>>;
+  /** Referenced Services by `namespace/name`; null when the Service does not exist. */
+  services: ReadonlyMap<string, ServiceFacts | null>;
+}
+
+export interface AdmissionInput {
+  operation: AdmissionOperation;
+  /** `''` for the main resource, `'status'` for the status subresource. */
+  subResource: string;
+  userInfo: UserInfo;
+  oldObject: AccessRequest | null;
+  object: AccessRequest | null;
+  facts: AdmissionFacts;
+  config: WebhookConfig;
+  now: Date;
+}
+
+export interface AdmissionResult {
+  allowed: boolean;
+  /** HTTP-style status code of a rejection: 403 not permitted, 422 invalid, 400 malformed. */
+  code?: number;
+  message?: string;
+  patch?: PatchOperation[];
+}
+
+export type FactsQuery = Pick<AdmissionInput, 'operation' | 'subResource' | 'userInfo' | 'oldObject' | 'object' | 'config'>;
+
+/** What the shell must look up before calling mutate/validate: the parts to review and the Services to read. */
+export interface FactsNeeded {
+  parts: Part[];
+  services: ServiceReference[];
+}
+
+export const NETWATCH_FINALIZER_PREFIX = `${GROUP}/`;
+
+const allow = (patch?: PatchOperation[]): AdmissionResult => (patch && patch.length > 0 ? { allowed: true, patch } : { allowed: true });
+const deny = (code: number, message: string): AdmissionResult => ({ allowed: false, code, message });
+const denyFields = (code: number, errors: FieldError[]): AdmissionResult => deny(code, formatFieldErrors(errors));
+
+/** RFC 3339 with second precision, the way Kubernetes writes times. */
+export function rfc3339(now: Date): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function isController(input: Pick<AdmissionInput, 'userInfo' | 'config'>): boolean {
+  return !!input.userInfo.username && input.userInfo.username === input.config.controllerUsername;
+}
+
+function isRequester(user: UserInfo, request: AccessRequest | null): boolean {
+  const requester = request?.spec?.requester;
+  return !!requester?.username && requester.username === user.username;
+}
+
+function safeParts(request: AccessRequest | null): Part[] {
+  const spec = request?.spec;
+  if (!spec || typeof spec !== 'object') return [];
+  try {
+    return partsOf(spec);
+  } catch {
+    return [];
+  }
+}
+
+function phaseOf(request: AccessRequest | null): Phase {
+  return request?.status?.phase ?? 'Pending';
+}
+
+function netwatchFinalizers(request: AccessRequest | null): string[] {
+  return (request?.metadata?.finalizers ?? []).filter((f) => f.startsWith(NETWATCH_FINALIZER_PREFIX)).sort();
+}
+
+/** Parts approved so far: mirrored approvals, plus those recorded at creation that the controller may not have mirrored yet. */
+function approvedParts(request: AccessRequest | null): Set<PartName> {
+  const out = new Set<PartName>(request?.spec?.requester?.approvedParts ?? []);
+  for (const a of request?.status?.approvals ?? []) out.add(a.part);
+  return out;
+}
+
+export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNeeded {
+  const none: FactsNeeded = { parts: [], services: [] };
+  const { operation, subResource } = q;
+  if (kind === 'mutate') {
+    return operation === 'CREATE' && subResource === '' ? { parts: safeParts(q.object), services: [] } : none;
+  }
+  if (operation === 'CREATE') {
+    const spec = q.object?.spec;
+    // An invalid spec is refused on its own: garbage input costs no API calls.
+    if (!spec || validateSpec(spec, q.config).length > 0) return none;
+    // Only the parts the request claims were approved need confirming: claiming fewer grants nothing.
+    const claimed = spec.requester?.approvedParts ?? [];
+    return { parts: safeParts(q.object).filter((p) => claimed.includes(p.name)), services: serviceReferencesOf(spec) };
+  }
+  if (isController(q)) return none;
+  if (operation === 'DELETE') return isRequester(q.userInfo, q.oldObject) ? none : { parts: safeParts(q.oldObject), services: [] };
+  if (operation === 'UPDATE' && subResource === 'status') return { parts: safeParts(q.oldObject), services: [] };
+  if (operation === 'UPDATE' && !isDeepStrictEqual(netwatchFinalizers(q.oldObject), netwatchFinalizers(q.object))) {
+    return { parts: safeParts(q.oldObject), services: [] };
+  }
+  return none;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mutating
+
+/** The requester as the webhook stamps it: identity from userInfo, and the parts the user may approve now. */
+export function stampedRequester(user: UserInfo, parts: Part[], facts: AdmissionFacts): Requester {
+  return {
+    username: user.username ?? '',
+    ...(user.uid ? { uid: user.uid } : {}),
+    groups: [...(user.groups ?? [])],
+    approvedParts: parts.filter((p) => facts.mayApprove[p.name] === true).map((p) => p.name),
+  };
+}
+
+export function mutate(input: AdmissionInput): AdmissionResult {
+  const { operation, subResource, object } = input;
+  if (operation === 'CREATE' && subResource === '') {
+    if (!object?.spec || typeof object.spec !== 'object') return deny(400, 'spec: is required');
+    const mutated = structuredClone(object);
+    mutated.spec.requester = stampedRequester(input.userInfo, safeParts(object), input.facts);
+    // The API server drops status at CREATE for a CRD with a status subresource; dropping it here as well keeps a
+    // client from smuggling approvals in should that ever change.
+    delete mutated.status;
+    return allow(jsonpatch.compare(object, mutated));
+  }
+  if (operation === 'UPDATE' && subResource === 'status' && object && !isController(input)) {
+    // Stamp who/when on what this write adds; validation then checks it adds one thing the user is entitled to.
+    const mutated = structuredClone(object);
+    const by = input.userInfo.username ?? '';
+    const at = rfc3339(input.now);
+    const before = new Set((input.oldObject?.status?.approvals ?? []).map((a) => a.part));
+    for (const approval of mutated.status?.approvals ?? []) {
+      if (!before.has(approval.part)) Object.assign(approval, { by, at });
+    }
+    if (mutated.status?.decision && !input.oldObject?.status?.decision) Object.assign(mutated.status.decision, { by, at });
+    return allow(jsonpatch.compare(object, mutated));
+  }
+  return allow();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validating
+
+export function validate(input: AdmissionInput): AdmissionResult {
+  switch (input.operation) {
+    case 'CREATE':
+      return validateCreate(input);
+    case 'UPDATE':
+      return input.subResource === 'status' ? validateStatusUpdate(input) : validateUpdate(input);
+    case 'DELETE':
+      return validateDelete(input);
+    case 'CONNECT':
+      return allow();
+  }
+}
+
+function validateCreate(input: AdmissionInput): AdmissionResult {
+  const { object, userInfo, facts, config } = input;
+  if (input.subResource !== '') return deny(400, `${input.subResource}: cannot be created`);
+  if (!object?.spec) return deny(422, 'spec: is required');
+  if (!userInfo.username) return deny(403, 'userInfo.username: the API server sent no user; refusing an anonymous request');
+  const specErrors = validateSpec(object.spec, config);
+  if (specErrors.length > 0) return denyFields(422, specErrors);
+
+  const actual = object.spec.requester;
+  const identity = (r: { username?: string; uid?: string; groups?: string[] }) => ({ username: r.username ?? '', uid: r.uid ?? '', groups: r.groups ?? [] });
+  if (!actual || !isDeepStrictEqual(identity(actual), identity(userInfo))) {
+    // Only reachable when the mutating webhook did not run (or another one rewrote its work): fail closed.
+    return deny(
+      403,
+      `spec.requester: must be the requesting user (${userInfo.username}) as stamped by the netwatch mutating webhook; is the MutatingWebhookConfiguration installed?`,
+    );
+  }
+  const parts = safeParts(object);
+  const claimed = actual.approvedParts ?? [];
+  for (const [i, name] of claimed.entries()) {
+    const part = parts.find((p) => p.name === name);
+    if (!part || claimed.indexOf(name) !== i || facts.mayApprove[name] !== true) {
+      return deny(
+        403,
+        `spec.requester.approvedParts[${i}]: ${name} is not a part user "${userInfo.username}" may approve${part ? `: that needs ${describePermission(permissionFor(part))}` : ''}; approvedParts is stamped by the netwatch mutating webhook`,
+      );
+    }
+  }
+  const serviceErrors = validateServices(object.spec, facts.services);
+  if (serviceErrors.length > 0) return denyFields(422, serviceErrors);
+  return allow();
+}
+
+/** Field paths where two JSON values differ (`spec.ports[0].port`), outermost first, at most `limit`. */
+export function changedPaths(before: unknown, after: unknown, path: string, limit = 5): string[] {
+  if (isDeepStrictEqual(before, after)) return [];
+  const bothObjects =
+    typeof before === 'object' && before !== null && typeof after === 'object' && after !== null && Array.isArray(before) === Array.isArray(after);
+  if (!bothObjects) return [path];
+  const out: string[] = [];
+  if (Array.isArray(before) && Array.isArray(after)) {
+    if (before.length !== after.length) return [path];
+    for (let i = 0; i < before.length && out.length < limit; i++) out.push(...changedPaths(before[i], after[i], `${path}[${i}]`, limit - out.length));
+    return out;
+  }
+  const b = before as Record<string, unknown>;
+  const a = after as Record<string, unknown>;
+  for (const key of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
+    if (out.length >= limit) break;
+    out.push(...changedPaths(b[key], a[key], `${path}.${key}`, limit - out.length));
+  }
+  return out;
+}
+
+function specImmutability(input: AdmissionInput): FieldError[] {
+  return changedPaths(input.oldObject?.spec, input.object?.spec, 'spec').map((field) =>
+    field === 'spec.requester' || field.startsWith('spec.requester.')
+      ? { field, message: 'is stamped by the admission webhook at creation and cannot be changed' }
+      : { field, message: 'is immutable after creation; create a new AccessRequest instead' },
+  );
+}
+
+function mayApproveAny(input: AdmissionInput, parts: Part[]): boolean {
+  return parts.some((p) => input.facts.mayApprove[p.name] === true);
+}
+
+function validateUpdate(input: AdmissionInput): AdmissionResult {
+  const immutability = specImmutability(input);
+  if (immutability.length > 0) return denyFields(403, immutability);
+  if (isController(input)) return allow();
+  // Removing the teardown finalizer from a request being deleted would leave its grants in force with nobody to
+  // clean them up, so only the controller or someone who could approve the request may touch it.
+  if (!isDeepStrictEqual(netwatchFinalizers(input.oldObject), netwatchFinalizers(input.object))) {
+    if (!mayApproveAny(input, safeParts(input.oldObject))) {
+      return deny(
+        403,
+        `metadata.finalizers: ${NETWATCH_FINALIZER_PREFIX}* finalizers may only be changed by the netwatch controller or an approver of the request`,
+      );
+    }
+  }
+  return allow();
+}
+
+// Who may delete: the requester, anyone allowed to approve one of its parts, and the controller (retention). RBAC
+// `delete` alone is not enough: it is usually granted on all AccessRequests at once, which would let any
+// developer erase someone else's audit trail. Cluster administrators need no rule of their own: `approve` granted
+// cluster-wide (or system:masters) passes the approval review in every namespace, so they approve every part.
+function validateDelete(input: AdmissionInput): AdmissionResult {
+  const old = input.oldObject;
+  if (isController(input) || isRequester(input.userInfo, old)) return allow();
+  const parts = safeParts(old);
+  if (mayApproveAny(input, parts)) return allow();
+  const requester = old?.spec?.requester?.username;
+  const approvers = parts.map((p) => describePermission(permissionFor(p))).join('; or ');
+  return deny(
+    403,
+    `metadata.name: user "${input.userInfo.username ?? ''}" may not delete AccessRequest ${old?.metadata?.name ?? ''}: only its requester${
+      requester ? ` (${requester})` : ''
+    }, a user allowed to approve one of its parts (${approvers || 'none'}) or the netwatch controller may delete it`,
+  );
+}
+
+const USER_STATUS_FIELDS = new Set(['approvals', 'decision']);
+
+function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
+  const { oldObject: old, object } = input;
+  if (!old || !object) return deny(400, 'object: oldObject and object are required for a status update');
+  const immutability = specImmutability(input);
+  if (immutability.length > 0) return denyFields(403, immutability);
+
+  const oldStatus: AccessRequestStatus = old.status ?? {};
+  const newStatus: AccessRequestStatus = object.status ?? {};
+  const parts = safeParts(old);
+  const errors: FieldError[] = [];
+
+  // Existing approvals are history: nobody rewrites or removes them.
+  const newApprovals = newStatus.approvals ?? [];
+  for (const a of oldStatus.approvals ?? []) {
+    const now = newApprovals.find((n) => n.part === a.part);
+    if (!now || !isDeepStrictEqual(now, a)) {
+      errors.push({ field: 'status.approvals', message: `the existing approval of the ${a.part} part cannot be changed or removed` });
+    }
+  }
+  const oldParts = new Set((oldStatus.approvals ?? []).map((a) => a.part));
+  const added = newApprovals.map((a, index) => ({ a, index })).filter(({ a }) => !oldParts.has(a.part));
+
+  if (isController(input)) {
+    if (!isDeepStrictEqual(oldStatus.decision, newStatus.decision)) {
+      errors.push({ field: 'status.decision', message: 'is decided by users (deny, abort, revoke), never written by the controller' });
+    }
+    const recorded = new Set(old.spec.requester?.approvedParts ?? []);
+    for (const { a, index } of added) {
+      const part = parts.find((p) => p.name === a.part);
+      if (!recorded.has(a.part) || !part || a.namespace !== part.namespace || a.by !== old.spec.requester?.username) {
+        errors.push({
+          field: `status.approvals[${index}]`,
+          message: 'the controller may only mirror approvals recorded at creation in spec.requester.approvedParts, by the requester',
+        });
+      }
+    }
+    return errors.length > 0 ? denyFields(403, errors) : allow();
+  }
+
+  // A user: controller-owned fields stay as they are.
+  for (const key of [...new Set([...Object.keys(oldStatus), ...Object.keys(newStatus)])].sort()) {
+    if (USER_STATUS_FIELDS.has(key)) continue;
+    const k = key as keyof AccessRequestStatus;
+    if (!isDeepStrictEqual(oldStatus[k], newStatus[k])) {
+      errors.push({
+        field: `status.${key}`,
+        message: 'is written only by the netwatch controller; a user may only add one approval (status.approvals) or one decision (status.decision)',
+      });
+    }
+  }
+  const decisionAdded = !oldStatus.decision && !!newStatus.decision;
+  if (oldStatus.decision && !isDeepStrictEqual(oldStatus.decision, newStatus.decision)) {
+    errors.push({ field: 'status.decision', message: `the request was already ${oldStatus.decision.type}; a decision cannot be changed or removed` });
+  }
+  if (errors.length > 0) return denyFields(403, errors);
+
+  const additions = added.length + (decisionAdded ? 1 : 0);
+  if (additions === 0) return allow();
+  if (additions > 1) {
+    return deny(403, 'status: a status write may add exactly one thing: one approval (status.approvals) or one decision (status.decision)');
+  }
+
+  const phase = phaseOf(old);
+  if (TERMINAL_PHASES.includes(phase) || oldStatus.decision) {
+    const what = oldStatus.decision?.type ?? phase;
+    return deny(403, `${decisionAdded ? 'status.decision' : 'status.approvals'}: the request is already ${what}; it accepts no further approvals or decisions`);
+  }
+
+  const username = input.userInfo.username ?? '';
+  const approved = approvedParts(old);
+  const pending = parts.filter((p) => !approved.has(p.name));
+
+  const first = added[0];
+  if (first) return validateApproval(input, first.a, first.index, parts, approved, username);
+
+  const decision = newStatus.decision;
+  if (!decision) return allow();
+  if (decision.by !== username) {
+    return deny(403, 'status.decision.by: is stamped by the admission webhook with the deciding user');
+  }
+  const requester = isRequester(input.userInfo, old);
+  switch (decision.type) {
+    case 'Denied': {
+      if (pending.length === 0) {
+        return deny(403, `status.decision.type: Denied needs a part pending approval and none is; ${phase === 'Active' ? 'use Revoked to end an active access' : 'use Aborted or Revoked'}`);
+      }
+      if (pending.some((p) => input.facts.mayApprove[p.name] === true)) return allow();
+      return deny(
+        403,
+        `status.decision: user "${username}" may not deny this request: denying needs the right to approve a pending part (${pending
+          .map((p) => `${p.name}: ${describePermission(permissionFor(p))}`)
+          .join('; ')})`,
+      );
+    }
+    case 'Aborted': {
+      if (!requester) {
+        return deny(403, `status.decision: only the requester (${old.spec.requester?.username ?? 'unknown'}) may abort a request; an approver may deny it instead`);
+      }
+      if (phase === 'Active') return deny(403, 'status.decision.type: an Active access cannot be aborted; use Revoked to end it');
+      return allow();
+    }
+    case 'Revoked': {
+      if (phase !== 'Active') {
+        return deny(403, `status.decision.type: only an Active access can be revoked and this request is ${phase}; ${requester ? 'use Aborted' : 'use Denied'}`);
+      }
+      if (requester || mayApproveAny(input, parts)) return allow();
+      return deny(
+        403,
+        `status.decision: user "${username}" may not revoke this access: only its requester or a user allowed to approve one of its parts (${parts
+          .map((p) => describePermission(permissionFor(p)))
+          .join('; or ')}) may`,
+      );
+    }
+    default:
+      return deny(422, 'status.decision.type: must be Denied, Aborted or Revoked');
+  }
+}
+
+function validateApproval(
+  input: AdmissionInput,
+  approval: Approval,
+  index: number,
+  parts: Part[],
+  approved: Set<PartName>,
+  username: string,
+): AdmissionResult {
+  const field = `status.approvals[${index}]`;
+  const part = parts.find((p) => p.name === approval.part);
+  if (!part) return deny(422, `${field}.part: must be one of this request's parts: ${parts.map((p) => p.name).join(', ')}`);
+  if (approval.namespace !== part.namespace) {
+    return deny(422, `${field}.namespace: must be "${part.namespace}", the namespace of the ${part.name} part`);
+  }
+  if (approved.has(part.name)) return deny(403, `${field}: the ${part.name} part is already approved`);
+  if (approval.by !== username) return deny(403, `${field}.by: is stamped by the admission webhook with the approving user`);
+  if (input.facts.mayApprove[part.name] !== true) {
+    return deny(
+      403,
+      `${field}: user "${username}" may not approve the ${part.name} part: that needs ${describePermission(permissionFor(part))}`,
+    );
+  }
+  return allow();
+}
+
+/** The resource the webhook must be registered for; anything else is a configuration mistake and is refused. */
+export function isAccessRequestResource(resource: { group?: string; resource?: string } | undefined): boolean {
+  return resource?.group === GROUP && resource.resource === PLURAL;
+}
+

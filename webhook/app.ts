@@ -1,0 +1,234 @@
+// The HTTP shell of the admission webhook: decode the AdmissionReview, gather the facts the pure admission
+// functions ask for, call them, encode the answer. Fails closed: anything that throws becomes allowed: false with
+// a message, and the request's uid is always echoed.
+import type { Http2SecureServer } from 'node:http2';
+import Fastify, { LogController, type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+import type { AccessRequest } from '../lib/api/accessrequest.ts';
+import type { ServiceFacts, WebhookConfig } from '../lib/domain/validate.ts';
+import { serviceKey } from '../lib/domain/validate.ts';
+import { approvableParts, type AccessReviewer } from '../lib/kube/access-review.ts';
+import {
+  factsNeeded,
+  isAccessRequestResource,
+  mutate,
+  validate,
+  type AdmissionOperation,
+  type AdmissionResult,
+  type UserInfo,
+} from './admission.ts';
+import type { ServiceReader } from './kube.ts';
+import { webhookMetrics, type AdmissionOutcome, type WebhookKind, type WebhookMetrics } from './metrics.ts';
+
+export interface WebhookDeps {
+  config: WebhookConfig;
+  reviewer: AccessReviewer;
+  services: ServiceReader;
+  /** A pino logger (main.ts makes one); none logs nothing. */
+  logger?: Logger;
+  metrics?: WebhookMetrics;
+  now?: () => Date;
+  /** Serve HTTPS with this key pair (the API server only calls webhooks over TLS); plain HTTP without it. */
+  tls?: { key: string; cert: string };
+  /** Readiness beyond "the server answers" (e.g. certificates loaded). */
+  isReady?: () => boolean;
+}
+
+export const ADMISSION_PATHS = { mutate: '/mutate', validate: '/validate' } as const;
+
+interface AdmissionRequest {
+  uid: string;
+  kind?: { group?: string; version?: string; kind?: string };
+  resource?: { group?: string; version?: string; resource?: string };
+  subResource?: string;
+  name?: string;
+  operation: AdmissionOperation;
+  userInfo?: UserInfo;
+  object?: AccessRequest | null;
+  oldObject?: AccessRequest | null;
+  dryRun?: boolean;
+}
+
+interface AdmissionReviewBody {
+  apiVersion?: string;
+  kind?: string;
+  request: AdmissionRequest;
+}
+
+const admissionReviewSchema = {
+  type: 'object',
+  required: ['request'],
+  properties: {
+    apiVersion: { type: 'string', maxLength: 64 },
+    kind: { type: 'string', maxLength: 64 },
+    request: {
+      type: 'object',
+      required: ['uid', 'operation'],
+      properties: {
+        uid: { type: 'string', minLength: 1, maxLength: 128 },
+        operation: { type: 'string', enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
+        subResource: { type: 'string', maxLength: 64 },
+        name: { type: 'string', maxLength: 253 },
+        resource: { type: 'object' },
+        userInfo: { type: 'object' },
+        object: { type: ['object', 'null'] },
+        oldObject: { type: ['object', 'null'] },
+      },
+    },
+  },
+} as const;
+
+/** Kubernetes API errors carry the whole response (headers included): keep only what helps a user. */
+export function describeError(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'number') {
+    const body = (err as { body?: unknown }).body;
+    let reason = '';
+    if (typeof body === 'string') {
+      try {
+        const message = (JSON.parse(body) as { message?: unknown }).message;
+        reason = typeof message === 'string' ? message : '';
+      } catch {
+        reason = '';
+      }
+    }
+    return `the Kubernetes API answered ${code}${reason ? `: ${reason.slice(0, 200)}` : ''}`;
+  }
+  return err instanceof Error ? err.message.slice(0, 300) : 'unknown error';
+}
+
+function encode(apiVersion: string | undefined, uid: string, result: AdmissionResult) {
+  return {
+    apiVersion: apiVersion ?? 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    response: {
+      uid,
+      allowed: result.allowed,
+      ...(result.allowed
+        ? {}
+        : { status: { code: result.code ?? 403, reason: result.code === 422 ? 'Invalid' : 'Forbidden', message: result.message ?? 'denied' } }),
+      ...(result.patch && result.patch.length > 0
+        ? { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(result.patch)).toString('base64') }
+        : {}),
+    },
+  };
+}
+
+export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? (() => new Date());
+  const metrics = deps.metrics ?? webhookMetrics();
+  const options: FastifyServerOptions = {
+    // An AdmissionReview carries the object twice; AccessRequests are small, but stay above etcd's 1.5 MiB limit.
+    bodyLimit: 4 * 1024 * 1024,
+    // One line per admission is logged below; Fastify's own request lines would only repeat it.
+    logController: new LogController({ disableRequestLogging: true }),
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+  };
+  // Fastify's typings make the server type a generic parameter; the routes below do not depend on it.
+  // HTTP/2 (with HTTP/1.1 still allowed): the API server then multiplexes all admission calls over one TLS
+  // connection instead of opening (and handshaking) a new one whenever more than a few run concurrently.
+  const app = (
+    deps.tls
+      ? Fastify({
+          ...(options as FastifyHttp2SecureOptions<Http2SecureServer>),
+          http2: true,
+          https: { allowHTTP1: true, key: deps.tls.key, cert: deps.tls.cert },
+        })
+      : Fastify(options)
+  ) as unknown as FastifyInstance;
+
+  app.setErrorHandler((err: { statusCode?: number; message?: string }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err: describeError(err) }, 'request failed');
+    void reply.code(status).send({ error: status >= 500 ? 'Internal Server Error' : (err.message ?? 'Bad Request') });
+  });
+
+  const readServices = async (refs: { namespace: string; name: string }[]) => {
+    const unique = [...new Map(refs.map((r) => [serviceKey(r.namespace, r.name), r])).values()];
+    const entries = await Promise.all(
+      unique.map(async (r): Promise<[string, ServiceFacts | null]> => [serviceKey(r.namespace, r.name), await deps.services.get(r.namespace, r.name)]),
+    );
+    return new Map(entries);
+  };
+
+  async function decide(kind: WebhookKind, req: AdmissionRequest): Promise<AdmissionResult> {
+    if (!isAccessRequestResource(req.resource)) {
+      return {
+        allowed: false,
+        code: 400,
+        message: `the netwatch webhook only handles accessrequests.netwatch.vtk.io, not ${req.resource?.resource ?? 'unknown'}.${req.resource?.group ?? ''}: check the webhook configuration rules`,
+      };
+    }
+    const userInfo = req.userInfo ?? {};
+    const query = {
+      operation: req.operation,
+      subResource: req.subResource ?? '',
+      userInfo,
+      oldObject: req.oldObject ?? null,
+      object: req.object ?? null,
+      config: deps.config,
+    };
+    const needed = factsNeeded(kind, query);
+    const subject = {
+      username: userInfo.username ?? '',
+      ...(userInfo.uid ? { uid: userInfo.uid } : {}),
+      ...(userInfo.groups ? { groups: userInfo.groups } : {}),
+      ...(userInfo.extra ? { extra: userInfo.extra } : {}),
+    };
+    const [mayApprove, services] = await Promise.all([
+      needed.parts.length > 0 ? approvableParts(deps.reviewer, subject, needed.parts) : Promise.resolve({}),
+      readServices(needed.services),
+    ]);
+    const input = { ...query, facts: { mayApprove, services }, now: now() };
+    return kind === 'mutate' ? mutate(input) : validate(input);
+  }
+
+  for (const kind of ['mutate', 'validate'] as const) {
+    app.post<{ Body: AdmissionReviewBody }>(ADMISSION_PATHS[kind], { schema: { body: admissionReviewSchema } }, async (request) => {
+      const started = process.hrtime.bigint();
+      const req = request.body.request;
+      let result: AdmissionResult;
+      let outcome: AdmissionOutcome;
+      try {
+        result = await decide(kind, req);
+        outcome = result.allowed ? 'allowed' : 'denied';
+      } catch (err) {
+        // Fail closed, with a message that says so; details (never bodies or tokens) go to the log.
+        result = { allowed: false, code: 500, message: `netwatch admission webhook could not decide (${describeError(err)}); the request is refused, retry later` };
+        outcome = 'error';
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const subresource = req.subResource === 'status' ? 'status' : req.subResource ? 'other' : 'main';
+      metrics.observe(kind, req.operation, subresource, outcome, seconds);
+      request.log[outcome === 'error' ? 'error' : 'info'](
+        {
+          webhook: kind,
+          uid: req.uid,
+          operation: req.operation,
+          subresource,
+          name: req.name ?? req.object?.metadata?.name ?? req.oldObject?.metadata?.name,
+          user: req.userInfo?.username,
+          dryRun: req.dryRun === true,
+          allowed: result.allowed,
+          ...(result.allowed ? { patchOps: result.patch?.length ?? 0 } : { code: result.code, message: result.message }),
+          ms: Math.round(seconds * 1000),
+        },
+        'admission',
+      );
+      return encode(request.body.apiVersion, req.uid, result);
+    });
+  }
+
+  app.get('/healthz', async () => 'ok');
+  app.get('/readyz', async (_request, reply) => {
+    if (deps.isReady && !deps.isReady()) return reply.code(503).send('not ready');
+    return 'ok';
+  });
+  app.get('/metrics', async (_request, reply) => {
+    void reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  return app;
+}
+

@@ -1,0 +1,98 @@
+// The real process: flags, TLS, readiness, fail-closed when the API server is unreachable, clean SIGTERM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../scripts/controlplane.ts';
+import { makeServingCertificates } from './certs.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function call(port: number, ca: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, ca, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
+test('main.ts serves HTTPS with the given certificate, is ready, fails closed without an API server and stops on SIGTERM', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netwatch-webhook-main-'));
+  const certs = makeServingCertificates();
+  writeFileSync(join(dir, 'tls.crt'), certs.certPem);
+  writeFileSync(join(dir, 'tls.key'), certs.keyPem);
+  const apiPort = await freePort(); // nothing listens there
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server: `https://127.0.0.1:${apiPort}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: { token: 'x' } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+  );
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'webhook/main.ts', `--port=${port}`, '--host=127.0.0.1', `--kubeconfig=${join(dir, 'kubeconfig')}`,
+      `--tls-cert-file=${join(dir, 'tls.crt')}`, `--tls-key-file=${join(dir, 'tls.key')}`, '--log-level=warn'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NETWATCH_WEBHOOK_MAX_DURATION: '8h' } },
+  );
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await call(port, certs.caPem, 'GET', '/readyz').catch(() => undefined);
+      if (r?.status === 200) break;
+      assert.ok(Date.now() < deadline && child.exitCode === null, `webhook did not become ready:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const review = {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'u-1',
+        operation: 'CREATE',
+        resource: { group: 'netwatch.vtk.io', version: 'v1alpha1', resource: 'accessrequests' },
+        userInfo: { username: 'alice' },
+        object: {
+          spec: {
+            type: 'Service',
+            source: { namespace: 'a', service: 'x' },
+            target: { namespace: 'b', service: 'y' },
+            duration: '9h',
+            reason: 'r',
+          },
+        },
+      },
+    };
+    const mutateAnswer = JSON.parse((await call(port, certs.caPem, 'POST', '/mutate', review)).text) as { response: { uid: string; allowed: boolean; status?: { message: string } } };
+    assert.equal(mutateAnswer.response.uid, 'u-1');
+    assert.equal(mutateAnswer.response.allowed, false, 'no API server to ask: refuse');
+    assert.match(mutateAnswer.response.status?.message ?? '', /could not decide/);
+    // NETWATCH_WEBHOOK_MAX_DURATION=8h reached the policy; an invalid spec is judged without API calls.
+    const validateAnswer = JSON.parse((await call(port, certs.caPem, 'POST', '/validate', review)).text) as { response: { status?: { message: string } } };
+    assert.equal(validateAnswer.response.status?.message, 'spec.duration: must be at most 8h on this cluster');
+    const metrics = await call(port, certs.caPem, 'GET', '/metrics');
+    assert.match(metrics.text, /netwatch_webhook_admission_requests_total\{webhook="mutate",operation="CREATE",subresource="main",result="error"\} 1/);
+    assert.match(metrics.text, /netwatch_webhook_process_cpu_seconds_total/);
+    assert.doesNotMatch(output, /"token"|Bearer/);
+  } finally {
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, output);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
