@@ -1,0 +1,468 @@
+// The netwatch controller: informer caches → keyed work queue → gather → plan (pure) → idempotent apply.
+// Two kinds of keys: `ar/<name>` reconciles one AccessRequest; `obj/<resource>/<namespace>/<name>` looks after one
+// netwatch-managed object (the clones finalizer on maxtac objects, orphans, legacy finalizers).
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AccessRequest } from '../lib/api/accessrequest.ts';
+import { API_VERSION, KIND } from '../lib/api/accessrequest.ts';
+import {
+  ANNOTATION_REQUEST_NAME,
+  DEFAULT_PLAN_CONFIG,
+  LABEL_MANAGED_BY,
+  LABEL_REQUEST_ID,
+  LABEL_ROLE,
+  LEGACY_FINALIZERS,
+  MANAGED_BY,
+  MAXTAC_FINALIZER,
+  REQUEST_FINALIZER,
+  createChains,
+  halvesOf,
+  key,
+  plan,
+  type CreateAction,
+  type Observed,
+  type Plan,
+  type PlanConfig,
+} from '../lib/domain/plan.ts';
+import { isTerminal } from '../lib/domain/phase.ts';
+import type { KubePort, Resource, CachedResource } from '../lib/kube/port.ts';
+import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
+import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
+import { WorkQueue } from './queue.ts';
+import type { ControllerMetrics } from './metrics.ts';
+
+export interface ControllerConfig extends PlanConfig {
+  /** Concurrent reconciles. */
+  workers: number;
+  /** Namespace of the Events about (cluster-scoped) AccessRequests; client-go uses `default` too. */
+  eventNamespace: string;
+  /** Every this many seconds, every managed object and request is looked at again (orphan sweep, resync). */
+  sweepIntervalSeconds: number;
+  /** Reported as the Event's reportingInstance and the lease holder. */
+  identity: string;
+}
+
+export const DEFAULT_CONTROLLER_CONFIG: ControllerConfig = {
+  ...DEFAULT_PLAN_CONFIG,
+  workers: 16,
+  eventNamespace: 'default',
+  sweepIntervalSeconds: 300,
+  identity: `netwatch-controller-${randomBytes(4).toString('hex')}`,
+};
+
+const MAXTAC_RESOURCES: readonly CachedResource[] = ['accesses', 'externalaccesses'];
+
+type Clock = () => Date;
+
+const MAX_REQUEUE_MS = 6 * 3600_000;
+
+export class Controller {
+  private readonly queue = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 30_000 });
+  // Expectations (as controller-runtime keeps them): our own writes are not in the caches until their watch
+  // events arrive, and a reconcile triggered meanwhile must neither redo them (Conflict, AlreadyExists, 404
+  // round trips) nor mistake their absence for a deletion.
+  /** Request name → resourceVersions our writes replaced: while the cache shows one of them, it is stale. */
+  private readonly staleRequests = new Map<string, Set<string>>();
+  /** `resource/namespace/name` → an object we created that the cache has not shown yet. */
+  private readonly createdObjects = new Map<string, { obj: KubeObject; at: number }>();
+  /** uids of objects we deleted that the cache still shows. */
+  private readonly deletedUids = new Set<string>();
+  private readonly workers: Promise<void>[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  /** Set once the caches have synced and the workers run. */
+  ready = false;
+
+  constructor(
+    readonly kube: KubePort,
+    private readonly config: ControllerConfig,
+    private readonly log: Logger,
+    private readonly metrics: ControllerMetrics,
+    private readonly clock: Clock = () => new Date(),
+  ) {
+    metrics.sources.queueDepth = () => this.queue.depth;
+    metrics.sources.activeAccesses = () => kube.cache.list<AccessRequest>('accessrequests').filter((r) => r.status?.phase === 'Active').length;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.unsubscribe = this.kube.cache.onChange((resource, obj, type) => this.onChange(resource, obj, type));
+    await this.kube.start();
+    this.sweep();
+    for (let i = 0; i < this.config.workers; i++) this.workers.push(this.work());
+    this.sweepTimer = setInterval(() => this.sweep(), this.config.sweepIntervalSeconds * 1000);
+    this.sweepTimer.unref();
+    this.ready = true;
+    this.log.info({ workers: this.config.workers }, 'controller started');
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.ready = false;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.unsubscribe?.();
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+    await this.kube.stop();
+    this.log.info('controller stopped');
+  }
+
+  /** Everything is looked at again: requests (resync) and managed objects (orphan sweep). */
+  sweep(): void {
+    for (const r of this.kube.cache.list<AccessRequest>('accessrequests')) this.queue.add(`ar/${r.metadata.name}`);
+    for (const resource of ['services', ...MAXTAC_RESOURCES] as CachedResource[]) {
+      for (const o of this.kube.cache.list(resource)) {
+        if (isManaged(o) || hasLegacy(o)) this.queue.add(objKey(resource, o));
+      }
+    }
+  }
+
+  private onChange(resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete'): void {
+    if (resource === 'accessrequests' && !this.staleRequests.get(obj.metadata.name ?? '')?.has(obj.metadata.resourceVersion ?? '')) this.staleRequests.delete(obj.metadata.name ?? '');
+    this.createdObjects.delete(`${resource}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`);
+    if (type === 'delete' && obj.metadata.uid) this.deletedUids.delete(obj.metadata.uid);
+    switch (resource) {
+      case 'accessrequests':
+        this.queue.add(`ar/${obj.metadata.name}`);
+        return;
+      case 'services':
+      case 'accesses':
+      case 'externalaccesses': {
+        if (isManaged(obj) || hasLegacy(obj)) this.queue.add(objKey(resource, obj));
+        const requestName = obj.metadata.annotations?.[ANNOTATION_REQUEST_NAME];
+        if (isManaged(obj) && requestName) this.queue.add(`ar/${requestName}`);
+        return;
+      }
+      case 'networkpolicies': {
+        // maxtac's policy for one of our objects appeared or changed: the request may now be in force.
+        for (const ref of obj.metadata.ownerReferences ?? []) {
+          const owner = ref.kind === 'Access' || ref.kind === 'ExternalAccess' ? this.kube.cache.byUid<MaxtacObject>(ref.kind === 'Access' ? 'accesses' : 'externalaccesses', ref.uid) : undefined;
+          const requestName = owner?.metadata.annotations?.[ANNOTATION_REQUEST_NAME];
+          if (owner && isManaged(owner) && requestName) this.queue.add(`ar/${requestName}`);
+        }
+        return;
+      }
+    }
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const k = await this.queue.get();
+      if (k === undefined) return;
+      const kind = k.startsWith('ar/') ? 'request' : 'object';
+      const end = this.metrics.reconcileDuration.startTimer({ kind });
+      try {
+        const requeueAfterMs = kind === 'request' ? await this.reconcileRequest(k.slice(3)) : await this.reconcileObject(k);
+        this.queue.forget(k);
+        if (requeueAfterMs !== undefined) this.queue.addAfter(k, requeueAfterMs);
+        this.metrics.reconciles.inc({ kind, result: 'success' });
+      } catch (e) {
+        if (isRace(e)) {
+          // Somebody (or our own cache) moved on: look again, quietly.
+          this.metrics.reconciles.inc({ kind, result: 'requeue' });
+          this.log.debug({ key: k, err: (e as Error).message }, 'requeue after race');
+        } else {
+          this.metrics.reconciles.inc({ kind, result: 'error' });
+          this.metrics.errors.inc({ kind });
+          this.log.error({ key: k, err: e }, 'reconcile failed');
+        }
+        this.queue.addRateLimited(k);
+      } finally {
+        end();
+        this.queue.done(k);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // AccessRequests
+
+  /** Gathers what plan needs, from the caches, confirming with the API server where a stale cache would mislead. */
+  async gather(request: AccessRequest, confirm: boolean): Promise<Observed> {
+    const cache = this.kube.cache;
+    const uid = request.metadata.uid ?? '';
+    const halves = halvesOf(request);
+    const originals = new Map<string, Service | null>();
+    const active = !isTerminal(request.status?.phase) && !request.metadata.deletionTimestamp;
+    for (const h of halves) {
+      const k = key(h.original.namespace, h.original.name);
+      let svc = cache.get<Service>('services', h.original.namespace, h.original.name) ?? null;
+      // A Service missing from the cache may be one created a moment ago: ask before failing a request over it.
+      if (!svc && confirm && active) svc = (await this.kube.get<Service>('services', h.original.namespace, h.original.name)) ?? null;
+      originals.set(k, svc);
+    }
+    const services = new Map<string, Service>();
+    for (const s of cache.byRequest<Service>('services', uid)) services.set(key(s.metadata.namespace ?? '', s.metadata.name ?? ''), s);
+    const maxtac = new Map<string, MaxtacObject>();
+    for (const r of MAXTAC_RESOURCES) for (const m of cache.byRequest<MaxtacObject>(r, uid)) maxtac.set(`${m.kind}/${key(m.metadata.namespace ?? '', m.metadata.name ?? '')}`, m);
+    for (const h of halves) {
+      const maxtacResource = h.kind === 'Access' ? 'accesses' : 'externalaccesses';
+      const s = cache.get<Service>('services', h.namespace, h.cloneName) ?? (this.recentlyCreated(`services/${h.namespace}/${h.cloneName}`));
+      if (s) services.set(key(h.namespace, h.cloneName), s);
+      const m = cache.get<MaxtacObject>(maxtacResource, h.namespace, h.maxtacName) ?? (this.recentlyCreated(`${maxtacResource}/${h.namespace}/${h.maxtacName}`) as MaxtacObject | undefined);
+      if (m) maxtac.set(`${h.kind}/${key(h.namespace, h.maxtacName)}`, m);
+    }
+    for (const [k, o] of [...services, ...maxtac]) if (o.metadata.uid && this.deletedUids.has(o.metadata.uid)) (o.kind === 'Service' || !o.kind ? services : maxtac).delete(k);
+    // Objects the status says we created but the cache does not show: deleted, or the cache is behind. Ask.
+    if (confirm && active && request.status?.phase === 'Active') {
+      for (const ref of request.status.objects ?? []) {
+        const k = ref.kind === 'Service' ? key(ref.namespace, ref.name) : `${ref.kind}/${key(ref.namespace, ref.name)}`;
+        if ((ref.kind === 'Service' ? services.has(k) : maxtac.has(k))) continue;
+        const live = await this.kube.get<KubeObject>(resourceOfKind(ref.kind), ref.namespace, ref.name);
+        if (live && ref.kind === 'Service') services.set(k, live);
+        else if (live) maxtac.set(k, live as MaxtacObject);
+      }
+    }
+    const networkPolicies: NetworkPolicy[] = [];
+    for (const ns of new Set(halves.map((h) => h.namespace))) networkPolicies.push(...cache.inNamespace<NetworkPolicy>('networkpolicies', ns));
+    return { request, originals, services: [...services.values()], maxtac: [...maxtac.values()], networkPolicies };
+  }
+
+  async reconcileRequest(name: string): Promise<number | undefined> {
+    const cached = this.kube.cache.get<AccessRequest>('accessrequests', '', name);
+    if (!cached) return undefined;
+    // Our last write is not in the cache yet: its watch event will bring us back.
+    if (this.staleRequests.get(name)?.has(cached.metadata.resourceVersion ?? '')) return undefined;
+    let observed = await this.gather(cached, false);
+    const now = this.clock();
+    let p = plan(observed, now, this.config);
+    if (p.status?.phase === 'Failed' && cached.status?.phase !== 'Failed') {
+      // About to fail the request over something missing from the caches: the caches may only be behind (a
+      // Service created a moment ago, our own objects whose watch events have not arrived). Ask the API server
+      // before deciding; the hot path never pays for these reads.
+      observed = await this.gather(cached, true);
+      p = plan(observed, now, this.config);
+    }
+    return this.apply(cached, observed, p, now);
+  }
+
+  private async apply(request: AccessRequest, observed: Observed, p: Plan, now: Date): Promise<number | undefined> {
+    const name = request.metadata.name ?? '';
+    let latest = request;
+    if (p.deleteRequest) {
+      this.log.info({ request: name }, 'retention over: deleting request');
+      await this.kube.delete('accessrequests', '', name, { uid: request.metadata.uid ?? '' }).catch(ignoreNotFound);
+      return undefined;
+    }
+    // The finalizer goes on before any side effect, so nothing we create can outlive a deleted request.
+    if (p.addFinalizer) {
+      const before = latest.metadata.resourceVersion;
+      latest = await this.kube.setFinalizers<AccessRequest>('accessrequests', '', name, before ?? '', [...(latest.metadata.finalizers ?? []), REQUEST_FINALIZER]);
+      this.superseded(name, before);
+    }
+
+    const uids = new Map<string, string>();
+    for (const m of observed.maxtac) uids.set(`${m.kind}/${key(m.metadata.namespace ?? '', m.metadata.name ?? '')}`, m.metadata.uid ?? '');
+    // One chain per half (its maxtac object, then the clone it owns), the chains at the same time: approval→Active
+    // waits for two round trips instead of four. All chains settle before a failure is reported.
+    const results = await Promise.allSettled(
+      createChains(p.creates).map(async (chain) => {
+        for (const c of chain) {
+          const created = await this.create(c, uids, request.metadata.uid ?? '');
+          uids.set(`${created.kind}/${key(created.metadata.namespace ?? '', created.metadata.name ?? '')}`, created.metadata.uid ?? '');
+        }
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    if (p.status) {
+      const status = structuredClone(p.status);
+      for (const ref of status.objects ?? []) {
+        if (!ref.uid) {
+          const u = uids.get(`${ref.kind}/${key(ref.namespace, ref.name)}`);
+          if (u) ref.uid = u;
+        }
+      }
+      const before = latest.metadata.resourceVersion;
+      latest = await this.kube.replaceStatus<AccessRequest>('accessrequests', { ...latest, status });
+      this.superseded(name, before);
+      if (p.becameActive && status.approvedAt) this.metrics.approvalToActive.observe(Math.max(0, now.getTime() - Date.parse(status.approvedAt)) / 1000);
+      if (status.phase !== request.status?.phase) this.log.info({ request: name, phase: status.phase, from: request.status?.phase }, 'phase changed');
+    }
+
+    for (const d of p.deletes) {
+      if (d.uid) this.deletedUids.add(d.uid);
+      await this.kube.delete(resourceOfKind(d.kind), d.namespace, d.name, d.uid ? { uid: d.uid } : {}).catch((e: unknown) => {
+        // Gone already, or a newer incarnation we must not touch.
+        if (!isNotFound(e) && !isConflict(e)) throw e;
+      });
+    }
+
+    for (const e of p.events) await this.emit(latest, e.type, e.reason, e.message);
+
+    if (p.removeFinalizers.length > 0) {
+      const remaining = (latest.metadata.finalizers ?? []).filter((f) => !p.removeFinalizers.includes(f));
+      const before = latest.metadata.resourceVersion;
+      await this.kube.setFinalizers('accessrequests', '', name, before ?? '', remaining).catch(ignoreNotFound);
+      this.superseded(name, before);
+    }
+    // Deletes wait for their objects to leave the cache (their events requeue us); add a slow safety net.
+    if (p.deletes.length > 0) return Math.min(p.requeueAfterMs ?? 5_000, 5_000);
+    // Node timers overflow past 2^31 ms; far wake-ups are re-planned by the periodic sweep anyway.
+    return p.requeueAfterMs === undefined ? undefined : Math.min(p.requeueAfterMs + 5, MAX_REQUEUE_MS);
+  }
+
+  /** An object we created whose watch event has not arrived; after a minute we trust the cache again. */
+  private recentlyCreated(k: string): KubeObject | undefined {
+    const entry = this.createdObjects.get(k);
+    if (!entry) return undefined;
+    if (Date.now() - entry.at > 60_000) {
+      this.createdObjects.delete(k);
+      return undefined;
+    }
+    return entry.obj;
+  }
+
+  private superseded(name: string, resourceVersion: string | undefined): void {
+    let set = this.staleRequests.get(name);
+    if (!set) this.staleRequests.set(name, (set = new Set()));
+    set.add(resourceVersion ?? '');
+  }
+
+  /** Creates one planned object; AlreadyExists means adopt it when its labels say it is this request's. */
+  private async create(action: CreateAction, uids: Map<string, string>, requestUid: string): Promise<KubeObject> {
+    const obj = structuredClone(action.object);
+    if (action.ownerMaxtac) {
+      const o = action.ownerMaxtac;
+      const uid = uids.get(`${o.kind}/${key(o.namespace, o.name)}`);
+      if (!uid) throw new Error(`owner ${o.kind} ${key(o.namespace, o.name)} of ${obj.metadata.name} has no uid`);
+      obj.metadata.ownerReferences = [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: o.kind, name: o.name, uid, controller: true }];
+    }
+    const resource = resourceOfKind(obj.kind ?? 'Service');
+    try {
+      const created = await this.kube.create(resource, obj);
+      // The watch event may beat the response: only remember what the cache does not show yet.
+      if (this.kube.cache.get(resource as CachedResource, created.metadata.namespace ?? '', created.metadata.name ?? '')?.metadata.uid !== created.metadata.uid) {
+        this.createdObjects.set(`${resource}/${created.metadata.namespace ?? ''}/${created.metadata.name ?? ''}`, { obj: created, at: Date.now() });
+      }
+      return created;
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      const existing = await this.kube.get(resource, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
+      if (existing && existing.metadata.labels?.[LABEL_REQUEST_ID] === requestUid && !existing.metadata.deletionTimestamp) return existing;
+      // Not ours (the next plan fails the request with NameConflict once the cache shows it), or being deleted.
+      throw e;
+    }
+  }
+
+  private async emit(request: AccessRequest, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const now = this.clock().toISOString();
+    const event: CoreEvent = {
+      metadata: { name: `${request.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: this.config.eventNamespace },
+      involvedObject: { apiVersion: API_VERSION, kind: KIND, name: request.metadata.name ?? '', uid: request.metadata.uid ?? '', resourceVersion: request.metadata.resourceVersion ?? '' },
+      reason,
+      message: message.slice(0, 1024),
+      type,
+      source: { component: 'netwatch-controller' },
+      reportingComponent: 'netwatch.vtk.io/controller',
+      reportingInstance: this.config.identity,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.kube.create('events', event);
+    } catch (e) {
+      // An Event is best effort: never fail (and redo) a reconcile because the audit trail write failed.
+      this.log.warn({ request: request.metadata.name, reason, err: (e as Error).message }, 'could not record event');
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Managed objects
+
+  async reconcileObject(k: string): Promise<number | undefined> {
+    const [, resource, namespace, name] = k.split('/') as [string, CachedResource, string, string];
+    const obj = this.kube.cache.get<KubeObject>(resource, namespace, name);
+    if (!obj) return undefined;
+    const isMaxtac = resource === 'accesses' || resource === 'externalaccesses';
+
+    if (isMaxtac && obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).includes(MAXTAC_FINALIZER)) {
+      // Whoever deleted it (maxtac at expiry, a user, us), its clones go first, explicitly: the garbage collector
+      // would get to them eventually, but the request's status must not say "torn down" before they are gone.
+      for (const clone of this.clonesOf(obj).filter((c) => !this.deletedUids.has(c.metadata.uid ?? ''))) {
+        this.deletedUids.add(clone.metadata.uid ?? '');
+        await this.kube.delete('services', clone.metadata.namespace ?? '', clone.metadata.name ?? '', { uid: clone.metadata.uid ?? '' }).catch(ignoreGone);
+      }
+      const remaining = (obj.metadata.finalizers ?? []).filter((f) => f !== MAXTAC_FINALIZER && !LEGACY_FINALIZERS.includes(f));
+      await this.kube.setFinalizers(resource, namespace, name, obj.metadata.resourceVersion ?? '', remaining).catch(ignoreNotFound);
+      return undefined;
+    }
+    if (hasLegacy(obj)) {
+      const remaining = (obj.metadata.finalizers ?? []).filter((f) => !LEGACY_FINALIZERS.includes(f));
+      await this.kube.setFinalizers(resource, namespace, name, obj.metadata.resourceVersion ?? '', remaining).catch(ignoreNotFound);
+      return undefined;
+    }
+    if (!isManaged(obj) || obj.metadata.deletionTimestamp) return undefined;
+
+    if (!(await this.requestExists(obj))) {
+      this.log.info({ kind: obj.kind, namespace, name }, 'deleting orphan: its request is gone');
+      await this.kube.delete(resource, namespace, name, { uid: obj.metadata.uid ?? '' }).catch(ignoreGone);
+      return undefined;
+    }
+    if (resource === 'services') {
+      for (const ref of obj.metadata.ownerReferences ?? []) {
+        if (ref.kind !== 'Access' && ref.kind !== 'ExternalAccess') continue;
+        const r: Resource = ref.kind === 'Access' ? 'accesses' : 'externalaccesses';
+        const owner = this.kube.cache.byUid<KubeObject>(r, ref.uid) ?? (await this.kube.get<KubeObject>(r, namespace, ref.name));
+        if (!owner || owner.metadata.uid !== ref.uid) {
+          this.log.info({ namespace, name, owner: ref.name }, 'deleting clone whose maxtac object is gone');
+          await this.kube.delete('services', namespace, name, { uid: obj.metadata.uid ?? '' }).catch(ignoreGone);
+          return undefined;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private clonesOf(maxtac: KubeObject): Service[] {
+    const uid = maxtac.metadata.uid;
+    const requestId = maxtac.metadata.labels?.[LABEL_REQUEST_ID];
+    const role = maxtac.metadata.labels?.[LABEL_ROLE];
+    return this.kube.cache
+      .inNamespace<Service>('services', maxtac.metadata.namespace ?? '')
+      .filter(
+        (s) =>
+          (s.metadata.ownerReferences ?? []).some((o) => o.uid === uid) ||
+          (requestId !== undefined && s.metadata.labels?.[LABEL_REQUEST_ID] === requestId && s.metadata.labels[LABEL_ROLE] === role && !(s.metadata.ownerReferences ?? []).length && isManaged(s)),
+      );
+  }
+
+  private async requestExists(obj: KubeObject): Promise<boolean> {
+    const uid = obj.metadata.labels?.[LABEL_REQUEST_ID];
+    const name = obj.metadata.annotations?.[ANNOTATION_REQUEST_NAME];
+    if (!uid) return true;
+    if (name) {
+      const cached = this.kube.cache.get<AccessRequest>('accessrequests', '', name);
+      if (cached?.metadata.uid === uid) return true;
+    }
+    if (this.kube.cache.byUid('accessrequests', uid)) return true;
+    // Not in the cache: confirm with the API server before deleting anything.
+    if (!name) return false;
+    const live = await this.kube.get<AccessRequest>('accessrequests', '', name);
+    return live?.metadata.uid === uid;
+  }
+}
+
+function objKey(resource: CachedResource, obj: KubeObject): string {
+  return `obj/${resource}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+}
+
+export function isManaged(obj: KubeObject): boolean {
+  return obj.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY && Boolean(obj.metadata.labels[LABEL_REQUEST_ID]);
+}
+
+function hasLegacy(obj: KubeObject): boolean {
+  return (obj.metadata.finalizers ?? []).some((f) => LEGACY_FINALIZERS.includes(f));
+}
+
+function ignoreNotFound(e: unknown): void {
+  if (!isNotFound(e)) throw e;
+}
+
+function ignoreGone(e: unknown): void {
+  if (!isNotFound(e) && !isConflict(e)) throw e;
+}
