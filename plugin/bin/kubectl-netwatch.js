@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// kubectl-netwatch: runs the esbuild bundle (plugin/dist/kubectl-netwatch.mjs, built by `node --import tsx
+// plugin/build.ts`) when it exists; otherwise, in a source checkout, runs the TypeScript source through tsx.
+// The same file is the `bin` of the npm package and the executable of the krew archive (plugin/release.ts),
+// where only the bundle exists: there a missing bundle is a broken installation, reported as such.
+
+// First, before anything a too-old Node lacks: `#!/usr/bin/env node` runs whichever node is first on PATH, and
+// the bundle targets Node 22 (process.getBuiltinModule, module.enableCompileCache).
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(`kubectl-netwatch needs Node.js 22 or later on PATH; found ${process.version} (${process.execPath})\n`);
+  process.exit(1);
+}
+
+// Built-ins through process.getBuiltinModule: an ESM `import` of node:fs would build its ESM facade, which
+// loads fs/promises for nothing. Start-up time matters here (see scripts/bench/plugin.ts).
+const { existsSync } = process.getBuiltinModule('node:fs');
+const module = process.getBuiltinModule('node:module');
+const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
+
+// V8's code cache for the bundle: later starts skip most parsing and compiling (Node 22.1+).
+module.enableCompileCache?.();
+
+// Relative to this file's real path: Node resolves the symlinks npm (node_modules/.bin) and krew (~/.krew/bin)
+// put in front of it.
+const bundle = fileURLToPath(new URL('../dist/kubectl-netwatch.mjs', import.meta.url));
+const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+if (existsSync(bundle)) {
+  await import(pathToFileURL(bundle).href);
+} else if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(pathToFileURL(source).href);
+} else {
+  process.stderr.write(
+    `kubectl-netwatch: this installation is incomplete: ${bundle} is missing.\n` +
+      'Reinstall the plugin (npm install -g kubectl-netwatch, or kubectl krew reinstall netwatch); in a source checkout, run npm run build:plugin.\n',
+  );
+  process.exit(1);
+}

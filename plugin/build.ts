@@ -1,0 +1,219 @@
+// Bundles kubectl-netwatch into ONE file, plugin/dist/kubectl-netwatch.mjs (git-ignored), which
+// plugin/bin/kubectl-netwatch.js runs when present. Ink, React and yoga are behind a dynamic import inside
+// the bundle (esbuild keeps them as lazily initialized modules), so `list -o json` never evaluates them.
+// Run: node --import tsx plugin/build.ts [--analyze]
+import { build, analyzeMetafile, type Plugin } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { builtinModules } from 'node:module';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+// Only KubeConfig is used from @kubernetes/client-node. Its package index drags in the whole generated API
+// client (megabytes); config.js alone is enough. config.js still imports the generated client (for
+// makeApiClient) and undici (for the generated clients' dispatcher): neither is ever called by the plugin, so
+// they are replaced by stubs that throw if something did call them.
+const leanKubeClient: Plugin = {
+  name: 'lean-kube-client',
+  setup(b) {
+    b.onResolve({ filter: /^@kubernetes\/client-node$/ }, (args) => ({
+      path: fileURLToPath(import.meta.resolve('@kubernetes/client-node/dist/config.js', `file://${args.resolveDir}/`)),
+    }));
+    b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
+      args.importer.includes('@kubernetes/client-node/dist/') ? { path: 'generated-client', namespace: 'stub' } : undefined,
+    );
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      args.importer.includes('@kubernetes/client-node/dist/') ? { path: 'undici', namespace: 'stub' } : undefined,
+    );
+    // The legacy auth-provider plugins: openid-client (oidc) is loaded only when a kubeconfig uses it; the
+    // gcp/azure providers were removed from kubectl in 1.26 (exec credential plugins replace them).
+    b.onResolve({ filter: /^openid-client$/ }, (args) =>
+      args.importer.includes('@kubernetes/client-node/dist/') ? { path: 'openid-client-lazy', namespace: 'stub' } : undefined,
+    );
+    b.onResolve({ filter: /^jsonpath-plus$/ }, (args) =>
+      args.importer.includes('@kubernetes/client-node/dist/') ? { path: 'jsonpath-plus', namespace: 'stub' } : undefined,
+    );
+    // Ink loads React DevTools only when DEV=true; it is not installed and never wanted in the plugin.
+    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({
+      loader: 'js',
+      resolveDir: fileURLToPath(new URL('../node_modules/@kubernetes/client-node/dist/', import.meta.url)),
+      contents:
+        args.path === 'openid-client-lazy'
+          ? `const load = () => import('openid-client');
+             export const customFetch = Symbol('customFetch');
+             export async function discovery(server, clientId, metadata, auth, options) {
+               const m = await load();
+               if (options && options[customFetch]) options = { ...options, [m.customFetch]: options[customFetch] };
+               return m.discovery(server, clientId, metadata, auth, options);
+             }
+             export async function refreshTokenGrant(...args) { return (await load()).refreshTokenGrant(...args); }`
+          : args.path === 'jsonpath-plus'
+          ? `export function JSONPath() { throw new Error('the gcp and azure auth-providers are not supported (kubectl removed them in 1.26); use an exec credential plugin'); }`
+          : args.path === 'react-devtools-core'
+          ? `export default { initialize() {}, connectToDevTools() {} };`
+          : args.path === 'generated-client'
+          ? `export function createConfiguration() { throw new Error('kubectl-netwatch does not bundle the generated API clients'); }
+             export class ServerConfiguration {}`
+          : `export class Agent { constructor() { throw new Error('kubectl-netwatch does not bundle undici'); } }
+             export class ProxyAgent extends Agent {}`,
+    }));
+  },
+};
+
+// An ESM `import http from 'node:http'` makes Node build the module's ESM facade, which reads every export,
+// getters included: node:http's WebSocket getter loads undici, node:tls's rootCertificates parses the CA store,
+// node:crypto's webcrypto initializes WebCrypto — tens of milliseconds for nothing. Going through require()
+// (CommonJS interop, property reads at use) keeps those lazy.
+const lazyBuiltins: Plugin = {
+  name: 'lazy-builtins',
+  setup(b) {
+    const builtins = new Set(builtinModules.filter((m) => !m.startsWith('_')));
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+      // The stub's own require() stays a real require of the built-in.
+      if (args.namespace === 'node-builtin') return { path: args.path, external: true };
+      const name = args.path.replace(/^node:/, '');
+      return builtins.has(name) ? { path: name, namespace: 'node-builtin' } : undefined;
+    });
+    // Loaded at the first property read, not when the importing module initializes: `list -o json` then never
+    // loads child_process (exec credential plugins), assert (yargs), zlib and friends. The export names are
+    // known at build time, so esbuild's interop can enumerate them without loading the module.
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, async (args) => {
+      const id = JSON.stringify(`node:${args.path}`);
+      const real = (await import(`node:${args.path}`)) as Record<string, unknown>;
+      const keys = JSON.stringify(Object.keys(real.default ?? real));
+      return {
+        loader: 'js',
+        contents: `let m;
+          const load = () => (m ??= require(${id}));
+          const keys = ${keys};
+          module.exports = new Proxy({}, {
+            // esbuild's interop asks for __esModule first; answering it must not load the module.
+            get: (_, k) => (k === '__esModule' ? undefined : load()[k]),
+            has: (_, k) => k in load(),
+            ownKeys: () => keys,
+            getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { configurable: true, enumerable: true, get: () => load()[k] } : undefined),
+            set: (_, k, v) => ((load()[k] = v), true),
+          });`,
+      };
+    });
+  },
+};
+
+// lib/api/accessrequest.ts builds the CRD's TypeBox schemas when it loads; the plugin needs only its constants
+// (names, limits, phases) and types. The bundle gets those constants, taken from the real module at build time
+// (so they cannot drift), without the schemas or TypeBox. Importing a schema from plugin code fails the build.
+const apiConstantsOnly: Plugin = {
+  name: 'api-constants-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]lib[\\/]api[\\/]accessrequest\.ts$/ }, async (args) => {
+      const api = (await import(args.path)) as Record<string, unknown>;
+      const plainValue = (v: unknown): boolean =>
+        typeof v === 'string' || typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+      const contents = Object.entries(api)
+        .filter(([, v]) => plainValue(v))
+        .map(([k, v]) => `export const ${k} = ${JSON.stringify(v)};`)
+        .join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+// Proxy support (a kubeconfig `proxy-url`) needs socks and hpagent, which cost a lot to load; they are required
+// at first use instead (esbuild turns require() of a bundled CommonJS package into a lazy call).
+const lazyProxyAgents: Plugin = {
+  name: 'lazy-proxy-agents',
+  setup(b) {
+    b.onResolve({ filter: /^(socks-proxy-agent|socks|hpagent)$/ }, (args) =>
+      args.importer.includes('@kubernetes/client-node/dist/') ? { path: args.path, namespace: 'lazy-proxy' } : undefined,
+    );
+    const exportsOf: Record<string, string[]> = {
+      'socks-proxy-agent': ['SocksProxyAgent'],
+      socks: ['SocksClient'],
+      hpagent: ['HttpProxyAgent', 'HttpsProxyAgent'],
+    };
+    b.onLoad({ filter: /.*/, namespace: 'lazy-proxy' }, (args) => ({
+      loader: 'js',
+      resolveDir: fileURLToPath(new URL('../node_modules/@kubernetes/client-node/dist/', import.meta.url)),
+      contents: (exportsOf[args.path] ?? [])
+        .map((name) =>
+          name === 'SocksClient'
+            ? `export const SocksClient = { createConnection: (...a) => require(${JSON.stringify(args.path)}).SocksClient.createConnection(...a) };`
+            : `export class ${name} { constructor(...a) { const Real = require(${JSON.stringify(args.path)}).${name}; return new Real(...a); } }`,
+        )
+        .join('\n'),
+    }));
+  },
+};
+
+// yargs and cliui measure help text with string-width, whose Unicode-property regexes cost ~20 ms to build at
+// load. Help text here is ASCII plus a few symbols: code points, escapes stripped, are width enough. yargs also
+// loads node:assert (another ~20 ms) for two argument checks of its own API.
+const plainStringWidth: Plugin = {
+  name: 'plain-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      /[\\/]node_modules[\\/](yargs|cliui)[\\/]/.test(args.importer) ? { path: 'string-width', namespace: 'plain-string-width' } : undefined,
+    );
+    // cliui wraps help columns with wrap-ansi, whose own string-width copy costs as much again.
+    b.onResolve({ filter: /^wrap-ansi$/ }, (args) =>
+      /[\\/]node_modules[\\/]cliui[\\/]/.test(args.importer) ? { path: 'wrap-ansi', namespace: 'plain-wrap' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'plain-wrap' }, () => ({
+      loader: 'js',
+      contents: `export default function wrap(text, width, opts = {}) {
+        return String(text).split('\\n').map((line) => {
+          const out = [];
+          let cur = '';
+          for (const word of line.split(' ')) {
+            if (cur !== '' && [...cur].length + 1 + [...word].length > width) { out.push(cur); cur = word; }
+            else cur = cur === '' ? word : cur + ' ' + word;
+            while (opts.hard && [...cur].length > width) { out.push([...cur].slice(0, width).join('')); cur = [...cur].slice(width).join(''); }
+          }
+          out.push(cur);
+          return out.join('\\n');
+        }).join('\\n');
+      }`,
+    }));
+    b.onResolve({ filter: /^assert$/ }, (args) =>
+      /[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer) ? { path: 'assert', namespace: 'yargs-assert' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'yargs-assert' }, () => ({
+      loader: 'js',
+      contents: `export function strictEqual(a, b, m) { if (a !== b) throw new Error(m ?? 'expected values to be strictly equal'); }
+                 export function notStrictEqual(a, b, m) { if (a === b) throw new Error(m ?? 'expected values to differ'); }`,
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'plain-string-width' }, () => ({
+      loader: 'js',
+      contents: `export default function stringWidth(s) { return [...String(s).replace(/\\x1b\\[[0-9;]*m/g, '')].length; }`,
+    }));
+  },
+};
+
+export async function bundle(opts: { analyze?: boolean; minify?: boolean; outfile?: string; external?: string[] } = {}): Promise<string> {
+  const outfile = opts.outfile ?? `${root}dist/kubectl-netwatch.mjs`;
+  const result = await build({
+    entryPoints: [`${root}src/main.ts`],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: opts.minify ?? true,
+    external: opts.external ?? [],
+    keepNames: false,
+    legalComments: 'none',
+    metafile: !!opts.analyze,
+    plugins: [apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
+    define: { 'process.env.NODE_ENV': '"production"', 'process.env.DEV': '"false"' },
+    // Some bundled CommonJS packages call require() for Node built-ins.
+    banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  if (opts.analyze && result.metafile) process.stdout.write(await analyzeMetafile(result.metafile));
+  return outfile;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const out = await bundle({ analyze: process.argv.includes('--analyze'), minify: !process.argv.includes('--no-minify') });
+  process.stdout.write(`${out}\n`);
+}

@@ -1,0 +1,449 @@
+// `kubectl netwatch`: commands. Parses flags (yargs), builds the cluster port from the user's kubeconfig, calls
+// services and prints. Ink and React are imported only when the TUI opens, so scripted use starts fast.
+import yargs, { type Argv } from 'yargs';
+import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
+import { partsOf } from '../../lib/domain/parts.ts';
+import { UserError, explain } from './errors.ts';
+import { inert } from './services/format.ts';
+import { renderDescribe, renderTable, tableRow } from './services/output.ts';
+import type { ClusterPort, Identity } from './services/port.ts';
+import {
+  approve,
+  byNewest,
+  checkRequest,
+  decide,
+  externalSpec,
+  materializedOf,
+  matches,
+  newRequest,
+  partPermissions,
+  serviceSpec,
+  viewOf,
+  type ListFilter,
+} from './services/requests.ts';
+import type { KubeOptions } from './services/kube.ts';
+import { dryRunPlan } from './services/dryrun.ts';
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export interface CliDeps extends Io {
+  /** Builds the port from the global flags; the default loads the user's kubeconfig (services/kube.ts). */
+  makePort?: (opts: KubeOptions) => ClusterPort | Promise<ClusterPort>;
+  now?: () => number;
+  /** Resolves when the user interrupts a long-running command (list --watch); default: SIGINT. */
+  interrupted?: Promise<void>;
+}
+
+interface GlobalFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  'all-namespaces'?: boolean;
+}
+
+const NAMED_COMMANDS = ['describe', 'approve', 'deny', 'abort', 'revoke', 'can-i'];
+
+// For the standalone executable. `kubectl netwatch <TAB>` uses plugin/bin/kubectl_complete-netwatch instead,
+// which kubectl (1.26+) runs for plugin completion.
+const COMPLETION_SCRIPT = `###-begin-kubectl-netwatch-completions-###
+_kubectl_netwatch_completions() {
+  local cur_word args type_list
+  cur_word="\${COMP_WORDS[COMP_CWORD]}"
+  args=("\${COMP_WORDS[@]}")
+  type_list=$(kubectl-netwatch --get-yargs-completions "\${args[@]:1}" 2>/dev/null)
+  COMPREPLY=( $(compgen -W "\${type_list}" -- "\${cur_word}") )
+  return 0
+}
+if [[ -n \${ZSH_VERSION:-} ]]; then autoload -U +X bashcompinit && bashcompinit; fi
+complete -o default -F _kubectl_netwatch_completions kubectl-netwatch
+###-end-kubectl-netwatch-completions-###
+`;
+
+const OUTPUTS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+async function defaultPort(opts: KubeOptions): Promise<ClusterPort> {
+  const { KubePort } = await import('./services/kube.ts');
+  return KubePort.fromOptions(opts);
+}
+
+async function toYaml(value: unknown): Promise<string> {
+  const { stringify } = await import('yaml');
+  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+async function print(io: Io, text: string): Promise<void> {
+  if (text.length === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    io.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 user error, 2 bug). Never calls process.exit. */
+export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const now = deps.now ?? Date.now;
+  let port: ClusterPort | undefined;
+  let flags: GlobalFlags = {};
+  const portOf = async (): Promise<ClusterPort> => {
+    port ??= await (deps.makePort ?? defaultPort)({
+      kubeconfig: flags.kubeconfig,
+      context: flags.context,
+      namespace: flags.namespace,
+    });
+    return port;
+  };
+  let identity: Identity | undefined;
+  let pendingCompletion: Promise<void> | undefined;
+  const me = async (): Promise<Identity> => {
+    identity ??= await (await portOf()).whoAmI().catch((err: unknown) => {
+      throw explain(err, 'asking the API server who you are');
+    });
+    return identity;
+  };
+  const listFilter = (a: { mine?: boolean; pending?: boolean; active?: boolean }): ListFilter => ({
+    mine: !!a.mine,
+    pending: !!a.pending,
+    active: !!a.active,
+    namespace: flags['all-namespaces'] ? undefined : flags.namespace,
+  });
+
+  const emitRequest = async (r: AccessRequest, output: Output | undefined, verb: string) => {
+    if (output === 'json') return print(deps, JSON.stringify(r, null, 4) + '\n');
+    if (output === 'yaml') return print(deps, await toYaml(r));
+    if (output === 'name') return print(deps, `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)}\n`);
+    return print(deps, `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)} ${verb}\n`);
+  };
+
+  const createRequest = async (spec: ReturnType<typeof serviceSpec>, a: { 'dry-run'?: boolean; output?: string }) => {
+    const p = await portOf();
+    await checkRequest(p, spec);
+    const body = newRequest(spec);
+    if (a['dry-run']) {
+      const plan = await dryRunPlan(body, p);
+      const docs: unknown[] = [body, ...plan.objects];
+      if (a.output === 'json') await print(deps, JSON.stringify(docs.length === 1 ? body : { apiVersion: 'v1', kind: 'List', items: docs }, null, 4) + '\n');
+      else {
+        await print(deps, `# would create (dry run; nothing was sent to the cluster)\n${(await Promise.all(docs.map(toYaml))).join('---\n')}`);
+        if (plan.note) deps.stderr.write(`note: ${plan.note}\n`);
+      }
+      return;
+    }
+    let created: AccessRequest;
+    try {
+      created = await p.createRequest(body);
+    } catch (err) {
+      throw explain(err, 'creating the access request');
+    }
+    await emitRequest(created, a.output as Output | undefined, 'created');
+    if (!a.output) {
+      const parts = partsOf(created.spec);
+      const auto = created.spec.requester?.approvedParts ?? [];
+      const waiting = parts.filter((pt) => !auto.includes(pt.name));
+      if (parts.length > 0 && waiting.length === 0) deps.stderr.write('every part was approved by you at creation: the access becomes Active shortly\n');
+      else if (waiting.length > 0) {
+        deps.stderr.write(`waiting for approval of: ${waiting.map((w) => `${w.name} (${w.namespace})`).join(', ')}\n`);
+      }
+    }
+  };
+
+  const decision = async (type: DecisionType, name: string, reason: string | undefined) => {
+    const r = await decide(await portOf(), name, type, reason);
+    await print(deps, `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)} ${type.toLowerCase()}\n`);
+  };
+
+  const nameArg = <T,>(y: Argv<T>) =>
+    y.positional('name', { type: 'string', demandOption: true, describe: 'AccessRequest name' });
+
+  let parser = yargs([...argv])
+    .scriptName('kubectl netwatch')
+    .usage(
+      'kubectl netwatch: time-bound, approval-gated network access.\n\nOn a terminal, `kubectl netwatch` with no command opens the interactive view.\n\nUsage: kubectl netwatch [command] [flags]',
+    )
+    .option('kubeconfig', { type: 'string', describe: 'Path to the kubeconfig file', global: true })
+    .option('context', { type: 'string', describe: 'The kubeconfig context to use', global: true })
+    .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace: default for NAME/SERVICE refs; filters list', global: true })
+    .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'List requests of every namespace', global: true })
+    .middleware((a) => {
+      flags = a;
+    })
+    .command('request', 'Create an access request', (y) =>
+      y
+        .command(
+          'service',
+          'Service to Service access',
+          (s) =>
+            s
+              .option('from', { type: 'string', demandOption: true, describe: 'Source NAMESPACE/SERVICE (or SERVICE in -n)' })
+              .option('to', { type: 'string', demandOption: true, describe: 'Target NAMESPACE/SERVICE' })
+              .option('ports', { type: 'string', describe: 'e.g. 5432/TCP,53/UDP (default: every port of the target)' })
+              .option('duration', { type: 'string', default: '1h', describe: 'e.g. 30m, 2h, 1h30m' })
+              .option('reason', { type: 'string', demandOption: true, describe: 'Why the access is needed' })
+              .option('dry-run', { type: 'boolean', describe: 'Print what would be created; send nothing' })
+              .option('output', { alias: 'o', choices: ['json', 'yaml', 'name'] as const })
+              .example('kubectl netwatch request service --from monitoring/prometheus --to default/database --ports 5432/TCP --duration 2h --reason "debug replication"', ''),
+          async (a) => {
+            const ns = (await portOf()).info.namespace;
+            await createRequest(serviceSpec({ from: a.from, to: a.to, ports: a.ports, duration: a.duration, reason: a.reason }, ns), a);
+          },
+        )
+        .command(
+          'external',
+          'External CIDRs to/from a Service',
+          (s) =>
+            s
+              .option('cidr', { type: 'string', array: true, demandOption: true, describe: 'CIDR(s), e.g. 203.0.113.7/32 (repeat or comma-separate)' })
+              .option('to', { type: 'string', demandOption: true, describe: 'The in-cluster NAMESPACE/SERVICE' })
+              .option('direction', { choices: ['ingress', 'egress', 'both'] as const, default: 'ingress' as const, describe: 'ingress: CIDRs reach the Service' })
+              .option('ports', { type: 'string', describe: 'e.g. 443/TCP (default: every port of the Service)' })
+              .option('duration', { type: 'string', default: '1h' })
+              .option('reason', { type: 'string', demandOption: true })
+              .option('dry-run', { type: 'boolean', describe: 'Print what would be created; send nothing' })
+              .option('output', { alias: 'o', choices: ['json', 'yaml', 'name'] as const }),
+          async (a) => {
+            const ns = (await portOf()).info.namespace;
+            await createRequest(
+              externalSpec({ cidrs: a.cidr, to: a.to, direction: a.direction, ports: a.ports, duration: a.duration, reason: a.reason }, ns),
+              a,
+            );
+          },
+        )
+        .demandCommand(1, 'say which kind: kubectl netwatch request service|external'),
+    )
+    .command(
+      ['list', 'ls', 'get'],
+      'List access requests',
+      (y) =>
+        y
+          .option('output', { alias: 'o', choices: OUTPUTS, default: 'table' })
+          .option('watch', { alias: 'w', type: 'boolean', describe: 'Keep printing changes' })
+          .option('mine', { type: 'boolean', describe: 'Only requests you made' })
+          .option('pending', { type: 'boolean', describe: 'Only Pending and PartiallyApproved requests' })
+          .option('active', { type: 'boolean', describe: 'Only Active accesses' })
+          .option('no-headers', { type: 'boolean' }),
+      async (a) => {
+        const p = await portOf();
+        const filter = listFilter(a);
+        const needMe = !!filter.mine;
+        const filtered = needMe || filter.pending || filter.active || filter.namespace;
+        // The common scripted case prints the server's list as is: no identity lookup, no per-item work.
+        if (a.output === 'json' && !filtered && !a.watch && 'listRequestsRaw' in p) {
+          const raw = await (p as { listRequestsRaw(): Promise<string> }).listRequestsRaw().catch((err: unknown) => {
+            throw explain(err, 'listing access requests');
+          });
+          const list = JSON.parse(raw) as { items?: unknown[] };
+          await print(deps, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: list.items ?? [], metadata: { resourceVersion: '' } }, null, 4) + '\n');
+          return;
+        }
+        const who = needMe ? await me() : undefined;
+        const list = await p.listRequests().catch((err: unknown) => {
+          throw explain(err, 'listing access requests');
+        });
+        const items = list.items.filter((r) => matches(r, filter, who)).sort(byNewest);
+        const out = a.output;
+        if (out === 'json') await print(deps, JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }, null, 4) + '\n');
+        else if (out === 'yaml') await print(deps, await toYaml({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }));
+        else if (out === 'name') await print(deps, items.map((r) => `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)}\n`).join(''));
+        else if (items.length === 0 && !a.watch) deps.stderr.write('No access requests found.\n');
+        else await print(deps, renderTable(items, now(), { wide: out === 'wide', noHeaders: !!a['no-headers'] }));
+        if (!a.watch) return;
+        await watchLoop(p, list.resourceVersion, (ev) => {
+          if (!matches(ev.object, filter, who)) return;
+          if (out === 'json') void print(deps, JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
+          else if (out === 'yaml') void toYaml({ type: ev.type, object: ev.object }).then((y) => print(deps, `---\n${y}`));
+          else if (out === 'name') void print(deps, `accessrequest.netwatch.vtk.io/${inert(ev.object.metadata.name)}\n`);
+          else {
+            const row = tableRow(ev.object, now(), out === 'wide');
+            if (ev.type === 'DELETED') row[5] = 'Deleted';
+            void print(deps, row.join('   ') + '\n');
+          }
+        }, deps.interrupted);
+      },
+    )
+    .command('describe <name>', 'Show a request: parts, permissions, approvals, objects', nameArg, async (a) => {
+      const p = await portOf();
+      const r = await p.getRequest(a.name).catch((err: unknown) => {
+        throw explain(err, `accessrequest "${inert(a.name)}"`);
+      });
+      const [who, perms, materialized] = await Promise.all([
+        me().catch(() => undefined),
+        partPermissions(p, partsOf(r.spec)).catch(() => new Map<PartName, boolean>()),
+        materializedOf(p, r).catch(() => undefined),
+      ]);
+      await print(deps, renderDescribe({ request: r, view: viewOf(r, who, perms), materialized, now: now() }));
+    })
+    .command(
+      'approve <name>',
+      'Approve the parts of a request you may approve',
+      (y) => nameArg(y).option('part', { choices: ['source', 'target'] as const, describe: 'Approve only this part' }),
+      async (a) => {
+        const { request, approved } = await approve(await portOf(), a.name, a.part);
+        await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} approved (${approved.join(', ')})\n`);
+      },
+    )
+    .command(
+      'deny <name>',
+      'Deny a pending request (needs permission to approve one of its pending parts)',
+      (y) => nameArg(y).option('reason', { type: 'string', demandOption: true, describe: 'Why it is denied' }),
+      (a) => decision('Denied', a.name, a.reason),
+    )
+    .command('abort <name>', 'Withdraw your own request before it is Active', (y) => nameArg(y).option('reason', { type: 'string' }), (a) => decision('Aborted', a.name, a.reason))
+    .command('revoke <name>', 'End an Active access early', (y) => nameArg(y).option('reason', { type: 'string' }), (a) => decision('Revoked', a.name, a.reason))
+    .command(
+      'can-i [name]',
+      'What you may do: create requests, approve in -n NAMESPACE, or act on request NAME',
+      (y) => y.positional('name', { type: 'string' }),
+      async (a) => {
+        const p = await portOf();
+        if (a.name) {
+          const r = await p.getRequest(a.name).catch((err: unknown) => {
+            throw explain(err, `accessrequest "${inert(a.name ?? '')}"`);
+          });
+          const [who, perms] = await Promise.all([me(), partPermissions(p, partsOf(r.spec))]);
+          const view = viewOf(r, who, perms);
+          const rows = view.parts.map((pt) => [
+            `approve ${pt.part} (${inert(pt.namespace)})`,
+            pt.youMayApprove ? 'yes' : 'no',
+            pt.approved ? `already approved by ${inert(pt.approvedBy ?? '?')}` : inert(pt.needs),
+          ]);
+          for (const act of ['deny', 'abort', 'revoke'] as const) rows.push([act, view.actions.includes(act) ? 'yes' : 'no', '']);
+          await print(deps, rows.map((r2) => r2.filter(Boolean).join('\t')).join('\n') + '\n');
+          return;
+        }
+        const ns = p.info.namespace;
+        const checks = [
+          { verb: 'create', group: 'netwatch.vtk.io', resource: 'accessrequests', namespace: '' },
+          { verb: 'list', group: 'netwatch.vtk.io', resource: 'accessrequests', namespace: '' },
+        ];
+        const [create, list] = await p.canI(checks).catch((err: unknown) => {
+          throw explain(err, 'asking the API server');
+        });
+        const perms = await partPermissions(p, [
+          { name: 'target', namespace: ns, maxtacKind: 'Access', maxtacResource: 'accesses' },
+        ]);
+        const ext = await partPermissions(p, [
+          { name: 'target', namespace: ns, maxtacKind: 'ExternalAccess', maxtacResource: 'externalaccesses' },
+        ]);
+        const yn = (b: boolean | undefined) => (b ? 'yes' : 'no');
+        await print(
+          deps,
+          [
+            `create access requests\t${yn(create)}`,
+            `list access requests\t${yn(list)}`,
+            `approve Service parts in ${inert(ns)}\t${yn(perms.get('target'))}`,
+            `approve External parts in ${inert(ns)}\t${yn(ext.get('target'))}`,
+          ].join('\n') + '\n',
+        );
+      },
+    )
+    .command('tui', 'Open the interactive view (the default on a terminal)', {}, async () => {
+      await openTui(deps, await portOf(), flags);
+    })
+    .command('$0', false, {}, async () => {
+      if (!deps.stdout.isTTY || !deps.stdin.isTTY) {
+        throw new UserError('no command given and not on a terminal', 'run kubectl netwatch --help, or kubectl netwatch list');
+      }
+      await openTui(deps, await portOf(), flags);
+    })
+    .command('completion', 'Print a bash/zsh completion script: source <(kubectl-netwatch completion)', {}, async () => {
+      await print(deps, COMPLETION_SCRIPT);
+    })
+    // The hidden hook both scripts call (`--get-yargs-completions WORDS…`): commands and flags from yargs, plus
+    // request names for the commands that take one.
+    .completion('__complete', false, (current: string, a: { _: unknown[] }, defaultCompletion: (cb: (err: Error | null, completions: string[] | undefined) => void) => void, done: (completions: string[]) => void) => {
+      defaultCompletion((_err, defaults) => {
+        const first = a._[0];
+        const cmd = typeof first === 'string' ? first : '';
+        if (!NAMED_COMMANDS.includes(cmd) || current.startsWith('-')) return done(defaults ?? []);
+        // yargs does not wait for an asynchronous completion under parseAsync: print the names ourselves and let
+        // run() wait for them.
+        pendingCompletion = portOf()
+          .then((p) => p.listRequests())
+          .then(
+            (list) => list.items.map((r) => inert(r.metadata.name)).filter((n) => n.startsWith(current)),
+            () => [],
+          )
+          .then((names) => print(deps, [...(defaults ?? []), ...names].map((n) => `${n}\n`).join('')));
+        done([]);
+      });
+    })
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(120, deps.stdout.columns ?? 100))
+    .exitProcess(false);
+
+  let output = '';
+  let failure: unknown;
+
+  parser = parser.fail((msg, err) => {
+    failure = err ?? new UserError(msg, 'see: kubectl netwatch --help');
+  });
+  try {
+    await parser.parseAsync([...argv], {}, (err, _a, out) => {
+      if (err && !failure) failure = err;
+      output = out;
+    });
+  } catch (err) {
+    failure ??= err;
+  }
+  await pendingCompletion;
+  if (failure === undefined && output) await print(deps, output.endsWith('\n') ? output : output + '\n');
+  if (failure === undefined) return 0;
+  const err = explain(failure);
+  if (err instanceof UserError) {
+    deps.stderr.write(`error: ${err.message}\n`);
+    if (err.hint) deps.stderr.write(`hint: ${err.hint}\n`);
+    return 1;
+  }
+  if (err instanceof Error && err.name === 'YError') {
+    deps.stderr.write(`error: ${err.message}\nhint: see kubectl netwatch --help\n`);
+    return 1;
+  }
+  deps.stderr.write(`internal error (a bug in kubectl-netwatch; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 2;
+}
+
+async function watchLoop(
+  p: ClusterPort,
+  resourceVersion: string,
+  onEvent: Parameters<ClusterPort['watchRequests']>[1],
+  interrupted: Promise<void> | undefined,
+): Promise<void> {
+  let rv = resourceVersion;
+  let stop = false;
+  let current: { stop(): void } | undefined;
+  const stopped = (interrupted ?? new Promise<void>((r) => process.once('SIGINT', () => r()))).then(() => {
+    stop = true;
+    current?.stop();
+  });
+  while (!stop) {
+    const ended = await new Promise<Error | undefined>((resolve) => {
+      current = p.watchRequests(
+        rv,
+        (ev) => {
+          rv = ev.object.metadata.resourceVersion ?? rv;
+          onEvent(ev);
+        },
+        resolve,
+      );
+    });
+    if (stop) break;
+    if (ended) {
+      // 410 Gone: our resourceVersion is too old; start from a fresh list (events may be skipped; kubectl does the same).
+      if ((ended as { status?: number }).status === 410) rv = (await p.listRequests()).resourceVersion;
+      else throw explain(ended, 'watching access requests');
+    }
+  }
+  await stopped;
+}
+
+async function openTui(deps: CliDeps, port: ClusterPort, flags: GlobalFlags): Promise<void> {
+  const { openTui: open } = await import('./tui/main.tsx');
+  await open({ port, stdin: deps.stdin, stdout: deps.stdout, namespace: flags['all-namespaces'] ? undefined : flags.namespace });
+}

@@ -1,0 +1,40 @@
+// Two kinds of failure: the user's (a bad flag, a forbidden action, an unreachable cluster) exit 1 with a
+// one-line message and a hint; anything else is a bug in the plugin and exits 2 with the stack.
+import { ApiError } from './services/port.ts';
+import { inert } from './services/format.ts';
+
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
+
+/** Turns what the API server said into a UserError with a hint; other errors are returned unchanged. */
+export function explain(err: unknown, what?: string): unknown {
+  if (!(err instanceof ApiError)) return err;
+  const subject = what ? `${what}: ` : '';
+  const message = `${subject}${oneLine(err.message)}`;
+  switch (err.status) {
+    case 401:
+      return new UserError(message, 'your credentials were refused; log in again or check the kubeconfig user');
+    case 403:
+      return new UserError(message, 'you lack the RBAC for this; see what you may do with: kubectl netwatch can-i');
+    case 404:
+      return new UserError(message, 'list requests with: kubectl netwatch list');
+    case 409:
+      return new UserError(message, 'the request changed meanwhile; look at it again (kubectl netwatch describe NAME) and retry');
+    case 400:
+    case 422:
+      return new UserError(message, 'fix the value named above and run the command again');
+    default:
+      return new UserError(message, err.status >= 500 ? 'the API server or an admission webhook failed; retry, or ask the cluster admin' : undefined);
+  }
+}
+
+function oneLine(text: string): string {
+  return inert(text.replace(/\s*\n\s*/g, ' '));
+}

@@ -1,0 +1,54 @@
+// `request --dry-run`: what would be created. The AccessRequest itself, and the clones and maxtac objects the
+// controller would materialize once every part is approved, computed by the controller's own pure planner
+// (lib/domain/plan.ts) so the preview cannot drift from what really happens.
+import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
+import { desiredClone, desiredMaxtac, halvesOf, key, resolvePorts } from '../../../lib/domain/plan.ts';
+import { parseDurationSeconds } from '../../../lib/domain/phase.ts';
+import type { Service } from '../../../lib/kube/types.ts';
+import type { ClusterPort } from './port.ts';
+import { ApiError } from './port.ts';
+
+/** Object names derive from the request's UID, which the API server assigns at creation. */
+export const PLACEHOLDER_UID = '00000000-0000-0000-0000-000000000000';
+
+export interface DryRunPlan {
+  objects: unknown[];
+  note?: string;
+}
+
+export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Promise<DryRunPlan> {
+  const preview: AccessRequest = { ...request, metadata: { ...request.metadata, name: request.metadata.name ?? `${request.metadata.generateName ?? ''}xxxxx`, uid: PLACEHOLDER_UID } };
+  const halves = halvesOf(preview);
+  const originals = new Map<string, Service | null>();
+  const unreadable: string[] = [];
+  if (port) {
+    for (const h of halves) {
+      const k = key(h.original.namespace, h.original.name);
+      try {
+        originals.set(k, await port.getService(h.original.namespace, h.original.name));
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        unreadable.push(k);
+      }
+    }
+  }
+  let seconds: number | null;
+  try {
+    seconds = parseDurationSeconds(request.spec.duration);
+  } catch {
+    seconds = null;
+  }
+  const objects: unknown[] = [];
+  const target = halves.find((h) => h.role === 'target');
+  const targetOriginal = target ? originals.get(key(target.original.namespace, target.original.name)) : undefined;
+  const resolved = targetOriginal ? resolvePorts(targetOriginal, request.spec.ports) : undefined;
+  for (const h of halves) {
+    const original = originals.get(key(h.original.namespace, h.original.name));
+    if (original && resolved && 'ports' in resolved) objects.push(desiredClone(preview, h, original, resolved.ports));
+    objects.push(desiredMaxtac(preview, h, h.direction, seconds));
+  }
+  const notes = [`object names and labels derive from the request's UID, assigned at creation (shown as ${PLACEHOLDER_UID})`];
+  if (unreadable.length > 0) notes.push(`clones not shown: you may not read Service ${unreadable.join(', ')}`);
+  notes.push('a part whose policy would newly isolate pods may be skipped by the controller (see describe after approval)');
+  return { objects, note: notes.join('; ') };
+}

@@ -1,0 +1,294 @@
+// ClusterPort over HTTPS with the user's kubeconfig. Only KubeConfig is used from @kubernetes/client-node (to
+// load the file, pick the context and apply its credentials, exec plugins included); requests are plain
+// node:https calls, which keeps `list -o json` from loading the generated API clients at all (see build.ts).
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { delimiter, dirname } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { newClusters, newContexts, newUsers } from '@kubernetes/client-node/dist/config_types.js';
+import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../../lib/api/accessrequest.ts';
+import type { ResourceCheck } from '../../../lib/domain/parts.ts';
+import { MAXTAC_GROUP } from '../../../lib/domain/parts.ts';
+import type { KubeObject, Service } from '../../../lib/kube/types.ts';
+import { UserError } from '../errors.ts';
+import {
+  ApiError,
+  type ClusterPort,
+  type ContextInfo,
+  type DetailKind,
+  type Identity,
+  type RequestList,
+  type Watch,
+  type WatchEvent,
+} from './port.ts';
+
+export interface KubeOptions {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+}
+
+const AR_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+const USER_AGENT = 'kubectl-netwatch';
+
+/** Loads the user's kubeconfig the way kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config. */
+export function loadKubeConfig(opts: KubeOptions): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    const single = opts.kubeconfig ?? singleDefaultFile();
+    if (single) loadFile(kc, single);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new UserError(
+      `cannot read kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${(err as Error).message}`,
+      'pass --kubeconfig PATH or set KUBECONFIG',
+    );
+  }
+  if (opts.context) {
+    if (!kc.getContexts().some((c) => c.name === opts.context)) {
+      throw new UserError(`context "${opts.context}" does not exist in the kubeconfig`, 'list contexts with: kubectl config get-contexts');
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new UserError('the kubeconfig has no current context or cluster', 'pick one with --context or: kubectl config use-context NAME');
+  }
+  return kc;
+}
+
+/** The one kubeconfig file loadFromDefault would read, when it is exactly one file (no KUBECONFIG merge list). */
+function singleDefaultFile(): string | undefined {
+  const env = process.env.KUBECONFIG;
+  if (env) {
+    const files = env.split(delimiter).filter(Boolean);
+    return files.length === 1 ? files[0] : undefined;
+  }
+  return undefined;
+}
+
+// A kubeconfig written as JSON (valid YAML, and what many tools write) is parsed with JSON.parse: the YAML
+// parser is slow on long double-quoted base64 strings, tens of milliseconds of every command's start-up.
+function loadFile(kc: KubeConfig, file: string): void {
+  const text = readFileSync(file, 'utf8');
+  if (!/^\s*\{/.test(text)) return kc.loadFromFile(file);
+  const obj = JSON.parse(text) as { clusters?: unknown; users?: unknown; contexts?: unknown; 'current-context'?: string };
+  kc.loadFromOptions({
+    clusters: newClusters(obj.clusters),
+    users: newUsers(obj.users),
+    contexts: newContexts(obj.contexts),
+    currentContext: obj['current-context'],
+  });
+  kc.makePathsAbsolute(dirname(file));
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export class KubePort implements ClusterPort {
+  readonly info: ContextInfo;
+  private readonly server: string;
+
+  constructor(private readonly kc: KubeConfig, namespace?: string) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new UserError('the kubeconfig has no current cluster', 'pick one with --context');
+    this.server = cluster.server.replace(/\/+$/, '');
+    const ctx = kc.getContextObject(kc.getCurrentContext());
+    this.info = { context: kc.getCurrentContext(), server: this.server, namespace: namespace || ctx?.namespace || 'default' };
+  }
+
+  static fromOptions(opts: KubeOptions): KubePort {
+    return new KubePort(loadKubeConfig(opts), opts.namespace);
+  }
+
+  private async options(method: Method, path: string, contentType?: string): Promise<https.RequestOptions> {
+    const opts: https.RequestOptions = {};
+    try {
+      await this.kc.applyToHTTPSOptions(opts);
+    } catch (err) {
+      throw new UserError(`cannot authenticate with the kubeconfig: ${(err as Error).message}`, 'check the user entry of the current context');
+    }
+    const url = new URL(this.server + path);
+    const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined), accept: 'application/json', 'user-agent': USER_AGENT };
+    if (contentType) headers['content-type'] = contentType;
+    return { ...opts, method, protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers };
+  }
+
+  private async send(method: Method, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage> {
+    const opts = await this.options(method, path, body === undefined ? undefined : contentType);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = https.request(opts, resolve);
+      req.on('error', (err) =>
+        reject(new UserError(`cannot reach the API server ${this.server}: ${err.message}`, 'check the cluster entry of the current context (kubectl cluster-info)')),
+      );
+      req.end(payload);
+    });
+  }
+
+  private async call<T>(method: Method, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const res = await this.send(method, path, body, contentType);
+    const text = await readAll(res);
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return JSON.parse(text) as T;
+    throw apiErrorOf(status, text);
+  }
+
+  async whoAmI(): Promise<Identity> {
+    const review = await this.call<{ status?: { userInfo?: { username?: string; uid?: string; groups?: string[] } } }>(
+      'POST',
+      '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    );
+    const u = review.status?.userInfo ?? {};
+    return { username: u.username ?? '', ...(u.uid ? { uid: u.uid } : {}), groups: u.groups ?? [] };
+  }
+
+  async listRequests(): Promise<RequestList> {
+    const list = await this.call<{ items?: AccessRequest[]; metadata?: { resourceVersion?: string } }>('GET', AR_PATH);
+    return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+  }
+
+  /** The API server's list, byte for byte: `list -o json` prints this without a parse/serialize round trip cost. */
+  async listRequestsRaw(): Promise<string> {
+    const res = await this.send('GET', AR_PATH);
+    const text = await readAll(res);
+    if (res.statusCode !== 200) throw apiErrorOf(res.statusCode ?? 0, text);
+    return text;
+  }
+
+  getRequest(name: string): Promise<AccessRequest> {
+    return this.call('GET', `${AR_PATH}/${encodeURIComponent(name)}`);
+  }
+
+  createRequest(body: AccessRequest, opts: { dryRun?: boolean } = {}): Promise<AccessRequest> {
+    return this.call('POST', `${AR_PATH}?fieldManager=kubectl-netwatch${opts.dryRun ? '&dryRun=All' : ''}`, body);
+  }
+
+  patchStatus(name: string, resourceVersion: string, status: Record<string, unknown>): Promise<AccessRequest> {
+    return this.call(
+      'PATCH',
+      `${AR_PATH}/${encodeURIComponent(name)}/status?fieldManager=kubectl-netwatch`,
+      { metadata: { resourceVersion }, status },
+      'application/merge-patch+json',
+    );
+  }
+
+  watchRequests(resourceVersion: string, onEvent: (e: WatchEvent) => void, onEnd: (err?: Error) => void): Watch {
+    let stopped = false;
+    let res: IncomingMessage | undefined;
+    let ended = false;
+    const end = (err?: Error) => {
+      if (ended) return;
+      ended = true;
+      onEnd(stopped ? undefined : err);
+    };
+    const path = `${AR_PATH}?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`;
+    this.send('GET', path).then(
+      (r) => {
+        res = r;
+        if (stopped) return void r.destroy();
+        if (r.statusCode !== 200) {
+          void readAll(r).then((t) => end(apiErrorOf(r.statusCode ?? 0, t)), (e: Error) => end(e));
+          return;
+        }
+        let buf = '';
+        r.setEncoding('utf8');
+        r.on('data', (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            try {
+              const ev = JSON.parse(line) as { type: string; object: AccessRequest & { code?: number; message?: string; reason?: string } };
+              if (ev.type === 'ERROR') {
+                end(new ApiError(ev.object.code ?? 500, ev.object.message ?? 'watch error', ev.object.reason));
+                r.destroy();
+                return;
+              }
+              if (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED') onEvent({ type: ev.type, object: ev.object });
+            } catch (err) {
+              end(err as Error);
+              r.destroy();
+              return;
+            }
+          }
+        });
+        r.on('end', () => end());
+        r.on('error', (e) => end(e));
+        r.on('close', () => end());
+      },
+      (e: Error) => end(e),
+    );
+    return {
+      stop: () => {
+        stopped = true;
+        res?.destroy();
+        end();
+      },
+    };
+  }
+
+  async canI(checks: readonly ResourceCheck[]): Promise<boolean[]> {
+    return Promise.all(
+      checks.map(async (c) => {
+        const review = await this.call<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb: c.verb, group: c.group, resource: c.resource, namespace: c.namespace } },
+        });
+        return review.status?.allowed === true;
+      }),
+    );
+  }
+
+  async listNamespaces(): Promise<string[]> {
+    const list = await this.call<{ items?: KubeObject[] }>('GET', '/api/v1/namespaces');
+    return (list.items ?? []).map((n) => n.metadata.name ?? '').filter(Boolean);
+  }
+
+  async listServices(namespace: string): Promise<Service[]> {
+    const list = await this.call<{ items?: Service[] }>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`);
+    return list.items ?? [];
+  }
+
+  async getService(namespace: string, name: string): Promise<Service | null> {
+    try {
+      return await this.call<Service>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  async listLabelled(kind: DetailKind, namespace: string, labelSelector: string): Promise<KubeObject[]> {
+    const base = {
+      services: '/api/v1',
+      networkpolicies: '/apis/networking.k8s.io/v1',
+      accesses: `/apis/${MAXTAC_GROUP}/v1alpha1`,
+      externalaccesses: `/apis/${MAXTAC_GROUP}/v1alpha1`,
+    }[kind];
+    const selector = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
+    const list = await this.call<{ items?: KubeObject[] }>('GET', `${base}/namespaces/${encodeURIComponent(namespace)}/${kind}${selector}`);
+    return list.items ?? [];
+  }
+}
+
+function readAll(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function apiErrorOf(status: number, text: string): ApiError {
+  try {
+    const s = JSON.parse(text) as { message?: string; reason?: string; details?: unknown };
+    return new ApiError(status, s.message ?? `HTTP ${status}`, s.reason, s.details);
+  } catch {
+    return new ApiError(status, text.trim().slice(0, 500) || `HTTP ${status}`);
+  }
+}

@@ -1,0 +1,88 @@
+// Rendering requests as text: the list table (plain and wide) and describe. Every string from a request passes
+// through `cell`/`inert` (format.ts) because it may have been written by another user.
+import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
+import { age, cell, countdown, fromText, inert, portsText, table, toText } from './format.ts';
+import type { Materialized, RequestView } from './requests.ts';
+import { phase } from './requests.ts';
+
+export const TABLE_HEADER = ['NAME', 'TYPE', 'FROM', 'TO', 'PORTS', 'PHASE', 'REQUESTER', 'EXPIRES', 'AGE'];
+export const WIDE_HEADER = [...TABLE_HEADER, 'APPROVALS', 'REASON'];
+
+export function tableRow(r: AccessRequest, now: number, wide = false): string[] {
+  const row = [
+    cell(r.metadata.name, 63),
+    r.spec.type === 'Service' ? 'Service' : 'External',
+    cell(r.status?.from ?? fromText(r), 50),
+    cell(r.status?.to ?? toText(r), 50),
+    cell(r.status?.portsSummary ?? portsText(r.spec.ports), 30),
+    cell(phase(r), 20),
+    cell(r.spec.requester?.username ?? '<unknown>', 40),
+    r.status?.expiresAt ? countdown(r.status.expiresAt, now) : '-',
+    age(r.metadata.creationTimestamp, now),
+  ];
+  if (!wide) return row;
+  const approvals = (r.status?.approvals ?? []).map((a) => `${a.part}:${cell(a.by ?? '?', 30)}`).join(',') || '-';
+  return [...row, approvals, cell(r.spec.reason, 80)];
+}
+
+export function renderTable(requests: readonly AccessRequest[], now: number, opts: { wide?: boolean; noHeaders?: boolean } = {}): string {
+  const header = opts.wide ? WIDE_HEADER : TABLE_HEADER;
+  const rows = requests.map((r) => tableRow(r, now, opts.wide));
+  const out = table(header, rows);
+  return opts.noHeaders ? out.split('\n').slice(1).join('\n') : out;
+}
+
+export interface DescribeInput {
+  request: AccessRequest;
+  view?: RequestView | undefined;
+  materialized?: Materialized | undefined;
+  now: number;
+}
+
+export function renderDescribe({ request: r, view, materialized, now }: DescribeInput): string {
+  const lines: string[] = [];
+  const field = (k: string, v: string) => lines.push(`${(k + ':').padEnd(14)}${v}`);
+  field('Name', inert(r.metadata.name));
+  field('Type', r.spec.type);
+  field('Phase', inert(phase(r)));
+  field('Requester', inert(r.spec.requester?.username ?? '<unknown>'));
+  field('Created', `${inert(r.metadata.creationTimestamp ?? '')} (${age(r.metadata.creationTimestamp, now)} ago)`);
+  field('From', inert(r.status?.from ?? fromText(r)));
+  field('To', inert(r.status?.to ?? toText(r)));
+  if (r.spec.type === 'External') field('Direction', inert(r.spec.direction));
+  field('Ports', inert(r.status?.portsSummary ?? portsText(r.spec.ports)));
+  field('Duration', inert(r.spec.duration));
+  // A reason may be long and multi-line; it is shown whole but inert (newlines as \n), never interpreted.
+  field('Reason', inert(r.spec.reason));
+  if (r.status?.approvedAt) field('Approved at', inert(r.status.approvedAt));
+  if (r.status?.expiresAt) field('Expires', `${inert(r.status.expiresAt)} (${countdown(r.status.expiresAt, now)})`);
+  if (r.status?.decision) {
+    const d = r.status.decision;
+    field('Decision', `${inert(d.type)} by ${inert(d.by ?? '?')}${d.at ? ` at ${inert(d.at)}` : ''}${d.reason ? `: ${inert(d.reason)}` : ''}`);
+  }
+  lines.push('Parts:');
+  for (const p of view?.parts ?? []) {
+    const state = p.approved ? `approved by ${inert(p.approvedBy ?? '?')}` : 'pending';
+    const mark = p.youMayApprove ? '✔ you may approve' : '✘ you may not approve';
+    lines.push(`  ${p.part} (${inert(p.namespace)}): ${state}`);
+    lines.push(`    needs: ${inert(p.needs)}   ${mark}`);
+  }
+  for (const ps of r.status?.parts ?? []) {
+    if (ps.message) lines.push(`  ${ps.part}: ${inert(ps.state)}: ${inert(ps.message)}`);
+  }
+  if (view) lines.push(`You may:      ${view.actions.length > 0 ? view.actions.join(', ') : 'nothing'}`);
+  if (r.status?.conditions?.length) {
+    lines.push('Conditions:');
+    for (const c of r.status.conditions) lines.push(`  ${inert(c.type)}=${inert(c.status)} ${inert(c.reason)}: ${cell(c.message, 200)}`);
+  }
+  if (materialized) {
+    lines.push('Objects:');
+    if (materialized.objects.length === 0) lines.push('  <none>');
+    for (const o of materialized.objects) lines.push(`  ${o.kind} ${inert(o.namespace)}/${inert(o.name)}${o.note ? `  ${inert(o.note)}` : ''}`);
+    for (const h of materialized.hidden) lines.push(`  (you may not list ${inert(h)})`);
+  } else if (r.status?.objects?.length) {
+    lines.push('Objects:');
+    for (const o of r.status.objects) lines.push(`  ${inert(o.kind)} ${inert(o.namespace)}/${inert(o.name)}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,447 @@
+// What the commands and the TUI do with AccessRequests, written against ClusterPort. Client-side checks here
+// only make messages better and pick sensible defaults; every decision is enforced by the admission webhook.
+import {
+  API_VERSION,
+  KIND,
+  TERMINAL_PHASES,
+  UNLIMITED_DURATION,
+  type AccessRequest,
+  type AccessRequestSpec,
+  type Approval,
+  type DecisionType,
+  type Direction,
+  type PartName,
+  type Phase,
+  type Port,
+  type Protocol,
+  type ServiceRef,
+} from '../../../lib/api/accessrequest.ts';
+import { describePermission, mayApprove, partsOf, permissionFor, type Part } from '../../../lib/domain/parts.ts';
+import {
+  formatFieldErrors,
+  validateServices,
+  validateSpec,
+  webhookConfig,
+  type FieldError,
+  type ServiceFacts,
+} from '../../../lib/domain/validate.ts';
+import type { KubeObject, Service } from '../../../lib/kube/types.ts';
+import { UserError, explain } from '../errors.ts';
+import { inert } from './format.ts';
+import { ApiError, type ClusterPort, type DetailKind, type Identity } from './port.ts';
+
+// The client does not know the cluster's policy (maximum duration, CIDR deny lists): it checks syntax only and
+// leaves policy to the webhook, whose message names the field.
+const CLIENT_POLICY = webhookConfig({ maxDuration: '8760h', allowUnlimited: true, cidrDenyList: [], cidrDenyOverlapping: [] });
+
+export const REQUEST_ID_LABEL = 'netwatch.vtk.io/request-id';
+const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** `ns/svc` or `svc` (in the default namespace). */
+export function parseServiceRef(text: string, defaultNamespace: string, flag: string): ServiceRef {
+  const parts = text.split('/');
+  const [ns, svc] = parts.length === 2 ? parts : parts.length === 1 ? [defaultNamespace, parts[0]] : [];
+  if (!ns || !svc || !NAME_RE.test(ns) || !NAME_RE.test(svc)) {
+    throw new UserError(`${flag} "${inert(text)}" is not NAMESPACE/SERVICE`, `e.g. ${flag} monitoring/prometheus`);
+  }
+  return { namespace: ns, service: svc };
+}
+
+/** `5432/TCP,53/UDP,8080` (protocol defaults to TCP). */
+export function parsePorts(text: string | undefined): Port[] | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  return text.split(',').map((item) => {
+    const m = /^\s*(\d{1,5})(?:\/(tcp|udp|sctp))?\s*$/i.exec(item);
+    const port = m ? Number(m[1]) : NaN;
+    if (!m || port < 1 || port > 65535) {
+      throw new UserError(`--ports item "${inert(item)}" is not PORT[/PROTOCOL]`, 'e.g. --ports 5432/TCP,53/UDP (ports 1-65535; TCP, UDP or SCTP)');
+    }
+    return { port, protocol: (m[2] ?? 'TCP').toUpperCase() as Protocol };
+  });
+}
+
+export interface ServiceRequestInput {
+  from: string;
+  to: string;
+  ports?: string | undefined;
+  duration: string;
+  reason: string;
+}
+
+export interface ExternalRequestInput {
+  cidrs: string[];
+  to: string;
+  direction: string;
+  ports?: string | undefined;
+  duration: string;
+  reason: string;
+}
+
+export function serviceSpec(input: ServiceRequestInput, defaultNamespace: string): AccessRequestSpec {
+  const ports = parsePorts(input.ports);
+  return {
+    type: 'Service',
+    source: parseServiceRef(input.from, defaultNamespace, '--from'),
+    target: parseServiceRef(input.to, defaultNamespace, '--to'),
+    ...(ports ? { ports } : {}),
+    duration: input.duration,
+    reason: input.reason,
+  };
+}
+
+export function externalSpec(input: ExternalRequestInput, defaultNamespace: string): AccessRequestSpec {
+  const ports = parsePorts(input.ports);
+  const ref = parseServiceRef(input.to, defaultNamespace, '--to');
+  return {
+    type: 'External',
+    service: { namespace: ref.namespace, name: ref.service },
+    cidrs: input.cidrs.flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean),
+    direction: input.direction as Direction,
+    ...(ports ? { ports } : {}),
+    duration: input.duration,
+    reason: input.reason,
+  };
+}
+
+/** Syntax errors of a (possibly partial) spec, each naming its field; the forms show them as you type. */
+export function specErrors(spec: unknown): FieldError[] {
+  return validateSpec(spec, CLIENT_POLICY);
+}
+
+export function newRequest(spec: AccessRequestSpec): AccessRequest {
+  const base = spec.type === 'Service' ? spec.target?.service : spec.service?.name;
+  const prefix = `${(base ?? 'access').slice(0, 40)}-`;
+  return { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: prefix }, spec };
+}
+
+function factsOf(svc: Service): ServiceFacts {
+  return {
+    type: svc.spec?.type ?? 'ClusterIP',
+    hasSelector: Object.keys(svc.spec?.selector ?? {}).length > 0,
+    ports: (svc.spec?.ports ?? []).map((p) => ({ port: p.port, protocol: p.protocol ?? 'TCP', ...(p.name ? { name: p.name } : {}) })),
+  };
+}
+
+/**
+ * Checks the spec, then the Services it references (when the user may read them: a user who cannot read a
+ * namespace's Services may still ask for access to it; the webhook checks those).
+ */
+export async function checkRequest(port: ClusterPort, spec: AccessRequestSpec): Promise<void> {
+  const errors = specErrors(spec);
+  if (errors.length > 0) throw new UserError(`invalid request: ${inert(formatFieldErrors(errors))}`, 'fix the flag for the field named above');
+  const facts = new Map<string, ServiceFacts | null>();
+  const refs =
+    spec.type === 'Service'
+      ? [spec.source, spec.target].filter((r): r is ServiceRef => !!r)
+      : spec.service
+        ? [{ namespace: spec.service.namespace, service: spec.service.name }]
+        : [];
+  for (const ref of refs) {
+    try {
+      const svc = await port.getService(ref.namespace, ref.service);
+      facts.set(`${ref.namespace}/${ref.service}`, svc ? factsOf(svc) : null);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 403 || err.status === 401)) return;
+      throw explain(err);
+    }
+  }
+  const serviceErrors = validateServices(spec, facts);
+  if (serviceErrors.length > 0) {
+    throw new UserError(`invalid request: ${inert(formatFieldErrors(serviceErrors))}`, 'list Services with: kubectl get services -n NAMESPACE');
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Parts, permissions and the actions a user may take
+
+export interface PartView {
+  part: PartName;
+  namespace: string;
+  /** Human text of the permission the part needs. */
+  needs: string;
+  approved: boolean;
+  approvedBy?: string | undefined;
+  /** Whether the current user satisfies the permission (SelfSubjectAccessReview). */
+  youMayApprove: boolean;
+}
+
+export type Action = 'approve' | 'deny' | 'abort' | 'revoke';
+
+export interface RequestView {
+  parts: PartView[];
+  /** Parts the current user may approve now. */
+  approvable: PartName[];
+  actions: Action[];
+}
+
+export function phase(r: AccessRequest): Phase {
+  return r.status?.phase ?? 'Pending';
+}
+
+export function isTerminal(r: AccessRequest): boolean {
+  return TERMINAL_PHASES.includes(phase(r)) || !!r.status?.decision;
+}
+
+export function approvalOf(r: AccessRequest, part: PartName): Approval | undefined {
+  const found = r.status?.approvals?.find((a) => a.part === part);
+  if (found) return found;
+  if (r.spec.requester?.approvedParts?.includes(part)) {
+    const ns = partsOf(r.spec).find((p) => p.name === part)?.namespace ?? '';
+    return { part, namespace: ns, by: r.spec.requester.username, ...(r.metadata.creationTimestamp ? { at: r.metadata.creationTimestamp } : {}) };
+  }
+  return undefined;
+}
+
+export function isRequester(r: AccessRequest, me: Identity | undefined): boolean {
+  return !!me && !!r.spec.requester?.username && r.spec.requester.username === me.username;
+}
+
+/** Pure: what a user may do to a request, given whether they pass each part's permission. */
+export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePart: ReadonlyMap<PartName, boolean>): RequestView {
+  const parts: PartView[] = partsOf(r.spec).map((p) => {
+    const approval = approvalOf(r, p.name);
+    return {
+      part: p.name,
+      namespace: p.namespace,
+      needs: describePermission(permissionFor(p)),
+      approved: !!approval,
+      approvedBy: approval?.by,
+      youMayApprove: mayApprovePart.get(p.name) === true,
+    };
+  });
+  const terminal = isTerminal(r);
+  const active = phase(r) === 'Active';
+  const open = !terminal && !active;
+  const approvable = open ? parts.filter((p) => !p.approved && p.youMayApprove).map((p) => p.part) : [];
+  const actions: Action[] = [];
+  if (approvable.length > 0) actions.push('approve', 'deny');
+  if (open && isRequester(r, me)) actions.push('abort');
+  if (active && !terminal && (isRequester(r, me) || parts.some((p) => p.youMayApprove))) actions.push('revoke');
+  return { parts, approvable, actions };
+}
+
+/** Asks the API server (SelfSubjectAccessReview) which parts of the request the user may approve. */
+export async function partPermissions(port: ClusterPort, parts: readonly Part[]): Promise<Map<PartName, boolean>> {
+  const perms = parts.map(permissionFor);
+  const checks = perms.flatMap((p) => [p.approve, ...p.create]);
+  const answers = await port.canI(checks);
+  const out = new Map<PartName, boolean>();
+  let i = 0;
+  for (const p of perms) {
+    const approve = answers[i++] === true;
+    const create = p.create.map(() => answers[i++] === true);
+    out.set(p.part, mayApprove({ approve, create }));
+  }
+  return out;
+}
+
+/** Permission answers for many requests, asking once per distinct (part kind, namespace). */
+export class PermissionCache {
+  private readonly cache = new Map<string, Promise<boolean>>();
+  constructor(private readonly port: ClusterPort) {}
+
+  async forRequest(r: AccessRequest): Promise<Map<PartName, boolean>> {
+    const out = new Map<PartName, boolean>();
+    await Promise.all(
+      partsOf(r.spec).map(async (p) => {
+        const key = `${p.maxtacResource}/${p.namespace}`;
+        let answer = this.cache.get(key);
+        if (!answer) {
+          answer = partPermissions(this.port, [p]).then((m) => m.get(p.name) === true);
+          this.cache.set(key, answer);
+          answer.catch(() => this.cache.delete(key));
+        }
+        out.set(p.name, await answer);
+      }),
+    );
+    return out;
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Writes
+
+async function fetchRequest(port: ClusterPort, name: string): Promise<AccessRequest> {
+  try {
+    return await port.getRequest(name);
+  } catch (err) {
+    throw explain(err, `accessrequest "${inert(name)}"`);
+  }
+}
+
+/** Adds one approval per part approved, each its own /status write (the webhook accepts one new entry a write). */
+export async function approve(port: ClusterPort, name: string, onlyPart?: PartName): Promise<{ request: AccessRequest; approved: PartName[] }> {
+  let r = await fetchRequest(port, name);
+  if (isTerminal(r)) throw new UserError(`accessrequest "${inert(name)}" is ${phase(r)}; nothing to approve`, 'create a new request instead');
+  const parts = partsOf(r.spec);
+  const pending = parts.filter((p) => !approvalOf(r, p.name));
+  if (pending.length === 0) throw new UserError(`accessrequest "${inert(name)}" is already fully approved`, `see it with: kubectl netwatch describe ${name}`);
+  let chosen: Part[];
+  if (onlyPart) {
+    const part = parts.find((p) => p.name === onlyPart);
+    if (!part) throw new UserError(`accessrequest "${inert(name)}" has no ${onlyPart} part`, `its parts: ${parts.map((p) => p.name).join(', ')}`);
+    if (approvalOf(r, onlyPart)) throw new UserError(`the ${onlyPart} part of "${inert(name)}" is already approved`, `see it with: kubectl netwatch describe ${name}`);
+    chosen = [part];
+  } else {
+    const perms = await partPermissions(port, pending).catch((err: unknown) => {
+      throw explain(err, 'checking your permissions');
+    });
+    chosen = pending.filter((p) => perms.get(p.name));
+    if (chosen.length === 0) {
+      const needs = pending.map((p) => `${p.name} part: ${describePermission(permissionFor(p))}`).join('; ');
+      throw new UserError(`you may not approve any pending part of "${inert(name)}" (${needs})`, 'ask an approver of that namespace; check with: kubectl netwatch can-i');
+    }
+  }
+  const approved: PartName[] = [];
+  for (const part of chosen) {
+    try {
+      r = await withConflictRetry(port, name, r, async (current) => {
+        if (current.status?.approvals?.some((a) => a.part === part.name)) return current;
+        const approvals = [...(current.status?.approvals ?? []), { part: part.name, namespace: part.namespace }];
+        return port.patchStatus(name, current.metadata.resourceVersion ?? '', { approvals });
+      });
+    } catch (err) {
+      throw explain(err, `approving the ${part.name} part of "${inert(name)}"`);
+    }
+    approved.push(part.name);
+  }
+  return { request: r, approved };
+}
+
+/**
+ * Runs a status write with the request's resourceVersion as precondition; on a conflict (the controller
+ * mirrored approvals or moved the phase meanwhile) it reads the request again and retries a few times.
+ */
+async function withConflictRetry(
+  port: ClusterPort,
+  name: string,
+  first: AccessRequest,
+  write: (current: AccessRequest) => Promise<AccessRequest>,
+): Promise<AccessRequest> {
+  let current = first;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write(current);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409) || attempt >= 5) throw err;
+      current = await port.getRequest(name);
+    }
+  }
+}
+
+export async function decide(port: ClusterPort, name: string, type: DecisionType, reason?: string): Promise<AccessRequest> {
+  const r = await fetchRequest(port, name);
+  if (isTerminal(r)) throw new UserError(`accessrequest "${inert(name)}" is already ${phase(r)}`, `see it with: kubectl netwatch describe ${name}`);
+  const active = phase(r) === 'Active';
+  if (type === 'Revoked' && !active) {
+    throw new UserError(`accessrequest "${inert(name)}" is ${phase(r)}, not Active; only an active access can be revoked`, `use: kubectl netwatch ${isPendingLike(r) ? 'deny or abort' : 'describe'} ${name}`);
+  }
+  if (type !== 'Revoked' && active) {
+    throw new UserError(`accessrequest "${inert(name)}" is already Active`, `end it with: kubectl netwatch revoke ${name}`);
+  }
+  const verb = { Denied: 'denying', Aborted: 'aborting', Revoked: 'revoking' }[type];
+  try {
+    return await withConflictRetry(port, name, r, (current) => {
+      if (isTerminal(current)) throw new UserError(`accessrequest "${inert(name)}" became ${phase(current)} meanwhile`, `see it with: kubectl netwatch describe ${name}`);
+      return port.patchStatus(name, current.metadata.resourceVersion ?? '', { decision: { type, ...(reason ? { reason } : {}) } });
+    });
+  } catch (err) {
+    throw explain(err, `${verb} "${inert(name)}"`);
+  }
+}
+
+function isPendingLike(r: AccessRequest): boolean {
+  const p = phase(r);
+  return p === 'Pending' || p === 'PartiallyApproved';
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Listing
+
+export interface ListFilter {
+  mine?: boolean;
+  pending?: boolean;
+  active?: boolean;
+  /** Only requests with an end (or part) in this namespace; undefined = all namespaces. */
+  namespace?: string | undefined;
+}
+
+export function namespacesOf(r: AccessRequest): string[] {
+  const s = r.spec;
+  return s.type === 'Service' ? [s.source?.namespace ?? '', s.target?.namespace ?? ''] : [s.service?.namespace ?? ''];
+}
+
+export function matches(r: AccessRequest, f: ListFilter, me: Identity | undefined): boolean {
+  if (f.mine && !isRequester(r, me)) return false;
+  if (f.pending && !isPendingLike(r)) return false;
+  if (f.active && phase(r) !== 'Active') return false;
+  if (f.namespace && !namespacesOf(r).includes(f.namespace)) return false;
+  return true;
+}
+
+/** Newest first, then by name: the hub's and the table's order. */
+export function byNewest(a: AccessRequest, b: AccessRequest): number {
+  const t = (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '');
+  return t !== 0 ? t : (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Materialized objects (the detail view and describe)
+
+export interface MaterializedObject {
+  kind: string;
+  namespace: string;
+  name: string;
+  /** For NetworkPolicies: the maxtac object that owns it. For maxtac objects: their target. */
+  note?: string;
+}
+
+export interface Materialized {
+  objects: MaterializedObject[];
+  /** Namespaces/kinds the user may not list. */
+  hidden: string[];
+}
+
+/** The clones, maxtac objects and maxtac's NetworkPolicies of a request, as far as the user may see them. */
+export async function materializedOf(port: ClusterPort, r: AccessRequest): Promise<Materialized> {
+  const uid = r.metadata.uid;
+  if (!uid) return { objects: [], hidden: [] };
+  const selector = `${REQUEST_ID_LABEL}=${uid}`;
+  const objects: MaterializedObject[] = [];
+  const hidden: string[] = [];
+  const list = async (kind: DetailKind, ns: string, sel: string): Promise<KubeObject[]> => {
+    try {
+      return await port.listLabelled(kind, ns, sel);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) {
+        hidden.push(`${kind} in ${ns}`);
+        return [];
+      }
+      throw err;
+    }
+  };
+  for (const part of partsOf(r.spec)) {
+    const [clones, maxtac] = await Promise.all([list('services', part.namespace, selector), list(part.maxtacResource, part.namespace, selector)]);
+    for (const c of clones) objects.push({ kind: 'Service', namespace: part.namespace, name: c.metadata.name ?? '', note: `clone (${part.name})` });
+    const uids = new Map<string, string>();
+    for (const m of maxtac) {
+      objects.push({ kind: part.maxtacKind, namespace: part.namespace, name: m.metadata.name ?? '' });
+      if (m.metadata.uid) uids.set(m.metadata.uid, `${part.maxtacKind}/${m.metadata.name ?? ''}`);
+    }
+    if (uids.size > 0) {
+      const policies = await list('networkpolicies', part.namespace, '');
+      for (const np of policies) {
+        const owner = np.metadata.ownerReferences?.find((o) => uids.has(o.uid));
+        if (owner) objects.push({ kind: 'NetworkPolicy', namespace: part.namespace, name: np.metadata.name ?? '', note: `by ${uids.get(owner.uid) ?? ''}` });
+      }
+    }
+  }
+  // What the user may not list is still named from the refs the controller recorded in status.
+  for (const ref of r.status?.objects ?? []) {
+    if (objects.some((o) => o.kind === ref.kind && o.namespace === ref.namespace && o.name === ref.name)) continue;
+    objects.push({ kind: ref.kind, namespace: ref.namespace, name: ref.name, note: 'recorded in status' });
+  }
+  return { objects, hidden };
+}
+
+export { UNLIMITED_DURATION };

@@ -1,0 +1,128 @@
+import { afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createElement } from 'react';
+import { cleanup, render } from 'ink-testing-library';
+import { FakePort, serviceRequest, svc } from '../testing/fake-port.ts';
+import { App, type AppProps } from './app.tsx';
+
+// createElement rather than JSX: the unit-test glob (npm run test:unit) picks up *.test.ts files.
+const app = (props: AppProps) => createElement(App, props);
+
+const HOSTILE = 'ok \x1b[2J\x1b[1;1H\x1b]0;owned\x07\x1b[32m✔ approved by admin\x1b[0m ' + 'y'.repeat(3000);
+const APPROVE_SHOP = 'approve netwatch.vtk.io/accessrequests shop';
+
+async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 30));
+const now = () => Date.parse('2026-01-01T01:00:00Z');
+
+afterEach(() => cleanup());
+
+describe('the interactive view', () => {
+  test("another user's hostile reason is shown inert in the hub", async () => {
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [serviceRequest('evil', { by: 'mallory', reason: HOSTILE })] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the request to show', () => (ui.lastFrame() ?? '').includes('evil'));
+    const frame = ui.lastFrame() ?? '';
+    assert.ok(frame.includes('\\x1b[2J'), 'the escape is visible as text');
+    for (const raw of ['\x1b[2J', '\x1b[1;1H', '\x1b]0;', '\x07']) assert.ok(!frame.includes(raw), `no raw ${JSON.stringify(raw)}`);
+    assert.ok(frame.split('\n').every((l) => l.length < 400), 'the long reason is cut to the screen');
+  });
+
+  test('the Approve key appears only where the user may approve, and approving writes status', async () => {
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [serviceRequest('r1')], allowed: [APPROVE_SHOP] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the permission check', () => (ui.lastFrame() ?? '').includes('✔ you may approve'));
+    const frame = ui.lastFrame() ?? '';
+    assert.match(frame, / a {2}Approve/);
+    assert.match(frame, / d {2}Deny/);
+    assert.doesNotMatch(frame, /Revoke/);
+    assert.match(frame, /source part in monitoring .*✘ you may not approve/);
+    ui.stdin.write('a');
+    await until('the approval to be written', () => port.writes.length === 1);
+    assert.deepEqual(port.writes[0]?.body, { approvals: [{ part: 'target', namespace: 'shop' }] });
+    await until('the hub to update from the watch', () => /approved target part in shop/.test(ui.lastFrame() ?? ''));
+  });
+
+  test('a user without permission sees no Approve or Deny key, and pressing a does nothing', async () => {
+    const port = new FakePort({ me: { username: 'carol', groups: [] }, requests: [serviceRequest('r1')] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the permission check', () => (ui.lastFrame() ?? '').includes('✘ you may not approve'));
+    assert.doesNotMatch(ui.lastFrame() ?? '', /Approve|Deny/);
+    ui.stdin.write('a');
+    await tick();
+    assert.equal(port.writes.length, 0);
+  });
+
+  test('active accesses count down to expiry', async () => {
+    const port = new FakePort({ requests: [serviceRequest('live', { phase: 'Active', expiresAt: '2026-01-01T02:30:00Z' })] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the countdown', () => (ui.lastFrame() ?? '').includes('1h30m00s'));
+  });
+
+  test('a service request is made through the form with type-ahead from the cluster', async () => {
+    const port = new FakePort({
+      me: { username: 'alice', groups: [] },
+      services: [svc('monitoring', 'prometheus', [9090]), svc('shop', 'database', [5432, 9187])],
+      namespaces: ['default', 'monitoring', 'shop'],
+    });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the hub', () => (ui.lastFrame() ?? '').includes('no requests here'));
+    ui.stdin.write('s');
+    await until('the form', () => (ui.lastFrame() ?? '').includes('New Service'));
+    const steps: string[] = ['\x1b[A', '\x7f'.repeat(7), 'mon'];
+    for (const k of steps) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the namespace suggestion', () => (ui.lastFrame() ?? '').includes('Tab ⇥ monitoring'));
+    for (const k of ['\t', '\x1b[B', 'pro']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the service suggestion', () => (ui.lastFrame() ?? '').includes('Tab ⇥ prometheus'));
+    for (const k of ['\t', '\x1b[B', '\x7f'.repeat(7), 'shop', '\x1b[B', 'database', '\x1b[B']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until("the target's ports", () => (ui.lastFrame() ?? '').includes("the target's ports: 5432/TCP, 9187/TCP"));
+    for (const k of ['5432', '\x1b[B', '\x1b[B', 'debug lag', '\x1b[B', '\r']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the request to be created', () => port.writes.some((w) => w.kind === 'create'));
+    const body = port.writes.find((w) => w.kind === 'create')?.body as { spec: Record<string, unknown> };
+    assert.deepEqual(body.spec.source, { namespace: 'monitoring', service: 'prometheus' });
+    assert.deepEqual(body.spec.target, { namespace: 'shop', service: 'database' });
+    assert.deepEqual(body.spec.ports, [{ port: 5432, protocol: 'TCP' }]);
+    assert.equal(body.spec.reason, 'debug lag');
+    await until('the confirmation', () => (ui.lastFrame() ?? '').includes('created accessrequest database-'));
+  });
+
+  test('the detail view lists clones, maxtac objects and their NetworkPolicies', async () => {
+    const label = { 'netwatch.vtk.io/request-id': 'uid-r1' };
+    const port = new FakePort({
+      requests: [serviceRequest('r1', { phase: 'Active', expiresAt: '2026-01-01T02:00:00Z' })],
+      objects: [
+        { kind: 'services', namespace: 'shop', object: { metadata: { name: 'nwt-abc', labels: label } } },
+        { kind: 'accesses', namespace: 'shop', object: { metadata: { name: 'nwat-abc', uid: 'u1', labels: label } } },
+        { kind: 'networkpolicies', namespace: 'shop', object: { metadata: { name: 'maxtac-np', ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'nwat-abc', uid: 'u1' }] } } },
+      ],
+    });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the hub', () => (ui.lastFrame() ?? '').includes('r1'));
+    ui.stdin.write('\r');
+    await until('the objects', () => (ui.lastFrame() ?? '').includes('maxtac-np'));
+    const frame = ui.lastFrame() ?? '';
+    assert.match(frame, /Service\s+shop\/nwt-abc/);
+    assert.match(frame, /Access\s+shop\/nwat-abc/);
+    assert.match(frame, /NetworkPolicy\s+shop\/maxtac-np\s+by Access\/nwat-abc/);
+    assert.match(frame, /expires in 1h00m00s/);
+  });
+});

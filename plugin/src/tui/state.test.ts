@@ -1,0 +1,156 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serviceRequest } from '../testing/fake-port.ts';
+import { availableActions, fieldWarnings, formSpec, initialState, reduce, servicesToLoad, suggestions, visible, type KeyPress, type State, type UiAction } from './state.ts';
+
+const base = () => initialState({ now: Date.parse('2026-01-01T01:00:00Z'), width: 160, height: 40, defaultNamespace: 'default' });
+const apply = (s: State, ...actions: UiAction[]) => actions.reduce(reduce, s);
+const key = (input: string, extra: Partial<KeyPress> = {}): UiAction => ({ type: 'key', key: { input, ...extra } });
+const type = (text: string): UiAction => key(text);
+
+function loaded(): State {
+  return apply(
+    base(),
+    { type: 'me', me: { username: 'bob', groups: [] } },
+    { type: 'loaded', items: [serviceRequest('pending-1'), serviceRequest('active-1', { phase: 'Active', expiresAt: '2026-01-01T02:00:00Z' }), serviceRequest('mine-1', { by: 'bob' })] },
+  );
+}
+
+describe('the hub', () => {
+  test('opens on the Pending tab when something is pending, newest first', () => {
+    const s = loaded();
+    assert.equal(s.tab, 'pending');
+    assert.deepEqual(visible(s).map((r) => r.metadata.name).sort(), ['mine-1', 'pending-1']);
+  });
+  test('tabs switch with 1-4 and Tab, and the selection stays in range', () => {
+    let s = apply(loaded(), key('2'));
+    assert.deepEqual(visible(s).map((r) => r.metadata.name), ['active-1']);
+    s = apply(s, key('', { downArrow: true }), key('', { downArrow: true }));
+    assert.equal(s.selected, 0);
+    s = apply(s, key('', { tab: true }));
+    assert.equal(s.tab, 'mine');
+  });
+  test('a watch event adds, updates and removes requests live', () => {
+    let s = apply(loaded(), key('4'));
+    s = apply(s, { type: 'event', kind: 'ADDED', object: serviceRequest('new-1') });
+    assert.equal(visible(s).length, 4);
+    s = apply(s, { type: 'event', kind: 'MODIFIED', object: serviceRequest('new-1', { phase: 'Denied' }) });
+    assert.equal(s.requests['new-1']?.status?.phase, 'Denied');
+    s = apply(s, { type: 'event', kind: 'DELETED', object: serviceRequest('new-1') });
+    assert.equal(visible(s).length, 3);
+  });
+  test('approve and deny keys exist only when the user may approve a pending part', () => {
+    let s = loaded();
+    const pendingIndex = visible(s).findIndex((r) => r.metadata.name === 'pending-1');
+    s = apply(s, { type: 'move', delta: pendingIndex });
+    assert.deepEqual(availableActions(s), []);
+    assert.deepEqual(apply(s, key('a')).effects, [], 'pressing a does nothing without permission');
+    s = apply(s, { type: 'perms', name: 'pending-1', perms: { target: true } });
+    assert.deepEqual(availableActions(s), ['approve', 'deny']);
+    assert.deepEqual(apply(s, key('a')).effects, [{ type: 'approve', name: 'pending-1' }]);
+  });
+  test('deny asks for a reason, refuses an empty one, then queues the decision', () => {
+    let s = apply(loaded(), { type: 'perms', name: 'mine-1', perms: { target: true } }, { type: 'perms', name: 'pending-1', perms: { target: true } });
+    s = apply(s, key('d'));
+    assert.equal(s.prompt?.action, 'deny');
+    s = apply(s, key('', { return: true }));
+    assert.equal(s.message?.kind, 'error');
+    assert.deepEqual(s.effects, []);
+    s = apply(s, type('freeze week'), key('\x7f'), type('k'), key('', { return: true }));
+    assert.equal(s.prompt, undefined);
+    assert.equal(s.effects[0]?.type, 'decide');
+    assert.equal((s.effects[0] as { reason: string }).reason, 'freeze week');
+  });
+  test('the requester may abort their own pending request; a revoke key appears on active ones', () => {
+    let s = loaded();
+    const mine = visible(s).findIndex((r) => r.metadata.name === 'mine-1');
+    s = apply(s, { type: 'move', delta: mine });
+    assert.deepEqual(availableActions(s), ['abort']);
+    s = apply(s, key('2'), { type: 'perms', name: 'active-1', perms: { source: true } });
+    assert.deepEqual(availableActions(s), ['revoke']);
+  });
+  test('Enter opens the detail view and Esc returns', () => {
+    let s = apply(loaded(), key('', { return: true }));
+    assert.equal(s.screen, 'detail');
+    s = apply(s, key('', { escape: true }));
+    assert.equal(s.screen, 'hub');
+  });
+  test('q queues quit; ? toggles help', () => {
+    assert.deepEqual(apply(loaded(), key('q')).effects, [{ type: 'quit' }]);
+    assert.equal(apply(loaded(), key('?')).screen, 'help');
+  });
+});
+
+describe('the service form', () => {
+  const withCluster = (s: State) =>
+    apply(
+      s,
+      { type: 'namespaces', namespaces: ['default', 'monitoring', 'shop'] },
+      { type: 'services', namespace: 'monitoring', services: [{ name: 'prometheus', ports: ['9090/TCP'] }] },
+      { type: 'services', namespace: 'shop', services: [{ name: 'database', ports: ['5432/TCP', '9187/TCP'] }] },
+    );
+  test('type-ahead offers namespaces and the chosen namespace’s services; Tab completes', () => {
+    let s = withCluster(apply(loaded(), key('s')));
+    assert.equal(s.screen, 'service');
+    s = apply(s, key('', { upArrow: true }), key('\x7f\x7f\x7f\x7f\x7f\x7f\x7f'), type('mon'));
+    assert.deepEqual(suggestions(s, s.form!), ['monitoring']);
+    s = apply(s, key('', { tab: true }), key('', { downArrow: true }), type('p'));
+    assert.deepEqual(suggestions(s, s.form!), ['prometheus']);
+    s = apply(s, key('', { tab: true }));
+    assert.equal(s.form?.fields[1]?.value, 'prometheus');
+  });
+  test('the ports field suggests the target service’s ports', () => {
+    let s = withCluster(apply(loaded(), key('s')));
+    s = apply(s, type('prometheus'), key('', { downArrow: true }), key('\x7f'.repeat(7)), type('shop'), key('', { downArrow: true }), type('database'), key('', { downArrow: true }));
+    assert.deepEqual(suggestions(s, s.form!), ['5432/TCP,9187/TCP']);
+  });
+  test('errors come from the shared validation and name the field; submit is refused until fixed', () => {
+    let s = withCluster(apply(loaded(), key('s')));
+    s = apply(s, type('prometheus'), key('', { downArrow: true }), key('\x7f'.repeat(7)), type('shop'), key('', { downArrow: true }), type('nope'));
+    assert.match(fieldWarnings(s, s.form!).toSvc ?? '', /no Service nope in shop/);
+    assert.match(fieldWarnings(s, s.form!).fromSvc ?? '', /^$/, 'default has not been loaded: no warning yet');
+    for (let i = 0; i < 5; i++) s = apply(s, key('', { downArrow: true }));
+    s = apply(s, key('', { return: true }));
+    assert.match(s.message?.text ?? '', /^Reason: /);
+    assert.deepEqual(s.effects, []);
+  });
+  test('a complete form queues a create with the spec', () => {
+    let s = withCluster(apply(loaded(), key('s')));
+    s = apply(s, key('', { upArrow: true }), key('\x7f'.repeat(7)), type('monitoring'), key('', { downArrow: true }), type('prometheus'));
+    s = apply(s, key('', { downArrow: true }), key('\x7f'.repeat(7)), type('shop'), key('', { downArrow: true }), type('database'));
+    s = apply(s, key('', { downArrow: true }), type('5432'), key('', { downArrow: true }), key('', { downArrow: true }), type('debug lag'), key('', { downArrow: true }), key('', { return: true }));
+    assert.equal(s.effects.length, 1);
+    const eff = s.effects[0] as { type: string; spec: { source: unknown; target: unknown; ports: unknown; reason: string } };
+    assert.equal(eff.type, 'create');
+    assert.deepEqual(eff.spec.source, { namespace: 'monitoring', service: 'prometheus' });
+    assert.deepEqual(eff.spec.target, { namespace: 'shop', service: 'database' });
+    assert.deepEqual(eff.spec.ports, [{ port: 5432, protocol: 'TCP' }]);
+    assert.equal(s.form?.busy, true);
+  });
+  test('typed control characters never reach a field', () => {
+    let s = apply(loaded(), key('s'));
+    s = apply(s, type('ab\x1b[31mc\x07'));
+    assert.equal(s.form?.fields[1]?.value, 'ab[31mc');
+  });
+  test('services are loaded for namespaces the form names', () => {
+    const s = apply(loaded(), key('s'));
+    assert.deepEqual(servicesToLoad(s), ['default']);
+  });
+});
+
+describe('the external form', () => {
+  test('the CIDR is validated as you type', () => {
+    let s = apply(loaded(), key('e'));
+    s = apply(s, type('203.0.113.7'));
+    assert.match(formSpec(s.form!).errors.cidrs ?? '', /CIDR|prefix/i);
+    s = apply(s, type('/32'));
+    assert.equal(formSpec(s.form!).errors.cidrs, undefined);
+  });
+  test('direction cycles through its choices', () => {
+    let s = apply(loaded(), key('e'), key('', { downArrow: true }));
+    s = apply(s, key('', { rightArrow: true }));
+    assert.equal(s.form?.fields[1]?.value, 'egress');
+    s = apply(s, key('b'));
+    assert.equal(s.form?.fields[1]?.value, 'both');
+  });
+});

@@ -1,0 +1,414 @@
+// kubectl-netwatch end to end: the bundled plugin run as `kubectl netwatch` (kubectl's own plugin lookup on
+// PATH) by token-file users with their own kubeconfigs, against a real API server with the real webhook,
+// controller and maxtac. Requests are made with the subcommands and with the TUI driven through a real
+// terminal (tmux), approved by other users, become Active, and maxtac's NetworkPolicies are seen. Hostile
+// strings in another user's request are shown inert in the table, describe and the TUI.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CustomObjectsApi, NetworkingV1Api, type KubernetesObject } from '@kubernetes/client-node';
+import { applyObjects, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
+import { installController, type InstalledController } from '../../controller/testing.ts';
+import { bundle } from '../../plugin/build.ts';
+import type { AccessRequest } from '../../lib/api/accessrequest.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const HOSTILE = 'need it \x1b[2J\x1b[H\x1b]0;owned-title\x07\x1b[32m✔ approved by admin\x1b[0m ' + 'w'.repeat(2000);
+
+let cp: ControlPlane;
+let webhook: InstalledWebhook | undefined;
+let controller: InstalledController | undefined;
+let binDir: string;
+const tmuxSocket = `netwatch-e2e-${process.pid}`;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `kubectl netwatch ARGS` as a user: kubectl finds kubectl-netwatch on PATH; async, so the in-process webhook keeps serving. */
+function netwatch(user: string, args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile('kubectl', ['netwatch', ...args], { env: envFor(user), timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 99) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function envFor(user: string): NodeJS.ProcessEnv {
+  return {
+    // node_modules/.bin first: `#!/usr/bin/env node` then runs the pinned Node 24.
+    PATH: `${binDir}:${join(REPO, 'node_modules/.bin')}:/usr/local/bin:/usr/bin:/bin`,
+    HOME: binDir,
+    KUBECONFIG: cp.kubeconfigPathFor(user),
+    TERM: 'xterm-256color',
+  };
+}
+
+async function ok(user: string, args: string[]): Promise<string> {
+  const r = await netwatch(user, args);
+  assert.equal(r.code, 0, `kubectl netwatch ${args.join(' ')} as ${user} failed (${r.code}):\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`, { cause: last });
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function requestAsAdmin(name: string): Promise<AccessRequest> {
+  const api = cp.admin.makeApiClient(CustomObjectsApi);
+  return (await api.getClusterCustomObject({ group: 'netwatch.vtk.io', version: 'v1alpha1', plural: 'accessrequests', name })) as AccessRequest;
+}
+
+/** The NetworkPolicies maxtac wrote for this request's maxtac objects in a namespace. */
+async function policiesFor(request: AccessRequest, namespace: string): Promise<string[]> {
+  const custom = cp.admin.makeApiClient(CustomObjectsApi);
+  const accesses = (await custom.listNamespacedCustomObject({ group: 'maxtac.vtk.io', version: 'v1alpha1', namespace, plural: 'accesses', labelSelector: `netwatch.vtk.io/request-id=${request.metadata.uid ?? ''}` })) as { items: KubernetesObject[] };
+  const uids = new Set(accesses.items.map((a) => a.metadata?.uid));
+  const nps = await cp.admin.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace });
+  return nps.items.filter((p) => p.metadata?.ownerReferences?.some((o) => uids.has(o.uid))).map((p) => p.metadata?.name ?? '');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// tmux: a real terminal
+
+function tmux(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('tmux', ['-L', tmuxSocket, ...args], { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`tmux ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
+  });
+}
+
+class Terminal {
+  constructor(readonly name: string) {}
+
+  static async open(name: string, user: string, args: string[] = []): Promise<Terminal> {
+    const env = envFor(user);
+    const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}`);
+    // The shell prints the exit code after the TUI quits and keeps the pane open, so a test can see both.
+    const command = ['kubectl', 'netwatch', ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    await tmux(['new-session', '-d', '-s', name, '-x', '160', '-y', '50', 'env', ...envArgs, 'sh', '-c', `${command}; echo "EXITED:$?"; sleep 600`]);
+    return new Terminal(name);
+  }
+
+  screen(): Promise<string> {
+    return tmux(['capture-pane', '-p', '-t', this.name]);
+  }
+
+  /** The pane with its escape sequences (what the terminal was asked to draw). */
+  raw(): Promise<string> {
+    return tmux(['capture-pane', '-p', '-e', '-t', this.name]);
+  }
+
+  async keys(...keys: string[]): Promise<void> {
+    for (const k of keys) {
+      await tmux(['send-keys', '-t', this.name, k]);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+  }
+
+  async type(text: string): Promise<void> {
+    await tmux(['send-keys', '-t', this.name, '-l', text]);
+    await new Promise((r) => setTimeout(r, 60));
+  }
+
+  async waitFor(what: string | RegExp, timeoutMs = 30_000): Promise<string> {
+    let last = '';
+    try {
+      return await eventually(
+        `${String(what)} on ${this.name}`,
+        async () => {
+          last = await this.screen();
+          return (typeof what === 'string' ? last.includes(what) : what.test(last)) ? last : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- screen:\n${last}`, { cause: err });
+    }
+  }
+
+  async title(): Promise<string> {
+    return (await tmux(['display-message', '-p', '-t', this.name, '#{pane_title}'])).trim();
+  }
+
+  async close(): Promise<void> {
+    await tmux(['kill-session', '-t', this.name]).catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+before(async () => {
+  await bundle();
+  binDir = mkdtempSync(join(tmpdir(), 'netwatch-plugin-e2e-'));
+  symlinkSync(join(REPO, 'plugin/bin/kubectl-netwatch.js'), join(binDir, 'kubectl-netwatch'));
+  symlinkSync(join(REPO, 'plugin/bin/kubectl_complete-netwatch'), join(binDir, 'kubectl_complete-netwatch'));
+  cp = await startControlPlane({ maxtac: true });
+  webhook = await installWebhook(cp);
+  controller = await installController(cp, { retentionSeconds: null });
+
+  const rbac = 'rbac.authorization.k8s.io';
+  const objects: KubernetesObject[] = [...loadYamlFile(join(REPO, 'manifests/rbac/user-roles.yaml'))];
+  objects.push({
+    apiVersion: `${rbac}/v1`,
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'netwatch-users' },
+    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'netwatch-user' },
+    subjects: [{ apiGroup: rbac, kind: 'Group', name: 'developers' }],
+  } as KubernetesObject);
+  // bob approves for the shop namespaces, carol for the monitoring ones.
+  for (const [ns, user] of [['shop', 'bob'], ['tui-shop', 'bob'], ['monitoring', 'carol'], ['tui-mon', 'carol']] as const) {
+    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    // Pods there are isolated already, so the grants add access without cutting existing traffic.
+    objects.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } as KubernetesObject);
+    objects.push({
+      apiVersion: `${rbac}/v1`,
+      kind: 'RoleBinding',
+      metadata: { name: `${user}-approver`, namespace: ns },
+      roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'netwatch-approver' },
+      subjects: [{ apiGroup: rbac, kind: 'User', name: user }],
+    } as KubernetesObject);
+  }
+  for (const ns of ['monitoring', 'tui-mon']) {
+    objects.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus', namespace: ns }, spec: { selector: { app: 'prometheus' }, ports: [{ name: 'web', port: 9090, protocol: 'TCP' }] } } as KubernetesObject);
+  }
+  for (const ns of ['shop', 'tui-shop']) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'database', namespace: ns },
+      spec: { selector: { app: 'database' }, ports: [{ name: 'pg', port: 5432, protocol: 'TCP', targetPort: 15432 }, { name: 'metrics', port: 9187, protocol: 'TCP' }] },
+    } as KubernetesObject);
+  }
+  await applyObjects(cp.admin, objects);
+});
+
+after(async () => {
+  await tmux(['kill-server']).catch(() => undefined);
+  rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, tmuxSocket), { force: true });
+  await controller?.stop();
+  await webhook?.close();
+  await cp?.stop();
+  if (binDir) rmSync(binDir, { recursive: true, force: true });
+});
+
+describe('kubectl netwatch subcommands against the real control plane', () => {
+  let name = '';
+
+  test('alice requests service access; the webhook records her as requester and nothing is approved', async () => {
+    const out = await ok('alice', ['request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/database', '--ports', '5432/TCP', '--duration', '2h', '--reason', 'debug replication lag']);
+    name = /accessrequest\.netwatch\.vtk\.io\/(\S+) created/.exec(out)?.[1] ?? '';
+    assert.match(name, /^database-/);
+    const list = JSON.parse(await ok('alice', ['list', '--mine', '-o', 'json'])) as { items: AccessRequest[] };
+    const mine = list.items.find((r) => r.metadata.name === name);
+    assert.equal(mine?.spec.requester?.username, 'alice');
+    assert.deepEqual(mine?.spec.requester?.approvedParts ?? [], []);
+  });
+
+  test('--dry-run prints the request and the planned objects and creates nothing', async () => {
+    const before = JSON.parse(await ok('alice', ['list', '-o', 'json'])) as { items: unknown[] };
+    const out = await ok('alice', ['request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/database', '--ports', '5432', '--reason', 'x', '--dry-run']);
+    assert.match(out, /kind: AccessRequest/);
+    assert.equal((out.match(/kind: Access\n/g) ?? []).length, 2);
+    const afterList = JSON.parse(await ok('alice', ['list', '-o', 'json'])) as { items: unknown[] };
+    assert.equal(afterList.items.length, before.items.length);
+  });
+
+  test('a bad request is a one-line user error with a hint and exit code 1', async () => {
+    const r = await netwatch('alice', ['request', 'external', '--cidr', '203.0.113.7', '--to', 'shop/database', '--reason', 'x']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: invalid request: spec\.cidrs\[0\]: .*\nhint: .+\n$/);
+  });
+
+  test('bob sees which part he may approve; alice, not an approver, is refused by the webhook', async () => {
+    const out = await ok('bob', ['describe', name]);
+    assert.match(out, /source \(monitoring\): pending\n\s+needs: .*✘ you may not approve/);
+    assert.match(out, /target \(shop\): pending\n\s+needs: .*✔ you may approve/);
+    const denied = await netwatch('alice', ['approve', name, '--part', 'target']);
+    assert.equal(denied.code, 1, denied.stderr);
+    assert.match(denied.stderr, /^error: approving the target part of .*\nhint: /);
+  });
+
+  test('bob and carol approve their parts; the access becomes Active and maxtac writes the NetworkPolicies', async () => {
+    assert.equal(await ok('bob', ['approve', name]), `accessrequest.netwatch.vtk.io/${name} approved (target)\n`);
+    assert.equal(await ok('carol', ['approve', name]), `accessrequest.netwatch.vtk.io/${name} approved (source)\n`);
+    const active = await eventually('the request to be Active', async () => {
+      const r = JSON.parse(await ok('alice', ['list', '--active', '-o', 'json'])) as { items: AccessRequest[] };
+      return r.items.find((i) => i.metadata.name === name);
+    });
+    assert.equal(active.status?.approvals?.find((a) => a.part === 'target')?.by, 'bob');
+    assert.equal(active.status?.approvals?.find((a) => a.part === 'source')?.by, 'carol');
+    const request = await requestAsAdmin(name);
+    await eventually('maxtac NetworkPolicies in both namespaces', async () => (await policiesFor(request, 'shop')).length > 0 && (await policiesFor(request, 'monitoring')).length > 0);
+    const table = await ok('alice', ['list', '--active']);
+    assert.match(table, new RegExp(`${name}\\s+Service\\s+monitoring/prometheus\\s+shop/database\\s+5432/TCP\\s+Active\\s+alice\\s+1h59m`));
+    // bob (approver of shop) sees the clone, the Access and maxtac's NetworkPolicy there.
+    const described = await eventually('describe to show the policy', async () => {
+      const out = await ok('bob', ['describe', name]);
+      return /NetworkPolicy shop\/\S+\s+by Access\//.test(out) ? out : undefined;
+    });
+    assert.match(described, /Service shop\/nwt-\S+\s+clone \(target\)/);
+    assert.match(described, /Access shop\/nwat-\S+/);
+  });
+
+  test('alice revokes her access', async () => {
+    assert.equal(await ok('alice', ['revoke', name, '--reason', 'done']), `accessrequest.netwatch.vtk.io/${name} revoked\n`);
+    await eventually('Revoked', async () => (await requestAsAdmin(name)).status?.phase === 'Revoked');
+    const r = await netwatch('alice', ['revoke', name]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /already Revoked/);
+  });
+
+  test("mallory's hostile reason is shown inert to bob in list -o wide and describe", async () => {
+    const out = await ok('mallory', ['request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/database', '--reason', HOSTILE.slice(0, 500)]);
+    const evil = /accessrequest\.netwatch\.vtk\.io\/(\S+) created/.exec(out)?.[1] ?? '';
+    for (const args of [['list', '-o', 'wide'], ['describe', evil]]) {
+      const text = await ok('bob', args);
+      assert.ok(text.includes(evil));
+      assert.ok(!text.includes('\x1b'), `no raw escape in ${args.join(' ')}`);
+      assert.ok(!text.includes('\x07'), `no raw BEL in ${args.join(' ')}`);
+      assert.ok(text.includes('\\x1b[2J'), `the escape is visible as text in ${args.join(' ')}`);
+    }
+    // JSON keeps the exact string, escaped.
+    const json = JSON.parse(await ok('bob', ['list', '-o', 'json'])) as { items: AccessRequest[] };
+    assert.equal(json.items.find((r) => r.metadata.name === evil)?.spec.reason, HOSTILE.slice(0, 500));
+  });
+
+  test('a user without RBAC gets forbidden as a user error', async () => {
+    const r = await netwatch('netwatch-webui', ['describe', 'x']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: .*\nhint: /);
+  });
+
+  test('kubectl completes the plugin through kubectl_complete-netwatch', async () => {
+    const words = await new Promise<string>((resolve) =>
+      execFile('kubectl', ['__complete', 'netwatch', 'appr'], { env: envFor('alice') }, (_e, stdout) => resolve(stdout)),
+    );
+    assert.match(words, /^approve$/m);
+  });
+});
+
+describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
+  let name = '';
+
+  test('alice fills the service form with type-ahead and submits', async () => {
+    const t = await Terminal.open('alice', 'alice', ['-n', 'tui-shop']);
+    try {
+      await t.waitFor('● live');
+      await t.keys('s');
+      await t.waitFor('New Service → Service request');
+      // From namespace (prefilled with -n): replace with tui-mon through type-ahead.
+      await t.keys('Up');
+      for (let i = 0; i < 8; i++) await t.keys('BSpace');
+      await t.type('tui-m');
+      await t.waitFor('Tab ⇥ tui-mon');
+      await t.keys('Tab', 'Down');
+      await t.type('pro');
+      await t.waitFor('Tab ⇥ prometheus');
+      await t.keys('Tab', 'Down', 'Down');
+      await t.type('data');
+      await t.waitFor('Tab ⇥ database');
+      await t.keys('Tab', 'Down');
+      await t.waitFor("the target's ports: 5432/TCP, 9187/TCP");
+      await t.type('5432/TCP');
+      await t.keys('Down', 'Down');
+      await t.type('tui e2e');
+      await t.keys('Down', 'Enter');
+      const screen = await t.waitFor(/created accessrequest (database-\S+)/);
+      name = /created accessrequest (database-\S+)/.exec(screen)?.[1] ?? '';
+      assert.ok(name);
+      await t.waitFor(new RegExp(`${name}.*Pending`));
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("bob approves his part in the TUI; the hub shows only the keys he may use; mallory's request is inert", async () => {
+    await ok('mallory', ['request', 'service', '--from', 'tui-mon/prometheus', '--to', 'tui-shop/database', '--reason', HOSTILE.slice(0, 300)]);
+    const t = await Terminal.open('bob', 'bob', ['-n', 'tui-shop']);
+    try {
+      await t.waitFor('● live');
+      await t.waitFor('\\x1b[2J');
+      const raw = await t.raw();
+      assert.ok(!raw.includes('\x1b[2J'), 'the clear-screen escape from the reason was not sent to the terminal');
+      assert.ok(!raw.includes('\x1b]0;'), 'no title escape sent');
+      assert.notEqual(await t.title(), 'owned-title');
+      // Select alice's request (newest first: mallory's is on top).
+      let screen = await t.screen();
+      for (let i = 0; i < 5 && !new RegExp(`› ${name}`).test(screen); i++) {
+        await t.keys('Down');
+        screen = await t.screen();
+      }
+      assert.match(screen, new RegExp(`› ${name}`));
+      screen = await t.waitFor('✔ you may approve');
+      assert.match(screen, / a {2}Approve/);
+      assert.doesNotMatch(screen, / r {2}Revoke/);
+      await t.keys('a');
+      await t.waitFor('approved target of');
+      await t.waitFor(/● approved target part in tui-shop by bob/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('after carol approves, alice sees it Active with a countdown and its objects; bob sees the NetworkPolicy', async () => {
+    await ok('carol', ['approve', name]);
+    const t = await Terminal.open('alice2', 'alice', ['-n', 'tui-shop']);
+    try {
+      await t.waitFor('● live');
+      await t.keys('2');
+      // The form's default duration is 1h: a countdown such as 59m58s.
+      await t.waitFor(new RegExp(`${name}.*Active\\s+(\\d+h)?\\d+m\\d\\ds`));
+      await t.keys('Enter');
+      // alice may not list maxtac objects or NetworkPolicies: the detail names what the controller recorded
+      // and says the policies are in force.
+      const screen = await t.waitFor(/Access\s+tui-shop\/nwat-\S+\s+recorded in status/);
+      assert.match(screen, /Service\s+tui-shop\/nwt-/);
+      assert.match(screen, /Ready=True InForce/);
+      assert.match(screen, /expires in (\d+h)?\d+m\d\ds/);
+      // Resize the terminal: the view re-lays out and keeps working.
+      await tmux(['resize-window', '-t', 'alice2', '-x', '90', '-y', '30']);
+      await t.keys('Escape');
+      await t.waitFor(new RegExp(`${name.slice(0, 12)}`));
+      // Ctrl-C quits cleanly.
+      await t.keys('C-c');
+      // It leaves the alternate screen and exits 0.
+      await t.waitFor('EXITED:0', 10_000);
+    } finally {
+      await t.close();
+    }
+    // bob, an approver of tui-shop, may list there: the detail view shows maxtac's NetworkPolicy.
+    const b = await Terminal.open('bob2', 'bob', ['-n', 'tui-shop']);
+    try {
+      await b.waitFor('● live');
+      await b.keys('2');
+      await b.waitFor(new RegExp(`› ${name}`));
+      await b.keys('Enter');
+      const screen = await b.waitFor(/NetworkPolicy\s+tui-shop\/\S+\s+by Access\/nwat-/);
+      assert.match(screen, /Access\s+tui-shop\/nwat-\S+\s*$/m);
+    } finally {
+      await b.close();
+    }
+    const request = await requestAsAdmin(name);
+    assert.equal(request.status?.phase, 'Active');
+    assert.ok((await policiesFor(request, 'tui-shop')).length > 0);
+  });
+});
