@@ -1,0 +1,493 @@
+// The web UI end to end: a real OIDC provider over HTTPS, a real kube-apiserver that trusts it, the real webhook
+// and controller, the web UI acting as each user with the user's ID token, and a real Chromium.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import { applyObjects, freePort, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../lib/api/accessrequest.ts';
+import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
+import { build } from '../../webui/app.ts';
+import { kubeGateway } from '../../webui/kube.ts';
+import { openIdClient } from '../../webui/oidc.ts';
+import { makeTestPki, startIdp, type TestIdp, type TestPki } from '../../scripts/idp.ts';
+
+const CLIENT_ID = 'netwatch';
+const XSS = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
+const SHOTS = process.env['NETWATCH_SCREENSHOTS'] ?? join(tmpdir(), 'netwatch-webui-screenshots');
+const CONTROLLER_TESTING = new URL('../../controller/testing.ts', import.meta.url);
+
+const accounts = {
+  alice: { email: 'alice@example.test', groups: ['developers'] },
+  bob: { email: 'bob@example.test', groups: ['developers'] },
+  eve: { email: 'eve@example.test', emailVerified: false, groups: ['developers'] },
+  // Signs in fine but has no netwatch role at all.
+  carol: { email: 'carol@example.test', groups: ['contractors'] },
+};
+
+const USER_ROLES = fileURLToPath(new URL('../../manifests/rbac/user-roles.yaml', import.meta.url));
+const IMPERSONATION_RBAC = fileURLToPath(new URL('../../manifests/webui/impersonation/rbac.yaml', import.meta.url));
+
+function fixtures(): KubernetesObject[] {
+  const objects: KubernetesObject[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'monitoring' } },
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'prometheus', namespace: 'monitoring' },
+      spec: { selector: { app: 'prometheus' }, ports: [{ port: 9090, protocol: 'TCP' }] },
+    } as KubernetesObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'database', namespace: 'payments' },
+      spec: { selector: { app: 'database' }, ports: [{ port: 5432, protocol: 'TCP' }] },
+    } as KubernetesObject,
+    // Both namespaces already isolate their pods, so a grant is needed and the controller materializes one.
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'default-deny-egress', namespace: 'monitoring' },
+      spec: { podSelector: {}, policyTypes: ['Egress'] },
+    } as KubernetesObject,
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'default-deny-ingress', namespace: 'payments' },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    } as KubernetesObject,
+    // Every developer is a netwatch user; bob approves for both namespaces.
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'e2e-netwatch-users' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'netwatch-user' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:developers' }],
+    } as KubernetesObject,
+  ];
+  for (const ns of ['monitoring', 'payments']) {
+    objects.push({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'e2e-bob-approves', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'netwatch-approver' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'oidc:bob@example.test' }],
+    } as KubernetesObject);
+  }
+  return objects;
+}
+
+describe('the web UI in a real browser', () => {
+  let pki: TestPki;
+  let idp: TestIdp;
+  let cp: ControlPlane;
+  let webhook: InstalledWebhook | undefined;
+  let controller: { stop(): Promise<void> } | undefined;
+  let app: FastifyInstance;
+  let appImpersonating: FastifyInstance;
+  let uiImpersonating: string;
+  let browser: Browser;
+  let evil: Server;
+  let ui: string;
+  let evilOrigin: string;
+  let requestName = '';
+  const contexts: BrowserContext[] = [];
+
+  async function startUi(port: number, actAs: 'token' | 'impersonate'): Promise<FastifyInstance> {
+    const publicUrl = `https://127.0.0.1:${port}`;
+    const instance = await build(
+      {
+        publicUrl,
+        sessionKey: randomBytes(32),
+        sessionTtlSeconds: 3600,
+        secureCookies: true,
+        actAs,
+        claims: { issuerUrl: idp.issuer, usernameClaim: 'email', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'oidc:' },
+        durations: ['30m', '2h', '8h'],
+        rateLimitPerMinute: 10_000,
+      },
+      {
+        oidc: openIdClient({ issuerUrl: idp.issuer, clientId: CLIENT_ID, redirectUri: `${publicUrl}/auth/callback`, scopes: ['openid', 'email', 'groups'], caPem: pki.caPem }),
+        // Token mode uses only the server address and CA of this identity's kubeconfig, never its token;
+        // impersonation mode uses its token plus Impersonate-User/Group.
+        kube: kubeGateway(cp.kubeConfigFor('netwatch-webui')),
+        https: { cert: pki.certPem, key: pki.keyPem },
+      },
+    );
+    await instance.listen({ host: '127.0.0.1', port });
+    return instance;
+  }
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    pki = makeTestPki();
+    const [idpPort, uiPort, uiImpersonatingPort, evilPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    ui = `https://127.0.0.1:${uiPort}`;
+    uiImpersonating = `https://127.0.0.1:${uiImpersonatingPort}`;
+    // The provider runs before the API server: kube-apiserver fetches its discovery document and keys.
+    idp = await startIdp({
+      port: idpPort,
+      pki,
+      clientId: CLIENT_ID,
+      redirectUris: [`${ui}/auth/callback`, `${uiImpersonating}/auth/callback`],
+      postLogoutRedirectUris: [`${ui}/`, `${uiImpersonating}/`],
+      accounts,
+    });
+    cp = await startControlPlane({
+      oidc: { issuerUrl: idp.issuer, clientId: CLIENT_ID, caFile: pki.caFile, usernameClaim: 'email', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'oidc:' },
+    });
+    await applyObjects(cp.admin, [...loadYamlFile(USER_ROLES), ...fixtures()]);
+    webhook = await installWebhook(cp);
+    if (existsSync(CONTROLLER_TESTING)) {
+      const mod = (await import(CONTROLLER_TESTING.href)) as { installController(cp: ControlPlane): Promise<{ stop(): Promise<void> }> };
+      controller = await mod.installController(cp);
+    }
+    app = await startUi(uiPort, 'token');
+    // The same web UI in impersonation mode: as the netwatch-webui identity with exactly the RBAC of
+    // manifests/webui/impersonation/rbac.yaml.
+    await applyObjects(cp.admin, loadYamlFile(IMPERSONATION_RBAC));
+    appImpersonating = await startUi(uiImpersonatingPort, 'impersonate');
+    // Another site (localhost is not 127.0.0.1 for the browser) whose page posts to the web UI.
+    evil = createServer((req, res) => {
+      const target = new URL(req.url ?? '/', 'http://x').searchParams.get('target') ?? '';
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end(`<!doctype html><form id="f" method="post" action="${target}"><input name="type" value="Revoked"><input name="reason" value="csrf"></form><script>document.getElementById('f').submit()</script>`);
+    });
+    await new Promise<void>((r) => evil.listen(evilPort, '127.0.0.1', () => r()));
+    evilOrigin = `http://localhost:${evilPort}`;
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        // Trust exactly the test serving certificate (IdP and web UI), nothing else.
+        `--ignore-certificate-errors-spki-list=${pki.spki}`,
+      ],
+    });
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await app?.close().catch(() => undefined);
+    await appImpersonating?.close().catch(() => undefined);
+    await new Promise<void>((r) => (evil ? evil.close(() => r()) : r()));
+    await controller?.stop().catch(() => undefined);
+    await webhook?.close().catch(() => undefined);
+    await cp?.stop();
+    await idp?.close();
+    pki?.remove();
+  });
+
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('dialog', (d) => {
+      throw new Error(`unexpected dialog: ${d.message()}`);
+    });
+    return page;
+  }
+
+  async function signIn(page: Page, account: string, base = ui): Promise<void> {
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.locator('input[name=login]').fill(account);
+    await page.locator('input[name=password]').fill('demo');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    // The provider asks for consent the first time.
+    await page.waitForURL((u) => u.href.startsWith(base) || u.pathname.includes('/interaction/'));
+    if (!page.url().startsWith(base)) {
+      const consent = page.getByRole('button', { name: 'Continue' });
+      if (await consent.isVisible().catch(() => false)) await consent.click();
+    }
+    await expectUrl(page, `${base}/`, `sign-in-${account}`);
+  }
+
+  /** Waits for a URL; on timeout the error carries the page's alert text and a screenshot is kept. */
+  async function expectUrl(page: Page, url: string | RegExp, what: string): Promise<void> {
+    try {
+      await page.waitForURL(url, { timeout: 20_000 });
+    } catch (err) {
+      await shot(page, `failed-${what}`);
+      const alert = await page.locator('[role=alert]').allTextContents().catch(() => []);
+      throw new Error(`${what}: still at ${page.url()} (${alert.join(' | ')}): ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    }
+  }
+
+  /** A request from Node (not the browser) that trusts the test CA, with cookies taken from a browser context. */
+  async function rawRequest(method: string, url: string, opts: { headers?: Record<string, string>; form?: Record<string, string>; context?: BrowserContext } = {}) {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.context) {
+      const cookies = await opts.context.cookies(url);
+      headers['Cookie'] = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    }
+    const body = opts.form ? new URLSearchParams(opts.form).toString() : undefined;
+    if (body) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    return new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpsRequest(url, { method, headers, ca: pki.caPem }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        // The event stream never ends on its own: the status is all that matters.
+        if (res.headers['content-type']?.startsWith('text/event-stream')) {
+          resolve({ status: res.statusCode ?? 0, text: '' });
+          res.destroy();
+        }
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
+  test('a logged-out visitor sees the sign-in page and nothing else', async () => {
+    const page = await newPage();
+    const res = await page.goto(`${ui}/`);
+    assert.equal(res?.status(), 401);
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in');
+    assert.equal(await page.locator('table').count(), 0);
+    await shot(page, '01-sign-in');
+    assert.equal((await rawRequest('GET', `${ui}/api/v1/requests`)).status, 401);
+    assert.equal((await rawRequest('GET', `${ui}/events`)).status, 401);
+  });
+
+  test('an unverified email address cannot sign in', async () => {
+    const page = await newPage();
+    await page.goto(`${ui}/`);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.locator('input[name=login]').fill('eve');
+    await page.locator('input[name=password]').fill('demo');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    const consent = page.getByRole('button', { name: 'Continue' });
+    await page.waitForURL((u) => u.href.startsWith(ui) || u.pathname.includes('/interaction/'));
+    if (!page.url().startsWith(ui) && (await consent.isVisible().catch(() => false))) await consent.click();
+    await page.waitForURL((u) => u.href.startsWith(`${ui}/auth/callback`));
+    assert.match((await page.locator('[role=alert]').textContent()) ?? '', /not verified/);
+  });
+
+  test('a developer submits a request, an approver approves it, and the developer sees it Active without reloading', async (t) => {
+    const alice = await newPage();
+    await signIn(alice, 'alice');
+    assert.equal(await alice.getByTestId('username').textContent(), 'oidc:alice@example.test');
+    await shot(alice, '02-hub-empty');
+
+    await alice.getByRole('link', { name: 'New external access' }).click();
+    await shot(alice, '03-external-form');
+    await alice.getByRole('link', { name: 'New service access' }).click();
+    await alice.getByLabel('Namespace').first().fill('monitoring');
+    await alice.getByLabel('Service').first().fill('prometheus');
+    await alice.getByLabel('Namespace').nth(1).fill('payments');
+    await alice.getByLabel('Service').nth(1).fill('database');
+    await alice.getByLabel('Ports').fill('5432');
+    await alice.getByLabel('Duration').selectOption('2h');
+    await alice.getByLabel('Reason').fill(XSS);
+    await alice.getByRole('button', { name: 'Check my permissions' }).click();
+    await alice.getByTestId('preview').waitFor();
+    assert.match((await alice.getByTestId('preview').textContent()) ?? '', /Submitting sends the request for review\./);
+    await shot(alice, '04-service-form');
+    await alice.getByRole('button', { name: 'Submit request' }).click();
+    await expectUrl(alice, /\/requests\/[^/?]+\?notice=created$/, 'submit');
+    requestName = new URL(alice.url()).pathname.split('/').pop() ?? '';
+    assert.match(requestName, /^ar-/);
+    assert.equal(await alice.getByTestId('reason').textContent(), XSS, 'the reason is shown as text');
+    await shot(alice, '05-detail-pending');
+
+    // The request really exists, created by alice (stamped by the webhook).
+    const stored = (await cp.admin.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: requestName })) as AccessRequest;
+    assert.equal(stored.spec.requester?.username, 'oidc:alice@example.test');
+    assert.equal(stored.spec.reason, XSS);
+
+    await alice.goto(`${ui}/`);
+    const aliceRow = alice.locator(`tr[data-request="${requestName}"]`);
+    assert.equal(await alice.locator('table[data-testid=waiting]').locator(`tr[data-request="${requestName}"]`).count(), 1);
+    assert.equal(await aliceRow.getByRole('button', { name: /^Approve/ }).count(), 0, 'alice may approve nothing');
+
+    const bob = await newPage();
+    await signIn(bob, 'bob');
+    const bobRow = bob.locator(`table[data-testid=waiting] tr[data-request="${requestName}"]`);
+    assert.equal(await bobRow.locator('td.reason').textContent(), XSS);
+    assert.equal(await bob.locator('img[src=x]').count(), 0);
+    assert.notEqual(await bob.title(), 'pwned');
+    await shot(bob, '06-hub-approver');
+    await bobRow.getByRole('button', { name: `Approve source of ${requestName}` }).click();
+    await expectUrl(bob, /notice=approved/, 'approve-source');
+    await bob.getByRole('button', { name: `Approve target of ${requestName}` }).click();
+    await expectUrl(bob, /notice=approved/, 'approve-target');
+    await shot(bob, '07-detail-approved');
+    assert.notEqual(await bob.title(), 'pwned');
+
+    const approvals = ((await cp.admin.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: requestName })) as AccessRequest).status?.approvals ?? [];
+    assert.deepEqual(
+      approvals.map((a) => [a.part, a.by]).sort(),
+      [
+        ['source', 'oidc:bob@example.test'],
+        ['target', 'oidc:bob@example.test'],
+      ],
+    );
+
+    if (!controller) {
+      t.skip('controller/testing.ts does not exist yet: nothing turns the request Active');
+      return;
+    }
+    // Alice's page was not reloaded: the live update moves the row into the active table.
+    await alice
+      .locator(`table[data-testid=active] tr[data-request="${requestName}"]`)
+      .waitFor({ timeout: 60_000 })
+      .catch(async (err: Error) => {
+        const now = (await cp.admin.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: requestName })) as AccessRequest;
+        throw new Error(`${err.message.split('\n')[0]}; status: ${JSON.stringify(now.status)}`, { cause: err });
+      });
+    assert.match((await alice.locator('[data-live-status]').textContent()) ?? '', /Updated/);
+    await shot(alice, '08-hub-active-live');
+    await alice.goto(`${ui}/requests/${requestName}`);
+    await shot(alice, '09-detail-active');
+    // Bob approves for both namespaces, so he may list their NetworkPolicies: maxtac's policies are shown.
+    await bob.goto(`${ui}/requests/${requestName}`);
+    await bob.getByTestId('policy').first().waitFor({ timeout: 30_000 }).catch(async () => {
+      await bob.reload();
+      await bob.getByTestId('policy').first().waitFor({ timeout: 30_000 });
+    });
+    assert.equal(await bob.getByTestId('policy').count(), 2);
+    await shot(bob, '10-detail-policies');
+  });
+
+  test('a cross-site POST is refused and changes nothing', async () => {
+    assert.ok(requestName, 'the previous test created a request');
+    const bob = await newPage();
+    await signIn(bob, 'bob');
+    const before = ((await cp.admin.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: requestName })) as AccessRequest).status?.decision;
+    // 1. A page on another site submits a form to the web UI in bob's browser.
+    const refused = bob.waitForResponse((r) => r.url() === `${ui}/requests/${requestName}/decision`);
+    await bob.goto(`${evilOrigin}/?target=${encodeURIComponent(`${ui}/requests/${requestName}/decision`)}`);
+    const res = await refused;
+    assert.ok([401, 403].includes(res.status()), `refused, got ${res.status()}`);
+    // 2. The same request with bob's cookies attached, from the other origin: the Origin check refuses it.
+    const forged = await rawRequest('POST', `${ui}/requests/${requestName}/decision`, {
+      headers: { Origin: evilOrigin, Accept: 'text/html' },
+      form: { type: 'Revoked', reason: 'csrf' },
+      context: bob.context(),
+    });
+    assert.equal(forged.status, 403);
+    assert.match(forged.text, /cross-site request refused/);
+    // 3. Same origin but no CSRF token: refused too.
+    const noToken = await rawRequest('POST', `${ui}/requests/${requestName}/decision`, { headers: { Origin: ui }, form: { type: 'Revoked' }, context: bob.context() });
+    assert.equal(noToken.status, 403);
+    const afterDecision = ((await cp.admin.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: requestName })) as AccessRequest).status?.decision;
+    assert.deepEqual(afterDecision, before);
+  });
+
+  test('in impersonation mode the web UI acts as the signed-in user and has no rights of its own', async () => {
+    const custom = cp.kubeConfigFor('netwatch-webui').makeApiClient(CustomObjectsApi);
+    await assert.rejects(custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }), /403|forbidden/i);
+
+    const alice = await newPage();
+    await signIn(alice, 'alice', uiImpersonating);
+    assert.equal(await alice.locator(`tr[data-request="${requestName}"]`).count(), 1, 'alice lists requests as herself');
+    await alice.getByRole('link', { name: 'New external access' }).click();
+    await alice.getByLabel('Namespace').fill('payments');
+    await alice.getByLabel('Service').fill('database');
+    await alice.getByLabel('CIDRs').fill('203.0.113.7/32');
+    await alice.getByLabel('Direction').selectOption('ingress');
+    await alice.getByLabel('Ports').fill('5432');
+    await alice.getByLabel('Duration').selectOption('30m');
+    await alice.getByLabel('Reason').fill('partner health check');
+    await alice.getByRole('button', { name: 'Submit request' }).click();
+    await expectUrl(alice, /\/requests\/[^/?]+\?notice=created$/, 'submit-external');
+    const name = new URL(alice.url()).pathname.split('/').pop() ?? '';
+    const admin = cp.admin.makeApiClient(CustomObjectsApi);
+    const stored = (await admin.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name })) as AccessRequest;
+    assert.equal(stored.spec.requester?.username, 'oidc:alice@example.test');
+    assert.ok(stored.spec.requester?.groups?.includes('oidc:developers'));
+
+    const bob = await newPage();
+    await signIn(bob, 'bob', uiImpersonating);
+    await bob.goto(`${uiImpersonating}/requests/${name}`);
+    await bob.locator('#reason-Denied-' + name).fill('not during the freeze');
+    await bob.getByRole('button', { name: `Deny ${name}` }).click();
+    await expectUrl(bob, /notice=decided/, 'deny');
+    const decided = (await admin.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name })) as AccessRequest;
+    assert.deepEqual([decided.status?.decision?.type, decided.status?.decision?.by, decided.status?.decision?.reason], ['Denied', 'oidc:bob@example.test', 'not during the freeze']);
+    await shot(bob, '11-detail-denied');
+  });
+
+  test('without JavaScript a developer can still sign in and submit a request', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+    contexts.push(context);
+    const page = await context.newPage();
+    await signIn(page, 'alice');
+    await page.getByRole('link', { name: 'New service access' }).click();
+    await page.getByLabel('Namespace').first().fill('payments');
+    await page.getByLabel('Service').first().fill('database');
+    await page.getByLabel('Namespace').nth(1).fill('monitoring');
+    await page.getByLabel('Service').nth(1).fill('prometheus');
+    await page.getByLabel('Reason').fill('no-script browser');
+    await page.getByRole('button', { name: 'Submit request' }).click();
+    await expectUrl(page, /\/requests\/[^/?]+\?notice=created$/, 'submit-no-js');
+    assert.equal(await page.getByTestId('reason').textContent(), 'no-script browser');
+  });
+
+  test('a signed-in user without netwatch rights sees no request, neither on the pages nor in the event stream', async () => {
+    const carol = await newPage();
+    await carol.goto(`${ui}/`);
+    await carol.getByRole('link', { name: 'Sign in' }).click();
+    await carol.locator('input[name=login]').fill('carol');
+    await carol.locator('input[name=password]').fill('demo');
+    await carol.getByRole('button', { name: 'Sign-in' }).click();
+    await carol.waitForURL((u) => u.href.startsWith(ui) || u.pathname.includes('/interaction/'));
+    if (!carol.url().startsWith(ui)) await carol.getByRole('button', { name: 'Continue' }).click();
+    await carol.waitForURL(`${ui}/`);
+    assert.match((await carol.locator('[role=alert]').textContent()) ?? '', /You may not list access requests/);
+    assert.equal(await carol.locator(`text=${requestName}`).count(), 0);
+    const detail = await carol.goto(`${ui}/requests/${requestName}`);
+    assert.equal(detail?.status(), 404);
+    // The event stream is opened as carol: the API server refuses her watch, so the stream just closes.
+    const cookies = (await carol.context().cookies(ui)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest(`${ui}/events`, { headers: { Cookie: cookies }, ca: pki.caPem }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      });
+      req.setTimeout(15_000, () => req.destroy(new Error('the event stream did not close')));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(text, /event: closed\ndata: \{"reason":"not allowed to watch requests"\}/);
+    assert.doesNotMatch(text, /event: change/);
+  });
+
+  test('after signing out, the request pages and the event stream show nothing', async () => {
+    const page = await newPage();
+    await signIn(page, 'alice');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // The provider asks to confirm the end of its own session.
+    const confirm = page.getByRole('button', { name: 'Yes, sign me out' });
+    if (await confirm.isVisible({ timeout: 5000 }).catch(() => false)) await confirm.click();
+    await expectUrl(page, `${ui}/`, 'sign-out');
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in');
+    const detail = await page.goto(`${ui}/requests/${requestName}`);
+    assert.equal(detail?.status(), 401);
+    assert.equal(await page.locator('body').textContent().then((b) => b?.includes(requestName) ?? false), false);
+    assert.equal((await rawRequest('GET', `${ui}/events`, { context: page.context() })).status, 401);
+  });
+});

@@ -1,0 +1,432 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { AccessRequest, AccessRequestSpec } from '../lib/api/accessrequest.ts';
+import type { ResourceCheck } from '../lib/domain/parts.ts';
+import { build, tokenMatches, type WebUiConfig } from './app.ts';
+import { KubeError, type Actor, type KubeGateway, type UserKube } from './kube.ts';
+import type { LoginTransaction, OidcPort } from './oidc.ts';
+
+const ORIGIN = 'https://netwatch.test';
+const XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
+
+function config(over: Partial<WebUiConfig> = {}): WebUiConfig {
+  return {
+    publicUrl: ORIGIN,
+    sessionKey: randomBytes(32),
+    sessionTtlSeconds: 3600,
+    secureCookies: true,
+    actAs: 'token',
+    claims: { issuerUrl: 'https://idp.test', usernameClaim: 'email', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'oidc:' },
+    durations: ['30m', '2h'],
+    rateLimitPerMinute: 1000,
+    ...over,
+  };
+}
+
+class FakeOidc implements OidcPort {
+  claims: Record<string, unknown> = { email: 'alice@x.test', email_verified: true, groups: ['developers'] };
+  lastTx?: LoginTransaction;
+  async start() {
+    const tx = { state: 's-' + randomBytes(4).toString('hex'), nonce: 'n', codeVerifier: 'v' };
+    this.lastTx = tx;
+    return { url: new URL(`https://idp.test/auth?state=${tx.state}`), tx };
+  }
+  async finish(url: URL, tx: LoginTransaction) {
+    if (url.searchParams.get('state') !== tx.state) throw new Error('state mismatch');
+    return { claims: this.claims, idToken: 'id-token-' + String(this.claims['email']), expiresAt: Math.floor(Date.now() / 1000) + 600 };
+  }
+  async endSessionUrl(_hint: string | undefined, back: string) {
+    return new URL(`https://idp.test/end?post_logout_redirect_uri=${encodeURIComponent(back)}`);
+  }
+  issuerOrigin() {
+    return 'https://idp.test';
+  }
+}
+
+function ar(name: string, spec: Partial<AccessRequestSpec>, status?: AccessRequest['status']): AccessRequest {
+  const r: AccessRequest = {
+    apiVersion: 'netwatch.vtk.io/v1alpha1',
+    kind: 'AccessRequest',
+    metadata: { name, resourceVersion: '7', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: {
+      type: 'Service',
+      source: { namespace: 'monitoring', service: 'prometheus' },
+      target: { namespace: 'default', service: 'database' },
+      duration: '2h',
+      reason: 'because',
+      requester: { username: 'oidc:alice@x.test' },
+      ...spec,
+    },
+  };
+  if (status) r.status = status;
+  return r;
+}
+
+class FakeKube implements KubeGateway {
+  requests = new Map<string, AccessRequest>();
+  actors: Actor[] = [];
+  patches: { name: string; rv: string; status: Record<string, unknown> }[] = [];
+  created: AccessRequestSpec[] = [];
+  allowed = (c: ResourceCheck) => c.verb === 'approve' && c.namespace === 'default';
+  failList?: Error;
+  forActor(actor: Actor): UserKube {
+    this.actors.push(actor);
+    return {
+      listRequests: async () => {
+        if (this.failList) throw this.failList;
+        return { items: [...this.requests.values()], resourceVersion: '1' };
+      },
+      getRequest: async (name) => {
+        const r = this.requests.get(name);
+        if (!r) throw new KubeError(404, 'not found');
+        return r;
+      },
+      createRequest: async (spec) => {
+        this.created.push(spec);
+        const r = ar('ar-new', spec);
+        this.requests.set('ar-new', r);
+        return r;
+      },
+      patchStatus: async (name, rv, status) => {
+        this.patches.push({ name, rv, status });
+        return this.requests.get(name) as AccessRequest;
+      },
+      canI: async (checks) => checks.map((c) => this.allowed(c)),
+      listServices: async () => [{ namespace: 'default', name: 'database', ports: [] }],
+      listNetworkPolicies: async () => [],
+      watchRequests: () => ({ stop() {} }),
+    };
+  }
+}
+
+function cookiesOf(res: LightMyRequestResponse, jar: Record<string, string> = {}): Record<string, string> {
+  for (const c of res.cookies as { name: string; value: string }[]) jar[c.name] = c.value;
+  return jar;
+}
+
+async function setup(over: Partial<WebUiConfig> = {}) {
+  const oidc = new FakeOidc();
+  const kube = new FakeKube();
+  const app = await build(config(over), { oidc, kube });
+  return { app, oidc, kube };
+}
+
+async function login(app: FastifyInstance): Promise<Record<string, string>> {
+  const start = await app.inject({ method: 'GET', url: '/login' });
+  assert.equal(start.statusCode, 303);
+  const jar = cookiesOf(start);
+  const state = new URL(start.headers.location as string).searchParams.get('state') ?? '';
+  const cb = await app.inject({ method: 'GET', url: `/auth/callback?code=c0de&state=${state}`, cookies: jar });
+  assert.equal(cb.statusCode, 200, cb.body);
+  return cookiesOf(cb, jar);
+}
+
+function csrfOf(body: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(body);
+  assert.ok(m, 'page has a CSRF token');
+  return m[1] as string;
+}
+
+async function loggedIn(over: Partial<WebUiConfig> = {}) {
+  const s = await setup(over);
+  const jar = await login(s.app);
+  const page = await s.app.inject({ method: 'GET', url: '/', cookies: jar });
+  return { ...s, jar: cookiesOf(page, jar), csrf: csrfOf(page.body) };
+}
+
+test('a logged-out user sees a sign-in page and no request data', async () => {
+  const { app, kube } = await setup();
+  kube.requests.set('ar-1', ar('ar-1', { reason: 'secret-reason' }));
+  for (const url of ['/', '/requests/ar-1', '/new/service']) {
+    const res = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+    assert.equal(res.statusCode, 401, url);
+    assert.match(res.body, /Sign in/);
+    assert.doesNotMatch(res.body, /secret-reason|ar-1/);
+  }
+  assert.equal((await app.inject({ method: 'GET', url: '/events' })).statusCode, 401);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/requests' })).statusCode, 401);
+  assert.equal(kube.actors.length, 0, 'no API call was made');
+});
+
+test('signing in stores the identity with the configured prefixes and the session cookie is Secure, HttpOnly, SameSite=Strict', async () => {
+  const { app } = await setup();
+  const start = await app.inject({ method: 'GET', url: '/login' });
+  const loginCookie = (start.cookies as { name: string; sameSite?: string; httpOnly?: boolean; secure?: boolean }[]).find((c) => c.name === 'netwatch_login');
+  assert.ok(loginCookie?.httpOnly && loginCookie.secure, 'login transaction cookie is HttpOnly and Secure');
+  const state = new URL(start.headers.location as string).searchParams.get('state');
+  const cb = await app.inject({ method: 'GET', url: `/auth/callback?code=c&state=${state}`, cookies: cookiesOf(start) });
+  const session = (cb.cookies as { name: string; sameSite?: string; httpOnly?: boolean; secure?: boolean }[]).find((c) => c.name === 'netwatch_session');
+  assert.deepEqual([session?.httpOnly, session?.secure, session?.sameSite], [true, true, 'Strict']);
+  assert.match(cb.body, /http-equiv="refresh"/);
+  const page = await app.inject({ method: 'GET', url: '/', cookies: cookiesOf(cb) });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /oidc:alice@x\.test/);
+});
+
+test('a callback without the login cookie, or with another state, does not sign in', async () => {
+  const { app } = await setup();
+  const start = await app.inject({ method: 'GET', url: '/login' });
+  const noCookie = await app.inject({ method: 'GET', url: '/auth/callback?code=c&state=x' });
+  assert.equal(noCookie.statusCode, 400);
+  const wrongState = await app.inject({ method: 'GET', url: '/auth/callback?code=c&state=forged', cookies: cookiesOf(start) });
+  assert.equal(wrongState.statusCode, 401);
+  assert.equal((wrongState.cookies as { name: string }[]).some((c) => c.name === 'netwatch_session' ), false);
+});
+
+test('an unverified email cannot sign in', async () => {
+  const { app, oidc } = await setup();
+  oidc.claims = { email: 'eve@x.test', email_verified: false };
+  const start = await app.inject({ method: 'GET', url: '/login' });
+  const state = new URL(start.headers.location as string).searchParams.get('state');
+  const cb = await app.inject({ method: 'GET', url: `/auth/callback?code=c&state=${state}`, cookies: cookiesOf(start) });
+  assert.equal(cb.statusCode, 403);
+  assert.match(cb.body, /not verified/);
+});
+
+test('token mode passes the ID token; impersonation mode passes the identity without system: groups', async () => {
+  const t = await loggedIn();
+  await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });
+  assert.deepEqual(t.kube.actors.at(-1), { kind: 'token', token: 'id-token-alice@x.test' });
+
+  const s = await setup({ actAs: 'impersonate' });
+  s.oidc.claims = { email: 'bob@x.test', email_verified: true, groups: ['ops', 'system:masters'] };
+  s.oidc.claims['groups'] = ['ops'];
+  const jar = await login(s.app);
+  await s.app.inject({ method: 'GET', url: '/', cookies: jar });
+  assert.deepEqual(s.kube.actors.at(-1), { kind: 'impersonate', identity: { username: 'oidc:bob@x.test', groups: ['oidc:ops'] } });
+});
+
+test('a reason with markup is rendered as text on the hub and the detail page', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-x', ar('ar-x', { reason: XSS }, { phase: 'Pending' }));
+  for (const url of ['/', '/requests/ar-x']) {
+    const res = await t.app.inject({ method: 'GET', url, cookies: t.jar });
+    assert.equal(res.statusCode, 200);
+    assert.doesNotMatch(res.body, /<script>alert|<img src=x/);
+    assert.match(res.body, /&lt;script&gt;alert\(&quot;pwned&quot;\)&lt;\/script&gt;/);
+  }
+});
+
+test('pages carry a strict CSP and load only the static script', async () => {
+  const t = await loggedIn();
+  const res = await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });
+  const csp = String(res.headers['content-security-policy']);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const scripts = res.body.match(/<script[^>]*>/g) ?? [];
+  assert.deepEqual(scripts, ['<script src="/static/live.js" defer>']);
+});
+
+test('the hub offers Approve only for the part the viewer may approve', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-p', ar('ar-p', { requester: { username: 'someone-else' } }, { phase: 'Pending' }));
+  const res = await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });
+  assert.match(res.body, /aria-label="Approve target of ar-p"/);
+  assert.doesNotMatch(res.body, /Approve source of ar-p/);
+  assert.match(res.body, /aria-label="Deny ar-p"/);
+  assert.doesNotMatch(res.body, /aria-label="Abort ar-p"/);
+});
+
+const crossSite: { name: string; headers: Record<string, string>; withCsrf: boolean; want: number }[] = [
+  { name: 'a POST from another origin is refused', headers: { origin: 'https://evil.test' }, withCsrf: true, want: 403 },
+  { name: 'a POST without Origin from another site is refused', headers: { 'sec-fetch-site': 'cross-site' }, withCsrf: true, want: 403 },
+  { name: 'a same-origin POST without the CSRF token is refused', headers: { origin: ORIGIN }, withCsrf: false, want: 403 },
+  { name: 'a same-origin POST with the CSRF token is accepted', headers: { origin: ORIGIN }, withCsrf: true, want: 303 },
+];
+
+for (const c of crossSite) {
+  test(c.name, async () => {
+    const t = await loggedIn();
+    t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'Pending' }));
+    const payload = new URLSearchParams({ part: 'target', ...(c.withCsrf ? { _csrf: t.csrf } : {}) }).toString();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/requests/ar-p/approve',
+      cookies: t.jar,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...c.headers },
+      payload,
+    });
+    assert.equal(res.statusCode, c.want, res.body);
+    assert.equal(t.kube.patches.length, c.want === 303 ? 1 : 0);
+  });
+}
+
+test('approving adds one {part, namespace} approval with the read resourceVersion as precondition', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'PartiallyApproved', approvals: [{ part: 'source', namespace: 'monitoring', by: 'x', at: '2026-01-01T00:00:00Z' }] }));
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/requests/ar-p/approve',
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ part: 'target', _csrf: t.csrf }).toString(),
+  });
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/requests/ar-p?notice=approved');
+  assert.deepEqual(t.kube.patches, [
+    {
+      name: 'ar-p',
+      rv: '7',
+      status: { approvals: [{ part: 'source', namespace: 'monitoring', by: 'x', at: '2026-01-01T00:00:00Z' }, { part: 'target', namespace: 'default' }] },
+    },
+  ]);
+});
+
+test('a decision sets only type and reason', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'Pending' }));
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/requests/ar-p/decision',
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ type: 'Denied', reason: ' no ', _csrf: t.csrf }).toString(),
+  });
+  assert.equal(res.statusCode, 303);
+  assert.deepEqual(t.kube.patches[0]?.status, { decision: { type: 'Denied', reason: 'no' } });
+});
+
+test('the service form creates a request and shows field errors without calling the API', async () => {
+  const t = await loggedIn();
+  const post = (fields: Record<string, string>) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/requests',
+      cookies: t.jar,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+      payload: new URLSearchParams({ _csrf: t.csrf, type: 'Service', ...fields }).toString(),
+    });
+  const bad = await post({ sourceNamespace: 'NOPE', duration: '2h', reason: 'x' });
+  assert.equal(bad.statusCode, 422);
+  assert.match(bad.body, /aria-invalid="true"/);
+  assert.equal(t.kube.created.length, 0);
+  const ok = await post({ sourceNamespace: 'monitoring', sourceService: 'prometheus', targetNamespace: 'default', targetService: 'database', ports: '5432', duration: '2h', reason: XSS });
+  assert.equal(ok.statusCode, 303);
+  assert.equal(ok.headers.location, '/requests/ar-new?notice=created');
+  assert.equal(t.kube.created[0]?.reason, XSS);
+});
+
+test('a refusal from the API server is shown on the form, escaped', async () => {
+  const t = await loggedIn();
+  t.kube.forActor = ((orig) => (actor: Actor) => ({
+    ...orig(actor),
+    createRequest: async () => {
+      throw new KubeError(403, `admission webhook denied: ${XSS}`);
+    },
+  }))(t.kube.forActor.bind(t.kube));
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/requests',
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ _csrf: t.csrf, type: 'External', namespace: 'shop', service: 'web', cidrs: '10.0.0.0/8', direction: 'ingress', duration: '30m', reason: 'r' }).toString(),
+  });
+  assert.equal(res.statusCode, 422);
+  assert.match(res.body, /admission webhook denied: &lt;script&gt;/);
+});
+
+test('a body field outside the schema is refused with a 400 and a message', async () => {
+  const t = await loggedIn();
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/requests/ar-p/approve',
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ _csrf: t.csrf, part: 'middle' }).toString(),
+  });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.body, /must be equal to one of the allowed values/);
+});
+
+test('an unexpected failure answers "Internal Server Error" without details', async () => {
+  const t = await loggedIn();
+  t.kube.failList = new Error('socket hang up to 10.0.0.1 with token abc');
+  const res = await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });
+  assert.equal(res.statusCode, 500);
+  assert.match(res.body, /Internal Server Error/);
+  assert.doesNotMatch(res.body, /socket|token abc/);
+});
+
+test('logout needs the CSRF token and ends the IdP session', async () => {
+  const t = await loggedIn();
+  const refused = await t.app.inject({
+    method: 'POST',
+    url: '/logout',
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: 'x=1',
+  });
+  assert.equal(refused.statusCode, 403);
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/logout',
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ _csrf: t.csrf }).toString(),
+  });
+  assert.equal(res.statusCode, 303);
+  assert.match(String(res.headers.location), /^https:\/\/idp\.test\/end/);
+  const after = await t.app.inject({ method: 'GET', url: '/', cookies: cookiesOf(res, { ...t.jar }) });
+  assert.equal(after.statusCode, 401);
+});
+
+test('the API token is off by default, and when set acts as its identity by impersonation', async () => {
+  const off = await setup();
+  assert.equal((await off.app.inject({ method: 'GET', url: '/api/v1/requests', headers: { authorization: 'Bearer anything' } })).statusCode, 401);
+
+  const token = 'a'.repeat(40);
+  const on = await setup({ actAs: 'impersonate', apiToken: { token, identity: { username: 'netwatch:automation', groups: [] } } });
+  on.kube.requests.set('ar-1', ar('ar-1', {}));
+  assert.equal((await on.app.inject({ method: 'GET', url: '/api/v1/requests', headers: { authorization: 'Bearer wrong' } })).statusCode, 401);
+  const res = await on.app.inject({ method: 'GET', url: '/api/v1/requests', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.json<{ items: unknown[] }>().items.length, 1);
+  assert.deepEqual(on.kube.actors.at(-1), { kind: 'impersonate', identity: { username: 'netwatch:automation', groups: [] } });
+  // The token only opens the JSON API, never the pages.
+  assert.equal((await on.app.inject({ method: 'GET', url: '/', headers: { authorization: `Bearer ${token}`, accept: 'text/html' } })).statusCode, 401);
+});
+
+test('the API token cannot be configured in ID-token mode', async () => {
+  await assert.rejects(build(config({ apiToken: { token: 'a'.repeat(40), identity: { username: 'x', groups: [] } } }), { oidc: new FakeOidc(), kube: new FakeKube() }));
+});
+
+test('token comparison accepts only the exact token', () => {
+  assert.equal(tokenMatches('abc', 'abc'), true);
+  assert.equal(tokenMatches('abd', 'abc'), false);
+  assert.equal(tokenMatches('abcd', 'abc'), false);
+});
+
+test('requests forbidden to the viewer look like missing ones', async () => {
+  const t = await loggedIn();
+  const res = await t.app.inject({ method: 'GET', url: '/requests/nope', cookies: t.jar });
+  assert.equal(res.statusCode, 404);
+});
+
+test('checking permissions on the form shows each part with a check where the user may approve it', async () => {
+  const t = await loggedIn();
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/requests/preview',
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ _csrf: t.csrf, type: 'Service', sourceNamespace: 'monitoring', sourceService: 'prometheus', targetNamespace: 'default', targetService: 'database', duration: '2h', reason: 'r' }).toString(),
+  });
+  assert.equal(res.statusCode, 200);
+  assert.match(res.body, /<strong>default<\/strong> \(target\): you may approve this part/);
+  assert.match(res.body, /<strong>monitoring<\/strong> \(source\): needs an approver/);
+  assert.match(res.body, /Submitting approves your parts and sends the rest for review\./);
+  assert.equal(t.kube.created.length, 0, 'a preview creates nothing');
+  assert.match(res.body, /value="prometheus"/, 'the form keeps its values');
+});
+
+test('the sign-in route is rate limited', async () => {
+  const { app } = await setup();
+  const codes: number[] = [];
+  for (let i = 0; i < 31; i++) codes.push((await app.inject({ method: 'GET', url: '/login' })).statusCode);
+  assert.equal(codes.filter((c) => c === 303).length, 30);
+  assert.equal(codes.at(-1), 429);
+});

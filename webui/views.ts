@@ -1,0 +1,409 @@
+// Pages. Every dynamic value goes through `html`, which escapes it; there is no other way to produce markup here.
+import type { AccessRequest, PartName } from '../lib/api/accessrequest.ts';
+import { html, type HtmlValue, type SafeHtml } from './html.ts';
+import type { Identity } from './identity.ts';
+import type { PolicySummary, ServiceSummary } from './kube.ts';
+import type { PartView, RequestView } from './model.ts';
+import { DIRECTIONS, type FieldErrors, type FormValues } from './forms.ts';
+
+export interface PageContext {
+  user?: Identity | undefined;
+  csrfToken?: string | undefined;
+  /** Pages that live-update carry data-live; the static script only acts on those. */
+  live?: boolean;
+  current?: 'hub' | 'service' | 'external';
+}
+
+export function layout(title: string, ctx: PageContext, body: HtmlValue): string {
+  const nav = ctx.user
+    ? html`<nav aria-label="Main">
+        <a href="/" ${ctx.current === 'hub' ? html`aria-current="page"` : ''}>Requests</a>
+        <a href="/new/service" ${ctx.current === 'service' ? html`aria-current="page"` : ''}>New service access</a>
+        <a href="/new/external" ${ctx.current === 'external' ? html`aria-current="page"` : ''}>New external access</a>
+      </nav>
+      <div class="who">
+        <span>Signed in as <strong data-testid="username">${ctx.user.username}</strong></span>
+        <form method="post" action="/logout">${csrfField(ctx)}<button type="submit" class="link">Sign out</button></form>
+      </div>`
+    : '';
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · netwatch</title>
+<link rel="stylesheet" href="/static/app.css">
+<script src="/static/live.js" defer></script>
+</head>
+<body ${ctx.live ? html`data-live="1"` : ''}>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top"><a class="brand" href="/">netwatch</a>${nav}</header>
+<main id="main" tabindex="-1">
+<p class="live-status" role="status" aria-live="polite" data-live-status></p>
+${body}
+</main>
+</body>
+</html>`.toString();
+}
+
+function csrfField(ctx: PageContext): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${ctx.csrfToken ?? ''}">`;
+}
+
+export function signInPage(message?: string): string {
+  return layout(
+    'Sign in',
+    {},
+    html`<section class="card narrow">
+      <h1>Sign in</h1>
+      ${message ? html`<p class="error" role="alert">${message}</p>` : ''}
+      <p>netwatch grants time-bound network access between services after approval. Sign in with your organisation account to continue.</p>
+      <p><a class="button primary" href="/login">Sign in</a></p>
+    </section>`,
+  );
+}
+
+export function errorPage(status: number, message: string, ctx: PageContext = {}): string {
+  return layout(
+    'Error',
+    ctx,
+    html`<section class="card narrow"><h1>${status === 404 ? 'Not found' : 'Something went wrong'}</h1><p class="error" role="alert">${message}</p><p><a href="/">Back to requests</a></p></section>`,
+  );
+}
+
+export function continuePage(to: string): string {
+  // A same-site navigation started by this page, so the SameSite=Strict session cookie is sent with it (a
+  // redirect chain that began at the IdP would count as cross-site and drop it).
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${to}"><title>Signing in · netwatch</title><link rel="stylesheet" href="/static/app.css"></head><body><main id="main"><p>Signed in. <a href="${to}">Continue</a></p></main></body></html>`.toString();
+}
+
+const PHASE_CLASS: Record<string, string> = {
+  Pending: 'pending',
+  PartiallyApproved: 'pending',
+  Active: 'active',
+  Denied: 'bad',
+  Aborted: 'muted',
+  Revoked: 'muted',
+  Expired: 'muted',
+  Failed: 'bad',
+};
+
+function phaseBadge(phase: string): SafeHtml {
+  return html`<span class="badge ${PHASE_CLASS[phase] ?? 'muted'}" data-testid="phase">${phase}</span>`;
+}
+
+export function fromOf(r: AccessRequest): string {
+  if (r.status?.from) return r.status.from;
+  if (r.spec.type === 'Service') return `${r.spec.source?.namespace ?? '?'}/${r.spec.source?.service ?? '?'}`;
+  return r.spec.direction === 'egress' ? `${r.spec.service?.namespace ?? '?'}/${r.spec.service?.name ?? '?'}` : (r.spec.cidrs ?? []).join(', ');
+}
+
+export function toOf(r: AccessRequest): string {
+  if (r.status?.to) return r.status.to;
+  if (r.spec.type === 'Service') return `${r.spec.target?.namespace ?? '?'}/${r.spec.target?.service ?? '?'}`;
+  return r.spec.direction === 'egress' ? (r.spec.cidrs ?? []).join(', ') : `${r.spec.service?.namespace ?? '?'}/${r.spec.service?.name ?? '?'}`;
+}
+
+export function portsOf(r: AccessRequest): string {
+  if (r.status?.portsSummary) return r.status.portsSummary;
+  const ports = r.spec.ports ?? [];
+  return ports.length === 0 ? 'all ports of the service' : ports.map((p) => `${p.port}/${p.protocol}`).join(', ');
+}
+
+function time(iso: string | undefined): SafeHtml {
+  if (!iso) return html`<span class="muted">—</span>`;
+  return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')}</time>`;
+}
+
+function partsCell(parts: PartView[]): SafeHtml {
+  return html`<ul class="parts">${parts.map(
+    (p) => html`<li>
+      ${p.approval
+        ? html`<span class="check" aria-hidden="true">✓</span> <span><strong>${p.namespace}</strong> approved by ${p.approval.by ?? 'unknown'}</span>`
+        : p.viewerMayApprove
+          ? html`<span class="check" aria-hidden="true">✓</span> <span><strong>${p.namespace}</strong> pending — <em>you may approve</em></span>`
+          : html`<span class="cross" aria-hidden="true">•</span> <span><strong>${p.namespace}</strong> pending — needs ${p.permission}</span>`}
+    </li>`,
+  )}</ul>`;
+}
+
+function actionForms(r: AccessRequest, v: RequestView, ctx: PageContext, withReason: boolean): SafeHtml {
+  const name = r.metadata.name ?? '';
+  const reasonInput = (id: string) =>
+    withReason ? html`<label class="sr-only" for="${id}">Reason</label><input id="${id}" name="reason" maxlength="512" placeholder="Reason (optional)">` : '';
+  const decision = (type: 'Denied' | 'Aborted' | 'Revoked', label: string, cls: string) =>
+    html`<form method="post" action="/requests/${name}/decision" class="inline">${csrfField(ctx)}<input type="hidden" name="type" value="${type}">${reasonInput(`reason-${type}-${name}`)}<button type="submit" class="${cls}" aria-label="${label} ${name}">${label}</button></form>`;
+  return html`<div class="actions">
+    ${v.actions.approve.map(
+      (part: PartName) =>
+        html`<form method="post" action="/requests/${name}/approve" class="inline">${csrfField(ctx)}<input type="hidden" name="part" value="${part}"><button type="submit" class="primary" aria-label="Approve ${part} of ${name}">Approve ${v.parts.find((p) => p.part === part)?.namespace ?? part}</button></form>`,
+    )}
+    ${v.actions.deny ? decision('Denied', 'Deny', 'danger') : ''}
+    ${v.actions.abort ? decision('Aborted', 'Abort', 'secondary') : ''}
+    ${v.actions.revoke ? decision('Revoked', 'Revoke', 'danger') : ''}
+  </div>`;
+}
+
+export interface HubRow {
+  req: AccessRequest;
+  view: RequestView;
+}
+
+export function hubPage(ctx: PageContext, rows: HubRow[], notice?: string): string {
+  const waiting = rows.filter((r) => r.view.phase === 'Pending' || r.view.phase === 'PartiallyApproved');
+  const active = rows.filter((r) => r.view.phase === 'Active');
+  const closed = rows.filter((r) => !waiting.includes(r) && !active.includes(r));
+  const link = (r: AccessRequest) => html`<a href="/requests/${r.metadata.name ?? ''}">${r.metadata.name ?? ''}</a>`;
+  const empty = (cols: number, text: string) => html`<tr><td colspan="${cols}" class="muted">${text}</td></tr>`;
+  return layout(
+    'Requests',
+    { ...ctx, live: true, current: 'hub' },
+    html`<h1>Access requests</h1>
+    ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+    <section aria-labelledby="h-waiting">
+      <h2 id="h-waiting">Waiting for approval <span class="count">${waiting.length}</span></h2>
+      <div class="table-wrap"><table data-testid="waiting">
+        <thead><tr><th scope="col">Request</th><th scope="col">From → To</th><th scope="col">Ports</th><th scope="col">Requester</th><th scope="col">Reason</th><th scope="col">Parts</th><th scope="col">Actions</th></tr></thead>
+        <tbody>${waiting.length === 0 ? empty(7, 'Nothing is waiting.') : waiting.map(
+          ({ req, view }) => html`<tr data-request="${req.metadata.name ?? ''}">
+            <td>${link(req)}<br>${phaseBadge(view.phase)}</td>
+            <td>${fromOf(req)} → ${toOf(req)}</td>
+            <td>${portsOf(req)}</td>
+            <td>${req.spec.requester?.username ?? ''}</td>
+            <td class="reason">${req.spec.reason}</td>
+            <td>${partsCell(view.parts)}</td>
+            <td>${actionForms(req, view, ctx, false)}</td>
+          </tr>`,
+        )}</tbody>
+      </table></div>
+    </section>
+    <section aria-labelledby="h-active">
+      <h2 id="h-active">Active accesses <span class="count">${active.length}</span></h2>
+      <div class="table-wrap"><table data-testid="active">
+        <thead><tr><th scope="col">Request</th><th scope="col">From → To</th><th scope="col">Ports</th><th scope="col">Requester</th><th scope="col">Expires</th><th scope="col">Actions</th></tr></thead>
+        <tbody>${active.length === 0 ? empty(6, 'No access is active.') : active.map(
+          ({ req, view }) => html`<tr data-request="${req.metadata.name ?? ''}">
+            <td>${link(req)}<br>${phaseBadge(view.phase)}</td>
+            <td>${fromOf(req)} → ${toOf(req)}</td>
+            <td>${portsOf(req)}</td>
+            <td>${req.spec.requester?.username ?? ''}</td>
+            <td>${req.status?.expiresAt ? time(req.status.expiresAt) : req.spec.duration === 'unlimited' ? 'never' : '—'}</td>
+            <td>${actionForms(req, view, ctx, false)}</td>
+          </tr>`,
+        )}</tbody>
+      </table></div>
+    </section>
+    <section aria-labelledby="h-history">
+      <h2 id="h-history">History <span class="count">${closed.length}</span></h2>
+      <div class="table-wrap"><table data-testid="history">
+        <thead><tr><th scope="col">Request</th><th scope="col">From → To</th><th scope="col">Requester</th><th scope="col">Outcome</th><th scope="col">Created</th></tr></thead>
+        <tbody>${closed.length === 0 ? empty(5, 'No history yet.') : closed.slice(0, 100).map(
+          ({ req, view }) => html`<tr data-request="${req.metadata.name ?? ''}">
+            <td>${link(req)}</td>
+            <td>${fromOf(req)} → ${toOf(req)}</td>
+            <td>${req.spec.requester?.username ?? ''}</td>
+            <td>${phaseBadge(view.phase)}${req.status?.decision?.by ? html` by ${req.status.decision.by}` : ''}</td>
+            <td>${time(req.metadata.creationTimestamp)}</td>
+          </tr>`,
+        )}</tbody>
+      </table></div>
+    </section>`,
+  );
+}
+
+export interface DetailData {
+  req: AccessRequest;
+  view: RequestView;
+  /** Per namespace: the NetworkPolicies maxtac made for this request's objects, or null when not visible. */
+  policies: { namespace: string; items: PolicySummary[] | null }[];
+  error?: string | undefined;
+  notice?: string | undefined;
+}
+
+export function detailPage(ctx: PageContext, d: DetailData): string {
+  const { req, view } = d;
+  const s = req.status ?? {};
+  const row = (label: string, value: HtmlValue) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`;
+  return layout(
+    `Request ${view.name}`,
+    { ...ctx, live: true },
+    html`<p><a href="/">← All requests</a></p>
+    <h1>Request <span class="mono">${view.name}</span> ${phaseBadge(view.phase)}</h1>
+    ${d.error ? html`<p class="error" role="alert">${d.error}</p>` : ''}
+    ${d.notice ? html`<p class="notice" role="status">${d.notice}</p>` : ''}
+    <section class="card" aria-labelledby="h-summary">
+      <h2 id="h-summary">Summary</h2>
+      <dl class="grid">
+        ${row('Type', req.spec.type === 'Service' ? 'Service to service' : 'External CIDRs')}
+        ${row('From', fromOf(req))}
+        ${row('To', toOf(req))}
+        ${req.spec.type === 'External' ? row('Direction', req.spec.direction ?? '') : ''}
+        ${row('Ports', portsOf(req))}
+        ${row('Duration', req.spec.duration)}
+        ${row('Requester', req.spec.requester?.username ?? '')}
+        ${row('Reason', html`<span class="reason" data-testid="reason">${req.spec.reason}</span>`)}
+        ${row('Created', time(req.metadata.creationTimestamp))}
+        ${row('Approved', time(s.approvedAt))}
+        ${row('Expires', s.expiresAt ? time(s.expiresAt) : req.spec.duration === 'unlimited' ? 'never' : '—')}
+        ${s.decision ? row('Decision', html`${s.decision.type} by ${s.decision.by ?? 'unknown'} ${time(s.decision.at)}${s.decision.reason ? html` — <span class="reason">${s.decision.reason}</span>` : ''}`) : ''}
+      </dl>
+      ${actionForms(req, view, ctx, true)}
+    </section>
+    <section class="card" aria-labelledby="h-parts">
+      <h2 id="h-parts">Approvals</h2>
+      <table><thead><tr><th scope="col">Part</th><th scope="col">Namespace</th><th scope="col">Permission needed</th><th scope="col">State</th></tr></thead>
+      <tbody>${view.parts.map((p) => {
+        const st = s.parts?.find((x) => x.part === p.part);
+        return html`<tr>
+          <td>${p.part}</td><td>${p.namespace}</td><td>${p.viewerMayApprove ? html`<span class="check" aria-hidden="true">✓</span> <span class="sr-only">You have it: </span>` : ''}${p.permission}</td>
+          <td>${p.approval ? html`Approved by ${p.approval.by ?? 'unknown'} ${time(p.approval.at)}` : 'Pending'}${st && (st.state !== 'Pending' || st.message) ? html`<br><span class="muted">${st.state}${st.message ? html`: ${st.message}` : ''}</span>` : ''}</td>
+        </tr>`;
+      })}</tbody></table>
+    </section>
+    <section class="card" aria-labelledby="h-objects">
+      <h2 id="h-objects">Objects</h2>
+      ${(s.objects ?? []).length === 0
+        ? html`<p class="muted">Nothing materialized.</p>`
+        : html`<table><thead><tr><th scope="col">Kind</th><th scope="col">Namespace</th><th scope="col">Name</th><th scope="col">Part</th></tr></thead><tbody>${(s.objects ?? []).map(
+            (o) => html`<tr><td>${o.kind}</td><td>${o.namespace}</td><td class="mono">${o.name}</td><td>${o.part ?? ''}</td></tr>`,
+          )}</tbody></table>`}
+      <h3>NetworkPolicies</h3>
+      ${d.policies.length === 0
+        ? html`<p class="muted">None.</p>`
+        : d.policies.map((p) =>
+            p.items === null
+              ? html`<p class="muted">You may not list NetworkPolicies in ${p.namespace}.</p>`
+              : p.items.length === 0
+                ? html`<p class="muted">No NetworkPolicy for this request in ${p.namespace} yet.</p>`
+                : html`<ul>${p.items.map((np) => html`<li data-testid="policy"><span class="mono">${np.namespace}/${np.name}</span> (${np.policyTypes.join(', ')}) from ${np.ownerKind ?? ''} ${np.ownerName ?? ''}</li>`)}</ul>`,
+          )}
+    </section>
+    ${(s.conditions ?? []).length > 0
+      ? html`<section class="card" aria-labelledby="h-conditions"><h2 id="h-conditions">Conditions</h2>
+        <table><thead><tr><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Message</th><th scope="col">Since</th></tr></thead>
+        <tbody>${(s.conditions ?? []).map((c) => html`<tr><td>${c.type}</td><td>${c.status}</td><td>${c.reason}</td><td>${c.message}</td><td>${time(c.lastTransitionTime)}</td></tr>`)}</tbody></table></section>`
+      : ''}`,
+  );
+}
+
+function field(id: string, label: string, control: SafeHtml, errors: FieldErrors, hint?: string): SafeHtml {
+  const err = errors[id];
+  return html`<div class="field ${err ? 'invalid' : ''}">
+    <label for="${id}">${label}</label>
+    ${control}
+    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
+    ${err ? html`<p class="field-error" id="${id}-error">${err}</p>` : ''}
+  </div>`;
+}
+
+function describedBy(id: string, errors: FieldErrors, hint: boolean): SafeHtml {
+  const ids = [hint ? `${id}-hint` : '', errors[id] ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return ids ? html`aria-describedby="${ids}" ${errors[id] ? html`aria-invalid="true"` : ''}` : html``;
+}
+
+function textInput(id: string, v: FormValues, errors: FieldErrors, attrs: { list?: string; required?: boolean; placeholder?: string; hint?: boolean } = {}): SafeHtml {
+  return html`<input id="${id}" name="${id}" value="${v[id] ?? ''}" ${attrs.list ? html`list="${attrs.list}"` : ''} ${attrs.required === false ? '' : html`required`} maxlength="63" autocomplete="off" ${attrs.placeholder ? html`placeholder="${attrs.placeholder}"` : ''} ${describedBy(id, errors, attrs.hint === true)}>`;
+}
+
+function select(id: string, options: string[], v: FormValues, errors: FieldErrors): SafeHtml {
+  return html`<select id="${id}" name="${id}" ${describedBy(id, errors, false)}>${options.map((o) => html`<option value="${o}" ${v[id] === o ? html`selected` : ''}>${o}</option>`)}</select>`;
+}
+
+function datalists(services: ServiceSummary[] | null): SafeHtml {
+  if (!services) return html``;
+  const namespaces = [...new Set(services.map((s) => s.namespace))].sort();
+  const names = [...new Set(services.map((s) => s.name))].sort();
+  return html`<datalist id="namespaces">${namespaces.map((n) => html`<option value="${n}">`)}</datalist>
+    <datalist id="services">${names.map((n) => html`<option value="${n}">`)}</datalist>`;
+}
+
+export interface PreviewPart {
+  part: PartName;
+  namespace: string;
+  permission: string;
+  satisfied: boolean;
+}
+
+export interface FormData {
+  values: FormValues;
+  errors: FieldErrors;
+  durations: string[];
+  services: ServiceSummary[] | null;
+  error?: string | undefined;
+  /** The parts the request would have and whether the user may approve each (after "Check permissions"). */
+  preview?: PreviewPart[] | undefined;
+}
+
+function previewPanel(parts: PreviewPart[]): SafeHtml {
+  const all = parts.every((p) => p.satisfied);
+  const none = parts.every((p) => !p.satisfied);
+  return html`<section class="card preview" aria-labelledby="h-preview" data-testid="preview">
+    <h2 id="h-preview">Your permissions</h2>
+    <ul class="parts">${parts.map(
+      (p) => html`<li>${p.satisfied ? html`<span class="check" aria-hidden="true">✓</span>` : html`<span class="cross" aria-hidden="true">•</span>`}
+        <span><strong>${p.namespace}</strong> (${p.part}): ${p.satisfied ? 'you may approve this part, it is approved when you submit' : html`needs an approver — ${p.permission}`}</span></li>`,
+    )}</ul>
+    <p>${all ? 'You may approve every part: submitting creates the access at once.' : none ? 'Submitting sends the request for review.' : 'Submitting approves your parts and sends the rest for review.'}</p>
+  </section>`;
+}
+
+function formShell(title: string, intro: string, ctx: PageContext, d: FormData, type: 'Service' | 'External', fields: SafeHtml): string {
+  const errorCount = Object.keys(d.errors).length;
+  return layout(
+    title,
+    { ...ctx, current: type === 'Service' ? 'service' : 'external' },
+    html`<h1>${title}</h1>
+    <p class="lead">${intro}</p>
+    ${d.error ? html`<p class="error" role="alert">${d.error}</p>` : ''}
+    ${errorCount > 0 ? html`<p class="error" role="alert">Please correct ${errorCount} ${errorCount === 1 ? 'field' : 'fields'} below.</p>` : ''}
+    <form method="post" action="/requests" class="card form" novalidate>
+      ${csrfField(ctx)}
+      <input type="hidden" name="type" value="${type}">
+      ${fields}
+      ${field('ports', 'Ports', textInput('ports', d.values, d.errors, { required: false, placeholder: '5432, 53/UDP', hint: true }), d.errors, 'Comma separated; protocol TCP unless /UDP or /SCTP. Empty means every port of the service.')}
+      ${field('duration', 'Duration', select('duration', d.durations, d.values, d.errors), d.errors)}
+      ${field('reason', 'Reason', html`<textarea id="reason" name="reason" rows="3" maxlength="512" required ${describedBy('reason', d.errors, false)}>${d.values['reason'] ?? ''}</textarea>`, d.errors)}
+      ${d.preview ? previewPanel(d.preview) : ''}
+      <div class="form-actions">
+        <button type="submit" class="primary">${d.preview?.every((p) => p.satisfied) ? 'Create access' : 'Submit request'}</button>
+        <button type="submit" formaction="/requests/preview" formnovalidate>Check my permissions</button>
+      </div>
+      <p class="hint">Parts you may approve yourself are approved at once; the others wait for an approver of their namespace.</p>
+    </form>
+    ${datalists(d.services)}`,
+  );
+}
+
+export function serviceFormPage(ctx: PageContext, d: FormData): string {
+  return formShell(
+    'New service access',
+    'Ask for a time-bound network path from one service to another.',
+    ctx,
+    d,
+    'Service',
+    html`<fieldset><legend>From (source)</legend>
+        ${field('sourceNamespace', 'Namespace', textInput('sourceNamespace', d.values, d.errors, { list: 'namespaces' }), d.errors)}
+        ${field('sourceService', 'Service', textInput('sourceService', d.values, d.errors, { list: 'services' }), d.errors)}
+      </fieldset>
+      <fieldset><legend>To (target)</legend>
+        ${field('targetNamespace', 'Namespace', textInput('targetNamespace', d.values, d.errors, { list: 'namespaces' }), d.errors)}
+        ${field('targetService', 'Service', textInput('targetService', d.values, d.errors, { list: 'services' }), d.errors)}
+      </fieldset>`,
+  );
+}
+
+export function externalFormPage(ctx: PageContext, d: FormData): string {
+  return formShell(
+    'New external access',
+    'Ask for a time-bound network path between external CIDRs and a service.',
+    ctx,
+    d,
+    'External',
+    html`<fieldset><legend>Service</legend>
+        ${field('namespace', 'Namespace', textInput('namespace', d.values, d.errors, { list: 'namespaces' }), d.errors)}
+        ${field('service', 'Service', textInput('service', d.values, d.errors, { list: 'services' }), d.errors)}
+      </fieldset>
+      ${field('cidrs', 'CIDRs', html`<textarea id="cidrs" name="cidrs" rows="2" required ${describedBy('cidrs', d.errors, true)}>${d.values['cidrs'] ?? ''}</textarea>`, d.errors, 'One per line or comma separated, with a prefix: 203.0.113.7/32')}
+      ${field('direction', 'Direction', select('direction', DIRECTIONS, d.values, d.errors), d.errors, 'ingress: the CIDRs reach the service; egress: the service reaches the CIDRs.')}`,
+  );
+}
