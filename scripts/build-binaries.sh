@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real control-plane binaries the tests and the sandbox run (etcd, kube-apiserver, maxtac) with
+# Builds the real control-plane binaries the tests and the sandbox run (etcd, kube-apiserver,
+# kube-controller-manager for garbage collection and namespace deletion, maxtac) with
 # this machine's Go from the Go module proxy, and caches them outside the repository, keyed by version.
 # A binary already in the cache is never rebuilt. Prints the cache folder's bin path on its last line.
 set -euo pipefail
@@ -12,6 +13,13 @@ BIN_DIR="$CACHE_DIR/bin"
 mkdir -p "$BIN_DIR"
 
 log() { printf '[build-binaries %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Test files run in parallel and each calls this script: one builds, the others wait for it.
+exec 9>"$CACHE_DIR/.build.lock"
+if ! flock -n 9; then
+  log "another build is running; waiting for it"
+  flock 9
+fi
 
 # go build -v names every package as it compiles it; show a running count instead of thousands of lines.
 progress() {
@@ -63,14 +71,15 @@ else
   log "etcd $ETCD_VERSION cached"
 fi
 
-apiserver_bin="$BIN_DIR/kube-apiserver-$KUBE_VERSION"
-if [[ ! -x "$apiserver_bin" ]]; then
-  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  staging_version="v0.${KUBE_VERSION#v1.}"
+# kube-apiserver and kube-controller-manager come from one wrapper module that requires k8s.io/kubernetes.
+kube_wrapper() { # dir
+  local work=$1
+  local staging_version="v0.${KUBE_VERSION#v1.}"
   (cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" >"$work/dl.json")
+  local kube_gomod
   kube_gomod=$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' "$work/dl.json")
   {
-    echo "module netwatch.local/apiserverwrapper"
+    echo "module netwatch.local/kubewrapper"
     echo
     echo "go 1.24"
     echo
@@ -85,18 +94,32 @@ if [[ ! -x "$apiserver_bin" ]]; then
 
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+)
 GO
-  log "resolving kube-apiserver $KUBE_VERSION modules"
+  log "resolving Kubernetes $KUBE_VERSION modules"
   (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
-  (cd "$work" && GOFLAGS=-mod=mod go list -tags tools k8s.io/kubernetes/cmd/kube-apiserver >/dev/null)
-  minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
-  LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor" \
-    GOFLAGS=-mod=mod build_in_wrapper kube-apiserver "$apiserver_bin" k8s.io/kubernetes/cmd/kube-apiserver "$work"
+  (cd "$work" && GOFLAGS=-mod=mod go list -tags tools k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager >/dev/null)
+}
+
+kube_ldflags() {
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  echo "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+}
+
+for component in kube-apiserver kube-controller-manager; do
+  bin="$BIN_DIR/$component-$KUBE_VERSION"
+  if [[ -x "$bin" ]]; then
+    log "$component $KUBE_VERSION cached"
+    continue
+  fi
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+  kube_wrapper "$work"
+  LDFLAGS=$(kube_ldflags) GOFLAGS=-mod=mod build_in_wrapper "$component" "$bin" "k8s.io/kubernetes/cmd/$component" "$work"
   rm -rf "$work"; trap - EXIT
-else
-  log "kube-apiserver $KUBE_VERSION cached"
-fi
+done
 
 maxtac_bin="$BIN_DIR/maxtac-$MAXTAC_VERSION"
 maxtac_crds="$CACHE_DIR/maxtac-$MAXTAC_VERSION-crds"

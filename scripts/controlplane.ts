@@ -1,6 +1,7 @@
 // A real, throw-away Kubernetes control plane on loopback: etcd + kube-apiserver (RBAC on, token-file users,
-// optional OIDC) + the real maxtac controller, with maxtac's CRDs and ours installed. Used by the end-to-end
-// tests and by the sandbox. No kube-controller-manager runs: nothing is garbage-collected behind our back.
+// optional OIDC) + kube-controller-manager (garbage collector, namespace and ClusterRole aggregation controllers)
+// + the real maxtac controller, with maxtac's CRDs and ours installed. Used by the end-to-end tests and by the
+// sandbox. No scheduler, kubelet or Deployment controller: nothing runs Pods.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -40,10 +41,28 @@ export interface OidcOptions {
 export interface ControlPlaneOptions {
   /** Start the real maxtac controller (default true). */
   maxtac?: boolean;
+  /** Start kube-controller-manager: garbage collector, namespace and ClusterRole aggregation controllers (default true). */
+  controllerManager?: boolean;
   extraUsers?: (TestUser & { key?: string })[];
   oidc?: OidcOptions;
   /** Keep the temporary folder (logs, certificates) after stop(), for debugging. Also NETWATCH_KEEP_CP=1. */
   keep?: boolean;
+  /**
+   * Write an audit log (every request at Metadata level: who, verb, resource, response code), read back with
+   * `auditEvents()`. Off by default: it costs a write per request.
+   */
+  audit?: boolean;
+}
+
+/** One audit.k8s.io/v1 Event, the fields the tests read. */
+export interface AuditEvent {
+  stage: string;
+  verb: string;
+  requestURI: string;
+  user: { username: string; groups?: string[] };
+  impersonatedUser?: { username: string; groups?: string[] };
+  objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; apiVersion?: string; subresource?: string };
+  responseStatus?: { code?: number };
 }
 
 export interface ControlPlane {
@@ -58,12 +77,15 @@ export interface ControlPlane {
   kubeconfigPathFor(user: string): string;
   /** PIDs of etcd, kube-apiserver and maxtac (for tests that check teardown). */
   pids(): number[];
+  /** The audit events written so far (a request's event may land a moment after its response). Needs `audit`. */
+  auditEvents(): AuditEvent[];
   stop(): Promise<void>;
 }
 
 export interface Binaries {
   etcd: string;
   apiserver: string;
+  controllerManager: string;
   maxtac: string;
   maxtacCrds: string;
 }
@@ -84,7 +106,7 @@ export function ensureBinaries(): Binaries {
   };
   const crds = readdirSync(cacheDir).find((f) => f.startsWith('maxtac-') && f.endsWith('-crds'));
   if (!crds) throw new Error(`no maxtac CRDs in ${cacheDir}`);
-  return { etcd: find('etcd-'), apiserver: find('kube-apiserver-'), maxtac: find('maxtac-'), maxtacCrds: join(cacheDir, crds) };
+  return { etcd: find('etcd-'), apiserver: find('kube-apiserver-'), controllerManager: find('kube-controller-manager-'), maxtac: find('maxtac-'), maxtacCrds: join(cacheDir, crds) };
 }
 
 export async function freePort(): Promise<number> {
@@ -138,6 +160,32 @@ function defaultUsers(): Record<string, TestUser> {
   return users;
 }
 
+// Every request at Metadata level: enough to tell who called what and whether it was allowed, without bodies.
+// RequestReceived is dropped so each request is one event (long-running ones such as watches add ResponseStarted).
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+`;
+
+function readAuditLog(path: string): AuditEvent[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return [];
+  }
+  // The last line may be half written while the API server appends to it.
+  return text.split('\n').flatMap((line) => {
+    try {
+      return line ? [JSON.parse(line) as AuditEvent] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function csvField(value: string): string {
   return `"${value.replaceAll('"', '""')}"`;
 }
@@ -178,7 +226,10 @@ interface Proc {
 function startProcess(name: string, bin: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}): Proc {
   const logFile = join(logDir, `${name}.log`);
   const out = createWriteStream(logFile);
-  const child = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal (SIGINT to the whole foreground group) must reach only our
+  // process, which then stops maxtac, the API server and etcd in order; stop(), the exit hook and the watchdog
+  // still end them if anything goes wrong.
+  const child = spawn(bin, args, { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   return { name, child, logFile };
@@ -308,7 +359,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (stopped) return;
     stopped = true;
     process.off('exit', onExit);
-    // maxtac first, then the apiserver, then etcd: each one's clients go before it does.
+    // maxtac first, then kube-controller-manager, the apiserver, etcd: each one's clients go before it does.
     for (const proc of [...procs].reverse()) {
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) continue;
       const exited = new Promise<void>((r) => proc.child.once('exit', () => r()));
@@ -384,6 +435,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (o.groupsClaim) apiArgs.push(`--oidc-groups-claim=${o.groupsClaim}`);
       if (o.groupsPrefix !== undefined) apiArgs.push(`--oidc-groups-prefix=${o.groupsPrefix}`);
     }
+    const auditLog = join(dir, 'audit.log');
+    if (opts.audit) {
+      writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
+      apiArgs.push(`--audit-policy-file=${join(dir, 'audit-policy.yaml')}`, `--audit-log-path=${auditLog}`, '--audit-log-format=json', '--audit-log-mode=blocking');
+    }
     const apiserver = startProcess('kube-apiserver', bins.apiserver, apiArgs, logDir);
     procs.push(apiserver);
 
@@ -398,6 +454,29 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const adminKubeconfigPath = join(dir, 'admin.kubeconfig');
     writeFileSync(adminKubeconfigPath, JSON.stringify(adminObj, null, 2), { mode: 0o600 });
     const admin = kubeConfigFromObject(adminObj);
+
+    // kube-controller-manager with the controllers a cluster always has and netwatch's behaviour depends on:
+    // garbage collection (maxtac's NetworkPolicies are owned by its Access objects, our clones by theirs),
+    // namespace deletion, and ClusterRole aggregation (the built-in view/edit/admin roles).
+    if (opts.controllerManager !== false) {
+      const kcmPort = await freePort();
+      const kcm = startProcess('kube-controller-manager', bins.controllerManager, [
+        `--kubeconfig=${adminKubeconfigPath}`,
+        `--authentication-kubeconfig=${adminKubeconfigPath}`,
+        `--authorization-kubeconfig=${adminKubeconfigPath}`,
+        '--controllers=garbage-collector-controller,namespace-controller,clusterrole-aggregation-controller',
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${kcmPort}`,
+        `--cert-dir=${join(dir, 'kcm-certs')}`,
+        '--concurrent-gc-syncs=20',
+        '--v=1',
+      ], logDir);
+      procs.push(kcm);
+      const insecureLoopback = new Agent({ rejectUnauthorized: false });
+      await waitFor('kube-controller-manager /healthz', kcm, async () => (await httpGet(`https://127.0.0.1:${kcmPort}/healthz`, insecureLoopback)) === 200, 60_000);
+      insecureLoopback.destroy();
+    }
 
     const userKubeconfig = (key: string) => {
       const known = kubeconfigs.get(key);
@@ -452,6 +531,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       kubeConfigFor: (user) => kubeConfigFromObject(userKubeconfig(user).obj),
       kubeconfigPathFor: (user) => userKubeconfig(user).path,
       pids,
+      auditEvents: () => {
+        if (!opts.audit) throw new Error('auditEvents() needs startControlPlane({ audit: true })');
+        return readAuditLog(auditLog);
+      },
       stop,
     };
   } catch (err) {

@@ -281,7 +281,8 @@ const printerColumns = [
   { name: 'Ports', type: 'string', jsonPath: '.status.portsSummary' },
   { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
   { name: 'Requester', type: 'string', jsonPath: '.spec.requester.username' },
-  { name: 'Expires', type: 'date', jsonPath: '.status.expiresAt' },
+  // A string, not a date: kubectl renders dates as an age and prints <invalid> for a time in the future.
+  { name: 'Expires', type: 'string', jsonPath: '.status.expiresAt' },
   { name: 'Reason', type: 'string', jsonPath: '.spec.reason', priority: 1 },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];

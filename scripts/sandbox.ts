@@ -1,0 +1,288 @@
+// `npm start`: the whole of netwatch on this machine, for trying it out. etcd, kube-apiserver and maxtac (the
+// real binaries, see scripts/controlplane.ts), a local OIDC provider with demo people, the demo namespaces and
+// RBAC (scripts/demo.ts), and netwatch's webhook, controller and web UI as the cluster would run them (each with
+// its own identity and exactly the RBAC of manifests/). On a terminal it then opens the TUI as the developer.
+// Ctrl-C (SIGINT) or SIGTERM stops everything and removes every temporary file.
+//
+//   node --import tsx scripts/sandbox.ts [--no-tui] [--port 8443] [--state-dir .tmp/sandbox]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { applyObjects, freePort, startControlPlane, type ControlPlane } from './controlplane.ts';
+import { DEMO_PEOPLE, installDemo } from './demo.ts';
+import { makeTestPki, startIdp, type TestIdp, type TestPki } from './idp.ts';
+import { installWebhook, type InstalledWebhook } from '../webhook/testing.ts';
+import { installController, type InstalledController } from '../controller/testing.ts';
+import { build as buildWebUi } from '../webui/app.ts';
+import { kubeGateway } from '../webui/kube.ts';
+import { openIdClient } from '../webui/oidc.ts';
+import { bundle as bundlePlugin } from '../plugin/build.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CLIENT_ID = 'netwatch-sandbox';
+
+/** The people of the sandbox log in to the IdP with these names; their OIDC subject is their Kubernetes username. */
+const IDP_ACCOUNTS = {
+  alice: { email: 'alice@example.test', groups: ['developers'] },
+  bob: { email: 'bob@example.test', groups: ['developers'] },
+  carol: { email: 'carol@example.test', groups: ['developers'] },
+  admin: { email: 'admin@example.test', groups: ['netwatch-sandbox-admins'] },
+};
+
+export interface SandboxOptions {
+  /** Web UI port; 0 picks a free one. */
+  port: number;
+  stateDir: string;
+  log: (line: string) => void;
+}
+
+export interface Sandbox {
+  webUrl: string;
+  issuer: string;
+  apiServer: string;
+  stateDir: string;
+  /** Kubeconfig file per demo person (alice, bob, carol, admin). */
+  kubeconfigs: Record<string, string>;
+  /** A folder with `kubectl-netwatch` in it, for PATH. */
+  binDir: string;
+  /** Every process the sandbox started (control plane), for checks that nothing is left behind. */
+  pids: () => number[];
+  stop: () => Promise<void>;
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
+/** Starts everything; on a failure part-way, stops what did start before rethrowing. */
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  const started: { what: string; undo: () => Promise<void> }[] = [];
+  const undoing = (what: string, undo: () => Promise<void>) => started.push({ what, undo });
+  // In reverse order of starting; a part that does not stop in time is reported and left to the control plane's
+  // watchdog and process exit, rather than hanging Ctrl-C.
+  const stop = async () => {
+    for (const { what, undo } of started.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out after 15 s'), 15_000)));
+      const outcome = await Promise.race([undo().then(() => ''), timeout]).catch((err: unknown) => (err as Error).message);
+      clearTimeout(timer);
+      if (outcome) opts.log(`  stopping ${what}: ${outcome}`);
+    }
+  };
+  const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    opts.log(`  ${what}…`);
+    const result = await fn();
+    opts.log(`  ${what}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return result;
+  };
+  try {
+    rmSync(opts.stateDir, { recursive: true, force: true });
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    undoing('the state folder', async () => rmSync(opts.stateDir, { recursive: true, force: true }));
+
+    const pki: TestPki = makeTestPki();
+    undoing('the sandbox CA', async () => pki.remove());
+    const webPort = opts.port === 0 ? await freePort() : opts.port;
+    if (!(await portIsFree(webPort))) throw new Error(`port ${webPort} on 127.0.0.1 is taken: pass --port N (or --port 0 for any free port)`);
+    const webUrl = `https://127.0.0.1:${webPort}`;
+
+    // The IdP first: kube-apiserver fetches its discovery document and keys when it starts.
+    const idp: TestIdp = await step('OIDC provider', async () =>
+      startIdp({
+        port: await freePort(),
+        pki,
+        clientId: CLIENT_ID,
+        redirectUris: [`${webUrl}/auth/callback`],
+        postLogoutRedirectUris: [`${webUrl}/`],
+        accounts: IDP_ACCOUNTS,
+      }),
+    );
+    undoing('the OIDC provider', () => idp.close());
+
+    // Username = the `sub` claim without prefix, so alice in the browser is the same Kubernetes user as alice's
+    // token in the TUI (the RBAC of scripts/demo.ts applies to both). A real cluster keeps a prefix (README).
+    const cp: ControlPlane = await step('etcd, kube-apiserver and maxtac', () =>
+      startControlPlane({ oidc: { issuerUrl: idp.issuer, clientId: CLIENT_ID, caFile: pki.caFile, usernameClaim: 'sub', usernamePrefix: '-', groupsClaim: 'groups', groupsPrefix: '' } }),
+    );
+    undoing('the control plane', () => cp.stop());
+
+    await step('demo namespaces, services and RBAC', async () => {
+      await installDemo(cp);
+      await applyObjects(cp.admin, [
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'netwatch-sandbox-admins' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'netwatch-sandbox-admins' }],
+        } as KubernetesObject,
+      ]);
+    });
+
+    const quiet = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' });
+    const webhook: InstalledWebhook = await step('admission webhook', () => installWebhook(cp));
+    undoing('the webhook', () => webhook.close());
+    const controller: InstalledController = await step('controller', () => installController(cp, { log: quiet.child({ component: 'netwatch-controller' }) }));
+    undoing('the controller', () => controller.stop());
+
+    const web: FastifyInstance = await step('web UI', async () => {
+      const app = await buildWebUi(
+        {
+          publicUrl: webUrl,
+          sessionKey: randomBytes(32),
+          sessionTtlSeconds: 8 * 3600,
+          secureCookies: true,
+          actAs: 'token',
+          claims: { issuerUrl: idp.issuer, usernameClaim: 'sub', usernamePrefix: '-', groupsClaim: 'groups', groupsPrefix: '' },
+          durations: ['15m', '30m', '1h', '2h', '4h', '8h', '24h'],
+          rateLimitPerMinute: 600,
+        },
+        {
+          oidc: openIdClient({ issuerUrl: idp.issuer, clientId: CLIENT_ID, redirectUri: `${webUrl}/auth/callback`, scopes: ['openid', 'email', 'groups'], caPem: pki.caPem }),
+          kube: kubeGateway(cp.kubeConfigFor('netwatch-webui')),
+          https: { cert: pki.certPem, key: pki.keyPem },
+          logger: { level: process.env['LOG_LEVEL'] ?? 'warn' },
+        },
+      );
+      await app.listen({ host: '127.0.0.1', port: webPort });
+      return app;
+    });
+    undoing('the web UI', () => web.close());
+
+    // The plugin is a `#!/usr/bin/env node` script; the project's own Node (the one running this) goes into the
+    // same folder, so PATH=<binDir>:$PATH works even where the system node is older than 22.
+    const binDir = join(opts.stateDir, 'bin');
+    await step('kubectl-netwatch bundle', async () => {
+      await bundlePlugin();
+      mkdirSync(binDir);
+      symlinkSync(join(REPO, 'plugin/bin/kubectl-netwatch.js'), join(binDir, 'kubectl-netwatch'));
+      symlinkSync(join(REPO, 'plugin/bin/kubectl_complete-netwatch'), join(binDir, 'kubectl_complete-netwatch'));
+      symlinkSync(process.execPath, join(binDir, 'node'));
+    });
+
+    const kubeconfigs: Record<string, string> = {};
+    for (const { user } of DEMO_PEOPLE) {
+      const file = join(opts.stateDir, `${user}.kubeconfig`);
+      copyFileSync(user === 'admin' ? cp.adminKubeconfigPath : cp.kubeconfigPathFor(user), file);
+      kubeconfigs[user] = file;
+    }
+    copyFileSync(pki.caFile, join(opts.stateDir, 'ca.crt'));
+    const sandbox: Sandbox = { webUrl, issuer: idp.issuer, apiServer: cp.server, stateDir: opts.stateDir, kubeconfigs, binDir, pids: () => cp.pids(), stop };
+    // For tools and the end-to-end test: where everything is, and the processes and folder that must be gone
+    // after a stop.
+    const { stop: _stop, pids: _pids, ...described } = sandbox;
+    const state = { ...described, controlPlanePids: cp.pids(), controlPlaneDir: cp.dir };
+    writeFileSync(join(opts.stateDir, 'sandbox.json'), JSON.stringify(state, null, 2) + '\n');
+    return sandbox;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function banner(s: Sandbox, tui: boolean): string {
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r.startsWith('..') ? p : r;
+  };
+  const roles = DEMO_PEOPLE.map((p) => `    ${p.user.padEnd(6)} ${p.role}`).join('\n');
+  const env = (user: string) => `KUBECONFIG=${rel(s.kubeconfigs[user] ?? '')}`;
+  return `
+netwatch sandbox is running.
+
+  Web UI        ${s.webUrl}
+                sign in at the sandbox identity provider as alice, bob, carol or admin (any password);
+                the web UI and the IdP use the sandbox CA ${rel(join(s.stateDir, 'ca.crt'))}: trust it or accept the warning
+  API server    ${s.apiServer}
+
+  Who is who
+${roles}
+
+  The terminal UI and kubectl, as each person (in another terminal, from ${process.cwd()}):
+    export PATH="${resolve(s.binDir)}:$PATH"
+    ${env('alice')} kubectl netwatch                 # the TUI as alice
+    ${env('bob')} kubectl netwatch list --pending    # what bob may approve
+    ${env('alice')} kubectl netwatch request service --from monitoring/prometheus --to payments/database --ports 5432/TCP --duration 1h --reason "dashboards"
+    ${env('admin')} kubectl get accessrequests,accesses,networkpolicies -A
+${tui ? '\n  Opening the TUI as alice; quitting it (q) leaves the sandbox running.\n' : ''}
+Press Ctrl-C to stop everything.
+`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'no-tui': { type: 'boolean', default: false },
+      port: { type: 'string', default: process.env['NETWATCH_SANDBOX_PORT'] ?? '8443' },
+      'state-dir': { type: 'string', default: join(REPO, '.tmp/sandbox') },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: npm start -- [--no-tui] [--port 8443 (0: any free port)] [--state-dir .tmp/sandbox]');
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+  const tui = !values['no-tui'] && process.stdin.isTTY && process.stdout.isTTY;
+
+  console.log('Starting the netwatch sandbox (the first run builds etcd, kube-apiserver and maxtac: about 15 minutes).');
+  const t0 = Date.now();
+  const sandbox = await startSandbox({ port, stateDir: resolve(values['state-dir']), log: (l) => console.log(l) });
+  console.log(`  all up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(banner(sandbox, tui));
+
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the sandbox…`);
+    child?.kill('SIGTERM');
+    sandbox.stop().then(
+      () => {
+        console.log('Stopped; nothing left behind.');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`stopping failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('Ctrl-C'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+
+  if (tui) {
+    // The TUI owns the terminal (raw mode, so its Ctrl-C closes it rather than signalling us); the sandbox goes
+    // on until Ctrl-C reaches it.
+    child = spawn(join(sandbox.binDir, 'kubectl-netwatch'), [], {
+      stdio: 'inherit',
+      env: { ...process.env, KUBECONFIG: sandbox.kubeconfigs['alice'], PATH: `${sandbox.binDir}:${process.env['PATH'] ?? ''}` },
+    });
+    child.on('exit', () => {
+      child = undefined;
+      if (!stopping) console.log('The TUI closed; the sandbox is still running (URLs above). Press Ctrl-C to stop it.');
+    });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  main().catch((err: unknown) => {
+    console.error(`netwatch sandbox: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,169 @@
+// `npm start` end to end, in a real terminal (tmux): the sandbox comes up, opens the TUI as alice, a request made
+// with the plugin as alice and approved by bob and carol goes Active (the TUI shows it live), bob signs in to
+// the web UI through the sandbox's IdP in a real Chromium and sees it, quitting the TUI leaves the sandbox
+// running, and Ctrl-C stops everything: no process and no temporary folder is left behind.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const SOCKET = `netwatch-sandbox-${process.pid}`;
+const SESSION = 'sandbox';
+
+interface SandboxState {
+  webUrl: string;
+  issuer: string;
+  apiServer: string;
+  stateDir: string;
+  kubeconfigs: Record<string, string>;
+  binDir: string;
+  controlPlanePids: number[];
+  controlPlaneDir: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve({ stdout, stderr }),
+    );
+  });
+}
+
+const tmux = async (...args: string[]) => (await run('tmux', ['-L', SOCKET, ...args])).stdout;
+const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const pane = await screen().catch(() => '(no pane)');
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}\n--- terminal:\n${pane}`);
+    }
+    await sleep(300);
+  }
+}
+
+const waitForScreen = (pattern: RegExp, timeoutMs = 60_000) => eventually(String(pattern), async () => pattern.exec(await screen()) ?? undefined, timeoutMs);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** base64 SHA-256 of the web UI's serving key, so Chromium trusts exactly that certificate. */
+async function spkiOf(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
+      const cert = socket.getPeerCertificate();
+      socket.end();
+      const spki = new X509Certificate(cert.raw).publicKey.export({ type: 'spki', format: 'der' });
+      resolve(createHash('sha256').update(spki).digest('base64'));
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('npm start: the sandbox', () => {
+  const stateDir = join(mkdtempSync(join(tmpdir(), 'netwatch-sandbox-test-')), 'state');
+  let state: SandboxState;
+  let browser: Browser | undefined;
+
+  before(async () => {
+    // `npm start` itself, in a 200x50 terminal, with the shell reporting the exit code afterwards. PATH is the
+    // machine's, whose node may be older than the project's: npm runs the project's own.
+    // The shell traps Ctrl-C so that it lives on to print the sandbox's exit code (its children still get it).
+    const command = `trap 'true' INT; npm start --silent -- --port 0 --state-dir '${stateDir}'; echo "EXITED:$?"; sleep 600`;
+    await tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', '-c', REPO, 'sh', '-c', command);
+    await eventually('sandbox.json', async () => existsSync(join(stateDir, 'sandbox.json')), 180_000);
+    state = JSON.parse(readFileSync(join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    // If a test failed before Ctrl-C, stop the sandbox the same way, then drop the terminal.
+    await tmux('send-keys', '-t', SESSION, 'C-c').catch(() => undefined);
+    await sleep(3000);
+    await tmux('kill-server').catch(() => undefined);
+    rmSync(join(stateDir, '..'), { recursive: true, force: true });
+  });
+
+  it('opens the TUI as alice on the terminal', async () => {
+    await waitForScreen(/● live/);
+    const who = await run('kubectl', ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { KUBECONFIG: state.kubeconfigs['alice'] });
+    assert.equal(who.stdout, 'alice');
+  });
+
+  let name = '';
+  it('a request made as alice and approved by bob and carol goes Active, live in the TUI', async () => {
+    // As the banner says: the sandbox's bin folder first on PATH (it has kubectl-netwatch and a new enough node).
+    const env = (user: string) => ({ KUBECONFIG: state.kubeconfigs[user], PATH: `${state.binDir}:/usr/bin:/bin` });
+    const created = await run('kubectl', ['netwatch', 'request', 'service', '--from', 'monitoring/prometheus', '--to', 'payments/database', '--ports', '5432/TCP', '--duration', '1h', '--reason', 'sandbox test'], env('alice'));
+    name = /accessrequest\.netwatch\.vtk\.io\/(\S+) created/.exec(created.stdout)?.[1] ?? '';
+    assert.ok(name, created.stdout);
+    await waitForScreen(new RegExp(`${name}.*Pending`));
+    assert.match((await run('kubectl', ['netwatch', 'approve', name], env('bob'))).stdout, /approved \(target\)/);
+    assert.match((await run('kubectl', ['netwatch', 'approve', name], env('carol'))).stdout, /approved \(source\)/);
+    await waitForScreen(new RegExp(`${name}.*Active`));
+    const policies = await eventually('maxtac policy in payments', async () => {
+      const out = (await run('kubectl', ['get', 'networkpolicies', '-n', 'payments', '-o', 'name'], { KUBECONFIG: state.kubeconfigs['admin'] })).stdout;
+      return out.split('\n').filter((l) => l.includes('nwat-')).length > 0 ? out : undefined;
+    });
+    assert.match(policies, /networkpolicy\.networking\.k8s\.io\/nwat-/);
+  });
+
+  it('bob signs in to the web UI through the sandbox IdP and sees the request Active', async () => {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', `--ignore-certificate-errors-spki-list=${await spkiOf(state.webUrl)}`],
+    });
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${state.webUrl}/`);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.locator('input[name=login]').fill('bob');
+    await page.locator('input[name=password]').fill('any');
+    await page.getByRole('button', { name: 'Sign-in' }).click();
+    await page.waitForURL((u) => u.href.startsWith(state.webUrl) || u.pathname.includes('/interaction/'));
+    if (!page.url().startsWith(state.webUrl)) await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${state.webUrl}/`);
+    // The OIDC subject is the Kubernetes username: the same bob as the token user the TUI uses.
+    assert.equal(await page.getByTestId('username').textContent({ timeout: 20_000 }), 'bob');
+    await page.goto(`${state.webUrl}/requests/${name}`);
+    await page.getByText('Active').first().waitFor({ timeout: 20_000 });
+  });
+
+  it('quitting the TUI leaves the sandbox running; Ctrl-C stops everything and leaves nothing behind', async () => {
+    await tmux('send-keys', '-t', SESSION, 'q');
+    await waitForScreen(/The TUI closed; the sandbox is still running/);
+    const livez = await run('kubectl', ['get', '--raw', '/livez'], { KUBECONFIG: state.kubeconfigs['admin'] });
+    assert.equal(livez.stdout.trim(), 'ok', 'the API server still answers');
+    await tmux('send-keys', '-t', SESSION, 'C-c');
+    // npm reports an interrupted script as 130, like a shell; the sandbox itself exits 0 after its clean-up.
+    await waitForScreen(/EXITED:(0|130)\b/, 60_000);
+    const pane = await screen();
+    assert.match(pane, /Stopped; nothing left behind/);
+    assert.doesNotMatch(pane, /timed out after/, 'every part stopped in time (an open web UI tab included)');
+    for (const pid of state.controlPlanePids) assert.equal(alive(pid), false, `control-plane process ${pid} is gone`);
+    assert.equal(existsSync(state.controlPlaneDir), false, 'the control plane folder is removed');
+    assert.equal(existsSync(stateDir), false, 'the state folder is removed');
+  });
+});
