@@ -381,8 +381,8 @@ export class Controller {
     const isMaxtac = resource === 'accesses' || resource === 'externalaccesses';
 
     if (isMaxtac && obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).includes(MAXTAC_FINALIZER)) {
-      // Whoever deleted it (maxtac at expiry, a user, us), its clones go first, explicitly: the garbage collector
-      // would get to them eventually, but the request's status must not say "torn down" before they are gone.
+      // Whoever deleted it (maxtac at expiry, a user, us), its clones go first: there is no garbage collector we
+      // may count on.
       for (const clone of this.clonesOf(obj).filter((c) => !this.deletedUids.has(c.metadata.uid ?? ''))) {
         this.deletedUids.add(clone.metadata.uid ?? '');
         await this.kube.delete('services', clone.metadata.namespace ?? '', clone.metadata.name ?? '', { uid: clone.metadata.uid ?? '' }).catch(ignoreGone);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real control-plane binaries the tests and the sandbox run (etcd, kube-apiserver,
-# kube-controller-manager for garbage collection and namespace deletion, maxtac) with
+# Builds the real control-plane binaries the tests and the sandbox run (etcd, kube-apiserver, maxtac) with
 # this machine's Go from the Go module proxy, and caches them outside the repository, keyed by version.
-# A binary already in the cache is never rebuilt. Prints the cache folder's bin path on its last line.
+# A binary already in the cache is never rebuilt. Prints `name=path` of each binary it stands for, one per line
+# (stdout; progress goes to stderr).
 set -euo pipefail
 
 ETCD_VERSION="${NETWATCH_ETCD_VERSION:-v3.6.16}"
@@ -71,7 +71,7 @@ else
   log "etcd $ETCD_VERSION cached"
 fi
 
-# kube-apiserver and kube-controller-manager come from one wrapper module that requires k8s.io/kubernetes.
+# kube-apiserver comes from a wrapper module that requires k8s.io/kubernetes.
 kube_wrapper() { # dir
   local work=$1
   local staging_version="v0.${KUBE_VERSION#v1.}"
@@ -94,14 +94,11 @@ kube_wrapper() { # dir
 
 package tools
 
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-)
+import _ "k8s.io/kubernetes/cmd/kube-apiserver"
 GO
   log "resolving Kubernetes $KUBE_VERSION modules"
   (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
-  (cd "$work" && GOFLAGS=-mod=mod go list -tags tools k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager >/dev/null)
+  (cd "$work" && GOFLAGS=-mod=mod go list -tags tools k8s.io/kubernetes/cmd/kube-apiserver >/dev/null)
 }
 
 kube_ldflags() {
@@ -109,7 +106,9 @@ kube_ldflags() {
   echo "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 }
 
-for component in kube-apiserver kube-controller-manager; do
+# (A loop so that other Kubernetes binaries can be added; the design keeps kube-controller-manager out: no test
+# may rely on garbage collection.)
+for component in kube-apiserver; do
   bin="$BIN_DIR/$component-$KUBE_VERSION"
   if [[ -x "$bin" ]]; then
     log "$component $KUBE_VERSION cached"
@@ -137,4 +136,7 @@ else
   log "maxtac $MAXTAC_VERSION cached"
 fi
 
-echo "$BIN_DIR"
+echo "etcd=$etcd_bin"
+echo "kube-apiserver=$BIN_DIR/kube-apiserver-$KUBE_VERSION"
+echo "maxtac=$maxtac_bin"
+echo "maxtac-crds=$maxtac_crds"

@@ -1,7 +1,7 @@
 // A real, throw-away Kubernetes control plane on loopback: etcd + kube-apiserver (RBAC on, token-file users,
-// optional OIDC) + kube-controller-manager (garbage collector, namespace and ClusterRole aggregation controllers)
-// + the real maxtac controller, with maxtac's CRDs and ours installed. Used by the end-to-end tests and by the
-// sandbox. No scheduler, kubelet or Deployment controller: nothing runs Pods.
+// optional OIDC) + the real maxtac controller, with maxtac's CRDs and ours installed. Used by the end-to-end
+// tests and by the sandbox. No kube-controller-manager runs (as the design requires): nothing is
+// garbage-collected behind our back, so a test passes only if netwatch cleans up by itself.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -41,8 +41,6 @@ export interface OidcOptions {
 export interface ControlPlaneOptions {
   /** Start the real maxtac controller (default true). */
   maxtac?: boolean;
-  /** Start kube-controller-manager: garbage collector, namespace and ClusterRole aggregation controllers (default true). */
-  controllerManager?: boolean;
   extraUsers?: (TestUser & { key?: string })[];
   oidc?: OidcOptions;
   /** Keep the temporary folder (logs, certificates) after stop(), for debugging. Also NETWATCH_KEEP_CP=1. */
@@ -85,7 +83,6 @@ export interface ControlPlane {
 export interface Binaries {
   etcd: string;
   apiserver: string;
-  controllerManager: string;
   maxtac: string;
   maxtacCrds: string;
 }
@@ -97,16 +94,15 @@ export function ensureBinaries(): Binaries {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`scripts/build-binaries.sh failed with exit code ${String(result.status)}`);
-  const binDir = result.stdout.trim().split('\n').pop() ?? '';
-  const cacheDir = join(binDir, '..');
-  const find = (prefix: string) => {
-    const hit = readdirSync(binDir).find((f) => f.startsWith(prefix) && !f.endsWith('.tmp'));
-    if (!hit) throw new Error(`no ${prefix}* in ${binDir}`);
-    return join(binDir, hit);
+  // The script names the binaries of the versions it was asked for (NETWATCH_*_VERSION), not whatever else the
+  // cache holds.
+  const paths = new Map(result.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+  const path = (name: string) => {
+    const p = paths.get(name);
+    if (!p || !existsSync(p)) throw new Error(`scripts/build-binaries.sh did not provide ${name} (got: ${result.stdout.trim()})`);
+    return p;
   };
-  const crds = readdirSync(cacheDir).find((f) => f.startsWith('maxtac-') && f.endsWith('-crds'));
-  if (!crds) throw new Error(`no maxtac CRDs in ${cacheDir}`);
-  return { etcd: find('etcd-'), apiserver: find('kube-apiserver-'), controllerManager: find('kube-controller-manager-'), maxtac: find('maxtac-'), maxtacCrds: join(cacheDir, crds) };
+  return { etcd: path('etcd'), apiserver: path('kube-apiserver'), maxtac: path('maxtac'), maxtacCrds: path('maxtac-crds') };
 }
 
 export async function freePort(): Promise<number> {
@@ -359,7 +355,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (stopped) return;
     stopped = true;
     process.off('exit', onExit);
-    // maxtac first, then kube-controller-manager, the apiserver, etcd: each one's clients go before it does.
+    // maxtac first, then the apiserver, then etcd: each one's clients go before it does.
     for (const proc of [...procs].reverse()) {
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) continue;
       const exited = new Promise<void>((r) => proc.child.once('exit', () => r()));
@@ -455,28 +451,6 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     writeFileSync(adminKubeconfigPath, JSON.stringify(adminObj, null, 2), { mode: 0o600 });
     const admin = kubeConfigFromObject(adminObj);
 
-    // kube-controller-manager with the controllers a cluster always has and netwatch's behaviour depends on:
-    // garbage collection (maxtac's NetworkPolicies are owned by its Access objects, our clones by theirs),
-    // namespace deletion, and ClusterRole aggregation (the built-in view/edit/admin roles).
-    if (opts.controllerManager !== false) {
-      const kcmPort = await freePort();
-      const kcm = startProcess('kube-controller-manager', bins.controllerManager, [
-        `--kubeconfig=${adminKubeconfigPath}`,
-        `--authentication-kubeconfig=${adminKubeconfigPath}`,
-        `--authorization-kubeconfig=${adminKubeconfigPath}`,
-        '--controllers=garbage-collector-controller,namespace-controller,clusterrole-aggregation-controller',
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${kcmPort}`,
-        `--cert-dir=${join(dir, 'kcm-certs')}`,
-        '--concurrent-gc-syncs=20',
-        '--v=1',
-      ], logDir);
-      procs.push(kcm);
-      const insecureLoopback = new Agent({ rejectUnauthorized: false });
-      await waitFor('kube-controller-manager /healthz', kcm, async () => (await httpGet(`https://127.0.0.1:${kcmPort}/healthz`, insecureLoopback)) === 200, 60_000);
-      insecureLoopback.destroy();
-    }
 
     const userKubeconfig = (key: string) => {
       const known = kubeconfigs.get(key);

@@ -65,7 +65,7 @@ const CIDR_PATTERN =
 
 export const CidrSchema = withCel(
   Type.String({
-    minLength: 9,
+    minLength: 4, // "::/0"; the shortest IPv4 form, "0.0.0.0/0", is longer
     maxLength: 43,
     pattern: CIDR_PATTERN,
     description: 'An IPv4 or IPv6 CIDR with an explicit prefix, e.g. 203.0.113.7/32 or 2001:db8::/64.',

@@ -36,7 +36,8 @@ describe('the AccessRequest CRD on a real API server', () => {
     const created = (await create('valid-external', {
       type: 'External',
       service: { namespace: 'shop', name: 'frontend' },
-      cidrs: ['203.0.113.7/32', '2001:db8::/64'],
+      // Short canonical IPv6 networks are valid too.
+      cidrs: ['203.0.113.7/32', '2001:db8::/64', '2::/16', '::1/128'],
       direction: 'ingress',
       ports: [{ port: 443 }],
       duration: '30m',
