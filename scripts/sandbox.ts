@@ -65,6 +65,9 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
+/** What `<state-dir>/sandbox.json` holds. */
+export type SandboxState = Omit<Sandbox, 'stop' | 'pids'> & { controlPlanePids: number[]; controlPlaneDir: string };
+
 /** Starts everything; on a failure part-way, stops what did start before rethrowing. */
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const started: { what: string; undo: () => Promise<void> }[] = [];
@@ -183,7 +186,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     // For tools and the end-to-end test: where everything is, and the processes and folder that must be gone
     // after a stop.
     const { stop: _stop, pids: _pids, ...described } = sandbox;
-    const state = { ...described, controlPlanePids: cp.pids(), controlPlaneDir: cp.dir };
+    const state: SandboxState = { ...described, controlPlanePids: cp.pids(), controlPlaneDir: cp.dir };
     writeFileSync(join(opts.stateDir, 'sandbox.json'), JSON.stringify(state, null, 2) + '\n');
     return sandbox;
   } catch (err) {

@@ -2,6 +2,7 @@
 // as the bearer token (the cluster trusts the same IdP) or with the web UI's own credentials plus impersonation
 // headers. Nothing is ever read with the web UI's own identity, so RBAC decides what each user sees and does.
 import { readFileSync } from 'node:fs';
+import { eachJsonLine } from '../lib/kube/json-lines.ts';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type AccessRequest, type AccessRequestSpec } from '../lib/api/accessrequest.ts';
@@ -233,24 +234,18 @@ export function kubeGateway(kc: KubeConfig): KubeGateway {
                 res.resume();
                 return end(new KubeError(res.statusCode ?? 500, `watch answered ${res.statusCode}`));
               }
-              let buf = '';
-              res.setEncoding('utf8');
-              res.on('data', (chunk: string) => {
-                buf += chunk;
-                let nl: number;
-                while ((nl = buf.indexOf('\n')) >= 0) {
-                  const line = buf.slice(0, nl).trim();
-                  buf = buf.slice(nl + 1);
-                  if (!line) continue;
-                  try {
-                    const e = JSON.parse(line) as WatchEvent;
-                    if (e.type === 'ERROR') return end(new KubeError(410, 'watch expired'));
-                    onEvent(e);
-                  } catch (err) {
-                    return end(err as Error);
+              eachJsonLine(
+                res,
+                (value) => {
+                  const e = value as WatchEvent;
+                  if (e.type === 'ERROR') {
+                    end(new KubeError(410, 'watch expired'));
+                    return false;
                   }
-                }
-              });
+                  onEvent(e);
+                },
+                (err) => end(err),
+              );
               res.on('end', () => end());
               res.on('error', (err) => end(err));
             });

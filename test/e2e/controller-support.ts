@@ -109,20 +109,8 @@ export class Admin {
   }
 }
 
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`, { cause: last });
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { waitFor } from './support/wait.ts';
+import { waitFor } from './support/wait.ts';
 
 export async function waitForPhase(admin: Admin, name: string, phase: string, timeoutMs = 30_000): Promise<AccessRequest> {
   let seen: string | undefined;

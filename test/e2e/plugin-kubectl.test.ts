@@ -16,6 +16,7 @@ import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts'
 import { installController, type InstalledController } from '../../controller/testing.ts';
 import { bundle } from '../../plugin/build.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
+import { waitFor } from './support/wait.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HOSTILE = 'need it \x1b[2J\x1b[H\x1b]0;owned-title\x07\x1b[32m✔ approved by admin\x1b[0m ' + 'w'.repeat(2000);
@@ -58,20 +59,7 @@ async function ok(user: string, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`, { cause: last });
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const eventually = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) => waitFor(what, fn, timeoutMs, 250);
 
 async function requestAsAdmin(name: string): Promise<AccessRequest> {
   const api = cp.admin.makeApiClient(CustomObjectsApi);

@@ -12,21 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import type { SandboxState } from '../../scripts/sandbox.ts';
+import { waitFor } from './support/wait.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SOCKET = `netwatch-sandbox-${process.pid}`;
 const SESSION = 'sandbox';
 
-interface SandboxState {
-  webUrl: string;
-  issuer: string;
-  apiServer: string;
-  stateDir: string;
-  kubeconfigs: Record<string, string>;
-  binDir: string;
-  controlPlanePids: number[];
-  controlPlaneDir: string;
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -40,21 +32,13 @@ const tmux = async (...args: string[]) => (await run('tmux', ['-L', SOCKET, ...a
 const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** waitFor, with the terminal's content in the error: what the user would have seen. */
 async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const pane = await screen().catch(() => '(no pane)');
-      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}\n--- terminal:\n${pane}`);
-    }
-    await sleep(300);
+  try {
+    return await waitFor(what, fn, timeoutMs, 300);
+  } catch (err) {
+    const pane = await screen().catch(() => '(no pane)');
+    throw new Error(`${(err as Error).message}\n--- terminal:\n${pane}`, { cause: err });
   }
 }
 

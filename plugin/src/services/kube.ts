@@ -9,6 +9,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { newClusters, newContexts, newUsers } from '@kubernetes/client-node/dist/config_types.js';
 import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../../../lib/domain/parts.ts';
+import { eachJsonLine } from '../../../lib/kube/json-lines.ts';
 import { MAXTAC_GROUP } from '../../../lib/domain/parts.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { UserError } from '../errors.ts';
@@ -191,30 +192,18 @@ export class KubePort implements ClusterPort {
           void readAll(r).then((t) => end(apiErrorOf(r.statusCode ?? 0, t)), (e: Error) => end(e));
           return;
         }
-        let buf = '';
-        r.setEncoding('utf8');
-        r.on('data', (chunk: string) => {
-          buf += chunk;
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (!line) continue;
-            try {
-              const ev = JSON.parse(line) as { type: string; object: AccessRequest & { code?: number; message?: string; reason?: string } };
-              if (ev.type === 'ERROR') {
-                end(new ApiError(ev.object.code ?? 500, ev.object.message ?? 'watch error', ev.object.reason));
-                r.destroy();
-                return;
-              }
-              if (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED') onEvent({ type: ev.type, object: ev.object });
-            } catch (err) {
-              end(err as Error);
-              r.destroy();
-              return;
+        eachJsonLine(
+          r,
+          (value) => {
+            const ev = value as { type: string; object: AccessRequest & { code?: number; message?: string; reason?: string } };
+            if (ev.type === 'ERROR') {
+              end(new ApiError(ev.object.code ?? 500, ev.object.message ?? 'watch error', ev.object.reason));
+              return false;
             }
-          }
-        });
+            if (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED') onEvent({ type: ev.type, object: ev.object });
+          },
+          (e) => end(e),
+        );
         r.on('end', () => end());
         r.on('error', (e) => end(e));
         r.on('close', () => end());
