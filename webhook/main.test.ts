@@ -46,7 +46,18 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
     process.execPath,
     ['--import', 'tsx', 'webhook/main.ts', `--port=${port}`, '--host=127.0.0.1', `--kubeconfig=${join(dir, 'kubeconfig')}`,
       `--tls-cert-file=${join(dir, 'tls.crt')}`, `--tls-key-file=${join(dir, 'tls.key')}`, '--log-level=warn'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NETWATCH_WEBHOOK_MAX_DURATION: '8h' } },
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NETWATCH_WEBHOOK_MAX_DURATION: '8h',
+        // A typo and the kubelet's Service-link variables must not stop the webhook.
+        NETWATCH_WEBHOOK_MAXDURATION: '1h',
+        NETWATCH_WEBHOOK_PORT: 'tcp://10.96.0.7:443',
+        NETWATCH_WEBHOOK_SERVICE_HOST: '10.96.0.7',
+      },
+    },
   );
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -89,10 +100,29 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
     assert.match(metrics.text, /netwatch_webhook_admission_requests_total\{webhook="mutate",operation="CREATE",subresource="main",result="error"\} 1/);
     assert.match(metrics.text, /netwatch_webhook_process_cpu_seconds_total/);
     assert.doesNotMatch(output, /"token"|Bearer/);
+    assert.match(output, /"level":40,.*ignoring environment variable NETWATCH_WEBHOOK_MAXDURATION/);
+    assert.doesNotMatch(output, /NETWATCH_WEBHOOK_SERVICE_HOST/);
   } finally {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, output);
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('main.ts exits 1 with one fatal line naming the flag when --port is out of range', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'webhook/main.ts', '--port=70000', '--tls-cert-file=/nonexistent', '--tls-key-file=/nonexistent'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  assert.equal(code, 1, output);
+  const lines = output.trim().split('\n');
+  assert.equal(lines.length, 1, output);
+  const line = JSON.parse(lines[0]!) as { level: number; msg: string };
+  assert.equal(line.level, 60);
+  assert.equal(line.msg, '--port: must be an integer from 1 to 65535, not "70000"');
 });

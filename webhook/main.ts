@@ -1,67 +1,48 @@
 // The webhook process: the only file that reads flags/environment, opens the listening socket or exits.
-// Flags may also be given as NETWATCH_WEBHOOK_* environment variables (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h).
+// Flags may also be given as NETWATCH_WEBHOOK_* environment variables (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h);
+// options.ts parses and checks both.
 import { readFileSync, watchFile } from 'node:fs';
 import type { Http2SecureServer } from 'node:http2';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_WEBHOOK_CONFIG, webhookConfig } from '../lib/domain/validate.ts';
 import { build, describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 import { webhookMetrics } from './metrics.ts';
+import { UsageError, parseWebhookArgs } from './options.ts';
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('netwatch-webhook')
-  .env('NETWATCH_WEBHOOK')
-  .options({
-    port: { type: 'number', default: 8443, describe: 'HTTPS port' },
-    host: { type: 'string', default: '0.0.0.0', describe: 'address to listen on' },
-    'tls-cert-file': { type: 'string', demandOption: true, describe: 'serving certificate (PEM); reloaded when it changes' },
-    'tls-key-file': { type: 'string', demandOption: true, describe: 'serving key (PEM); reloaded when it changes' },
-    kubeconfig: { type: 'string', describe: 'kubeconfig file (default: in-cluster, then $KUBECONFIG)' },
-    'max-duration': { type: 'string', default: DEFAULT_WEBHOOK_CONFIG.maxDuration, describe: 'longest duration a request may ask for' },
-    'allow-unlimited': { type: 'boolean', default: false, describe: 'accept duration "unlimited"' },
-    'cidr-deny': {
-      type: 'string',
-      array: true,
-      default: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyList],
-      describe: 'refuse requested CIDRs that cover one of these (repeatable)',
-    },
-    'cidr-deny-overlapping': { type: 'string', array: true, default: [], describe: 'refuse requested CIDRs that overlap one of these (repeatable)' },
-    'controller-username': { type: 'string', default: DEFAULT_WEBHOOK_CONFIG.controllerUsername, describe: "the controller's identity" },
-    'log-level': { type: 'string', default: 'info', choices: ['debug', 'info', 'warn', 'error'] },
-  })
-  .strict()
-  .help()
-  .parse();
+const component = { component: 'netwatch-webhook' };
 
-const logger = pino({ level: argv['log-level'], base: { component: 'netwatch-webhook' } });
+let parsed;
+try {
+  parsed = parseWebhookArgs(hideBin(process.argv), process.env);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  pino({ base: component }).fatal(err.message);
+  process.exit(1);
+}
+if (parsed.kind === 'print') {
+  process.stdout.write(`${parsed.text}\n`);
+  process.exit(0);
+}
+const { options, warnings } = parsed;
+
+const logger = pino({ level: options.logLevel, base: component });
+for (const warning of warnings) logger.warn(warning);
 
 function fail(message: string): never {
   logger.fatal(message);
   process.exit(1);
 }
 
-let config;
-try {
-  config = webhookConfig({
-    maxDuration: argv['max-duration'],
-    allowUnlimited: argv['allow-unlimited'],
-    cidrDenyList: argv['cidr-deny'].map(String),
-    cidrDenyOverlapping: argv['cidr-deny-overlapping'].map(String),
-    controllerUsername: argv['controller-username'],
-  });
-} catch (err) {
-  fail((err as Error).message);
-}
+const config = options.config;
 
 const kc = new KubeConfig();
-if (argv.kubeconfig) kc.loadFromFile(argv.kubeconfig);
+if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
 else kc.loadFromDefault();
 
-const certFile = argv['tls-cert-file'];
-const keyFile = argv['tls-key-file'];
+const certFile = options.tlsCertFile;
+const keyFile = options.tlsKeyFile;
 const readTls = () => ({ cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') });
 let tls;
 try {
@@ -106,9 +87,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 try {
-  await app.listen({ host: argv.host, port: argv.port });
+  await app.listen({ host: options.host, port: options.port });
   listening = true;
-  logger.info({ port: argv.port, maxDuration: config.maxDuration, allowUnlimited: config.allowUnlimited }, 'netwatch webhook listening');
+  logger.info({ port: options.port, maxDuration: config.maxDuration, allowUnlimited: config.allowUnlimited }, 'netwatch webhook listening');
 } catch (err) {
   fail(`cannot listen: ${describeError(err)}`);
 }

@@ -1,5 +1,6 @@
 // Configuration from environment variables, as a pure function of (env, file reader) so it is testable; only
 // main.ts calls it with the real process environment.
+import { parseDuration } from '../lib/domain/validate.ts';
 import type { ActAs, WebUiConfig } from './app.ts';
 import type { OidcSettings } from './oidc.ts';
 
@@ -43,8 +44,56 @@ function int(env: Env, name: string, dflt: number): number {
   return n;
 }
 
+/**
+ * The origin of NETWATCH_WEBUI_PUBLIC_URL (`https://netwatch.example.com`), or an error that says what is wrong.
+ * The web UI serves from `/` and builds its redirect URI as `new URL('/auth/callback', publicUrl)`, which drops
+ * any path: a URL with a path, query or fragment would register one address with the IdP and serve another.
+ */
+function publicUrlFrom(env: Env): string {
+  const name = 'NETWATCH_WEBUI_PUBLIC_URL';
+  const raw = need(env, name);
+  const insecure = env['NETWATCH_WEBUI_INSECURE_COOKIES'] === 'true';
+  const wanted = `an absolute https URL with no path, such as https://netwatch.example.com${insecure ? ' (http is allowed too, as NETWATCH_WEBUI_INSECURE_COOKIES=true)' : ''}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be ${wanted}; ${JSON.stringify(raw)} is not a URL`);
+  }
+  if (url.protocol === 'http:' && !insecure) {
+    throw new Error(
+      `${name} must be ${wanted}; ${JSON.stringify(raw)} is http, which only works with NETWATCH_WEBUI_INSECURE_COOKIES=true (the session cookie is Secure otherwise)`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`${name} must be ${wanted}; ${JSON.stringify(raw)} is ${url.protocol.slice(0, -1)}`);
+  if (url.username || url.password) throw new Error(`${name} must be ${wanted}, without a user name or password`);
+  if (url.pathname !== '/') {
+    throw new Error(`${name} must be ${wanted}; ${JSON.stringify(raw)} has the path ${url.pathname}, but the web UI is served from / and its redirect URI would be ${new URL('/auth/callback', url).href}`);
+  }
+  if (raw.includes('?')) throw new Error(`${name} must be ${wanted}; ${JSON.stringify(raw)} has a query`);
+  if (raw.includes('#')) throw new Error(`${name} must be ${wanted}; ${JSON.stringify(raw)} has a fragment`);
+  return url.origin;
+}
+
+/** The durations the forms offer: each one a spec.duration the webhook's parser reads (unlimited included). */
+function durationsFrom(env: Env): string[] {
+  const name = 'NETWATCH_WEBUI_DURATIONS';
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [...DEFAULT_DURATIONS];
+  const durations = raw.split(',').map((d) => d.trim()).filter(Boolean);
+  const problems: string[] = [];
+  for (const d of durations) {
+    const ms = parseDuration(d);
+    if (ms === null) problems.push(`${JSON.stringify(d)} is not a duration such as 30m, 2h or 1h30m (hours, minutes, seconds; no days) or unlimited`);
+    else if (ms === 0) problems.push(`${JSON.stringify(d)} is not longer than 0s`);
+  }
+  if (durations.length === 0) problems.push('it lists no duration');
+  if (problems.length > 0) throw new Error(`${name} must be a comma-separated list of durations: ${problems.join('; ')}`);
+  return durations;
+}
+
 export function settingsFromEnv(env: Env, readFile: (p: string) => string): Settings {
-  const publicUrl = need(env, 'NETWATCH_WEBUI_PUBLIC_URL');
+  const publicUrl = publicUrlFrom(env);
   const sessionKeyText = secret(env, 'NETWATCH_WEBUI_SESSION_KEY', readFile);
   if (!sessionKeyText) throw new Error('NETWATCH_WEBUI_SESSION_KEY (or _FILE) is required: 32 random bytes, base64');
   const sessionKey = Buffer.from(sessionKeyText, 'base64');
@@ -80,7 +129,7 @@ export function settingsFromEnv(env: Env, readFile: (p: string) => string): Sett
             },
           }
         : undefined,
-      durations: (env['NETWATCH_WEBUI_DURATIONS'] ?? DEFAULT_DURATIONS.join(',')).split(',').map((d) => d.trim()).filter(Boolean),
+      durations: durationsFrom(env),
       rateLimitPerMinute: int(env, 'NETWATCH_WEBUI_RATE_LIMIT_PER_MINUTE', 300),
       trustProxy: env['NETWATCH_WEBUI_TRUST_PROXY'] === 'true',
     },

@@ -25,8 +25,14 @@ export interface WebhookConfig {
   /** Whether `duration: unlimited` (access that never expires) is accepted. */
   allowUnlimited: boolean;
   /**
-   * A requested CIDR is refused when it covers (equals or contains) one of these networks. The default refuses
-   * "the whole Internet"; add e.g. `169.254.169.254/32` to refuse any range that includes a metadata endpoint.
+   * Whether DEFAULT_CIDR_DENY_LIST ("the whole Internet": `0.0.0.0/0`, `::/0`) is refused whatever else
+   * cidrDenyList holds. Only a cluster that really wants to grant access to or from any address turns it off.
+   */
+  defaultCidrDeny: boolean;
+  /**
+   * A requested CIDR is refused when it covers (equals or contains) one of these networks: the defaults (unless
+   * defaultCidrDeny is false) and the administrator's additions, e.g. `169.254.169.254/32` to refuse any range
+   * that includes a metadata endpoint.
    */
   cidrDenyList: string[];
   /** A requested CIDR is refused when it overlaps one of these networks at all (e.g. node or pod ranges). */
@@ -37,25 +43,49 @@ export interface WebhookConfig {
 
 export const DEFAULT_CONTROLLER_USERNAME = 'system:serviceaccount:netwatch-system:netwatch-controller';
 
+/** Refused unless an administrator sets defaultCidrDeny to false: a grant to or from any address at all. */
+export const DEFAULT_CIDR_DENY_LIST: readonly string[] = Object.freeze(['0.0.0.0/0', '::/0']);
+
 export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   maxDuration: '24h',
   allowUnlimited: false,
-  cidrDenyList: ['0.0.0.0/0', '::/0'],
+  defaultCidrDeny: true,
+  cidrDenyList: [...DEFAULT_CIDR_DENY_LIST],
   cidrDenyOverlapping: [],
   controllerUsername: DEFAULT_CONTROLLER_USERNAME,
 });
 
-/** The defaults with `overrides` applied; throws when the configuration itself is invalid. */
+/**
+ * The defaults with `overrides` applied; throws when the configuration itself is invalid. `cidrDenyList` entries
+ * are added to DEFAULT_CIDR_DENY_LIST, never instead of it: a list that replaced the defaults would let one
+ * extra entry silently allow the whole Internet. Only `defaultCidrDeny: false` drops the defaults. The result's
+ * cidrDenyList is the complete list (defaults first, duplicates dropped), so feeding a result back in gives it
+ * again.
+ */
 export function webhookConfig(overrides: Partial<WebhookConfig> = {}): WebhookConfig {
   const config: WebhookConfig = {
     ...DEFAULT_WEBHOOK_CONFIG,
-    cidrDenyList: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyList],
+    cidrDenyList: [],
     cidrDenyOverlapping: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyOverlapping],
     ...stripUndefined(overrides),
   };
+  // Checked before the defaults are added, so that `cidrDenyList[i]` names the caller's own entry.
   const problems = validateConfig(config);
   if (problems.length > 0) throw new Error(`invalid webhook configuration: ${formatFieldErrors(problems)}`);
+  config.cidrDenyList = uniqueCidrs([...(config.defaultCidrDeny ? DEFAULT_CIDR_DENY_LIST : []), ...config.cidrDenyList]);
+  config.cidrDenyOverlapping = uniqueCidrs(config.cidrDenyOverlapping);
   return config;
+}
+
+/** The first spelling of each network (`10.1.0.0/16` and `10.1.2.3/16` are the same network). */
+function uniqueCidrs(cidrs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return cidrs.filter((cidr) => {
+    const key = canonicalCidr(cidr) ?? cidr;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export function validateConfig(config: WebhookConfig): FieldError[] {
@@ -69,6 +99,7 @@ export function validateConfig(config: WebhookConfig): FieldError[] {
       if (!isValidCidr(cidr)) errors.push({ field: `${key}[${i}]`, message: 'must be a CIDR with a prefix, e.g. 10.0.0.0/8' });
     });
   }
+  if (typeof config.defaultCidrDeny !== 'boolean') errors.push({ field: 'defaultCidrDeny', message: 'must be true or false' });
   if (!config.controllerUsername) errors.push({ field: 'controllerUsername', message: 'must not be empty' });
   return errors;
 }

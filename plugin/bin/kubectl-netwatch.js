@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // kubectl-netwatch: runs the esbuild bundle (plugin/dist/kubectl-netwatch.mjs, built by `node --import tsx
 // plugin/build.ts`) when it exists; otherwise, in a source checkout, runs the TypeScript source through tsx.
-// The same file is the `bin` of the npm package and the executable of the krew archive (plugin/release.ts),
-// where only the bundle exists: there a missing bundle is a broken installation, reported as such.
+// The same file is the `bin` of the npm package (plugin/pack.ts) and the executable of the krew archive
+// (plugin/krew/build.ts), where only the bundle exists: there a missing bundle is a broken installation, reported
+// as such.
 
 // First, before anything a too-old Node lacks: `#!/usr/bin/env node` runs whichever node is first on PATH, and
 // the bundle targets Node 22 (process.getBuiltinModule, module.enableCompileCache).

@@ -32,7 +32,7 @@ import { ApiError, type ClusterPort, type DetailKind, type Identity } from './po
 
 // The client does not know the cluster's policy (maximum duration, CIDR deny lists): it checks syntax only and
 // leaves policy to the webhook, whose message names the field.
-const CLIENT_POLICY = webhookConfig({ maxDuration: '8760h', allowUnlimited: true, cidrDenyList: [], cidrDenyOverlapping: [] });
+const CLIENT_POLICY = webhookConfig({ maxDuration: '8760h', allowUnlimited: true, defaultCidrDeny: false, cidrDenyList: [], cidrDenyOverlapping: [] });
 
 export const REQUEST_ID_LABEL = 'netwatch.vtk.io/request-id';
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

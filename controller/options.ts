@@ -1,0 +1,228 @@
+// The controller's flags, parsed and range-checked as a pure function of the arguments: main.ts passes
+// process.argv and acts on the result. Every refusal names the flag and what it accepts, so a typo stops the
+// controller at start-up instead of quietly running it with a meaningless setting.
+import yargs from 'yargs';
+import { formatDuration, parseDuration } from '../lib/domain/validate.ts';
+import type { IsolationPolicy } from '../lib/domain/plan.ts';
+
+export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies readonly IsolationPolicy[];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Words that mean "no time limit" where a flag allows one. */
+const NEVER = ['never', 'forever'];
+
+/**
+ * Node's timers hold at most 2^31-1 ms; a longer delay is silently replaced by 1 ms, which would turn the sweep
+ * (setInterval) or the leader's retry (setTimeout, ⌊lease/7⌋) into a busy loop against the API server.
+ */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const OPTIONS = {
+  kubeconfig: {
+    type: 'string',
+    describe: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster ServiceAccount)',
+  },
+  listen: { type: 'string', default: '0.0.0.0:8080', describe: 'HOST:PORT of /healthz, /readyz and /metrics (port 0: any free port)' },
+  isolation: {
+    choices: ISOLATION_POLICIES,
+    default: 'skip' as IsolationPolicy,
+    describe: 'a part whose policy would newly isolate pods: skip it, refuse the request, or allow it',
+  },
+  'pending-ttl': { type: 'string', default: '168h', describe: 'requests not fully approved within this expire: a positive duration, or never' },
+  retention: { type: 'string', default: '720h', describe: 'terminal requests are deleted this long after they ended: a duration, or never' },
+  workers: { type: 'number', default: 16, describe: 'concurrent reconciles, an integer of at least 1' },
+  'leader-elect': { type: 'boolean', default: true, describe: 'reconcile only while holding the Lease (--no-leader-elect for a single replica)' },
+  'lease-namespace': { type: 'string', default: 'netwatch-system', describe: 'namespace of the Lease' },
+  'lease-name': { type: 'string', default: 'netwatch-controller', describe: 'name of the Lease' },
+  'lease-duration': { type: 'string', default: '15s', describe: `Lease duration, from 2s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}` },
+  identity: { type: 'string', describe: 'lease holder identity (default: $POD_NAME or the hostname)' },
+  'event-namespace': { type: 'string', default: 'default', describe: 'namespace of the Events about AccessRequests' },
+  'sweep-interval': {
+    type: 'string',
+    default: '5m',
+    describe: `how often every object is looked at again, from 1s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}`,
+  },
+  'log-level': { choices: LOG_LEVELS, default: 'info' as LogLevel },
+} as const;
+
+type Flag = keyof typeof OPTIONS;
+const FLAGS = Object.keys(OPTIONS) as Flag[];
+
+export interface ControllerOptions {
+  kubeconfig: string | undefined;
+  listen: { host: string; port: number };
+  isolation: IsolationPolicy;
+  /** null: pending requests never expire. */
+  pendingTtlSeconds: number | null;
+  /** null: terminal requests are kept. */
+  retentionSeconds: number | null;
+  workers: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDurationSeconds: number;
+  identity: string | undefined;
+  eventNamespace: string;
+  sweepIntervalSeconds: number;
+  logLevel: LogLevel;
+}
+
+export type ControllerArgs =
+  | { kind: 'run'; options: ControllerOptions }
+  /** --help or --version: print `text` on stdout and exit 0. */
+  | { kind: 'print'; text: string };
+
+/** A mistake in the flags: main.ts reports the message and exits 1. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const DURATION_EXAMPLES = 'such as 30s, 5m, 1h30m or 168h (hours, minutes, seconds)';
+
+/**
+ * Whole seconds of a duration flag, or null for never/forever where `allowNever`. `min`/`max` in seconds.
+ * Pushes a message naming the flag onto `problems` and returns undefined when the value is not allowed.
+ */
+function durationFlag(
+  flag: Flag,
+  text: string,
+  limits: { min: number; max?: number; allowNever: boolean },
+  problems: string[],
+): number | null | undefined {
+  const allowed = [
+    limits.min > 0 ? `a duration of at least ${formatDuration(limits.min * 1000)}` : 'a duration',
+    limits.max !== undefined ? `and at most ${formatDuration(limits.max * 1000)}` : '',
+    DURATION_EXAMPLES,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const refuse = (why = '') => {
+    problems.push(`--${flag}: must be ${allowed}${limits.allowNever ? ', or never' : ''}; ${JSON.stringify(text)} ${why || 'is not one'}`);
+    return undefined;
+  };
+  if (NEVER.includes(text)) return limits.allowNever ? null : refuse('is not allowed here: a finite duration is required');
+  const ms = parseDuration(text);
+  // `unlimited` is a spec.duration word; here it used to be taken silently as "never" (or, for the sweep and the
+  // lease, as the default).
+  if (ms === 'unlimited') return refuse(limits.allowNever ? 'means nothing here: write never' : 'is not allowed here');
+  if (ms === null) {
+    const days = /^(\d{1,6})d$/.exec(text);
+    return refuse(days ? `has days, which are not supported: write ${Number(days[1]) * 24}h` : '');
+  }
+  const seconds = ms / 1000;
+  if (seconds < limits.min) return refuse('is too short');
+  if (limits.max !== undefined && seconds > limits.max) return refuse('is too long');
+  return seconds;
+}
+
+function parseListen(text: string, problems: string[]): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const portText = colon < 0 ? '' : text.slice(colon + 1);
+  const port = Number(portText);
+  if (colon < 0 || !/^\d+$/.test(portText) || port > 65535) {
+    problems.push(`--listen: must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:8080 or :8080; ${JSON.stringify(text)} is not`);
+    return { host: '0.0.0.0', port: 0 };
+  }
+  // `[::1]:8080`: net.Server.listen wants the address without brackets.
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host: host || '0.0.0.0', port };
+}
+
+interface YargsResult {
+  err: Error | undefined;
+  argv: Record<string, unknown>;
+  output: string;
+}
+
+function runYargs(args: readonly string[]): YargsResult {
+  let result: YargsResult | undefined;
+  // A parse callback makes yargs hand over help, version and error text instead of printing it and exiting.
+  void yargs()
+    .scriptName('netwatch-controller')
+    .options(OPTIONS)
+    .strict()
+    .help()
+    .parse([...args], {}, (err, argv, output) => {
+      result = { err: err ?? undefined, argv, output };
+    });
+  if (!result) throw new Error('yargs did not call back');
+  return result;
+}
+
+/** Parses and checks every flag; throws UsageError with one message per problem, each naming its flag. */
+export function parseControllerArgs(args: readonly string[]): ControllerArgs {
+  const { err, argv, output } = runYargs(args);
+  if (err) throw new UsageError(`${err.message} (see --help)`);
+  if (output) return { kind: 'print', text: output };
+
+  const problems: string[] = [];
+  for (const flag of FLAGS) {
+    if (Array.isArray(argv[flag])) problems.push(`--${flag}: given more than once; give it once`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+
+  const workers = argv.workers as number;
+  if (!Number.isSafeInteger(workers) || workers < 1) {
+    // 0 would start no worker at all: nothing would ever be reconciled.
+    problems.push(`--workers: must be an integer of at least 1; ${JSON.stringify(rawValue(args, 'workers') ?? String(workers))} is not`);
+  }
+  const listen = parseListen(argv.listen as string, problems);
+  // 0s would expire every pending request at once.
+  const pendingTtlSeconds = durationFlag('pending-ttl', argv['pending-ttl'] as string, { min: 1, allowNever: true }, problems);
+  // 0s is allowed: it deletes a request as soon as it ends (no history kept), which is a choice, not a typo.
+  const retentionSeconds = durationFlag('retention', argv.retention as string, { min: 0, allowNever: true }, problems);
+  // 0s would run the sweep continuously.
+  const sweepIntervalSeconds = durationFlag('sweep-interval', argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
+  // At least 2s: the renew deadline (⌊⅔⌋ of it, at least 1s) must stay below the lease duration.
+  const leaseDurationSeconds = durationFlag('lease-duration', argv['lease-duration'] as string, { min: 2, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
+  for (const flag of ['lease-namespace', 'event-namespace'] as const) {
+    const value = argv[flag] as string;
+    if (value.length > 63 || !DNS1123_LABEL.test(value)) {
+      problems.push(`--${flag}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
+    }
+  }
+  const leaseName = argv['lease-name'] as string;
+  if (leaseName.length > 253 || !DNS1123_SUBDOMAIN.test(leaseName)) {
+    problems.push(`--lease-name: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
+  }
+  const identity = argv.identity as string | undefined;
+  if (identity === '') problems.push('--identity: must not be empty; leave it out to use $POD_NAME or the hostname');
+  // Past this point every durationFlag result above is a number (or null where never is allowed).
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+
+  return {
+    kind: 'run',
+    options: {
+      kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
+      listen,
+      isolation: argv.isolation as IsolationPolicy,
+      pendingTtlSeconds: pendingTtlSeconds as number | null,
+      retentionSeconds: retentionSeconds as number | null,
+      workers,
+      leaderElect: argv['leader-elect'] as boolean,
+      leaseNamespace: argv['lease-namespace'] as string,
+      leaseName,
+      leaseDurationSeconds: leaseDurationSeconds as number,
+      identity,
+      eventNamespace: argv['event-namespace'] as string,
+      sweepIntervalSeconds: sweepIntervalSeconds as number,
+      logLevel: argv['log-level'] as LogLevel,
+    },
+  };
+}
+
+/** What the command line says for `flag`, as typed (yargs turns `abc` into NaN for a number flag). */
+function rawValue(args: readonly string[], flag: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    if (arg === `--${flag}`) found = args[i + 1] ?? '';
+    else if (arg.startsWith(`--${flag}=`)) found = arg.slice(flag.length + 3);
+  }
+  return found;
+}

@@ -1,0 +1,251 @@
+// The webhook's flags and NETWATCH_WEBHOOK_* environment variables, parsed and checked as a pure function of
+// (arguments, environment): main.ts passes process.argv and process.env and acts on the result.
+//
+// The environment is read here rather than by yargs' `.env()`, for three reasons: yargs hands an array flag the
+// whole variable as one value (`"10.0.0.0/8 192.168.0.0/16"`), `.strict()` then fails on every unknown
+// NETWATCH_WEBHOOK_* variable with "Unknown argument", and the kubelet itself injects such variables (see
+// isServiceLink). Known variables reach yargs as a config object, which ranks below the command line and above
+// the defaults, so a flag still wins over its variable.
+import yargs from 'yargs';
+import {
+  DEFAULT_CIDR_DENY_LIST,
+  DEFAULT_WEBHOOK_CONFIG,
+  isValidCidr,
+  parseDuration,
+  webhookConfig,
+  type WebhookConfig,
+} from '../lib/domain/validate.ts';
+
+export type Env = Record<string, string | undefined>;
+
+export const ENV_PREFIX = 'NETWATCH_WEBHOOK_';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const OPTIONS = {
+  port: { type: 'number', default: 8443, describe: 'HTTPS port, an integer from 1 to 65535' },
+  host: { type: 'string', default: '0.0.0.0', describe: 'address to listen on' },
+  'tls-cert-file': { type: 'string', demandOption: true, describe: 'serving certificate (PEM); reloaded when it changes' },
+  'tls-key-file': { type: 'string', demandOption: true, describe: 'serving key (PEM); reloaded when it changes' },
+  kubeconfig: {
+    type: 'string',
+    describe: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster ServiceAccount)',
+  },
+  'max-duration': { type: 'string', default: DEFAULT_WEBHOOK_CONFIG.maxDuration, describe: 'longest duration a request may ask for' },
+  'allow-unlimited': { type: 'boolean', default: false, describe: 'accept duration "unlimited"' },
+  'cidr-deny': {
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe: `also refuse requested CIDRs that cover one of these, in addition to ${DEFAULT_CIDR_DENY_LIST.join(' and ')} (repeatable; in ${ENV_PREFIX}CIDR_DENY separate them with spaces or commas)`,
+  },
+  'default-cidr-deny': {
+    type: 'boolean',
+    default: true,
+    describe: `refuse requested CIDRs that cover ${DEFAULT_CIDR_DENY_LIST.join(' or ')} (the whole Internet); --no-default-cidr-deny allows them`,
+  },
+  'cidr-deny-overlapping': {
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe: `refuse requested CIDRs that overlap one of these (repeatable; in ${ENV_PREFIX}CIDR_DENY_OVERLAPPING separate them with spaces or commas)`,
+  },
+  'controller-username': { type: 'string', default: DEFAULT_WEBHOOK_CONFIG.controllerUsername, describe: "the controller's identity" },
+  'log-level': { type: 'string', default: 'info', choices: LOG_LEVELS },
+} as const;
+
+type Flag = keyof typeof OPTIONS;
+const FLAGS = Object.keys(OPTIONS) as Flag[];
+const isArrayFlag = (flag: Flag): boolean => 'array' in OPTIONS[flag];
+
+export function envVarOf(flag: string): string {
+  return `${ENV_PREFIX}${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export interface WebhookOptions {
+  port: number;
+  host: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  kubeconfig: string | undefined;
+  logLevel: LogLevel;
+  config: WebhookConfig;
+}
+
+export type WebhookArgs =
+  /** Start the webhook; log each warning first. */
+  | { kind: 'run'; options: WebhookOptions; warnings: string[] }
+  /** --help or --version: print `text` on stdout and exit 0. */
+  | { kind: 'print'; text: string };
+
+/** A mistake in the flags or environment: main.ts reports the message and exits 1. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/**
+ * With the Service `netwatch-webhook` in the webhook's own namespace, the kubelet adds Docker-link variables to
+ * every container started after it (unless the Pod sets `enableServiceLinks: false`):
+ * NETWATCH_WEBHOOK_SERVICE_HOST, NETWATCH_WEBHOOK_SERVICE_PORT(_HTTPS), NETWATCH_WEBHOOK_PORT=tcp://10.96.0.7:443,
+ * NETWATCH_WEBHOOK_PORT_443_TCP(_PROTO|_PORT|_ADDR). They are not settings: ignore them without a word, or
+ * every Pod would warn, and NETWATCH_WEBHOOK_PORT=tcp://… must not be read as the listening port.
+ */
+function isServiceLink(suffix: string, value: string): boolean {
+  if (/^SERVICE_(HOST|PORT(_[A-Z0-9_]+)?)$/.test(suffix)) return true;
+  if (/^PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/.test(suffix)) return true;
+  return suffix === 'PORT' && /^(tcp|udp|sctp):\/\//.test(value);
+}
+
+interface FromEnvironment {
+  /** Flag name → value as yargs would have read it from the command line. */
+  values: Partial<Record<Flag, string | string[] | boolean>>;
+  warnings: string[];
+  errors: string[];
+}
+
+function fromEnvironment(env: Env): FromEnvironment {
+  const out: FromEnvironment = { values: {}, warnings: [], errors: [] };
+  const known = FLAGS.map(envVarOf);
+  const squash = (name: string) => name.replaceAll('_', '');
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name];
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const suffix = name.slice(ENV_PREFIX.length);
+    if (isServiceLink(suffix, value)) continue;
+    const flag = FLAGS.find((f) => envVarOf(f) === name);
+    if (!flag) {
+      // A typo must not take admission down (the webhook fails closed), but it must not pass unnoticed either.
+      const likely = known.find((k) => squash(k) === squash(name.toUpperCase()));
+      out.warnings.push(
+        `ignoring environment variable ${name}: not a webhook setting${likely ? ` (did you mean ${likely}?)` : ''}; the known ones are ${known.join(', ')}`,
+      );
+      continue;
+    }
+    // Kubernetes manifests often carry `value: ""` for "not set".
+    if (value.trim() === '') continue;
+    if (isArrayFlag(flag)) {
+      // A CIDR never holds a space or a comma, so either separates entries.
+      out.values[flag] = value.split(/[\s,]+/).filter(Boolean);
+    } else if (OPTIONS[flag].type === 'boolean') {
+      if (value === 'true' || value === 'false') out.values[flag] = value === 'true';
+      else out.errors.push(`${name}: must be true or false, not ${JSON.stringify(value)}`);
+    } else {
+      out.values[flag] = value;
+    }
+  }
+  return out;
+}
+
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** What the command line says for `flag` (the last `--flag=v` or `--flag v`), if anything. */
+function commandLineValue(args: readonly string[], flag: string): string | undefined {
+  const names = [`--${flag}`, `--${camelCase(flag)}`, `--no-${flag}`, `--no-${camelCase(flag)}`];
+  let found: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    for (const n of names) {
+      if (arg === n) found = n.startsWith('--no-') ? 'false' : (args[i + 1] ?? '');
+      else if (arg.startsWith(`${n}=`)) found = arg.slice(n.length + 1);
+    }
+  }
+  return found;
+}
+
+interface YargsResult {
+  err: Error | undefined;
+  argv: Record<string, unknown>;
+  output: string;
+}
+
+function runYargs(args: readonly string[], config: Record<string, unknown>): YargsResult {
+  let result: YargsResult | undefined;
+  // A parse callback makes yargs hand over help, version and error text instead of printing it and exiting.
+  void yargs()
+    .scriptName('netwatch-webhook')
+    .usage('$0 [flags]\n\nEvery flag can also be given as NETWATCH_WEBHOOK_<FLAG> (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h); a flag wins over its variable.')
+    .options(OPTIONS)
+    .config(config)
+    .strict()
+    .help()
+    .parse([...args], {}, (err, argv, output) => {
+      result = { err: err ?? undefined, argv, output };
+    });
+  if (!result) throw new Error('yargs did not call back');
+  return result;
+}
+
+/** Parses and checks everything; throws UsageError with a message that names the flag or variable at fault. */
+export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs {
+  const fromEnv = fromEnvironment(env);
+  const { err, argv, output } = runYargs(args, fromEnv.values);
+  if (err) throw new UsageError(`${err.message} (see --help)`);
+  if (output) return { kind: 'print', text: output };
+
+  const problems = [...fromEnv.errors];
+  // Where a value came from, as the user wrote it: the flag, or the variable when the command line is silent.
+  const given = (flag: Flag): { name: string; raw: string | undefined } => {
+    const raw = commandLineValue(args, flag);
+    if (raw === undefined && fromEnv.values[flag] !== undefined) return { name: envVarOf(flag), raw: env[envVarOf(flag)] };
+    return { name: `--${flag}`, raw };
+  };
+  for (const flag of FLAGS) {
+    if (!isArrayFlag(flag) && Array.isArray(argv[flag])) problems.push(`--${flag}: given more than once; give it once`);
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+
+  const port = argv.port as number;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    const { name, raw } = given('port');
+    problems.push(`${name}: must be an integer from 1 to 65535, not ${JSON.stringify(raw ?? String(port))}`);
+  }
+  const maxDuration = argv['max-duration'] as string;
+  const maxMs = parseDuration(maxDuration);
+  if (typeof maxMs !== 'number' || maxMs <= 0) {
+    problems.push(
+      `${given('max-duration').name}: must be a positive duration such as 24h, 90m or 1h30m (hours, minutes, seconds), not ${JSON.stringify(maxDuration)}` +
+        (maxMs === 'unlimited' ? '; to accept unlimited requests use --allow-unlimited' : ''),
+    );
+  }
+  const lists: Record<'cidr-deny' | 'cidr-deny-overlapping', string[]> = { 'cidr-deny': [], 'cidr-deny-overlapping': [] };
+  for (const flag of ['cidr-deny', 'cidr-deny-overlapping'] as const) {
+    lists[flag] = (argv[flag] as unknown[]).map(String);
+    for (const cidr of lists[flag]) {
+      if (!isValidCidr(cidr)) problems.push(`${given(flag).name}: ${JSON.stringify(cidr)} is not a CIDR with a prefix, e.g. 10.0.0.0/8 or 2001:db8::/32`);
+    }
+  }
+  const controllerUsername = argv['controller-username'] as string;
+  if (!controllerUsername) problems.push(`${given('controller-username').name}: must not be empty`);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+
+  let config: WebhookConfig;
+  try {
+    config = webhookConfig({
+      maxDuration,
+      allowUnlimited: argv['allow-unlimited'] as boolean,
+      defaultCidrDeny: argv['default-cidr-deny'] as boolean,
+      cidrDenyList: lists['cidr-deny'],
+      cidrDenyOverlapping: lists['cidr-deny-overlapping'],
+      controllerUsername,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return {
+    kind: 'run',
+    warnings: fromEnv.warnings,
+    options: {
+      port,
+      host: argv.host as string,
+      tlsCertFile: argv['tls-cert-file'] as string,
+      tlsKeyFile: argv['tls-key-file'] as string,
+      kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
+      logLevel: argv['log-level'] as LogLevel,
+      config,
+    },
+  };
+}
