@@ -119,3 +119,9 @@ test('--help is returned for printing, with the real kubeconfig order', () => {
   assert.match(parsed.text.replace(/\s+/g, ' '), /default: \$KUBECONFIG, then ~\/\.kube\/config, then the in-cluster ServiceAccount/);
   assert.match(parsed.text, /--leader-elect/);
 });
+
+describe('--leader-elect', () => {
+  test('a value other than true or false is refused, not read as false', () => {
+    for (const bad of ['yes', '1', 'True']) refused([`--leader-elect=${bad}`], new RegExp(`^--leader-elect: must be true or false \\(or --no-leader-elect\\), not "${bad}"$`));
+  });
+});

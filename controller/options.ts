@@ -163,6 +163,11 @@ export function parseControllerArgs(args: readonly string[]): ControllerArgs {
   for (const flag of FLAGS) {
     if (Array.isArray(argv[flag])) problems.push(`--${flag}: given more than once; give it once`);
   }
+  // yargs reads any value but "true" after `=` as false: `--leader-elect=yes` would turn leader election off.
+  for (const arg of args) {
+    const m = /^--(?:no-)?leader-elect=(.*)$/.exec(arg);
+    if (m && m[1] !== 'true' && m[1] !== 'false') problems.push(`--leader-elect: must be true or false (or --no-leader-elect), not ${JSON.stringify(m[1])}`);
+  }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
   const workers = argv.workers as number;

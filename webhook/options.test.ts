@@ -110,6 +110,13 @@ describe('the CIDR deny list', () => {
   });
   test('a boolean variable that is neither true nor false is refused', () =>
     refused([], { NETWATCH_WEBHOOK_DEFAULT_CIDR_DENY: 'no' }, /^NETWATCH_WEBHOOK_DEFAULT_CIDR_DENY: must be true or false, not "no"$/));
+  test('a boolean flag with a value other than true or false is refused, not read as false', () => {
+    for (const value of ['yes', '1', 'True', '']) {
+      refused([`--default-cidr-deny=${value}`], {}, new RegExp(`--default-cidr-deny: must be true or false \\(or --no-default-cidr-deny\\), not ${JSON.stringify(value)}`));
+    }
+    refused(['--allowUnlimited=yes'], {}, /--allow-unlimited: must be true or false/);
+    assert.deepEqual(run(['--default-cidr-deny=true']).options.config.cidrDenyList, ['0.0.0.0/0', '::/0']);
+  });
 });
 
 describe('other checks', () => {

@@ -195,6 +195,15 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
   };
   for (const flag of FLAGS) {
     if (!isArrayFlag(flag) && Array.isArray(argv[flag])) problems.push(`--${flag}: given more than once; give it once`);
+    // yargs reads any value but "true" after `=` as false: `--default-cidr-deny=yes` would drop the deny list.
+    if (OPTIONS[flag].type === 'boolean') {
+      for (const arg of args) {
+        const m = /^--(?:no-)?([a-zA-Z-]+)=(.*)$/.exec(arg);
+        if (m && (m[1] === flag || m[1] === camelCase(flag)) && m[2] !== 'true' && m[2] !== 'false') {
+          problems.push(`--${flag}: must be true or false (or --no-${flag}), not ${JSON.stringify(m[2])}`);
+        }
+      }
+    }
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 

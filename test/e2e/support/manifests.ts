@@ -114,6 +114,7 @@ export interface PodSpec {
   hostNetwork?: boolean;
   hostPID?: boolean;
   hostIPC?: boolean;
+  enableServiceLinks?: boolean;
   securityContext?: SecurityContext;
   containers: Container[];
   initContainers?: Container[];
@@ -139,7 +140,8 @@ function probeProblems(where: string, which: string, probe: Probe | undefined, c
 /**
  * What netwatch promises of every Deployment: its own ServiceAccount, no host namespaces, and per container the
  * restricted Pod Security Standard (non-root, no privilege escalation, drop ALL, RuntimeDefault seccomp) plus a
- * read-only root filesystem, both probes on a declared port, CPU/memory requests and a memory limit.
+ * read-only root filesystem, both probes on a declared port, CPU/memory requests and a memory limit; and no
+ * Service link variables in its environment.
  */
 export function deploymentProblems(d: Deployment): string[] {
   const problems: string[] = [];
@@ -147,6 +149,7 @@ export function deploymentProblems(d: Deployment): string[] {
   const at = `Deployment ${d.metadata.name}`;
   if (!pod.serviceAccountName || pod.serviceAccountName === 'default') problems.push(`${at}: runs as the default ServiceAccount`);
   if (pod.hostNetwork || pod.hostPID || pod.hostIPC) problems.push(`${at}: uses a host namespace`);
+  if (pod.enableServiceLinks !== false) problems.push(`${at}: enableServiceLinks is not false (link variables collide with NETWATCH_* settings)`);
   const podSc = pod.securityContext ?? {};
   for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
     const where = `${at} container ${c.name}`;
