@@ -16,9 +16,17 @@ export interface HttpKubeOptions {
   /** Resources to cache; default all. */
   cached?: readonly CachedResource[];
   onInformerError?: (resource: CachedResource, err: unknown) => void;
+  /**
+   * Keep `metadata.managedFields` on cached objects. Off by default, as client-go controllers strip them: nothing
+   * here reads them, they are often half of an object's memory, and an update sent from a cached object still
+   * keeps the stored ones (the API server takes the live object's managedFields when an update carries none).
+   */
+  keepManagedFields?: boolean;
 }
 
 const AUTH_REFRESH_MS = 30_000;
+/** Objects per page of an informer's list (client-go's informers use 500). */
+const LIST_PAGE_SIZE = 500;
 
 export function resourcePath(resource: Resource, namespace: string, name?: string, subresource?: string): string {
   const info = RESOURCES[resource];
@@ -159,6 +167,37 @@ export class HttpKube implements KubePort {
     await Promise.all(resources.map((r) => this.startInformer(r)));
   }
 
+  /**
+   * The informer's list, in pages of LIST_PAGE_SIZE as client-go's informers list: the response for 10,000
+   * objects never sits in memory whole (as bytes, text and objects at once). Every page is of the same snapshot
+   * (the first page's resourceVersion); if the continue token expired meanwhile, one whole list instead.
+   */
+  private async listInPages<T extends KubeObject>(resource: CachedResource, labelSelector: string | undefined): Promise<KubernetesListObject<T & KubernetesObject>> {
+    const items: (T & KubernetesObject)[] = [];
+    let first: KubernetesListObject<T & KubernetesObject> | undefined;
+    let next: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
+      if (labelSelector) q.set('labelSelector', labelSelector);
+      if (next) q.set('continue', next);
+      let page: KubernetesListObject<T & KubernetesObject>;
+      try {
+        page = await this.call<KubernetesListObject<T & KubernetesObject>>('GET', `${resourcePath(resource, '')}?${q.toString()}`);
+      } catch (e) {
+        if (next && e instanceof KubeError && e.status === 410) return this.list<T>(resource, '', labelSelector);
+        throw e;
+      }
+      first ??= page;
+      for (const item of page.items) {
+        if (this.options.keepManagedFields !== true && item.metadata) delete item.metadata.managedFields;
+        items.push(withKind(resource, item));
+      }
+      // The wire name (the generated type calls it _continue).
+      next = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+    } while (next);
+    return { ...first, items, metadata: { resourceVersion: first.metadata?.resourceVersion ?? '' } };
+  }
+
   private async startInformer(resource: CachedResource): Promise<void> {
     const selector = this.options.selectors?.[resource];
     const path = resourcePath(resource, '');
@@ -167,12 +206,17 @@ export class HttpKube implements KubePort {
     let markSynced: () => void = () => undefined;
     const synced = new Promise<void>((r) => (markSynced = r));
     const informer = makeInformer<KubernetesObject>(this.kc, path, async () => {
-      const list = await this.list<KubeObject>(resource, '', selector);
+      const list = await this.listInPages<KubeObject>(resource, selector);
       // After the informer added the listed items (it does so in the microtasks following this promise).
       setImmediate(markSynced);
       return list;
     }, selector);
-    const feed = (type: 'add' | 'update' | 'delete') => (obj: KubernetesObject) => this.cache.apply(resource, withKind(resource, obj as KubeObject), type);
+    const keepManagedFields = this.options.keepManagedFields === true;
+    const feed = (type: 'add' | 'update' | 'delete') => (obj: KubernetesObject) => {
+      // The informer keeps this same object in its own store: dropping the field here frees it in both.
+      if (!keepManagedFields && obj.metadata) delete obj.metadata.managedFields;
+      this.cache.apply(resource, withKind(resource, obj as KubeObject), type);
+    };
     informer.on('add', feed('add'));
     informer.on('update', feed('update'));
     informer.on('delete', feed('delete'));

@@ -1,0 +1,71 @@
+// `npm run bench`: the design's "Numbers to reach", measured in one run on ONE local control plane (etcd +
+// kube-apiserver; maxtac is not started: no figure depends on its NetworkPolicies, and its reactions would add
+// writes the bare-client baselines do not make). Each benchmark runs in turn, compares against a baseline measured
+// in the same process and run (interleaved where the design asks for a ratio), and the final table says which
+// targets are met. Benchmarks print numbers; they assert nothing (exit code 0 unless one of them crashed).
+//   node --import tsx scripts/bench.ts [--only webhook,controller,plugin,memory] [--requests 1000] ...  (--help)
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { startControlPlane } from './controlplane.ts';
+import { benchController } from './bench/controller.ts';
+import { benchMemory } from './bench/memory.ts';
+import { parseBenchArgs, USAGE, type BenchName, type BenchOptions } from './bench/options.ts';
+import { benchPlugin } from './bench/plugin.ts';
+import { evaluate, formatTable, missed, type Figure } from './bench/table.ts';
+import { benchWebhook } from './bench/webhook.ts';
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+let opts: BenchOptions;
+try {
+  opts = parseBenchArgs(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const began = Date.now();
+log(`netwatch benchmarks: ${opts.only.join(', ')} on ${cpus().length} CPUs, Node ${process.version}, load average ${load()}`);
+
+const figures: Figure[] = [];
+const failures: string[] = [];
+const cp = await startControlPlane({ maxtac: false });
+try {
+  const profileDir = opts.cpuProf;
+  const run: Record<BenchName, () => Promise<Figure[]>> = {
+    webhook: async () => (await benchWebhook(cp, { creates: opts.creates, concurrency: opts.concurrency, rounds: opts.rounds, log, ...(profileDir ? { profileDir } : {}) })).figures,
+    controller: () => benchController(cp, { requests: opts.requests, workers: opts.workers, rounds: opts.controllerRounds, latencySamples: opts.latencySamples, log, ...(profileDir ? { profileDir } : {}) }),
+    plugin: () => benchPlugin(cp, { requests: opts.pluginRequests, runs: opts.pluginRuns, log }),
+    // Last (options.ts keeps the order): nothing runs after it, so its 10,000 requests may stay.
+    memory: () => benchMemory(cp, { requests: opts.memoryRequests, cleanup: false, log, ...(profileDir ? { profileDir } : {}) }),
+  };
+  for (const name of opts.only) {
+    const t = Date.now();
+    log(`\n== ${name} (load average ${load()})`);
+    try {
+      const got = await run[name]();
+      figures.push(...got);
+      log(`  done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    } catch (err) {
+      // One benchmark failing must not hide the others' numbers.
+      failures.push(`${name}: ${(err as Error).stack ?? String(err)}`);
+      log(`  FAILED: ${(err as Error).message}`);
+    }
+  }
+} finally {
+  await cp.stop();
+}
+
+log(`\nResults (${((Date.now() - began) / 60_000).toFixed(1)} min, load average at the end ${load()}):\n`);
+log(formatTable(figures));
+const targeted = figures.filter((f) => evaluate(f).met !== undefined);
+log(`\n${targeted.length - missed(figures).length} of ${targeted.length} targets met.`);
+if (opts.json) writeFileSync(opts.json, JSON.stringify(figures.map((f) => ({ ...f, ...evaluate(f) })), null, 2));
+if (failures.length > 0) {
+  process.stderr.write(`\n${failures.length} benchmark(s) failed:\n${failures.join('\n')}\n`);
+  process.exitCode = 1;
+}
