@@ -6,23 +6,12 @@ import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
 import { ControllerApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
-import { UsageError, parseControllerArgs } from './options.ts';
+import { parseControllerArgs } from './options.ts';
+import { parsedOrExit } from '../lib/cli/flags.ts';
 
 const component = { component: 'netwatch-controller' };
 
-let parsed;
-try {
-  parsed = parseControllerArgs(hideBin(process.argv));
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  pino({ base: component }).fatal(err.message);
-  process.exit(1);
-}
-if (parsed.kind === 'print') {
-  process.stdout.write(`${parsed.text}\n`);
-  process.exit(0);
-}
-const { options } = parsed;
+const { options } = parsedOrExit(() => parseControllerArgs(hideBin(process.argv)), component.component);
 
 const log = pino({ level: options.logLevel, base: component });
 

@@ -1,7 +1,7 @@
 // The controller's flags, parsed and range-checked as a pure function of the arguments: main.ts passes
 // process.argv and acts on the result. Every refusal names the flag and what it accepts, so a typo stops the
 // controller at start-up instead of quietly running it with a meaningless setting.
-import yargs from 'yargs';
+import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
 import { formatDuration, parseDuration } from '../lib/domain/validate.ts';
 import type { IsolationPolicy } from '../lib/domain/plan.ts';
 
@@ -50,7 +50,6 @@ const OPTIONS = {
 } as const;
 
 type Flag = keyof typeof OPTIONS;
-const FLAGS = Object.keys(OPTIONS) as Flag[];
 
 export interface ControllerOptions {
   kubeconfig: string | undefined;
@@ -71,15 +70,9 @@ export interface ControllerOptions {
   logLevel: LogLevel;
 }
 
-export type ControllerArgs =
-  | { kind: 'run'; options: ControllerOptions }
-  /** --help or --version: print `text` on stdout and exit 0. */
-  | { kind: 'print'; text: string };
+export type ControllerArgs = Parsed<{ options: ControllerOptions }>;
 
-/** A mistake in the flags: main.ts reports the message and exits 1. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 const DURATION_EXAMPLES = 'such as 30s, 5m, 1h30m or 168h (hours, minutes, seconds)';
 
@@ -132,48 +125,18 @@ function parseListen(text: string, problems: string[]): { host: string; port: nu
   return { host: host || '0.0.0.0', port };
 }
 
-interface YargsResult {
-  err: Error | undefined;
-  argv: Record<string, unknown>;
-  output: string;
-}
-
-function runYargs(args: readonly string[]): YargsResult {
-  let result: YargsResult | undefined;
-  // A parse callback makes yargs hand over help, version and error text instead of printing it and exiting.
-  void yargs()
-    .scriptName('netwatch-controller')
-    .options(OPTIONS)
-    .strict()
-    .help()
-    .parse([...args], {}, (err, argv, output) => {
-      result = { err: err ?? undefined, argv, output };
-    });
-  if (!result) throw new Error('yargs did not call back');
-  return result;
-}
-
 /** Parses and checks every flag; throws UsageError with one message per problem, each naming its flag. */
 export function parseControllerArgs(args: readonly string[]): ControllerArgs {
-  const { err, argv, output } = runYargs(args);
-  if (err) throw new UsageError(`${err.message} (see --help)`);
+  const { argv, output } = runYargs(args, { scriptName: 'netwatch-controller', options: OPTIONS });
   if (output) return { kind: 'print', text: output };
 
-  const problems: string[] = [];
-  for (const flag of FLAGS) {
-    if (Array.isArray(argv[flag])) problems.push(`--${flag}: given more than once; give it once`);
-  }
-  // yargs reads any value but "true" after `=` as false: `--leader-elect=yes` would turn leader election off.
-  for (const arg of args) {
-    const m = /^--(?:no-)?leader-elect=(.*)$/.exec(arg);
-    if (m && m[1] !== 'true' && m[1] !== 'false') problems.push(`--leader-elect: must be true or false (or --no-leader-elect), not ${JSON.stringify(m[1])}`);
-  }
+  const problems = flagShapeProblems(args, argv, OPTIONS);
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
   const workers = argv.workers as number;
   if (!Number.isSafeInteger(workers) || workers < 1) {
     // 0 would start no worker at all: nothing would ever be reconciled.
-    problems.push(`--workers: must be an integer of at least 1; ${JSON.stringify(rawValue(args, 'workers') ?? String(workers))} is not`);
+    problems.push(`--workers: must be an integer of at least 1; ${JSON.stringify(commandLineValue(args, 'workers') ?? String(workers))} is not`);
   }
   const listen = parseListen(argv.listen as string, problems);
   // 0s would expire every pending request at once.
@@ -218,16 +181,4 @@ export function parseControllerArgs(args: readonly string[]): ControllerArgs {
       logLevel: argv['log-level'] as LogLevel,
     },
   };
-}
-
-/** What the command line says for `flag`, as typed (yargs turns `abc` into NaN for a number flag). */
-function rawValue(args: readonly string[], flag: string): string | undefined {
-  let found: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') break;
-    if (arg === `--${flag}`) found = args[i + 1] ?? '';
-    else if (arg.startsWith(`--${flag}=`)) found = arg.slice(flag.length + 3);
-  }
-  return found;
 }

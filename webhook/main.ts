@@ -9,23 +9,12 @@ import { hideBin } from 'yargs/helpers';
 import { build, describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 import { webhookMetrics } from './metrics.ts';
-import { UsageError, parseWebhookArgs } from './options.ts';
+import { parseWebhookArgs } from './options.ts';
+import { parsedOrExit } from '../lib/cli/flags.ts';
 
 const component = { component: 'netwatch-webhook' };
 
-let parsed;
-try {
-  parsed = parseWebhookArgs(hideBin(process.argv), process.env);
-} catch (err) {
-  if (!(err instanceof UsageError)) throw err;
-  pino({ base: component }).fatal(err.message);
-  process.exit(1);
-}
-if (parsed.kind === 'print') {
-  process.stdout.write(`${parsed.text}\n`);
-  process.exit(0);
-}
-const { options, warnings } = parsed;
+const { options, warnings } = parsedOrExit(() => parseWebhookArgs(hideBin(process.argv), process.env), component.component);
 
 const logger = pino({ level: options.logLevel, base: component });
 for (const warning of warnings) logger.warn(warning);

@@ -6,7 +6,7 @@
 // NETWATCH_WEBHOOK_* variable with "Unknown argument", and the kubelet itself injects such variables (see
 // isServiceLink). Known variables reach yargs as a config object, which ranks below the command line and above
 // the defaults, so a flag still wins over its variable.
-import yargs from 'yargs';
+import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
 import {
   DEFAULT_CIDR_DENY_LIST,
   DEFAULT_WEBHOOK_CONFIG,
@@ -73,16 +73,10 @@ export interface WebhookOptions {
   config: WebhookConfig;
 }
 
-export type WebhookArgs =
-  /** Start the webhook; log each warning first. */
-  | { kind: 'run'; options: WebhookOptions; warnings: string[] }
-  /** --help or --version: print `text` on stdout and exit 0. */
-  | { kind: 'print'; text: string };
+/** Start the webhook (logging each warning first), or print help/version. */
+export type WebhookArgs = Parsed<{ options: WebhookOptions; warnings: string[] }>;
 
-/** A mistake in the flags or environment: main.ts reports the message and exits 1. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 /**
  * With the Service `netwatch-webhook` in the webhook's own namespace, the kubelet adds Docker-link variables to
@@ -137,53 +131,13 @@ function fromEnvironment(env: Env): FromEnvironment {
   return out;
 }
 
-function camelCase(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** What the command line says for `flag` (the last `--flag=v` or `--flag v`), if anything. */
-function commandLineValue(args: readonly string[], flag: string): string | undefined {
-  const names = [`--${flag}`, `--${camelCase(flag)}`, `--no-${flag}`, `--no-${camelCase(flag)}`];
-  let found: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') break;
-    for (const n of names) {
-      if (arg === n) found = n.startsWith('--no-') ? 'false' : (args[i + 1] ?? '');
-      else if (arg.startsWith(`${n}=`)) found = arg.slice(n.length + 1);
-    }
-  }
-  return found;
-}
-
-interface YargsResult {
-  err: Error | undefined;
-  argv: Record<string, unknown>;
-  output: string;
-}
-
-function runYargs(args: readonly string[], config: Record<string, unknown>): YargsResult {
-  let result: YargsResult | undefined;
-  // A parse callback makes yargs hand over help, version and error text instead of printing it and exiting.
-  void yargs()
-    .scriptName('netwatch-webhook')
-    .usage('$0 [flags]\n\nEvery flag can also be given as NETWATCH_WEBHOOK_<FLAG> (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h); a flag wins over its variable.')
-    .options(OPTIONS)
-    .config(config)
-    .strict()
-    .help()
-    .parse([...args], {}, (err, argv, output) => {
-      result = { err: err ?? undefined, argv, output };
-    });
-  if (!result) throw new Error('yargs did not call back');
-  return result;
-}
+const USAGE =
+  '$0 [flags]\n\nEvery flag can also be given as NETWATCH_WEBHOOK_<FLAG> (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h); a flag wins over its variable.';
 
 /** Parses and checks everything; throws UsageError with a message that names the flag or variable at fault. */
 export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs {
   const fromEnv = fromEnvironment(env);
-  const { err, argv, output } = runYargs(args, fromEnv.values);
-  if (err) throw new UsageError(`${err.message} (see --help)`);
+  const { argv, output } = runYargs(args, { scriptName: 'netwatch-webhook', usage: USAGE, options: OPTIONS, config: fromEnv.values });
   if (output) return { kind: 'print', text: output };
 
   const problems = [...fromEnv.errors];
@@ -193,18 +147,8 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
     if (raw === undefined && fromEnv.values[flag] !== undefined) return { name: envVarOf(flag), raw: env[envVarOf(flag)] };
     return { name: `--${flag}`, raw };
   };
-  for (const flag of FLAGS) {
-    if (!isArrayFlag(flag) && Array.isArray(argv[flag])) problems.push(`--${flag}: given more than once; give it once`);
-    // yargs reads any value but "true" after `=` as false: `--default-cidr-deny=yes` would drop the deny list.
-    if (OPTIONS[flag].type === 'boolean') {
-      for (const arg of args) {
-        const m = /^--(?:no-)?([a-zA-Z-]+)=(.*)$/.exec(arg);
-        if (m && (m[1] === flag || m[1] === camelCase(flag)) && m[2] !== 'true' && m[2] !== 'false') {
-          problems.push(`--${flag}: must be true or false (or --no-${flag}), not ${JSON.stringify(m[2])}`);
-        }
-      }
-    }
-  }
+  // `--default-cidr-deny=yes` must not be read as false: that would drop the deny list.
+  problems.push(...flagShapeProblems(args, argv, OPTIONS));
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
   const port = argv.port as number;
