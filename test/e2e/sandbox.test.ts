@@ -113,6 +113,10 @@ describe('npm start: the sandbox', () => {
       return out.split('\n').filter((l) => l.includes('nwat-')).length > 0 ? out : undefined;
     });
     assert.match(policies, /networkpolicy\.networking\.k8s\.io\/nwat-/);
+    // kubectl's printer columns: Expires shows the time (a `date` column would print <invalid> for the future).
+    const row = (await run('kubectl', ['get', 'accessrequests', name, '--no-headers'], { KUBECONFIG: state.kubeconfigs['admin'] })).stdout;
+    assert.match(row, /\bActive\s+alice\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
+    assert.doesNotMatch(row, /<invalid>/);
   });
 
   it('bob signs in to the web UI through the sandbox IdP and sees the request Active', async () => {
