@@ -136,6 +136,23 @@ describe('approve, deny, abort, revoke, describe, can-i', () => {
     assert.equal(code, 0);
     assert.equal(out, 'accessrequest.netwatch.vtk.io/r1 approved (target)\n');
   });
+  test('an empty or malformed NAME is a user error naming NAME, and nothing is sent', async () => {
+    for (const bad of ['', 'Database', 'a/b', '../x', 'x'.repeat(254)]) {
+      const port = new FakePort({ requests: [serviceRequest('r1')], allowed: ['approve netwatch.vtk.io/accessrequests shop'] });
+      const { code, err } = await cli(['approve', bad], port);
+      assert.equal(code, 1, `approve ${JSON.stringify(bad)}`);
+      assert.match(err, /^error: NAME ".*" is not a request name: lower-case letters/);
+      assert.equal(port.writes.length, 0);
+    }
+  });
+  test("kubectl's KIND/NAME form, as list -o name prints it, is accepted", async () => {
+    for (const ref of ['accessrequest.netwatch.vtk.io/r1', 'ar/r1', 'accessrequests/r1']) {
+      const port = new FakePort({ requests: [serviceRequest('r1')], allowed: ['approve netwatch.vtk.io/accessrequests shop'] });
+      const { code, out } = await cli(['approve', ref], port);
+      assert.equal(code, 0, ref);
+      assert.equal(out, 'accessrequest.netwatch.vtk.io/r1 approved (target)\n');
+    }
+  });
   test('deny requires a reason', async () => {
     const { code } = await cli(['deny', 'r1'], new FakePort({ requests: [serviceRequest('r1')] }));
     assert.equal(code, 1);

@@ -63,6 +63,25 @@ complete -o default -F _kubectl_netwatch_completions kubectl-netwatch
 ###-end-kubectl-netwatch-completions-###
 `;
 
+const REQUEST_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const KIND_PREFIX = /^(ar|accessrequests?)(\.netwatch\.vtk\.io)?\//;
+
+/**
+ * A request NAME as given on the command line. Accepts kubectl's KIND/NAME form too (what `list -o name` prints),
+ * so `list -o name | xargs -n1 kubectl netwatch approve` works. Anything else is refused before a call is made:
+ * an empty name would otherwise address the whole collection.
+ */
+export function requestName(text: string): string {
+  const name = text.replace(KIND_PREFIX, '');
+  if (name.length === 0 || name.length > 253 || !REQUEST_NAME.test(name)) {
+    throw new UserError(
+      `NAME "${inert(text)}" is not a request name: lower-case letters, digits, "-" and ".", at most 253 characters`,
+      'list requests with: kubectl netwatch list',
+    );
+  }
+  return name;
+}
+
 const OUTPUTS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
 type Output = (typeof OUTPUTS)[number];
 
@@ -156,7 +175,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
   };
 
   const nameArg = <T,>(y: Argv<T>) =>
-    y.positional('name', { type: 'string', demandOption: true, describe: 'AccessRequest name' });
+    y.positional('name', { type: 'string', demandOption: true, describe: 'AccessRequest name', coerce: requestName });
 
   let parser = yargs([...argv])
     .scriptName('kubectl netwatch')
@@ -295,7 +314,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
     .command(
       'can-i [name]',
       'What you may do: create requests, approve in -n NAMESPACE, or act on request NAME',
-      (y) => y.positional('name', { type: 'string' }),
+      (y) => y.positional('name', { type: 'string', coerce: (v: string | undefined) => (v === undefined ? v : requestName(v)) }),
       async (a) => {
         const p = await portOf();
         if (a.name) {
@@ -443,7 +462,22 @@ async function watchLoop(
   await stopped;
 }
 
+/**
+ * Ink decides once, when it is loaded, whether it may draw: with CI or CONTINUOUS_INTEGRATION set it draws only the
+ * last frame at exit, which leaves a blank terminal. The user asked for the interactive view on a terminal, so the
+ * variables are hidden while Ink loads and put back at once (child processes such as credential plugins see them).
+ */
+async function loadTui(): Promise<typeof import('./tui/main.tsx')> {
+  const hidden = ['CI', 'CONTINUOUS_INTEGRATION'].filter((k) => k in process.env).map((k) => [k, process.env[k]] as const);
+  for (const [k] of hidden) delete process.env[k];
+  try {
+    return await import('./tui/main.tsx');
+  } finally {
+    for (const [k, v] of hidden) process.env[k] = v;
+  }
+}
+
 async function openTui(deps: CliDeps, port: ClusterPort, flags: GlobalFlags): Promise<void> {
-  const { openTui: open } = await import('./tui/main.tsx');
+  const { openTui: open } = await loadTui();
   await open({ port, stdin: deps.stdin, stdout: deps.stdout, namespace: flags['all-namespaces'] ? undefined : flags.namespace });
 }

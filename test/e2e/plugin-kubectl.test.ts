@@ -88,7 +88,8 @@ class Terminal {
   constructor(readonly name: string) {}
 
   static async open(name: string, user: string, args: string[] = []): Promise<Terminal> {
-    const env = envFor(user);
+    // CI=true as on CI machines (Ink would draw nothing until exit): the TUI must draw on a terminal regardless.
+    const env = { ...envFor(user), CI: 'true' };
     const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}`);
     // The shell prints the exit code after the TUI quits and keeps the pane open, so a test can see both.
     const command = ['kubectl', 'netwatch', ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
@@ -224,6 +225,12 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     const r = await netwatch('alice', ['request', 'external', '--cidr', '203.0.113.7', '--to', 'shop/database', '--reason', 'x']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: invalid request: spec\.cidrs\[0\]: .*\nhint: .+\n$/);
+    // An empty NAME would address the whole collection on the API server; it is refused before any call.
+    for (const command of ['approve', 'describe', 'revoke']) {
+      const empty = await netwatch('bob', [command, '']);
+      assert.equal(empty.code, 1, `${command} '': ${empty.stderr}`);
+      assert.match(empty.stderr, /^error: NAME "" is not a request name: .*\nhint: .+\n$/);
+    }
   });
 
   test('bob sees which part he may approve; alice, not an approver, is refused by the webhook', async () => {
@@ -247,7 +254,7 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     const request = await requestAsAdmin(name);
     await eventually('maxtac NetworkPolicies in both namespaces', async () => (await policiesFor(request, 'shop')).length > 0 && (await policiesFor(request, 'monitoring')).length > 0);
     const table = await ok('alice', ['list', '--active']);
-    assert.match(table, new RegExp(`${name}\\s+Service\\s+monitoring/prometheus\\s+shop/database\\s+5432/TCP\\s+Active\\s+alice\\s+1h59m`));
+    assert.match(table, new RegExp(`${name}\\s+Service\\s+monitoring/prometheus\\s+shop/database\\s+5432/TCP\\s+Active\\s+alice\\s+(1h59m|2h00m00s)`));
     // bob (approver of shop) sees the clone, the Access and maxtac's NetworkPolicy there.
     const described = await eventually('describe to show the policy', async () => {
       const out = await ok('bob', ['describe', name]);

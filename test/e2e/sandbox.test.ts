@@ -76,7 +76,8 @@ describe('npm start: the sandbox', () => {
     // `npm start` itself, in a 200x50 terminal, with the shell reporting the exit code afterwards. PATH is the
     // machine's, whose node may be older than the project's: npm runs the project's own.
     // The shell traps Ctrl-C so that it lives on to print the sandbox's exit code (its children still get it).
-    const command = `trap 'true' INT; npm start --silent -- --port 0 --state-dir '${stateDir}'; echo "EXITED:$?"; sleep 600`;
+    // CI=true as on CI machines, where Ink would otherwise draw nothing until exit: the TUI must draw regardless.
+    const command = `trap 'true' INT; CI=true npm start --silent -- --port 0 --state-dir '${stateDir}'; echo "EXITED:$?"; sleep 600`;
     await tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', '-c', REPO, 'sh', '-c', command);
     await eventually('sandbox.json', async () => existsSync(join(stateDir, 'sandbox.json')), 180_000);
     state = JSON.parse(readFileSync(join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
