@@ -134,6 +134,20 @@ class Terminal {
     }
   }
 
+  /** Moves the hub's selection (›) to the request NAME, trying downwards first, then upwards. */
+  async select(name: string): Promise<string> {
+    const selected = new RegExp(`› ${name}\\b`);
+    let screen = await this.screen();
+    for (const key of ['Down', 'Up']) {
+      for (let i = 0; i < 8 && !selected.test(screen); i++) {
+        await this.keys(key);
+        screen = await this.screen();
+      }
+    }
+    assert.match(screen, selected);
+    return screen;
+  }
+
   async title(): Promise<string> {
     return (await tmux(['display-message', '-p', '-t', this.name, '#{pane_title}'])).trim();
   }
@@ -337,23 +351,21 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
   });
 
   test("bob approves his part in the TUI; the hub shows only the keys he may use; mallory's request is inert", async () => {
-    await ok('mallory', ['request', 'service', '--from', 'tui-mon/prometheus', '--to', 'tui-shop/database', '--reason', HOSTILE.slice(0, 300)]);
+    const out = await ok('mallory', ['request', 'service', '--from', 'tui-mon/prometheus', '--to', 'tui-shop/database', '--reason', HOSTILE.slice(0, 300)]);
+    const evil = /accessrequest\.netwatch\.vtk\.io\/(\S+) created/.exec(out)?.[1] ?? '';
+    assert.ok(evil);
     const t = await Terminal.open('bob', 'bob', ['-n', 'tui-shop']);
     try {
       await t.waitFor('● live');
+      // Both requests may carry the same creation second, so their order is not fixed: select each by name.
+      await t.select(evil);
       await t.waitFor('\\x1b[2J');
       const raw = await t.raw();
       assert.ok(!raw.includes('\x1b[2J'), 'the clear-screen escape from the reason was not sent to the terminal');
       assert.ok(!raw.includes('\x1b]0;'), 'no title escape sent');
       assert.notEqual(await t.title(), 'owned-title');
-      // Select alice's request (newest first: mallory's is on top).
-      let screen = await t.screen();
-      for (let i = 0; i < 5 && !new RegExp(`› ${name}`).test(screen); i++) {
-        await t.keys('Down');
-        screen = await t.screen();
-      }
-      assert.match(screen, new RegExp(`› ${name}`));
-      screen = await t.waitFor('✔ you may approve');
+      await t.select(name);
+      const screen = await t.waitFor('✔ you may approve');
       assert.match(screen, / a {2}Approve/);
       assert.doesNotMatch(screen, / r {2}Revoke/);
       await t.keys('a');

@@ -39,6 +39,22 @@ describe('the hub', () => {
     s = apply(s, { type: 'event', kind: 'DELETED', object: serviceRequest('new-1') });
     assert.equal(visible(s).length, 3);
   });
+  test('the selection stays on its request when a newer one arrives or one above it leaves', () => {
+    let s = apply(loaded(), key('4'));
+    s = apply(s, { type: 'move', delta: visible(s).findIndex((r) => r.metadata.name === 'pending-1') });
+    const newer = serviceRequest('zz-newer');
+    newer.metadata.creationTimestamp = '2026-01-01T00:30:00Z';
+    s = apply(s, { type: 'event', kind: 'ADDED', object: newer });
+    assert.equal(visible(s)[0]?.metadata.name, 'zz-newer');
+    assert.equal(visible(s)[s.selected]?.metadata.name, 'pending-1');
+    s = apply(s, { type: 'event', kind: 'DELETED', object: serviceRequest('active-1') });
+    assert.equal(visible(s)[s.selected]?.metadata.name, 'pending-1');
+    s = apply(s, { type: 'loaded', items: Object.values(s.requests).reverse() });
+    assert.equal(visible(s)[s.selected]?.metadata.name, 'pending-1');
+    // The selected request itself leaves: the selection stays at its place, within range.
+    s = apply(s, { type: 'event', kind: 'DELETED', object: serviceRequest('pending-1') });
+    assert.ok(s.selected < visible(s).length);
+  });
   test('approve and deny keys exist only when the user may approve a pending part', () => {
     let s = loaded();
     const pendingIndex = visible(s).findIndex((r) => r.metadata.name === 'pending-1');

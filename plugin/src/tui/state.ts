@@ -312,6 +312,20 @@ function setFocused(form: FormState, f: (field: FormField) => FormField): FormSt
 // -------------------------------------------------------------------------------------------------------------
 // Reducer
 
+/**
+ * After the list changed under the user (a watch event, a relist): keeps the selection on the request it was on,
+ * wherever that request now sorts, so a key pressed just as a new request arrives acts on the one the user saw.
+ * If that request left the view, the selection stays at its place.
+ */
+function followSelection(before: State, after: State): State {
+  const name = visible(before)[before.selected]?.metadata.name;
+  if (name !== undefined) {
+    const i = visible(after).findIndex((r) => r.metadata.name === name);
+    if (i >= 0) return i === after.selected ? after : { ...after, selected: i };
+  }
+  return clampSelection(after);
+}
+
 function clampSelection(state: State): State {
   const n = visible(state).length;
   const selected = Math.max(0, Math.min(state.selected, n - 1));
@@ -325,7 +339,7 @@ export function reduce(state: State, action: UiAction): State {
       for (const r of action.items) if (r.metadata.name) requests[r.metadata.name] = r;
       const next = { ...state, requests, loaded: true, connection: 'live' as const };
       // Open on the tab with something to do: pending requests if there are any.
-      return clampSelection(state.loaded ? next : { ...next, tab: visible({ ...next, tab: 'pending' }).length > 0 ? 'pending' : 'all' });
+      return state.loaded ? followSelection(state, next) : clampSelection({ ...next, tab: visible({ ...next, tab: 'pending' }).length > 0 ? 'pending' : 'all' });
     }
     case 'event': {
       const name = action.object.metadata.name;
@@ -333,12 +347,12 @@ export function reduce(state: State, action: UiAction): State {
       const requests = { ...state.requests };
       if (action.kind === 'DELETED') delete requests[name];
       else requests[name] = action.object;
-      return clampSelection({ ...state, requests });
+      return followSelection(state, { ...state, requests });
     }
     case 'connection':
       return { ...state, connection: action.state };
     case 'me':
-      return { ...state, me: action.me };
+      return followSelection(state, { ...state, me: action.me });
     case 'perms':
       return { ...state, perms: { ...state.perms, [action.name]: action.perms } };
     case 'tick':
