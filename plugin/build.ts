@@ -60,6 +60,11 @@ const leanKubeClient: Plugin = {
   },
 };
 
+// Functions that are read long before they are called: client-node's ExecAuth stores child_process.spawn when a
+// KubeConfig is made, which would load child_process (~10 ms) for every command, exec credential plugin or not.
+// Reading one of these returns a stand-in that loads the module when called.
+const DEFERRED_FUNCTIONS: Record<string, string[]> = { child_process: ['spawn'] };
+
 // An ESM `import http from 'node:http'` makes Node build the module's ESM facade, which reads every export,
 // getters included: node:http's WebSocket getter loads undici, node:tls's rootCertificates parses the CA store,
 // node:crypto's webcrypto initializes WebCrypto — tens of milliseconds for nothing. Going through require()
@@ -81,14 +86,16 @@ const lazyBuiltins: Plugin = {
       const id = JSON.stringify(`node:${args.path}`);
       const real = (await import(`node:${args.path}`)) as Record<string, unknown>;
       const keys = JSON.stringify(Object.keys(real.default ?? real));
+      const deferred = JSON.stringify(DEFERRED_FUNCTIONS[args.path] ?? []);
       return {
         loader: 'js',
         contents: `let m;
           const load = () => (m ??= require(${id}));
           const keys = ${keys};
+          const deferred = new Map(${deferred}.map((k) => [k, (...a) => load()[k](...a)]));
           module.exports = new Proxy({}, {
             // esbuild's interop asks for __esModule first; answering it must not load the module.
-            get: (_, k) => (k === '__esModule' ? undefined : load()[k]),
+            get: (_, k) => (k === '__esModule' ? undefined : deferred.get(k) ?? load()[k]),
             has: (_, k) => k in load(),
             ownKeys: () => keys,
             getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { configurable: true, enumerable: true, get: () => load()[k] } : undefined),

@@ -20,7 +20,9 @@ const REPO_VERSION = (JSON.parse(await readFile(new URL('../package.json', impor
 let work: string;
 let server: Server;
 let kubeconfig: string;
+let execKubeconfig: string;
 const apiCalls: string[] = [];
+const authorizations: string[] = [];
 
 before(async () => {
   work = await mkdtemp(join(tmpdir(), 'netwatch-release-'));
@@ -28,6 +30,7 @@ before(async () => {
   // to prove it loads its kube client and talks HTTP from the installed bundle.
   server = createServer((req, res) => {
     apiCalls.push(`${req.method} ${req.url}`);
+    authorizations.push(req.headers.authorization ?? '');
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessRequestList', metadata: { resourceVersion: '1' }, items: [] }));
   });
@@ -46,6 +49,17 @@ before(async () => {
       'current-context: fake',
       '',
     ].join('\n'),
+  );
+  // The same server, with the token from an exec credential plugin (how EKS, GKE and kubelogin users sign in).
+  const plugin = join(work, 'credential-plugin');
+  await writeFile(plugin, `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec-plugin"}}'\n`, { mode: 0o755 });
+  execKubeconfig = join(work, 'kubeconfig-exec');
+  await writeFile(
+    execKubeconfig,
+    (await readFile(kubeconfig, 'utf8')).replace(
+      'users: [{name: tester, user: {token: not-a-secret}}]',
+      `users: [{name: tester, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "${plugin}", interactiveMode: Never}}}]`,
+    ),
   );
 });
 
@@ -104,6 +118,11 @@ async function exercise(binDir: string, completionHelper: string): Promise<void>
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual((JSON.parse(list.stdout) as { items: unknown[] }).items, []);
   assert.ok(apiCalls.slice(before).some((c) => c.startsWith('GET /apis/netwatch.vtk.io/v1alpha1/accessrequests')), apiCalls.join('\n'));
+
+  // The bundle defers loading child_process until an exec credential plugin runs (build.ts): it must still run.
+  const viaExec = await sh('kubectl-netwatch', ['list', '-o', 'json', '--kubeconfig', execKubeconfig], env);
+  assert.equal(viaExec.code, 0, viaExec.stderr);
+  assert.equal(authorizations.at(-1), 'Bearer from-exec-plugin');
 
   await tuiStarts(env);
 }

@@ -28,6 +28,23 @@ describe('kubectl netwatch list', () => {
     assert.match(out, /^NAME\s+TYPE\s+FROM\s+TO\s+PORTS\s+PHASE\s+REQUESTER\s+EXPIRES\s+AGE\n/);
     assert.match(out, /db-access\s+Service\s+monitoring\/prometheus\s+shop\/database\s+5432\/TCP\s+Pending\s+alice/);
   });
+  test('-o json and -o yaml leave out managedFields, as kubectl does', async () => {
+    const r = serviceRequest('r1');
+    (r.metadata as Record<string, unknown>).managedFields = [{ manager: 'kubectl-netwatch', operation: 'Update' }];
+    for (const args of [['list', '-o', 'json'], ['list', '--pending', '-o', 'json'], ['list', '-o', 'yaml']]) {
+      const { code, out, err } = await cli(args, new FakePort({ requests: [r] }));
+      assert.equal(code, 0, `${args.join(' ')}: ${err}`);
+      assert.match(out, /r1/);
+      assert.doesNotMatch(out, /managedFields|kubectl-netwatch/, args.join(' '));
+    }
+  });
+  test('--no-headers prints the rows only', async () => {
+    const port = new FakePort({ requests: [serviceRequest('r1')] });
+    const { code, out, err } = await cli(['list', '--no-headers'], port);
+    assert.equal(code, 0, err);
+    assert.match(out, /^r1\s+Service\s+monitoring\/prometheus/);
+    assert.doesNotMatch(out, /NAME/);
+  });
   test("another user's hostile reason is shown inert and cut in -o wide", async () => {
     const { out } = await cli(['list', '-o', 'wide'], new FakePort({ requests: [serviceRequest('evil', { reason: HOSTILE, by: 'mallory' })] }));
     assert.ok(!out.includes('\x1b'), 'no raw escape reaches the terminal');

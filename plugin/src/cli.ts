@@ -3,7 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
-import { UserError, explain } from './errors.ts';
+import { UserError, explain, report } from './errors.ts';
 import { inert } from './services/format.ts';
 import { renderDescribe, renderTable, tableRow } from './services/output.ts';
 import type { ClusterPort, Identity } from './services/port.ts';
@@ -23,6 +23,7 @@ import {
 } from './services/requests.ts';
 import type { KubeOptions } from './services/kube.ts';
 import { dryRunPlan } from './services/dryrun.ts';
+import { forPrinting, printListJson } from './list-json.ts';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -131,8 +132,8 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
   });
 
   const emitRequest = async (r: AccessRequest, output: Output | undefined, verb: string) => {
-    if (output === 'json') return print(deps, JSON.stringify(r, null, 4) + '\n');
-    if (output === 'yaml') return print(deps, await toYaml(r));
+    if (output === 'json') return print(deps, JSON.stringify(forPrinting(r), null, 4) + '\n');
+    if (output === 'yaml') return print(deps, await toYaml(forPrinting(r)));
     if (output === 'name') return print(deps, `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)}\n`);
     return print(deps, `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)} ${verb}\n`);
   };
@@ -242,37 +243,32 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
           .option('mine', { type: 'boolean', describe: 'Only requests you made' })
           .option('pending', { type: 'boolean', describe: 'Only Pending and PartiallyApproved requests' })
           .option('active', { type: 'boolean', describe: 'Only Active accesses' })
-          .option('no-headers', { type: 'boolean' }),
+          // yargs reads --no-X as X=false: the flag users type, --no-headers, is the negation of this one.
+          .option('headers', { type: 'boolean', default: true, describe: 'Print the header line; --no-headers omits it' }),
       async (a) => {
         const p = await portOf();
         const filter = listFilter(a);
         const needMe = !!filter.mine;
         const filtered = needMe || filter.pending || filter.active || filter.namespace;
         // The common scripted case prints the server's list as is: no identity lookup, no per-item work.
-        if (a.output === 'json' && !filtered && !a.watch && 'listRequestsRaw' in p) {
-          const raw = await (p as { listRequestsRaw(): Promise<string> }).listRequestsRaw().catch((err: unknown) => {
-            throw explain(err, 'listing access requests');
-          });
-          const list = JSON.parse(raw) as { items?: unknown[] };
-          await print(deps, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: list.items ?? [], metadata: { resourceVersion: '' } }, null, 4) + '\n');
-          return;
-        }
+        if (a.output === 'json' && !filtered && !a.watch) return printListJson(p, deps.stdout);
         const who = needMe ? await me() : undefined;
         const list = await p.listRequests().catch((err: unknown) => {
           throw explain(err, 'listing access requests');
         });
         const items = list.items.filter((r) => matches(r, filter, who)).sort(byNewest);
         const out = a.output;
-        if (out === 'json') await print(deps, JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }, null, 4) + '\n');
-        else if (out === 'yaml') await print(deps, await toYaml({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }));
+        const printed = { apiVersion: 'v1', kind: 'List', items: items.map(forPrinting), metadata: { resourceVersion: '' } };
+        if (out === 'json') await print(deps, JSON.stringify(printed, null, 4) + '\n');
+        else if (out === 'yaml') await print(deps, await toYaml(printed));
         else if (out === 'name') await print(deps, items.map((r) => `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)}\n`).join(''));
         else if (items.length === 0 && !a.watch) deps.stderr.write('No access requests found.\n');
-        else await print(deps, renderTable(items, now(), { wide: out === 'wide', noHeaders: !!a['no-headers'] }));
+        else await print(deps, renderTable(items, now(), { wide: out === 'wide', noHeaders: a.headers === false }));
         if (!a.watch) return;
         await watchLoop(p, list.resourceVersion, (ev) => {
           if (!matches(ev.object, filter, who)) return;
-          if (out === 'json') void print(deps, JSON.stringify({ type: ev.type, object: ev.object }) + '\n');
-          else if (out === 'yaml') void toYaml({ type: ev.type, object: ev.object }).then((y) => print(deps, `---\n${y}`));
+          if (out === 'json') void print(deps, JSON.stringify({ type: ev.type, object: forPrinting(ev.object) }) + '\n');
+          else if (out === 'yaml') void toYaml({ type: ev.type, object: forPrinting(ev.object) }).then((y) => print(deps, `---\n${y}`));
           else if (out === 'name') void print(deps, `accessrequest.netwatch.vtk.io/${inert(ev.object.metadata.name)}\n`);
           else {
             const row = tableRow(ev.object, now(), out === 'wide');
@@ -414,18 +410,11 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
   await pendingCompletion;
   if (failure === undefined && output) await print(deps, output.endsWith('\n') ? output : output + '\n');
   if (failure === undefined) return 0;
-  const err = explain(failure);
-  if (err instanceof UserError) {
-    deps.stderr.write(`error: ${err.message}\n`);
-    if (err.hint) deps.stderr.write(`hint: ${err.hint}\n`);
+  if (failure instanceof Error && failure.name === 'YError') {
+    deps.stderr.write(`error: ${failure.message}\nhint: see kubectl netwatch --help\n`);
     return 1;
   }
-  if (err instanceof Error && err.name === 'YError') {
-    deps.stderr.write(`error: ${err.message}\nhint: see kubectl netwatch --help\n`);
-    return 1;
-  }
-  deps.stderr.write(`internal error (a bug in kubectl-netwatch; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return 2;
+  return report(failure, deps.stderr);
 }
 
 async function watchLoop(

@@ -38,3 +38,18 @@ export function explain(err: unknown, what?: string): unknown {
 function oneLine(text: string): string {
   return inert(text.replace(/\s*\n\s*/g, ' '));
 }
+
+/**
+ * Writes a failure the way every command reports it and returns the exit code: a UserError (or an API error,
+ * explained) is one line and a hint, exit 1; anything else is a bug in the plugin, reported with its stack, exit 2.
+ */
+export function report(failure: unknown, stderr: NodeJS.WritableStream): 1 | 2 {
+  const err = explain(failure);
+  if (err instanceof UserError) {
+    stderr.write(`error: ${err.message}\n`);
+    if (err.hint) stderr.write(`hint: ${err.hint}\n`);
+    return 1;
+  }
+  stderr.write(`internal error (a bug in kubectl-netwatch; please report it):\n${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 2;
+}

@@ -1,10 +1,12 @@
 // The process entry of kubectl-netwatch: the only place that touches process.argv, the exit code and signals.
-import { run } from './cli.ts';
+// `list -o json`, what scripts run most, takes a short path (fast-path.ts); everything else goes through the CLI.
+// Both are loaded on demand, so neither pays for the other (in the bundle they are lazily initialized modules).
+import { fastListOptions } from './fast-path.ts';
 
-const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+const argv = process.argv.slice(2);
 // stdin and stderr are opened on first use: merely touching process.stdin loads readline and stream machinery
 // that a scripted `list -o json` never needs.
-const code = await run(process.argv.slice(2), {
+const io = {
   stdout: process.stdout,
   get stderr() {
     return process.stderr;
@@ -12,8 +14,22 @@ const code = await run(process.argv.slice(2), {
   get stdin() {
     return process.stdin;
   },
-  interrupted,
+};
+// A reader that stops early (`| head`) closes the pipe: stop quietly, as kubectl does, rather than crash on EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
 });
+const fast = fastListOptions(argv);
+let code: number;
+if (fast) {
+  const { runListJson } = await import('./list-json.ts');
+  code = await runListJson(fast, io);
+} else {
+  const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  const { run } = await import('./cli.ts');
+  code = await run(argv, Object.assign(io, { interrupted })); // assign, not spread: spreading reads the getters
+}
 // Let pending stdout writes drain (a piped `list -o json` can be large) instead of process.exit() cutting them.
 process.exitCode = code;
 // A finished command must not linger on open handles (watch sockets, stdin in raw mode after the TUI).

@@ -224,6 +224,14 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     const mine = list.items.find((r) => r.metadata.name === name);
     assert.equal(mine?.spec.requester?.username, 'alice');
     assert.deepEqual(mine?.spec.requester?.approvedParts ?? [], []);
+    // `list -o json` takes a short path past the command-line parser (plugin/src/fast-path.ts); --no-headers keeps
+    // the same request on the full CLI. Both print the same bytes, and what kubectl get prints for the same items.
+    const fast = await ok('alice', ['list', '-o', 'json']);
+    assert.equal(await ok('alice', ['list', '-o', 'json', '--no-headers']), fast);
+    const viaKubectl = JSON.parse(await new Promise<string>((resolve, reject) =>
+      execFile('kubectl', ['get', 'accessrequests', '-o', 'json'], { env: envFor('alice'), maxBuffer: 16 << 20 }, (e, stdout) => (e ? reject(new Error(`kubectl get: ${e.message}`)) : resolve(stdout))),
+    )) as { items: unknown[] };
+    assert.deepEqual((JSON.parse(fast) as { items: unknown[] }).items, viaKubectl.items);
   });
 
   test('--dry-run prints the request and the planned objects and creates nothing', async () => {
