@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, posix, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { freePort } from './controlplane.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -334,14 +334,6 @@ test('each Deployment command exists in the image; webhook and controller start 
   assert.equal(controller.code, 0, controller.stderr);
   assert.match(controller.stdout, /--leader-elect/);
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 test('the web UI starts from the image layout and serves its static files', async () => {
   const port = await freePort();

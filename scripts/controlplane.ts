@@ -105,19 +105,47 @@ export function ensureBinaries(): Binaries {
   return { etcd: path('etcd'), apiserver: path('kube-apiserver'), maxtac: path('maxtac'), maxtacCrds: path('maxtac-crds') };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The range the kernel takes source ports of outgoing connections from (Linux; elsewhere the IANA default). A port
+ * chosen now and listened on later (by a process started seconds afterwards) must not be in it: meanwhile any
+ * outgoing connection (the API server's to etcd, a test's to the API server) may be given that very port, and the
+ * later listen fails with EADDRINUSE. Ports just below the range are never handed out that way.
+ */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo && hi && lo > 2048) return [lo, hi];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A loopback port that is free now and outside the ephemeral range (see ephemeralRange), for a later listen; never
+ * the same port twice in one process, so two ports asked for before either is listened on differ.
+ */
+export async function freePort(): Promise<number> {
+  const [lo] = ephemeralRange();
+  const floor = Math.max(1024, lo - 16_384);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = floor + Math.floor(Math.random() * (lo - floor));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free loopback port between ${floor} and ${lo - 1}`);
 }
 
 function openssl(cwd: string, args: string[]): void {

@@ -162,7 +162,10 @@ describe('the web UI in a real browser', () => {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end(`<!doctype html><form id="f" method="post" action="${target}"><input name="type" value="Revoked"><input name="reason" value="csrf"></form><script>document.getElementById('f').submit()</script>`);
     });
-    await new Promise<void>((r) => evil.listen(evilPort, '127.0.0.1', () => r()));
+    await new Promise<void>((resolve, reject) => {
+      evil.once('error', reject);
+      evil.listen(evilPort, '127.0.0.1', () => resolve());
+    });
     evilOrigin = `http://localhost:${evilPort}`;
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
