@@ -111,14 +111,14 @@ export function ensureBinaries(): Binaries {
  * outgoing connection (the API server's to etcd, a test's to the API server) may be given that very port, and the
  * later listen fails with EADDRINUSE. Ports just below the range are never handed out that way.
  */
-function ephemeralRange(): [number, number] {
+function ephemeralStart(): number {
   try {
-    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (lo && hi && lo > 2048) return [lo, hi];
+    const lo = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (lo > 2048) return lo;
   } catch {
     // not Linux
   }
-  return [49152, 65535];
+  return 49152;
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -133,11 +133,11 @@ function canListen(port: number): Promise<boolean> {
 const handedOut = new Set<number>();
 
 /**
- * A loopback port that is free now and outside the ephemeral range (see ephemeralRange), for a later listen; never
+ * A loopback port that is free now and outside the ephemeral range (see ephemeralStart), for a later listen; never
  * the same port twice in one process, so two ports asked for before either is listened on differ.
  */
 export async function freePort(): Promise<number> {
-  const [lo] = ephemeralRange();
+  const lo = ephemeralStart();
   const floor = Math.max(1024, lo - 16_384);
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = floor + Math.floor(Math.random() * (lo - floor));

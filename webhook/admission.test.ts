@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import jsonpatch from 'fast-json-patch';
-import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type AccessRequestStatus, type PartName } from '../lib/api/accessrequest.ts';
+import { API_VERSION, KIND, type AccessRequest, type AccessRequestStatus, type PartName } from '../lib/api/accessrequest.ts';
+import { serviceSpec as spec } from '../lib/domain/testing.ts';
 import { serviceKey, webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
 import { changedPaths, factsNeeded, mutate, validate, type AdmissionFacts, type AdmissionInput, type UserInfo } from './admission.ts';
 
@@ -19,18 +20,6 @@ const allServices = new Map<string, ServiceFacts | null>([
   [serviceKey('monitoring', 'prometheus'), goodService],
   [serviceKey('default', 'database'), goodService],
 ]);
-
-function spec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
-  return {
-    type: 'Service',
-    source: { namespace: 'monitoring', service: 'prometheus' },
-    target: { namespace: 'default', service: 'database' },
-    ports: [{ port: 5432, protocol: 'TCP' }],
-    duration: '2h',
-    reason: 'scrape',
-    ...overrides,
-  };
-}
 
 /** A stored request by alice, who could approve `approvedParts` at creation. */
 function request(status?: AccessRequestStatus, approvedParts: PartName[] = ['source']): AccessRequest {

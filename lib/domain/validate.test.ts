@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequestSpec } from '../api/accessrequest.ts';
+import { externalSpec, serviceSpec } from './testing.ts';
 import {
   DEFAULT_WEBHOOK_CONFIG,
   canonicalCidr,
@@ -106,31 +107,6 @@ describe('CIDRs', () => {
     });
   }
 });
-
-function serviceSpec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
-  return {
-    type: 'Service',
-    source: { namespace: 'monitoring', service: 'prometheus' },
-    target: { namespace: 'default', service: 'database' },
-    ports: [{ port: 5432, protocol: 'TCP' }],
-    duration: '2h',
-    reason: 'scrape metrics',
-    ...overrides,
-  };
-}
-
-function externalSpec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
-  return {
-    type: 'External',
-    service: { namespace: 'shop', name: 'frontend' },
-    cidrs: ['203.0.113.7/32'],
-    direction: 'ingress',
-    ports: [{ port: 443, protocol: 'TCP' }],
-    duration: '30m',
-    reason: 'partner integration test',
-    ...overrides,
-  };
-}
 
 const fields = (errors: FieldError[]) => errors.map((e) => e.field);
 

@@ -5,18 +5,14 @@ import { run } from './cli.ts';
 import type { ClusterPort } from './services/port.ts';
 import { ApiError } from './services/port.ts';
 import { FakePort, serviceRequest, svc } from './testing/fake-port.ts';
+import { captured } from './testing/streams.ts';
 
 const HOSTILE = 'please \x1b[2J\x1b[31mAPPROVED\x1b[0m\x1b]0;owned\x07 ' + 'z'.repeat(5000);
 
 async function cli(argv: string[], port: ClusterPort, interrupted: Promise<void> = Promise.resolve()): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await run(argv, { stdout, stderr, stdin: new PassThrough(), makePort: () => port, now: () => Date.parse('2026-01-01T01:00:00Z'), interrupted });
-  return { code, out, err };
+  const io = captured();
+  const code = await run(argv, { stdout: io.stdout, stderr: io.stderr, stdin: new PassThrough(), makePort: () => port, now: () => Date.parse('2026-01-01T01:00:00Z'), interrupted });
+  return { code, out: io.out(), err: io.err() };
 }
 
 const services = [svc('monitoring', 'prometheus', [9090]), svc('shop', 'database', [5432, 9187])];

@@ -23,7 +23,7 @@ import {
 } from './services/requests.ts';
 import type { KubeOptions } from './services/kube.ts';
 import { dryRunPlan } from './services/dryrun.ts';
-import { forPrinting, printListJson } from './list-json.ts';
+import { forPrinting, printListJson, printedList, writeOut } from './list-json.ts';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -97,10 +97,7 @@ async function toYaml(value: unknown): Promise<string> {
 }
 
 async function print(io: Io, text: string): Promise<void> {
-  if (text.length === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    io.stdout.write(text, (err) => (err ? reject(err) : resolve()));
-  });
+  if (text.length > 0) await writeOut(io.stdout, text);
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 user error, 2 bug). Never calls process.exit. */
@@ -258,7 +255,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
         });
         const items = list.items.filter((r) => matches(r, filter, who)).sort(byNewest);
         const out = a.output;
-        const printed = { apiVersion: 'v1', kind: 'List', items: items.map(forPrinting), metadata: { resourceVersion: '' } };
+        const printed = printedList(items);
         if (out === 'json') await print(deps, JSON.stringify(printed, null, 4) + '\n');
         else if (out === 'yaml') await print(deps, await toYaml(printed));
         else if (out === 'name') await print(deps, items.map((r) => `accessrequest.netwatch.vtk.io/${inert(r.metadata.name)}\n`).join(''));

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fastListOptions } from './fast-path.ts';
 import { runListJson } from './list-json.ts';
+import { captured } from './testing/streams.ts';
 
 describe('which command lines take the list -o json fast path', () => {
   const cases: [string[], ReturnType<typeof fastListOptions>][] = [
@@ -50,14 +50,9 @@ describe('the fast path reports failures as the CLI does', () => {
     try {
       const file = join(dir, 'config');
       writeFileSync(file, JSON.stringify(kubeconfig));
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let out = '';
-      let err = '';
-      stdout.on('data', (c: Buffer) => (out += c.toString()));
-      stderr.on('data', (c: Buffer) => (err += c.toString()));
-      const code = await runListJson({ kubeconfig: file, ...opts }, { stdout, stderr });
-      return { code, out, err };
+      const io = captured();
+      const code = await runListJson({ kubeconfig: file, ...opts }, io);
+      return { code, out: io.out(), err: io.err() };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

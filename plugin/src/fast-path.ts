@@ -1,7 +1,8 @@
-// Which command lines may skip the command-line parser: `list -o json` (or its aliases ls, get) with at most --kubeconfig, --context and
-// -A/--all-namespaces, each in a form yargs reads the same way. Anything else (another flag, a repeated one, -n,
-// --help, an unusual spelling) returns undefined and goes through the full CLI, which is always correct; this
-// only has to be right about what it accepts. Pure and dependency-free: main.ts loads it for every command.
+// Which command lines may skip the command-line parser: `list -o json` (or its aliases ls, get) with at most
+// --kubeconfig, --context and -A/--all-namespaces, each in a form yargs reads the same way. Anything else (another
+// flag, a repeated one, -n, --help, an unusual spelling) returns undefined and goes through the full CLI, which is
+// always correct; this only has to be right about what it accepts. Pure and dependency-free: main.ts loads it for
+// every command.
 import type { KubeOptions } from './services/kube.ts';
 
 const VALUED = new Set(['--kubeconfig', '--context', '--output', '-o']);

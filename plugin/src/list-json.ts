@@ -17,6 +17,16 @@ export function forPrinting<T>(object: T): T {
   return { ...object, metadata: rest };
 }
 
+/** Items as kubectl prints a list of them (`-o json`, `-o yaml`): a v1 List, each item without managedFields. */
+export function printedList(items: readonly unknown[]): { apiVersion: 'v1'; kind: 'List'; items: unknown[]; metadata: { resourceVersion: '' } } {
+  return { apiVersion: 'v1', kind: 'List', items: items.map(forPrinting), metadata: { resourceVersion: '' } };
+}
+
+/** Writes `text` and resolves once the stream has taken it (the CLI's print and the fast path share it). */
+export function writeOut(stdout: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => stdout.write(text, (err) => (err ? reject(err) : resolve())));
+}
+
 export async function printListJson(port: ClusterPort, stdout: NodeJS.WritableStream): Promise<void> {
   let items: unknown[];
   try {
@@ -25,8 +35,7 @@ export async function printListJson(port: ClusterPort, stdout: NodeJS.WritableSt
   } catch (err) {
     throw explain(err, 'listing access requests');
   }
-  const text = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: items.map(forPrinting), metadata: { resourceVersion: '' } }, null, 4) + '\n';
-  await new Promise<void>((resolve, reject) => stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  await writeOut(stdout, JSON.stringify(printedList(items), null, 4) + '\n');
 }
 
 /** The whole command for the fast path: the user's kubeconfig, the list, and errors reported as the CLI does. */

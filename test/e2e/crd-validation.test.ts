@@ -3,17 +3,11 @@ import assert from 'node:assert/strict';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/accessrequest.ts';
+import { serviceSpec } from '../../lib/domain/testing.ts';
 
-const base = {
-  type: 'Service',
-  source: { namespace: 'monitoring', service: 'prometheus' },
-  target: { namespace: 'default', service: 'database' },
-  ports: [{ port: 5432, protocol: 'TCP' }],
-  duration: '2h',
-  reason: 'debug replication lag',
-};
+const base = serviceSpec({ reason: 'debug replication lag' });
 
-function body(name: string, spec: Record<string, unknown>) {
+function body(name: string, spec: object) {
   return { apiVersion: API_VERSION, kind: KIND, metadata: { name }, spec };
 }
 
@@ -28,7 +22,7 @@ describe('the AccessRequest CRD on a real API server', () => {
     await cp?.stop();
   });
 
-  const create = (name: string, spec: Record<string, unknown>) =>
+  const create = (name: string, spec: object) =>
     api.createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, body: body(name, spec) });
 
   test('accepts a valid Service request and an External one, defaulting the protocol', async () => {
