@@ -259,6 +259,12 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     const out = await ok('bob', ['describe', name]);
     assert.match(out, /source \(monitoring\): pending\n\s+needs: .*✘ you may not approve/);
     assert.match(out, /target \(shop\): pending\n\s+needs: .*✔ you may approve/);
+    // kubectl's KIND/NAME form, as `list -o name` prints it, names the same request; --no-headers drops the header.
+    assert.match(await ok('alice', ['list', '-o', 'name']), new RegExp(`^accessrequest\\.netwatch\\.vtk\\.io/${name}$`, 'm'));
+    assert.match(await ok('bob', ['describe', `accessrequest.netwatch.vtk.io/${name}`]), new RegExp(`^Name:\\s+${name}\n`));
+    const rows = await ok('alice', ['list', '--no-headers']);
+    assert.match(rows, new RegExp(`^${name}\\s+Service`, 'm'));
+    assert.doesNotMatch(rows, /^NAME\s/m);
     const denied = await netwatch('alice', ['approve', name, '--part', 'target']);
     assert.equal(denied.code, 1, denied.stderr);
     assert.match(denied.stderr, /^error: approving the target part of .*\nhint: /);
