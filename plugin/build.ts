@@ -1,10 +1,17 @@
-// Bundles kubectl-netwatch into ONE file, plugin/dist/kubectl-netwatch.mjs (git-ignored), which
-// plugin/bin/kubectl-netwatch.js runs when present. Ink, React and yoga are behind a dynamic import inside
-// the bundle (esbuild keeps them as lazily initialized modules), so `list -o json` never evaluates them.
+// Bundles kubectl-netwatch into plugin/dist/ (git-ignored), which plugin/bin/kubectl-netwatch.js runs when
+// present. The bundle is three self-contained files, so that each command reads only the code it runs:
+//   kubectl-netwatch.mjs       the entry (src/main.ts): chooses a path from argv, handles exit and EPIPE;
+//   kubectl-netwatch-list.mjs  `list -o json`, what scripts run most: kubeconfig, one GET, print;
+//   kubectl-netwatch-cli.mjs   every command (yargs) and the TUI. Ink, React and yoga sit behind a dynamic
+//                              import inside it (lazily initialized modules), evaluated only for the TUI.
+// Why not one file: before running a line Node reads, decodes and hashes the whole module, about 30 ms per MB
+// on the two-core CI machine; the CLI file is ~0.9 MB, and `list -o json` has ~75 ms in all to stay within
+// 1.5x of kubectl get (scripts/bench/plugin.ts). Code shared by the list and the CLI (the kube client) is in both.
 // Run: node --import tsx plugin/build.ts [--analyze]
-import { build, analyzeMetafile, type Plugin } from 'esbuild';
+import { build, analyzeMetafile, type Metafile, type Plugin } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
+import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -196,28 +203,59 @@ const plainStringWidth: Plugin = {
   },
 };
 
-export async function bundle(opts: { analyze?: boolean; minify?: boolean; outfile?: string; external?: string[] } = {}): Promise<string> {
-  const outfile = opts.outfile ?? `${root}dist/kubectl-netwatch.mjs`;
-  const result = await build({
-    entryPoints: [`${root}src/main.ts`],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: opts.minify ?? true,
-    external: opts.external ?? [],
-    keepNames: false,
-    legalComments: 'none',
-    metafile: !!opts.analyze,
-    plugins: [apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
-    define: { 'process.env.NODE_ENV': '"production"', 'process.env.DEV': '"false"' },
-    // Some bundled CommonJS packages call require() for Node built-ins.
-    banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  if (opts.analyze && result.metafile) process.stdout.write(await analyzeMetafile(result.metafile));
-  return outfile;
+/** The files of the bundle, in plugin/dist/ (and in the npm package and krew archive). */
+export const BUNDLE_FILES = { entry: 'kubectl-netwatch.mjs', list: 'kubectl-netwatch-list.mjs', cli: 'kubectl-netwatch-cli.mjs' } as const;
+
+// main.ts's two dynamic imports become imports of the sibling files instead of being bundled into the entry.
+const separateParts: Plugin = {
+  name: 'separate-parts',
+  setup(b) {
+    const parts: Record<string, string> = { './list-json.ts': BUNDLE_FILES.list, './cli.ts': BUNDLE_FILES.cli };
+    b.onResolve({ filter: /^\.\/(list-json|cli)\.ts$/ }, (args) =>
+      args.kind === 'dynamic-import' && args.importer === `${root}src/main.ts` ? { path: `./${parts[args.path]}`, external: true } : undefined,
+    );
+  },
+};
+
+/** Builds the three files into `outdir` (default plugin/dist); returns each file with its inputs when asked. */
+export async function buildParts(opts: { minify?: boolean; outdir?: string; external?: string[]; metafile?: boolean } = {}): Promise<{ file: string; metafile?: Metafile }[]> {
+  const outdir = opts.outdir ?? `${root}dist`;
+  const parts = [
+    { entry: 'src/main.ts', out: BUNDLE_FILES.entry },
+    { entry: 'src/list-json.ts', out: BUNDLE_FILES.list },
+    { entry: 'src/cli.ts', out: BUNDLE_FILES.cli },
+  ];
+  return Promise.all(
+    parts.map(async (part) => {
+      const file = join(outdir, part.out);
+      const result = await build({
+        entryPoints: [`${root}${part.entry}`],
+        outfile: file,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        minify: opts.minify ?? true,
+        external: opts.external ?? [],
+        keepNames: false,
+        legalComments: 'none',
+        metafile: !!opts.metafile,
+        plugins: [separateParts, apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
+        define: { 'process.env.NODE_ENV': '"production"', 'process.env.DEV': '"false"' },
+        // Some bundled CommonJS packages call require() for Node built-ins.
+        banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+        logLevel: 'warning',
+      });
+      return result.metafile ? { file, metafile: result.metafile } : { file };
+    }),
+  );
+}
+
+/** Builds the bundle into `outdir` (default plugin/dist); returns the entry's path. */
+export async function bundle(opts: { analyze?: boolean; minify?: boolean; outdir?: string; external?: string[] } = {}): Promise<string> {
+  const parts = await buildParts({ ...opts, metafile: !!opts.analyze });
+  for (const { metafile } of parts) if (metafile) process.stdout.write(await analyzeMetafile(metafile));
+  return parts[0]!.file;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

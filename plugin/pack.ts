@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { bundle } from './build.ts';
+import { BUNDLE_FILES, bundle } from './build.ts';
 
 const run = promisify(execFile);
 
@@ -27,7 +27,7 @@ export const PACKAGE_FILES = [
   'README.md',
   'bin/kubectl-netwatch.js',
   'bin/kubectl_complete-netwatch',
-  'dist/kubectl-netwatch.mjs',
+  ...Object.values(BUNDLE_FILES).map((f) => `dist/${f}` as const),
   'package.json',
 ] as const;
 export const EXECUTABLES: readonly string[] = ['bin/kubectl-netwatch.js', 'bin/kubectl_complete-netwatch'];
@@ -64,7 +64,7 @@ export function githubRepository(manifest: PluginManifest): string {
 export async function stagePlugin(dir: string): Promise<PluginManifest> {
   const manifest = await pluginManifest();
   await mkdir(join(dir, 'bin'), { recursive: true });
-  await bundle({ outfile: join(dir, 'dist', 'kubectl-netwatch.mjs') });
+  await bundle({ outdir: join(dir, 'dist') });
   for (const f of EXECUTABLES) {
     await copyFile(join(PLUGIN_DIR, f), join(dir, f));
     await chmod(join(dir, f), 0o755);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
+import { BUNDLE_FILES } from './build.ts';
 import { buildKrewRelease } from './krew/build.ts';
 import { PACKAGE_FILES, packPlugin, pluginManifest } from './pack.ts';
 
@@ -190,7 +191,11 @@ test('npm package: builds, packs only the bundle and bin scripts, installs offli
 
   await exercise(join(prefix, 'bin'), 'kubectl_complete-netwatch');
 
-  // An installation without its bundle says what is wrong instead of looking for tsx.
+  // An installation without its bundle, or with part of it, says what is wrong instead of looking for tsx.
+  await rm(join(pkgDir, 'dist', BUNDLE_FILES.cli));
+  const partial = await sh('kubectl-netwatch', ['list', '-o', 'json'], userEnv(join(prefix, 'bin')));
+  assert.equal(partial.code, 1);
+  assert.match(partial.stderr, /this installation is incomplete: .*kubectl-netwatch-cli\.mjs is missing/);
   await rm(join(pkgDir, 'dist'), { recursive: true });
   const broken = await sh('kubectl-netwatch', ['--help'], userEnv(join(prefix, 'bin')));
   assert.equal(broken.code, 1);

@@ -22,19 +22,22 @@ const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 // V8's code cache for the bundle: later starts skip most parsing and compiling (Node 22.1+).
 module.enableCompileCache?.();
 
-// Relative to this file's real path: Node resolves the symlinks npm (node_modules/.bin) and krew (~/.krew/bin)
-// put in front of it.
-const bundle = fileURLToPath(new URL('../dist/kubectl-netwatch.mjs', import.meta.url));
+// The bundle's files (BUNDLE_FILES in plugin/build.ts; bin.test.ts checks they agree), relative to this file's real
+// path: Node resolves the symlinks npm (node_modules/.bin) and krew (~/.krew/bin) put in front of it.
+const bundleFiles = ['kubectl-netwatch.mjs', 'kubectl-netwatch-list.mjs', 'kubectl-netwatch-cli.mjs'].map((f) =>
+  fileURLToPath(new URL(`../dist/${f}`, import.meta.url)),
+);
 const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-if (existsSync(bundle)) {
-  await import(pathToFileURL(bundle).href);
-} else if (existsSync(source)) {
+const missing = bundleFiles.find((f) => !existsSync(f));
+if (!missing) {
+  await import(pathToFileURL(bundleFiles[0]).href);
+} else if (missing === bundleFiles[0] && existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
   await import(pathToFileURL(source).href);
 } else {
   process.stderr.write(
-    `kubectl-netwatch: this installation is incomplete: ${bundle} is missing.\n` +
+    `kubectl-netwatch: this installation is incomplete: ${missing} is missing.\n` +
       'Reinstall the plugin (npm install -g kubectl-netwatch, or kubectl krew reinstall netwatch); in a source checkout, run npm run build:plugin.\n',
   );
   process.exit(1);

@@ -1,6 +1,7 @@
 // The process entry of kubectl-netwatch: the only place that touches process.argv, the exit code and signals.
 // `list -o json`, what scripts run most, takes a short path (fast-path.ts); everything else goes through the CLI.
-// Both are loaded on demand, so neither pays for the other (in the bundle they are lazily initialized modules).
+// Both are loaded on demand, so neither pays for the other: in the bundle they are separate files (build.ts), and
+// a command reads only the one it runs.
 import { fastListOptions } from './fast-path.ts';
 
 const argv = process.argv.slice(2);
