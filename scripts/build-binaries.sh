@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real control-plane binaries the tests and the sandbox run (etcd, kube-apiserver, maxtac) with
-# this machine's Go from the Go module proxy, and caches them outside the repository, keyed by version.
+# this machine's Go from the Go module proxy, and caches them outside the repository, keyed by version. Also
+# fetches cert-manager's CRDs (the manifests test checks the cert-manager overlay against them).
 # A binary already in the cache is never rebuilt. Prints `name=path` of each binary it stands for, one per line
 # (stdout; progress goes to stderr).
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 ETCD_VERSION="${NETWATCH_ETCD_VERSION:-v3.6.16}"
 KUBE_VERSION="${NETWATCH_KUBE_VERSION:-v1.36.3}"
 MAXTAC_VERSION="${NETWATCH_MAXTAC_VERSION:-v0.3.0}"
+CERT_MANAGER_VERSION="${NETWATCH_CERT_MANAGER_VERSION:-v1.21.2}"
 CACHE_DIR="${NETWATCH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/netwatch}"
 BIN_DIR="$CACHE_DIR/bin"
 mkdir -p "$BIN_DIR"
@@ -136,7 +138,24 @@ else
   log "maxtac $MAXTAC_VERSION cached"
 fi
 
+# cert-manager's CRDs, as its release installs them (deploy/crds of the module). Its controller and cainjector are
+# separate Go modules the proxy does not serve, so they are not built: the test checks the overlay's objects against
+# cert-manager's real schemas, not the certificates cert-manager would issue.
+cm_crds="$CACHE_DIR/cert-manager-$CERT_MANAGER_VERSION-crds"
+if [[ ! -d "$cm_crds" ]]; then
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+  src=$(cd "$work" && go mod download -json "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [[ -d "$src/deploy/crds" ]] || { log "cert-manager $CERT_MANAGER_VERSION has no deploy/crds"; exit 1; }
+  rm -rf "$cm_crds.tmp" && mkdir -p "$cm_crds.tmp" && cp "$src"/deploy/crds/*.yaml "$cm_crds.tmp/" && chmod -R u+w "$cm_crds.tmp"
+  mv "$cm_crds.tmp" "$cm_crds"
+  log "cert-manager $CERT_MANAGER_VERSION CRDs fetched"
+  rm -rf "$work"; trap - EXIT
+else
+  log "cert-manager $CERT_MANAGER_VERSION CRDs cached"
+fi
+
 echo "etcd=$etcd_bin"
 echo "kube-apiserver=$BIN_DIR/kube-apiserver-$KUBE_VERSION"
 echo "maxtac=$maxtac_bin"
 echo "maxtac-crds=$maxtac_crds"
+echo "cert-manager-crds=$cm_crds"

@@ -85,6 +85,8 @@ export interface Binaries {
   apiserver: string;
   maxtac: string;
   maxtacCrds: string;
+  /** cert-manager's CRD files (deploy/crds of its module), for checking the cert-manager overlay. */
+  certManagerCrds: string;
 }
 
 /** Builds (first time) or finds the cached binaries; see scripts/build-binaries.sh. */
@@ -102,7 +104,7 @@ export function ensureBinaries(): Binaries {
     if (!p || !existsSync(p)) throw new Error(`scripts/build-binaries.sh did not provide ${name} (got: ${result.stdout.trim()})`);
     return p;
   };
-  return { etcd: path('etcd'), apiserver: path('kube-apiserver'), maxtac: path('maxtac'), maxtacCrds: path('maxtac-crds') };
+  return { etcd: path('etcd'), apiserver: path('kube-apiserver'), maxtac: path('maxtac'), maxtacCrds: path('maxtac-crds'), certManagerCrds: path('cert-manager-crds') };
 }
 
 /**

@@ -136,6 +136,17 @@ async function loggedIn(over: Partial<WebUiConfig> = {}) {
   return { ...s, jar: cookiesOf(page, jar), csrf: csrfOf(page.body) };
 }
 
+/** A same-origin form POST by the signed-in user; `fields` as the browser would send them (add `_csrf` yourself). */
+function postForm(t: Awaited<ReturnType<typeof loggedIn>>, url: string, fields: Record<string, string>) {
+  return t.app.inject({
+    method: 'POST',
+    url,
+    cookies: t.jar,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams(fields).toString(),
+  });
+}
+
 test('a logged-out user sees a sign-in page and no request data', async () => {
   const { app, kube } = await setup();
   kube.requests.set('ar-1', ar('ar-1', { reason: 'secret-reason' }));
@@ -258,13 +269,7 @@ for (const c of crossSite) {
 test('approving adds one {part, namespace} approval with the read resourceVersion as precondition', async () => {
   const t = await loggedIn();
   t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'PartiallyApproved', approvals: [{ part: 'source', namespace: 'monitoring', by: 'x', at: '2026-01-01T00:00:00Z' }] }));
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/requests/ar-p/approve',
-    cookies: t.jar,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    payload: new URLSearchParams({ part: 'target', _csrf: t.csrf }).toString(),
-  });
+  const res = await postForm(t, '/requests/ar-p/approve', { part: 'target', _csrf: t.csrf });
   assert.equal(res.statusCode, 303);
   assert.equal(res.headers.location, '/requests/ar-p?notice=approved');
   assert.deepEqual(t.kube.patches, [
@@ -279,27 +284,14 @@ test('approving adds one {part, namespace} approval with the read resourceVersio
 test('a decision sets only type and reason', async () => {
   const t = await loggedIn();
   t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'Pending' }));
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/requests/ar-p/decision',
-    cookies: t.jar,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    payload: new URLSearchParams({ type: 'Denied', reason: ' no ', _csrf: t.csrf }).toString(),
-  });
+  const res = await postForm(t, '/requests/ar-p/decision', { type: 'Denied', reason: ' no ', _csrf: t.csrf });
   assert.equal(res.statusCode, 303);
   assert.deepEqual(t.kube.patches[0]?.status, { decision: { type: 'Denied', reason: 'no' } });
 });
 
 test('the service form creates a request and shows field errors without calling the API', async () => {
   const t = await loggedIn();
-  const post = (fields: Record<string, string>) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/requests',
-      cookies: t.jar,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-      payload: new URLSearchParams({ _csrf: t.csrf, type: 'Service', ...fields }).toString(),
-    });
+  const post = (fields: Record<string, string>) => postForm(t, '/requests', { _csrf: t.csrf, type: 'Service', ...fields });
   const bad = await post({ sourceNamespace: 'NOPE', duration: '2h', reason: 'x' });
   assert.equal(bad.statusCode, 422);
   assert.match(bad.body, /aria-invalid="true"/);
@@ -318,26 +310,14 @@ test('a refusal from the API server is shown on the form, escaped', async () => 
       throw new KubeError(403, `admission webhook denied: ${XSS}`);
     },
   }))(t.kube.forActor.bind(t.kube));
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/requests',
-    cookies: t.jar,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    payload: new URLSearchParams({ _csrf: t.csrf, type: 'External', namespace: 'shop', service: 'web', cidrs: '10.0.0.0/8', direction: 'ingress', duration: '30m', reason: 'r' }).toString(),
-  });
+  const res = await postForm(t, '/requests', { _csrf: t.csrf, type: 'External', namespace: 'shop', service: 'web', cidrs: '10.0.0.0/8', direction: 'ingress', duration: '30m', reason: 'r' });
   assert.equal(res.statusCode, 422);
   assert.match(res.body, /admission webhook denied: &lt;script&gt;/);
 });
 
 test('a body field outside the schema is refused with a 400 and a message', async () => {
   const t = await loggedIn();
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/requests/ar-p/approve',
-    cookies: t.jar,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    payload: new URLSearchParams({ _csrf: t.csrf, part: 'middle' }).toString(),
-  });
+  const res = await postForm(t, '/requests/ar-p/approve', { _csrf: t.csrf, part: 'middle' });
   assert.equal(res.statusCode, 400);
   assert.match(res.body, /must be equal to one of the allowed values/);
 });
@@ -353,21 +333,9 @@ test('an unexpected failure answers "Internal Server Error" without details', as
 
 test('logout needs the CSRF token and ends the IdP session', async () => {
   const t = await loggedIn();
-  const refused = await t.app.inject({
-    method: 'POST',
-    url: '/logout',
-    cookies: t.jar,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    payload: 'x=1',
-  });
+  const refused = await postForm(t, '/logout', { x: '1' });
   assert.equal(refused.statusCode, 403);
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/logout',
-    cookies: t.jar,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    payload: new URLSearchParams({ _csrf: t.csrf }).toString(),
-  });
+  const res = await postForm(t, '/logout', { _csrf: t.csrf });
   assert.equal(res.statusCode, 303);
   assert.match(String(res.headers.location), /^https:\/\/idp\.test\/end/);
   const after = await t.app.inject({ method: 'GET', url: '/', cookies: cookiesOf(res, { ...t.jar }) });
@@ -408,13 +376,7 @@ test('requests forbidden to the viewer look like missing ones', async () => {
 
 test('checking permissions on the form shows each part with a check where the user may approve it', async () => {
   const t = await loggedIn();
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/requests/preview',
-    cookies: t.jar,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
-    payload: new URLSearchParams({ _csrf: t.csrf, type: 'Service', sourceNamespace: 'monitoring', sourceService: 'prometheus', targetNamespace: 'default', targetService: 'database', duration: '2h', reason: 'r' }).toString(),
-  });
+  const res = await postForm(t, '/requests/preview', { _csrf: t.csrf, type: 'Service', sourceNamespace: 'monitoring', sourceService: 'prometheus', targetNamespace: 'default', targetService: 'database', duration: '2h', reason: 'r' });
   assert.equal(res.statusCode, 200);
   assert.match(res.body, /<strong>default<\/strong> \(target\): you may approve this part/);
   assert.match(res.body, /<strong>monitoring<\/strong> \(source\): needs an approver/);

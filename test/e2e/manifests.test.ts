@@ -7,10 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { applyObjects, ensureBinaries, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { SERVER_ENTRIES } from '../../scripts/build-dist.ts';
 import { settingsFromEnv } from '../../webui/config.ts';
 import { parseDurationSeconds } from '../../lib/domain/phase.ts';
@@ -44,24 +44,14 @@ const objectsOf = (tree: Tree): Manifest[] => rendered.get(tree) ?? assert.fail(
 const dirOf = (tree: string) => join(root, 'manifests', tree);
 const selfSignedCerts = () => join(dirOf('overlays/self-signed'), 'certs');
 
-// cert-manager itself cannot be downloaded here (only loopback is reachable), so its two CRDs the overlay uses are
-// installed as minimal stand-ins: same group, version, kinds and scope, any spec accepted. They let the API server
-// dry-run the overlay's Issuers and Certificates; cert-manager's own schema is not checked.
-function certManagerStandIn(kind: string, plural: string): KubernetesObject[] {
-  const anything = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-  const crd = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.cert-manager.io` },
-    spec: {
-      group: 'cert-manager.io',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      scope: 'Namespaced',
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: anything, status: anything } } } }],
-    },
-  };
-  // Through the client's model (as loadYamlFile does), which maps the x-kubernetes-* wire names.
-  return loadAllYaml(JSON.stringify(crd)) as KubernetesObject[];
+// cert-manager's own CRDs (its release's deploy/crds, fetched by scripts/build-binaries.sh), so the overlay's Issuers
+// and Certificates are checked against cert-manager's real schemas. Its controller and cainjector do not run here
+// (the Go module proxy does not serve them): issuing the certificate and injecting the CA are cert-manager's part.
+function certManagerCrds(): KubernetesObject[] {
+  const dir = ensureBinaries().certManagerCrds;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.includes('cert-manager.io_certificates.yaml') && files.includes('cert-manager.io_issuers.yaml'), `${dir} holds cert-manager's CRDs`);
+  return files.flatMap((f) => loadYamlFile(join(dir, f)));
 }
 
 // kubectl warns when it applies to an object that was created without it (the control plane creates our CRD); that
@@ -127,7 +117,7 @@ describe('manifests: kustomize trees the API server accepts', () => {
     mkdirSync(dirOf(IMPERSONATION));
     writeFileSync(join(dirOf(IMPERSONATION), 'kustomization.yaml'), 'resources: [../self-signed]\ncomponents: [../../webui/impersonation]\n');
     for (const tree of TREES) rendered.set(tree, await render(dirOf(tree)));
-    await applyObjects(cp.admin, [...certManagerStandIn('Issuer', 'issuers'), ...certManagerStandIn('Certificate', 'certificates')]);
+    await applyObjects(cp.admin, certManagerCrds());
     // A dry run cannot create the namespace its namespaced objects go to: the Namespace is created for real (with
     // its Pod Security labels, so the dry runs below are checked against the restricted standard).
     await applyObjects(cp.admin, [find(objectsOf('default'), 'Namespace', SYSTEM_NS)]);
@@ -208,6 +198,25 @@ describe('manifests: kustomize trees the API server accepts', () => {
     assert.equal(certificate.spec.secretName, 'netwatch-webhook-tls');
     assert.ok(certificate.spec.dnsNames.includes('netwatch-webhook.netwatch-system.svc'));
     assert.equal(find(objects, certificate.spec.issuerRef.kind, certificate.spec.issuerRef.name).metadata.namespace, SYSTEM_NS);
+  });
+
+  test("cert-manager: the overlay's Certificates pass cert-manager's own schema, which refuses what cert-manager would not take", async () => {
+    const objects = objectsOf('overlays/cert-manager');
+    const certificates = ofKind<Manifest & { spec: Record<string, unknown> }>(objects, 'Certificate');
+    assert.ok(certificates.length > 0);
+    const dryRunOne = (obj: unknown) =>
+      kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], { kubeconfig: cp.adminKubeconfigPath, input: JSON.stringify(obj) });
+    for (const certificate of certificates) {
+      const ok = await dryRunOne(certificate);
+      assert.equal(ok.status, 0, ok.stderr);
+      // The schema is really in force: a key algorithm cert-manager does not know, and a misspelt field.
+      const badAlgorithm = await dryRunOne({ ...certificate, spec: { ...certificate.spec, privateKey: { algorithm: 'DSA' } } });
+      assert.notEqual(badAlgorithm.status, 0);
+      assert.match(badAlgorithm.stderr, /spec\.privateKey\.algorithm/);
+      const misspelt = await dryRunOne({ ...certificate, spec: { ...certificate.spec, dnsName: ['x.example'] } });
+      assert.notEqual(misspelt.status, 0);
+      assert.match(misspelt.stderr, /unknown field "spec\.dnsName"/);
+    }
   });
 
   test('impersonation component: the web UI impersonates with its mounted token, and may only impersonate', () => {
