@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE_FILES, buildParts } from './build.ts';
 
-test('the entry holds only the dispatch, the list path has no CLI parser or TUI, and the CLI has both', async () => {
+test('the entry holds only the dispatch, the list path leaves out the CLI, the TUI and rare kubeconfig needs, the CLI has them', async () => {
   const out = mkdtempSync(join(tmpdir(), 'netwatch-bundle-'));
   try {
     const parts = await buildParts({ outdir: out, metafile: true });
@@ -24,14 +24,14 @@ test('the entry holds only the dispatch, the list path has no CLI parser or TUI,
     assert.ok(entryCode.includes(`import("./${BUNDLE_FILES.list}")`), entryCode);
     assert.ok(entryCode.includes(`import("./${BUNDLE_FILES.cli}")`), entryCode);
 
-    const heavy = /node_modules\/(yargs|yargs-parser|ink|react|react-reconciler|yoga-layout|yaml)\//;
+    const heavy = /node_modules\/(yargs|yargs-parser|ink|react|react-reconciler|yoga-layout|yaml|openid-client|oauth4webapi|jose|socks|socks-proxy-agent)\//;
     const list = inputsOf(BUNDLE_FILES.list);
-    assert.deepEqual(list.filter((i) => heavy.test(i)), [], 'the list path bundles no CLI parser, TUI or YAML printer');
+    assert.deepEqual(list.filter((i) => heavy.test(i)), [], 'the list path bundles no CLI parser, TUI, YAML printer, OIDC client or SOCKS client');
     assert.ok(list.some((i) => i.includes('@kubernetes/client-node/dist/config.js')), 'the list path reads kubeconfigs with client-node');
     assert.ok(list.every((i) => !i.endsWith('plugin/src/cli.ts')));
 
     const cli = inputsOf(BUNDLE_FILES.cli);
-    for (const pkg of ['yargs', 'ink', 'react']) assert.ok(cli.some((i) => i.includes(`node_modules/${pkg}/`)), `the CLI bundles ${pkg}`);
+    for (const pkg of ['yargs', 'ink', 'react', 'openid-client', 'socks']) assert.ok(cli.some((i) => i.includes(`node_modules/${pkg}/`)), `the CLI bundles ${pkg}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -99,13 +99,15 @@ const lazyBuiltins: Plugin = {
         contents: `let m;
           const load = () => (m ??= require(${id}));
           const keys = ${keys};
+          const known = new Set(keys);
           const deferred = new Map(${deferred}.map((k) => [k, (...a) => load()[k](...a)]));
           module.exports = new Proxy({}, {
             // esbuild's interop asks for __esModule first; answering it must not load the module.
             get: (_, k) => (k === '__esModule' ? undefined : deferred.get(k) ?? load()[k]),
             has: (_, k) => k in load(),
             ownKeys: () => keys,
-            getOwnPropertyDescriptor: (_, k) => (keys.includes(k) ? { configurable: true, enumerable: true, get: () => load()[k] } : undefined),
+            // esbuild's interop copies every export name once per importing module: a Set, not a scan per name.
+            getOwnPropertyDescriptor: (_, k) => (known.has(k) ? { configurable: true, enumerable: true, get: () => load()[k] } : undefined),
             set: (_, k, v) => ((load()[k] = v), true),
           });`,
       };
@@ -217,6 +219,28 @@ const separateParts: Plugin = {
   },
 };
 
+// The list path leaves out what only some kubeconfigs need: openid-client (the legacy `oidc` auth-provider) and
+// socks (a SOCKS proxy-url), 60% of its size. list-json.ts hands such kubeconfigs to the full CLI before either is
+// used (KubePort.usesRareClientParts); these stand-ins fail loudly if that check ever misses one.
+const listPathLeavesOut: Plugin = {
+  name: 'list-path-leaves-out',
+  setup(b) {
+    const exportsOf: Record<string, string> = {
+      'openid-client': 'export const customFetch = Symbol("customFetch"); export const discovery = missing; export const refreshTokenGrant = missing;',
+      'socks-proxy-agent': 'export class SocksProxyAgent { constructor() { missing(); } }',
+      socks: 'export const SocksClient = { createConnection: missing };',
+    };
+    b.onResolve({ filter: /^(openid-client|socks-proxy-agent|socks)$/ }, (args) =>
+      args.importer.includes('@kubernetes/client-node/dist/') ? { path: args.path, namespace: 'left-out' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      loader: 'js',
+      contents: `function missing() { throw new Error(${JSON.stringify(`kubectl-netwatch: the list path does not include ${args.path}; the full CLI should have run this command (a bug)`)}); }
+        ${exportsOf[args.path] ?? ''}`,
+    }));
+  },
+};
+
 /** Builds the three files into `outdir` (default plugin/dist); returns each file with its inputs when asked. */
 export async function buildParts(opts: { minify?: boolean; outdir?: string; external?: string[]; metafile?: boolean } = {}): Promise<{ file: string; metafile?: Metafile }[]> {
   const outdir = opts.outdir ?? `${root}dist`;
@@ -240,7 +264,7 @@ export async function buildParts(opts: { minify?: boolean; outdir?: string; exte
         keepNames: false,
         legalComments: 'none',
         metafile: !!opts.metafile,
-        plugins: [separateParts, apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
+        plugins: [...(part.out === BUNDLE_FILES.list ? [listPathLeavesOut] : []), separateParts, apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
         define: { 'process.env.NODE_ENV': '"production"', 'process.env.DEV': '"false"' },
         // Some bundled CommonJS packages call require() for Node built-ins.
         banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },

@@ -78,4 +78,18 @@ describe('the fast path reports failures as the CLI does', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, /^error: context "nope" does not exist in the kubeconfig\nhint: /);
   });
+
+  test('a legacy oidc auth-provider or a SOCKS proxy hands the command to the full CLI, before any request', async () => {
+    const withUser = (user: object) => ({ ...kubeconfig, users: [{ name: 'u', user }] });
+    const withProxy = (proxyUrl: string) => ({ ...kubeconfig, clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1', 'proxy-url': proxyUrl } }] });
+    for (const config of [withUser({ 'auth-provider': { name: 'oidc', config: { 'idp-issuer-url': 'https://127.0.0.1:1' } } }), withProxy('socks5://127.0.0.1:1')]) {
+      const r = await runWith(config);
+      assert.equal(r.code, 'cli');
+      assert.equal(r.out + r.err, '', 'nothing printed: the CLI does the command');
+    }
+    // An HTTP proxy is in the list path's bundle: it goes on (and fails to connect, as without a proxy).
+    const viaHttpProxy = await runWith(withProxy('http://127.0.0.1:1'));
+    assert.equal(viaHttpProxy.code, 1);
+    assert.match(viaHttpProxy.err, /^error: cannot reach the API server/);
+  });
 });

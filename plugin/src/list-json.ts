@@ -38,11 +38,16 @@ export async function printListJson(port: ClusterPort, stdout: NodeJS.WritableSt
   await writeOut(stdout, JSON.stringify(printedList(items), null, 4) + '\n');
 }
 
-/** The whole command for the fast path: the user's kubeconfig, the list, and errors reported as the CLI does. */
-export async function runListJson(opts: KubeOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
+/**
+ * The whole command for the fast path: the user's kubeconfig, the list, and errors reported as the CLI does; its
+ * exit code, or 'cli' when the kubeconfig needs what only the full CLI bundles (KubePort.usesRareClientParts).
+ */
+export async function runListJson(opts: KubeOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number | 'cli'> {
   try {
     const { KubePort } = await import('./services/kube.ts');
-    await printListJson(KubePort.fromOptions(opts), io.stdout);
+    const port = KubePort.fromOptions(opts);
+    if (port.usesRareClientParts()) return 'cli';
+    await printListJson(port, io.stdout);
     return 0;
   } catch (err) {
     return report(err, io.stderr);

@@ -22,11 +22,12 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 const fast = fastListOptions(argv);
-let code: number;
+let code: number | 'cli' = 'cli';
 if (fast) {
   const { runListJson } = await import('./list-json.ts');
   code = await runListJson(fast, io);
-} else {
+}
+if (code === 'cli') {
   const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   const { run } = await import('./cli.ts');
   code = await run(argv, Object.assign(io, { interrupted })); // assign, not spread: spreading reads the getters

@@ -2,7 +2,7 @@
 // load the file, pick the context and apply its credentials, exec plugins included); requests are plain
 // node:https calls, which keeps `list -o json` from loading the generated API clients at all (see build.ts).
 import https from 'node:https';
-import type { IncomingMessage } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { delimiter, dirname } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -101,6 +101,15 @@ export class KubePort implements ClusterPort {
     return new KubePort(loadKubeConfig(opts), opts.namespace);
   }
 
+  /**
+   * Whether the current context needs client-node's rarely used parts: the legacy `oidc` auth-provider
+   * (openid-client) or a SOCKS `proxy-url` (socks). The list path's bundle leaves them out (build.ts), so for
+   * such a kubeconfig it hands the command to the full CLI.
+   */
+  usesRareClientParts(): boolean {
+    return (this.kc.getCurrentUser()?.authProvider as { name?: string } | undefined)?.name === 'oidc' || /^socks/i.test(this.kc.getCurrentCluster()?.proxyUrl ?? '');
+  }
+
   private async options(method: Method, path: string, contentType?: string): Promise<https.RequestOptions> {
     const opts: https.RequestOptions = {};
     try {
@@ -118,7 +127,9 @@ export class KubePort implements ClusterPort {
     const opts = await this.options(method, path, body === undefined ? undefined : contentType);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = https.request(opts, resolve);
+      // A plain-http server (a local test cluster) goes through http.request: a proxy agent picks its protocol from
+      // the module that calls it, and https.request would refuse an http: URL through a SOCKS proxy.
+      const req = (opts.protocol === 'http:' ? http : https).request(opts, resolve);
       req.on('error', (err) =>
         reject(new UserError(`cannot reach the API server ${this.server}: ${err.message}`, 'check the cluster entry of the current context (kubectl cluster-info)')),
       );
