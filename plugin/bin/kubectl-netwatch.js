@@ -13,32 +13,34 @@ if (major < 22) {
   process.exit(1);
 }
 
-// Built-ins through process.getBuiltinModule: an ESM `import` of node:fs would build its ESM facade, which
-// loads fs/promises for nothing. Start-up time matters here (see scripts/bench/plugin.ts).
-const { existsSync } = process.getBuiltinModule('node:fs');
-const module = process.getBuiltinModule('node:module');
-const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
-
 // V8's code cache for the bundle: later starts skip most parsing and compiling (Node 22.1+).
-module.enableCompileCache?.();
+process.getBuiltinModule('node:module').enableCompileCache?.();
 
-// The bundle's files (BUNDLE_FILES in plugin/build.ts; bin.test.ts checks they agree), relative to this file's real
-// path: Node resolves the symlinks npm (node_modules/.bin) and krew (~/.krew/bin) put in front of it.
-const bundleFiles = ['kubectl-netwatch.mjs', 'kubectl-netwatch-list.mjs', 'kubectl-netwatch-cli.mjs'].map((f) =>
-  fileURLToPath(new URL(`../dist/${f}`, import.meta.url)),
-);
-const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const missing = bundleFiles.find((f) => !existsSync(f));
-if (!missing) {
-  await import(pathToFileURL(bundleFiles[0]).href);
-} else if (missing === bundleFiles[0] && existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(source).href);
-} else {
-  process.stderr.write(
-    `kubectl-netwatch: this installation is incomplete: ${missing} is missing.\n` +
-      'Reinstall the plugin (npm install -g kubectl-netwatch, or kubectl krew reinstall netwatch); in a source checkout, run npm run build:plugin.\n',
+// The bundle is imported straight away (relative to this file's real path: Node resolves the symlinks npm and krew
+// put in front of it); only if a file of it is missing does this script look around. Start-up time matters here
+// (see scripts/bench/plugin.ts).
+try {
+  await import('../dist/kubectl-netwatch.mjs');
+} catch (err) {
+  // Built-ins through process.getBuiltinModule: an ESM `import` of node:fs would build its ESM facade for nothing.
+  const { existsSync } = process.getBuiltinModule('node:fs');
+  const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
+  // The bundle's files: BUNDLE_FILES in plugin/build.ts (bin.test.ts checks they agree).
+  const bundleFiles = ['kubectl-netwatch.mjs', 'kubectl-netwatch-list.mjs', 'kubectl-netwatch-cli.mjs'].map((f) =>
+    fileURLToPath(new URL(`../dist/${f}`, import.meta.url)),
   );
-  process.exit(1);
+  const missing = bundleFiles.find((f) => !existsSync(f));
+  const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !missing) throw err;
+  if (missing === bundleFiles[0] && existsSync(source)) {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(pathToFileURL(source).href);
+  } else {
+    process.stderr.write(
+      `kubectl-netwatch: this installation is incomplete: ${missing} is missing.\n` +
+        'Reinstall the plugin (npm install -g kubectl-netwatch, or kubectl krew reinstall netwatch); in a source checkout, run npm run build:plugin.\n',
+    );
+    process.exit(1);
+  }
 }
