@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { API_VERSION, KIND, type AccessRequest } from '../lib/api/accessrequest.ts';
+import { serviceSpec } from '../lib/domain/testing.ts';
 import { webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
 import type { AccessReviewer } from '../lib/kube/access-review.ts';
 import { build, type WebhookDeps } from './app.ts';
@@ -38,14 +39,7 @@ function accessRequest(): AccessRequest {
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: { name: 'ar-1' },
-    spec: {
-      type: 'Service',
-      source: { namespace: 'src', service: 'client' },
-      target: { namespace: 'dst', service: 'db' },
-      ports: [{ port: 5432, protocol: 'TCP' }],
-      duration: '1h',
-      reason: SECRET_REASON,
-    },
+    spec: serviceSpec({ source: { namespace: 'src', service: 'client' }, target: { namespace: 'dst', service: 'db' }, duration: '1h', reason: SECRET_REASON }),
   };
 }
 

@@ -22,6 +22,7 @@ process.getBuiltinModule('node:module').enableCompileCache?.();
 try {
   await import('../dist/kubectl-netwatch.mjs');
 } catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
   // Built-ins through process.getBuiltinModule: an ESM `import` of node:fs would build its ESM facade for nothing.
   const { existsSync } = process.getBuiltinModule('node:fs');
   const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
@@ -30,8 +31,8 @@ try {
     fileURLToPath(new URL(`../dist/${f}`, import.meta.url)),
   );
   const missing = bundleFiles.find((f) => !existsSync(f));
+  if (!missing) throw err;
   const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !missing) throw err;
   if (missing === bundleFiles[0] && existsSync(source)) {
     const { register } = await import('tsx/esm/api');
     register();

@@ -5,6 +5,7 @@
 // its event loop, and its CPU is read from /proc.
 import { AdmissionregistrationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/accessrequest.ts';
+import { serviceSpec } from '../../lib/domain/testing.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { installDemo } from '../demo.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from '../../webhook/configurations.ts';
@@ -136,14 +137,7 @@ export async function benchWebhook(cp: ControlPlane, opts: WebhookBenchOptions):
         apiVersion: API_VERSION,
         kind: KIND,
         metadata: { name: names[i], labels: { [BENCH_LABEL]: 'webhook' } },
-        spec: {
-          type: 'Service',
-          source: { namespace: 'monitoring', service: 'prometheus' },
-          target: { namespace: 'payments', service: 'database' },
-          ports: [{ port: 5432, protocol: 'TCP' }],
-          duration: '1h',
-          reason: 'benchmark',
-        },
+        spec: serviceSpec({ target: { namespace: 'payments', service: 'database' }, duration: '1h', reason: 'benchmark' }),
       });
       if (res.status !== 201) {
         failed++;

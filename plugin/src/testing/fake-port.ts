@@ -2,6 +2,7 @@
 // stores what it is given, answers permission checks from a table, and records every write for assertions.
 import type { AccessRequest, Phase } from '../../../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../../../lib/domain/parts.ts';
+import { serviceSpec } from '../../../lib/domain/testing.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { ApiError, type ClusterPort, type DetailKind, type Identity, type RequestList, type WatchEvent } from '../services/port.ts';
 
@@ -149,15 +150,11 @@ export function serviceRequest(name: string, over: { by?: string; reason?: strin
     apiVersion: 'netwatch.vtk.io/v1alpha1',
     kind: 'AccessRequest',
     metadata: { name, uid: `uid-${name}`, creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: {
-      type: 'Service',
-      source: { namespace: 'monitoring', service: 'prometheus' },
+    spec: serviceSpec({
       target: { namespace: 'shop', service: 'database' },
-      ports: [{ port: 5432, protocol: 'TCP' }],
-      duration: '2h',
       reason: over.reason ?? 'debug replication lag',
       requester: { username: over.by ?? 'alice', groups: ['developers'], approvedParts: over.approvedParts ?? [] },
-    },
+    }),
     status: { phase: over.phase ?? 'Pending', ...(over.expiresAt ? { expiresAt: over.expiresAt } : {}) },
   };
 }
