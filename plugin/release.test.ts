@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, constants, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { BUNDLE_FILES } from './build.ts';
 import { buildKrewRelease } from './krew/build.ts';
 import { PACKAGE_FILES, packPlugin, pluginManifest } from './pack.ts';
+import { startSocksProxy, type SocksProxy } from './src/testing/socks-proxy.ts';
 
 const REPO_VERSION = (JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -24,8 +25,7 @@ let kubeconfig: string;
 let execKubeconfig: string;
 const apiCalls: string[] = [];
 const authorizations: string[] = [];
-const socksConnects: string[] = [];
-let socks: NetServer;
+let socks: SocksProxy;
 let socksKubeconfig: string;
 
 before(async () => {
@@ -65,34 +65,17 @@ before(async () => {
       `users: [{name: tester, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "${plugin}", interactiveMode: Never}}}]`,
     ),
   );
-  // A minimal SOCKS5 proxy (no authentication, CONNECT only) in front of the stand-in API server.
-  socks = createNetServer((client) => {
-    client.once('data', () => {
-      client.write(Buffer.from([5, 0])); // version 5, no authentication
-      client.once('data', (req: Buffer) => {
-        // VER CMD RSV ATYP=1 (IPv4) ADDR(4) PORT(2)
-        const host = [...req.subarray(4, 8)].join('.');
-        const port = req.readUInt16BE(8);
-        socksConnects.push(`${host}:${port}`);
-        const upstream = connect(port, host, () => {
-          client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
-          client.pipe(upstream).pipe(client);
-        });
-        upstream.on('error', () => client.destroy());
-      });
-    });
-    client.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => socks.listen(0, '127.0.0.1', resolve));
+  // A SOCKS5 proxy in front of the stand-in API server.
+  socks = await startSocksProxy();
   socksKubeconfig = join(work, 'kubeconfig-socks');
   await writeFile(
     socksKubeconfig,
-    (await readFile(kubeconfig, 'utf8')).replace('insecure-skip-tls-verify: true', `insecure-skip-tls-verify: true, proxy-url: "socks5://127.0.0.1:${(socks.address() as AddressInfo).port}"`),
+    (await readFile(kubeconfig, 'utf8')).replace('insecure-skip-tls-verify: true', `insecure-skip-tls-verify: true, proxy-url: "${socks.url}"`),
   );
 });
 
 after(async () => {
-  await new Promise<void>((resolve) => socks.close(() => resolve()));
+  await socks.close();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await rm(work, { recursive: true, force: true });
@@ -157,8 +140,8 @@ async function exercise(binDir: string, completionHelper: string): Promise<void>
   const viaSocks = await sh('kubectl-netwatch', ['list', '-o', 'json', '--kubeconfig', socksKubeconfig], env);
   assert.equal(viaSocks.code, 0, viaSocks.stderr);
   assert.deepEqual((JSON.parse(viaSocks.stdout) as { items: unknown[] }).items, []);
-  assert.ok(socksConnects.length > 0, 'the request went through the SOCKS proxy');
-  socksConnects.length = 0;
+  assert.ok(socks.connects.length > 0, 'the request went through the SOCKS proxy');
+  socks.connects.length = 0;
 
   await tuiStarts(env);
 }

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { applyObjects, loadYamlFile, startControlPlane, type ControlPlane } from
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 import { installController, type InstalledController } from '../../controller/testing.ts';
 import { bundle } from '../../plugin/build.ts';
+import { startSocksProxy } from '../../plugin/src/testing/socks-proxy.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -34,9 +35,9 @@ interface Result {
 }
 
 /** `kubectl netwatch ARGS` as a user: kubectl finds kubectl-netwatch on PATH; async, so the in-process webhook keeps serving. */
-function netwatch(user: string, args: string[]): Promise<Result> {
+function netwatch(user: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
   return new Promise((resolve) => {
-    execFile('kubectl', ['netwatch', ...args], { env: envFor(user), timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile('kubectl', ['netwatch', ...args], { env: { ...envFor(user), ...env }, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 99) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -232,6 +233,24 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
       execFile('kubectl', ['get', 'accessrequests', '-o', 'json'], { env: envFor('alice'), maxBuffer: 16 << 20 }, (e, stdout) => (e ? reject(new Error(`kubectl get: ${e.message}`)) : resolve(stdout))),
     )) as { items: unknown[] };
     assert.deepEqual((JSON.parse(fast) as { items: unknown[] }).items, viaKubectl.items);
+  });
+
+  test('with a SOCKS proxy-url the list goes through the proxy (on the full CLI: the list path leaves SOCKS out)', async () => {
+    const socks = await startSocksProxy();
+    try {
+      const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+      for (const c of config.clusters) c.cluster['proxy-url'] = socks.url;
+      const path = join(binDir, 'alice-socks.kubeconfig');
+      writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
+      const direct = await ok('alice', ['list', '-o', 'json']);
+      const viaSocks = await netwatch('alice', ['list', '-o', 'json'], { KUBECONFIG: path });
+      assert.equal(viaSocks.code, 0, viaSocks.stderr);
+      assert.equal(viaSocks.stdout, direct);
+      assert.ok(socks.connects.length > 0, 'the request went through the proxy');
+      for (const target of socks.connects) assert.equal(target, new URL(cp.server).host);
+    } finally {
+      await socks.close();
+    }
   });
 
   test('--dry-run prints the request and the planned objects and creates nothing', async () => {
