@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { Script } from 'node:vm';
 import { BUNDLE_FILES, buildParts } from './build.ts';
+import { partHeader } from './src/code-cache.ts';
 
 test('the entry holds only the dispatch, the list path leaves out the CLI, the TUI and rare kubeconfig needs, the CLI has them', async () => {
   const out = mkdtempSync(join(tmpdir(), 'netwatch-bundle-'));
@@ -19,10 +22,11 @@ test('the entry holds only the dispatch, the list path leaves out the CLI, the T
     const entry = inputsOf(BUNDLE_FILES.entry);
     assert.deepEqual(entry.filter((i) => i.includes('node_modules/')), [], 'the entry bundles no package');
     assert.ok(entry.some((i) => i.endsWith('plugin/src/fast-path.ts')));
+    assert.ok(entry.every((i) => !i.endsWith('plugin/src/list-json.ts') && !i.endsWith('plugin/src/cli.ts')), 'the entry bundles neither part');
     // The entry loads the other two from beside itself, not from copies of its own.
     const entryCode = readFileSync(join(out, BUNDLE_FILES.entry), 'utf8');
-    assert.ok(entryCode.includes(`import("./${BUNDLE_FILES.list}")`), entryCode);
-    assert.ok(entryCode.includes(`import("./${BUNDLE_FILES.cli}")`), entryCode);
+    assert.ok(entryCode.includes(`new URL("./${BUNDLE_FILES.list}",import.meta.url)`), entryCode);
+    assert.ok(entryCode.includes(`new URL("./${BUNDLE_FILES.cli}",import.meta.url)`), entryCode);
 
     const heavy = /node_modules\/(yargs|yargs-parser|ink|react|react-reconciler|yoga-layout|yaml|openid-client|oauth4webapi|jose|socks|socks-proxy-agent)\//;
     const list = inputsOf(BUNDLE_FILES.list);
@@ -32,6 +36,29 @@ test('the entry holds only the dispatch, the list path leaves out the CLI, the T
 
     const cli = inputsOf(BUNDLE_FILES.cli);
     for (const pkg of ['yargs', 'ink', 'react', 'openid-client', 'socks']) assert.ok(cli.some((i) => i.includes(`node_modules/${pkg}/`)), `the CLI bundles ${pkg}`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('each part is a script whose value is an async function, headed by the id of its contents', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'netwatch-bundle-'));
+  try {
+    await buildParts({ outdir: out, minify: false });
+    const ids = new Set<string>();
+    for (const name of [BUNDLE_FILES.list, BUNDLE_FILES.cli]) {
+      const text = readFileSync(join(out, name), 'utf8');
+      const strict = "'use strict';\n";
+      const bundled = text.slice(text.indexOf(strict) + strict.length, text.lastIndexOf('\n})'));
+      const header = partHeader(createHash('sha256').update(bundled).digest('hex').slice(0, 32));
+      assert.ok(text.startsWith(header), `${name} starts with ${header}`);
+      ids.add(header);
+      // Compiles as a classic script (no import or export statement) and evaluates to the part's function.
+      const value: unknown = new Script(text, { filename: name }).runInThisContext();
+      assert.equal(typeof value, 'function', name);
+      assert.equal((value as () => unknown).constructor.name, 'AsyncFunction', name);
+    }
+    assert.equal(ids.size, 2);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

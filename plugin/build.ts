@@ -1,9 +1,12 @@
 // Bundles kubectl-netwatch into plugin/dist/ (git-ignored), which plugin/bin/kubectl-netwatch.js runs when
 // present. The bundle is three self-contained files, so that each command reads only the code it runs:
-//   kubectl-netwatch.mjs       the entry (src/main.ts): chooses a path from argv, handles exit and EPIPE;
-//   kubectl-netwatch-list.mjs  `list -o json`, what scripts run most: kubeconfig, one GET, print;
-//   kubectl-netwatch-cli.mjs   every command (yargs) and the TUI. Ink, React and yoga sit behind a dynamic
-//                              import inside it (lazily initialized modules), evaluated only for the TUI.
+//   kubectl-netwatch.mjs      the entry (src/main.ts): chooses a path from argv, handles exit and EPIPE, loads
+//                             one of the two parts below through its code cache (src/code-cache.ts);
+//   kubectl-netwatch-list.js  `list -o json`, what scripts run most: kubeconfig, one GET, print;
+//   kubectl-netwatch-cli.js   every command (yargs) and the TUI. Ink, React and yoga sit behind a dynamic
+//                             import inside it (lazily initialized modules), evaluated only for the TUI.
+// The two parts are scripts, not modules: each is an ES module bundle wrapped in an async function (so top-level
+// await still works), because V8's code cache API, which keeps the functions a command ran, compiles scripts.
 // Why not one file: before running a line Node reads, decodes and hashes the whole module, about 30 ms per MB
 // on the two-core CI machine; the CLI file is ~0.9 MB, and `list -o json` has ~75 ms in all to stay within
 // 1.5x of kubectl get (scripts/bench/plugin.ts). Code shared by the list and the CLI (the kube client) is in both.
@@ -12,6 +15,9 @@ import { build, analyzeMetafile, type Metafile, type Plugin } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { PART_PARAMETERS, partHeader } from './src/code-cache.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -206,16 +212,23 @@ const plainStringWidth: Plugin = {
 };
 
 /** The files of the bundle, in plugin/dist/ (and in the npm package and krew archive). */
-export const BUNDLE_FILES = { entry: 'kubectl-netwatch.mjs', list: 'kubectl-netwatch-list.mjs', cli: 'kubectl-netwatch-cli.mjs' } as const;
+export const BUNDLE_FILES = { entry: 'kubectl-netwatch.mjs', list: 'kubectl-netwatch-list.js', cli: 'kubectl-netwatch-cli.js' } as const;
 
-// main.ts's two dynamic imports become imports of the sibling files instead of being bundled into the entry.
+// In the entry, src/parts.ts (the two parts as dynamic imports) becomes a module that loads the part files through
+// the code cache (src/code-cache.ts) instead of bundling them.
 const separateParts: Plugin = {
   name: 'separate-parts',
   setup(b) {
-    const parts: Record<string, string> = { './list-json.ts': BUNDLE_FILES.list, './cli.ts': BUNDLE_FILES.cli };
-    b.onResolve({ filter: /^\.\/(list-json|cli)\.ts$/ }, (args) =>
-      args.kind === 'dynamic-import' && args.importer === `${root}src/main.ts` ? { path: `./${parts[args.path]}`, external: true } : undefined,
-    );
+    b.onResolve({ filter: /^\.\/parts\.ts$/ }, (args) => (args.importer === `${root}src/main.ts` ? { path: 'parts', namespace: 'parts' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'parts' }, () => ({
+      loader: 'js',
+      resolveDir: `${root}src`,
+      contents: `import { loadPart } from './code-cache.ts';
+        export const parts = {
+          list: () => loadPart(new URL(${JSON.stringify(`./${BUNDLE_FILES.list}`)}, import.meta.url), 'list'),
+          cli: () => loadPart(new URL(${JSON.stringify(`./${BUNDLE_FILES.cli}`)}, import.meta.url), 'cli'),
+        };`,
+    }));
   },
 };
 
@@ -245,16 +258,23 @@ const listPathLeavesOut: Plugin = {
 export async function buildParts(opts: { minify?: boolean; outdir?: string; external?: string[]; metafile?: boolean } = {}): Promise<{ file: string; metafile?: Metafile }[]> {
   const outdir = opts.outdir ?? `${root}dist`;
   const parts = [
-    { entry: 'src/main.ts', out: BUNDLE_FILES.entry },
-    { entry: 'src/list-json.ts', out: BUNDLE_FILES.list },
-    { entry: 'src/cli.ts', out: BUNDLE_FILES.cli },
+    { source: 'main.ts', out: BUNDLE_FILES.entry },
+    { source: 'list-json.ts', out: BUNDLE_FILES.list },
+    { source: 'cli.ts', out: BUNDLE_FILES.cli },
   ];
+  await mkdir(outdir, { recursive: true });
   return Promise.all(
-    parts.map(async (part) => {
-      const file = join(outdir, part.out);
+    parts.map(async ({ source, out }) => {
+      const file = join(outdir, out);
+      const isEntry = out === BUNDLE_FILES.entry;
+      const [handOver, , metaUrl, metaResolve] = PART_PARAMETERS;
       const result = await build({
-        entryPoints: [`${root}${part.entry}`],
+        // A part's bundle hands its exports to the function code-cache.ts calls, instead of exporting them.
+        ...(isEntry
+          ? { entryPoints: [`${root}src/${source}`] }
+          : { stdin: { contents: `import * as part from './${source}';\n${handOver}(part);`, resolveDir: `${root}src`, sourcefile: `${out}.ts`, loader: 'ts' as const } }),
         outfile: file,
+        write: false,
         bundle: true,
         platform: 'node',
         format: 'esm',
@@ -263,14 +283,30 @@ export async function buildParts(opts: { minify?: boolean; outdir?: string; exte
         external: opts.external ?? [],
         keepNames: false,
         legalComments: 'none',
-        metafile: !!opts.metafile,
-        plugins: [...(part.out === BUNDLE_FILES.list ? [listPathLeavesOut] : []), separateParts, apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
-        define: { 'process.env.NODE_ENV': '"production"', 'process.env.DEV': '"false"' },
-        // Some bundled CommonJS packages call require() for Node built-ins.
-        banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+        metafile: true,
+        plugins: [...(out === BUNDLE_FILES.list ? [listPathLeavesOut] : []), separateParts, apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
+        define: {
+          'process.env.NODE_ENV': '"production"',
+          'process.env.DEV': '"false"',
+          // A script has no import.meta: the part's function gets the part file's URL and a resolver instead.
+          ...(isEntry ? {} : { 'import.meta.url': metaUrl, 'import.meta.resolve': metaResolve }),
+        },
+        // Some bundled CommonJS packages call require() for Node built-ins (a part gets require as a parameter).
+        ...(isEntry ? { banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" } } : {}),
         logLevel: 'warning',
       });
-      return result.metafile ? { file, metafile: result.metafile } : { file };
+      const text = result.outputFiles[0]?.text ?? '';
+      if (isEntry) {
+        await writeFile(file, text);
+      } else {
+        // The body of an async function must be an ES module with nothing imported or exported (it runs as a script).
+        const output = Object.values(result.metafile.outputs)[0];
+        if (!output || output.exports.length > 0 || output.imports.some((i) => !i.path.startsWith('node:') && i.kind !== 'require-call'))
+          throw new Error(`${out}: a bundle part must neither export nor import (got ${JSON.stringify({ exports: output?.exports, imports: output?.imports })})`);
+        const id = createHash('sha256').update(text).digest('hex').slice(0, 32);
+        await writeFile(file, `${partHeader(id)}(async function (${PART_PARAMETERS.join(', ')}) {\n'use strict';\n${text}\n})\n`);
+      }
+      return opts.metafile ? { file, metafile: result.metafile } : { file };
     }),
   );
 }

@@ -213,7 +213,7 @@ test('npm package: builds, packs only the bundle and bin scripts, installs offli
   await rm(join(pkgDir, 'dist', BUNDLE_FILES.cli));
   const partial = await sh('kubectl-netwatch', ['--help'], userEnv(join(prefix, 'bin')));
   assert.equal(partial.code, 1);
-  assert.match(partial.stderr, /this installation is incomplete: .*kubectl-netwatch-cli\.mjs is missing/);
+  assert.match(partial.stderr, /this installation is incomplete: .*kubectl-netwatch-cli\.js is missing/);
   await rm(join(pkgDir, 'dist'), { recursive: true });
   const broken = await sh('kubectl-netwatch', ['--help'], userEnv(join(prefix, 'bin')));
   assert.equal(broken.code, 1);

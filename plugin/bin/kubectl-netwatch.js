@@ -27,7 +27,7 @@ try {
   const { existsSync } = process.getBuiltinModule('node:fs');
   const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
   // The bundle's files: BUNDLE_FILES in plugin/build.ts (bin.test.ts checks they agree).
-  const bundleFiles = ['kubectl-netwatch.mjs', 'kubectl-netwatch-list.mjs', 'kubectl-netwatch-cli.mjs'].map((f) =>
+  const bundleFiles = ['kubectl-netwatch.mjs', 'kubectl-netwatch-list.js', 'kubectl-netwatch-cli.js'].map((f) =>
     fileURLToPath(new URL(`../dist/${f}`, import.meta.url)),
   );
   const missing = bundleFiles.find((f) => !existsSync(f));

@@ -6,10 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify as stringifyYaml } from 'yaml';
 import { CustomObjectsApi, NetworkingV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
@@ -233,6 +234,38 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
       execFile('kubectl', ['get', 'accessrequests', '-o', 'json'], { env: envFor('alice'), maxBuffer: 16 << 20 }, (e, stdout) => (e ? reject(new Error(`kubectl get: ${e.message}`)) : resolve(stdout))),
     )) as { items: unknown[] };
     assert.deepEqual((JSON.parse(fast) as { items: unknown[] }).items, viaKubectl.items);
+  });
+
+  test('commands print the same from their code cache as without one, with a JSON or a YAML kubeconfig', async () => {
+    const cacheDir = join(binDir, '.cache', 'kubectl-netwatch');
+    rmSync(cacheDir, { recursive: true, force: true });
+    const yamlConfig = join(binDir, 'alice.kubeconfig.yaml');
+    writeFileSync(yamlConfig, stringifyYaml(JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8'))), { mode: 0o600 });
+    const runs: { args: string[]; env?: NodeJS.ProcessEnv }[] = [
+      { args: ['list', '-o', 'json'] },
+      { args: ['list', '-o', 'json'], env: { KUBECONFIG: yamlConfig } },
+      { args: ['list', '-o', 'yaml'] },
+      { args: ['describe', name] },
+    ];
+    const uncached = await netwatch('alice', ['list', '-o', 'json'], { NODE_DISABLE_COMPILE_CACHE: '1' });
+    assert.equal(uncached.code, 0, uncached.stderr);
+    assert.equal(existsSync(cacheDir), false, 'NODE_DISABLE_COMPILE_CACHE turns the cache off');
+    for (const { args, env } of runs) {
+      const without = await netwatch('alice', args, { NODE_DISABLE_COMPILE_CACHE: '1', ...env });
+      assert.equal(without.code, 0, without.stderr);
+      if (args[0] === 'list' && args[2] === 'json') assert.equal(without.stdout, uncached.stdout);
+      // The first run writes the cache, the second runs from it.
+      for (let i = 0; i < 2; i++) {
+        const cached = await netwatch('alice', args, env);
+        assert.equal(cached.code, 0, cached.stderr);
+        if (args[0] === 'describe') assert.equal(cached.stdout.replace(/\d+[smhd]\b/g, 'AGE'), without.stdout.replace(/\d+[smhd]\b/g, 'AGE'));
+        else assert.equal(cached.stdout, without.stdout, `kubectl netwatch ${args.join(' ')}`);
+      }
+    }
+    // One cache per part and command, for the user alone.
+    const files = readdirSync(cacheDir);
+    assert.deepEqual(files.map((f) => /^(list-list|cli-list|cli-describe)-[0-9a-f]{16}-v[\d.]+-\w+\.v8$/.exec(f)?.[1]).sort(), ['cli-describe', 'cli-list', 'list-list'], files.join(', '));
+    for (const f of files) assert.equal(statSync(join(cacheDir, f)).mode & 0o777, 0o600);
   });
 
   test('with a SOCKS proxy-url the list goes through the proxy (on the full CLI: the list path leaves SOCKS out)', async () => {
