@@ -95,7 +95,7 @@ async function loadInChild(work: string, part: string, dir: string | undefined):
 }
 
 describe('loading a part through the cache', () => {
-  test('the first run writes a cache only the user can read; later runs use it as is; a new build replaces it', async () => {
+  test('the first run writes a cache only the user can read; later runs use it as is; others\' files are not trusted; a new build replaces it', async () => {
     const work = mkdtempSync(join(tmpdir(), 'netwatch-code-cache-'));
     try {
       const part = join(work, 'part.js');
@@ -131,6 +131,15 @@ describe('loading a part through the cache', () => {
       const fourth = await loadInChild(work, part, dir);
       assert.equal(fourth.stdout, expected, fourth.stderr);
       assert.equal(statSync(cacheFile).mode & 0o777, 0o600);
+
+      // Nor is a directory others may write: nothing read from it or written to it.
+      chmodSync(dir, 0o777);
+      writeFileSync(cacheFile, 'planted', { mode: 0o600 });
+      const planted = await loadInChild(work, part, dir);
+      assert.equal(planted.stdout, expected, planted.stderr);
+      assert.equal(readFileSync(cacheFile, 'utf8'), 'planted');
+      assert.deepEqual(readdirSync(dir), [cacheName]);
+      chmodSync(dir, 0o700);
 
       // Another build of the part (another id): its own cache, and the old one is removed.
       writePart(part, 'b'.repeat(32), PART_BODY.replace('greets', 'welcomes'));

@@ -15,7 +15,7 @@
 // The cache is an optimization and nothing else: any failure to read or write it is ignored, a cache V8 rejects
 // (another V8, other flags) is rewritten, and NODE_DISABLE_COMPILE_CACHE turns it off as it turns off Node's.
 // Built-ins come through process.getBuiltinModule: this file is in the entry, which every command loads.
-const { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const path = process.getBuiltinModule('node:path');
 const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
@@ -101,7 +101,7 @@ export async function loadPart(url: URL, name: string): Promise<Record<string, u
   const id = ID_LINE.exec(source)?.[1];
   const { dir, variant } = settings;
   const prefix = `${name}-${variant}-`;
-  const cacheFile = dir && id ? path.join(dir, `${prefix}${id.slice(0, 16)}-${process.version}-${process.arch}.v8`) : undefined;
+  const cacheFile = dir && id && privateDir(dir, true) ? path.join(dir, `${prefix}${id.slice(0, 16)}-${process.version}-${process.arch}.v8`) : undefined;
   const cachedData = cacheFile ? readOwnFile(cacheFile) : undefined;
   const script = new vm.Script(source, {
     filename: file,
@@ -126,7 +126,17 @@ export async function loadPart(url: URL, name: string): Promise<Record<string, u
   return exports;
 }
 
-// Only a file the user owns and nobody else may write: a code cache is code.
+// A code cache is code: it is read only from a directory and a file that the user owns and nobody else may write
+// (in a directory others may write, they could also plant links where the cache is written).
+function privateDir(dir: string, missingIsFine: boolean): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && (st.mode & 0o022) === 0 && (!process.getuid || st.uid === process.getuid());
+  } catch (err) {
+    return missingIsFine && (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
 function readOwnFile(file: string): Buffer | undefined {
   let fd: number | undefined;
   try {
@@ -145,9 +155,11 @@ function saveCache(script: InstanceType<typeof vm.Script>, dir: string, cacheFil
   try {
     const data = script.createCachedData();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Written aside and renamed: a concurrent start reads the old file or the new one, never half of one.
+    if (!privateDir(dir, false)) return;
+    // Written aside (a new file: 'wx' follows no link) and renamed: a concurrent start reads the old file or the
+    // new one, never half of one.
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, data, { mode: 0o600 });
+    writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, cacheFile);
     // Caches of this part and variant for another build or Node version are dead weight now.
     for (const f of readdirSync(dir)) if (f.startsWith(prefix) && path.join(dir, f) !== cacheFile) rmSync(path.join(dir, f), { force: true });
