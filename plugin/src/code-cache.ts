@@ -127,11 +127,18 @@ export async function loadPart(url: URL, name: string): Promise<Record<string, u
 }
 
 // A code cache is code: it is read only from a directory and a file that the user owns and nobody else may write
-// (in a directory others may write, they could also plant links where the cache is written).
+// (in a directory others may write, they could also plant links where the cache is written). Windows reports no
+// owner and no such mode bits; there the directory is the user's profile (LOCALAPPDATA), private by its ACL.
+const POSIX = process.platform !== 'win32';
+
+function onlyUserMayWrite(st: { mode: number; uid: number }): boolean {
+  return !POSIX || ((st.mode & 0o022) === 0 && (!process.getuid || st.uid === process.getuid()));
+}
+
 function privateDir(dir: string, missingIsFine: boolean): boolean {
   try {
     const st = lstatSync(dir);
-    return st.isDirectory() && (st.mode & 0o022) === 0 && (!process.getuid || st.uid === process.getuid());
+    return st.isDirectory() && onlyUserMayWrite(st);
   } catch (err) {
     return missingIsFine && (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
@@ -142,7 +149,7 @@ function readOwnFile(file: string): Buffer | undefined {
   try {
     fd = openSync(file, 'r');
     const st = fstatSync(fd);
-    if (!st.isFile() || (st.mode & 0o022) !== 0 || (process.getuid && st.uid !== process.getuid())) return undefined;
+    if (!st.isFile() || !onlyUserMayWrite(st)) return undefined;
     return readFileSync(fd);
   } catch {
     return undefined;

@@ -268,6 +268,37 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     for (const f of files) assert.equal(statSync(join(cacheDir, f)).mode & 0o777, 0o600);
   });
 
+  test('with an exec credential plugin (how EKS, GKE and kubelogin users sign in) both the list path and the CLI run it and act as that user', async () => {
+    const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { users: { user: Record<string, unknown> }[] };
+    const user = config.users[0]?.user;
+    const token = user?.token;
+    assert.equal(typeof token, 'string');
+    // The plugin prints alice's token and counts its runs, so the test sees that it ran.
+    const runs = join(binDir, 'credential-runs');
+    const credential = join(binDir, 'credential-plugin');
+    writeFileSync(
+      credential,
+      `#!/bin/sh\necho run >> '${runs}'\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${String(token)}"}}'\n`,
+      { mode: 0o700 },
+    );
+    config.users[0] = { ...config.users[0], user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: credential, interactiveMode: 'Never' } } };
+    const execConfig = join(binDir, 'alice-exec.kubeconfig');
+    writeFileSync(execConfig, JSON.stringify(config), { mode: 0o600 });
+
+    const list = await netwatch('alice', ['list', '-o', 'json'], { KUBECONFIG: execConfig });
+    assert.equal(list.code, 0, list.stderr);
+    assert.equal(list.stdout, await ok('alice', ['list', '-o', 'json']));
+    const described = await netwatch('alice', ['describe', name], { KUBECONFIG: execConfig });
+    assert.equal(described.code, 0, described.stderr);
+    assert.match(described.stdout, new RegExp(name));
+    const created = await netwatch('alice', ['request', 'external', '--cidr', '198.51.100.7/32', '--to', 'shop/database', '--ports', '5432/TCP', '--duration', '30m', '--reason', 'exec credential'], { KUBECONFIG: execConfig });
+    assert.equal(created.code, 0, created.stderr);
+    const createdName = /accessrequest\.netwatch\.vtk\.io\/(\S+) created/.exec(created.stdout)?.[1] ?? '';
+    assert.equal((await requestAsAdmin(createdName)).spec.requester?.username, 'alice');
+    assert.ok(readFileSync(runs, 'utf8').split('\n').filter(Boolean).length >= 3, 'the credential plugin ran for each command');
+    await ok('alice', ['abort', createdName]);
+  });
+
   test('with a SOCKS proxy-url the list goes through the proxy (on the full CLI: the list path leaves SOCKS out)', async () => {
     const socks = await startSocksProxy();
     try {
