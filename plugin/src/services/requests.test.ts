@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { PartName } from '../../../lib/api/accessrequest.ts';
 import { UserError } from '../errors.ts';
 import { FakePort, serviceRequest, svc } from '../testing/fake-port.ts';
-import { approve, checkRequest, decide, externalSpec, materializedOf, parsePorts, parseServiceRef, serviceSpec, viewOf } from './requests.ts';
+import { approve, byNewest, checkRequest, decide, externalSpec, materializedOf, parsePorts, parseServiceRef, serviceSpec, viewOf } from './requests.ts';
 
 const APPROVE_SHOP = 'approve netwatch.vtk.io/accessrequests shop';
 const APPROVE_MON = 'approve netwatch.vtk.io/accessrequests monitoring';
@@ -152,5 +152,26 @@ describe('materialized objects', () => {
       m.objects.map((o) => `${o.kind} ${o.namespace}/${o.name}`),
       ['Service shop/nwt-x', 'Access shop/nwat-x', 'NetworkPolicy shop/np-1'],
     );
+  });
+});
+
+describe('the order of requests', () => {
+  test('newest first, then by name; a request without a creation time last', () => {
+    const at = (name: string, creationTimestamp?: string) => {
+      const r = serviceRequest(name);
+      if (creationTimestamp) r.metadata.creationTimestamp = creationTimestamp;
+      else delete r.metadata.creationTimestamp;
+      return r;
+    };
+    const sorted = [
+      at('b-old', '2026-01-01T09:59:59Z'),
+      at('no-time'),
+      at('z-new', '2026-01-02T00:00:00Z'),
+      at('b-same', '2026-01-01T10:00:00Z'),
+      at('a-same', '2026-01-01T10:00:00Z'),
+      at('a10', '2025-12-31T23:00:00Z'),
+      at('a9', '2025-12-31T23:00:00Z'),
+    ].sort(byNewest);
+    assert.deepEqual(sorted.map((r) => r.metadata.name), ['z-new', 'a-same', 'b-same', 'b-old', 'a10', 'a9', 'no-time']);
   });
 });
