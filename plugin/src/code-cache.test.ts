@@ -1,6 +1,6 @@
 // The code cache of the bundle's parts (code-cache.ts). Loading runs in child processes, because a cache is
 // written when a process exits.
-import { describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -95,100 +95,89 @@ async function loadInChild(work: string, part: string, dir: string | undefined):
 }
 
 describe('loading a part through the cache', () => {
+  let work = '';
+  beforeEach(() => (work = mkdtempSync(join(tmpdir(), 'netwatch-code-cache-'))));
+  afterEach(() => rmSync(work, { recursive: true, force: true }));
+
   test('the first run writes a cache only the user can read; later runs use it as is; others\' files are not trusted; a new build replaces it', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'netwatch-code-cache-'));
-    try {
-      const part = join(work, 'part.js');
-      const dir = join(work, 'cache');
-      writePart(part, 'a'.repeat(32), PART_BODY);
-      const expected = `cached part greets you file://${part}\n`;
+    const part = join(work, 'part.js');
+    const dir = join(work, 'cache');
+    writePart(part, 'a'.repeat(32), PART_BODY);
+    const expected = `cached part greets you file://${part}\n`;
 
-      const first = await loadInChild(work, part, dir);
-      assert.equal(first.stdout, expected, first.stderr);
-      const [cacheName, ...others] = readdirSync(dir);
-      assert.deepEqual(others, []);
-      assert.match(cacheName ?? '', new RegExp(`^test-list-a{16}-${process.version.replaceAll('.', '\\.')}-${process.arch}\\.v8$`));
-      const cacheFile = join(dir, cacheName ?? '');
-      assert.equal(statSync(dir).mode & 0o777, 0o700);
-      assert.equal(statSync(cacheFile).mode & 0o777, 0o600);
-      const written = readFileSync(cacheFile);
+    const first = await loadInChild(work, part, dir);
+    assert.equal(first.stdout, expected, first.stderr);
+    const [cacheName, ...others] = readdirSync(dir);
+    assert.deepEqual(others, []);
+    assert.match(cacheName ?? '', new RegExp(`^test-list-a{16}-${process.version.replaceAll('.', '\\.')}-${process.arch}\\.v8$`));
+    const cacheFile = join(dir, cacheName ?? '');
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(cacheFile).mode & 0o777, 0o600);
+    const written = readFileSync(cacheFile);
 
-      // Accepted by V8: not written again.
-      const stamp = statSync(cacheFile).mtimeMs;
-      const second = await loadInChild(work, part, dir);
-      assert.equal(second.stdout, expected, second.stderr);
-      assert.equal(statSync(cacheFile).mtimeMs, stamp);
-      assert.deepEqual(readFileSync(cacheFile), written);
+    // Accepted by V8: not written again.
+    const stamp = statSync(cacheFile).mtimeMs;
+    const second = await loadInChild(work, part, dir);
+    assert.equal(second.stdout, expected, second.stderr);
+    assert.equal(statSync(cacheFile).mtimeMs, stamp);
+    assert.deepEqual(readFileSync(cacheFile), written);
 
-      // Garbage is rejected by V8 and replaced; the part still runs.
-      writeFileSync(cacheFile, Buffer.alloc(written.length, 7), { mode: 0o600 });
-      const third = await loadInChild(work, part, dir);
-      assert.equal(third.stdout, expected, third.stderr);
-      assert.notDeepEqual(readFileSync(cacheFile), Buffer.alloc(written.length, 7));
+    // Garbage is rejected by V8 and replaced; the part still runs.
+    writeFileSync(cacheFile, Buffer.alloc(written.length, 7), { mode: 0o600 });
+    const third = await loadInChild(work, part, dir);
+    assert.equal(third.stdout, expected, third.stderr);
+    assert.notDeepEqual(readFileSync(cacheFile), Buffer.alloc(written.length, 7));
 
-      // A cache others may write is not trusted: not read, and replaced by one they may not.
-      chmodSync(cacheFile, 0o666);
-      const fourth = await loadInChild(work, part, dir);
-      assert.equal(fourth.stdout, expected, fourth.stderr);
-      assert.equal(statSync(cacheFile).mode & 0o777, 0o600);
+    // A cache others may write is not trusted: not read, and replaced by one they may not.
+    chmodSync(cacheFile, 0o666);
+    const fourth = await loadInChild(work, part, dir);
+    assert.equal(fourth.stdout, expected, fourth.stderr);
+    assert.equal(statSync(cacheFile).mode & 0o777, 0o600);
 
-      // Nor is a directory others may write: nothing read from it or written to it.
-      chmodSync(dir, 0o777);
-      writeFileSync(cacheFile, 'planted', { mode: 0o600 });
-      const planted = await loadInChild(work, part, dir);
-      assert.equal(planted.stdout, expected, planted.stderr);
-      assert.equal(readFileSync(cacheFile, 'utf8'), 'planted');
-      assert.deepEqual(readdirSync(dir), [cacheName]);
-      chmodSync(dir, 0o700);
+    // Nor is a directory others may write: nothing read from it or written to it.
+    chmodSync(dir, 0o777);
+    writeFileSync(cacheFile, 'planted', { mode: 0o600 });
+    const planted = await loadInChild(work, part, dir);
+    assert.equal(planted.stdout, expected, planted.stderr);
+    assert.equal(readFileSync(cacheFile, 'utf8'), 'planted');
+    assert.deepEqual(readdirSync(dir), [cacheName]);
+    chmodSync(dir, 0o700);
 
-      // Another build of the part (another id): its own cache, and the old one is removed.
-      writePart(part, 'b'.repeat(32), PART_BODY.replace('greets', 'welcomes'));
-      const fifth = await loadInChild(work, part, dir);
-      assert.equal(fifth.stdout, expected.replace('greets', 'welcomes'), fifth.stderr);
-      assert.deepEqual(readdirSync(dir).map((f) => f.slice(0, 'test-list-'.length + 16)), [`test-list-${'b'.repeat(16)}`]);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    // Another build of the part (another id): its own cache, and the old one is removed.
+    writePart(part, 'b'.repeat(32), PART_BODY.replace('greets', 'welcomes'));
+    const fifth = await loadInChild(work, part, dir);
+    assert.equal(fifth.stdout, expected.replace('greets', 'welcomes'), fifth.stderr);
+    assert.deepEqual(readdirSync(dir).map((f) => f.slice(0, 'test-list-'.length + 16)), [`test-list-${'b'.repeat(16)}`]);
   });
 
   test('without a cache directory, or one that cannot be written, the part runs and nothing is written', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'netwatch-code-cache-'));
-    try {
-      const part = join(work, 'part.js');
-      writePart(part, 'c'.repeat(32), PART_BODY);
-      const expected = `cached part greets you file://${part}\n`;
-      const none = await loadInChild(work, part, undefined);
-      assert.equal(none.stdout, expected, none.stderr);
-      assert.deepEqual(readdirSync(work).sort(), ['driver.mts', 'part.js']);
+    const part = join(work, 'part.js');
+    writePart(part, 'c'.repeat(32), PART_BODY);
+    const expected = `cached part greets you file://${part}\n`;
+    const none = await loadInChild(work, part, undefined);
+    assert.equal(none.stdout, expected, none.stderr);
+    assert.deepEqual(readdirSync(work).sort(), ['driver.mts', 'part.js']);
 
-      // A file where the directory should be: mkdir fails, quietly.
-      const blocked = join(work, 'blocked');
-      writeFileSync(blocked, '');
-      const unwritable = await loadInChild(work, part, join(blocked, 'cache'));
-      assert.equal(unwritable.code, 0);
-      assert.equal(unwritable.stdout, expected, unwritable.stderr);
-      assert.equal(unwritable.stderr, '');
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    // A file where the directory should be: mkdir fails, quietly.
+    const blocked = join(work, 'blocked');
+    writeFileSync(blocked, '');
+    const unwritable = await loadInChild(work, part, join(blocked, 'cache'));
+    assert.equal(unwritable.code, 0);
+    assert.equal(unwritable.stdout, expected, unwritable.stderr);
+    assert.equal(unwritable.stderr, '');
   });
 
   test('a part without an id header runs without a cache; a missing part fails as a missing module', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'netwatch-code-cache-'));
-    try {
-      const part = join(work, 'part.js');
-      const dir = join(work, 'cache');
-      writeFileSync(part, `(async function (${PART_PARAMETERS.join(', ')}) {\n${PART_BODY}\n})\n`);
-      const r = await loadInChild(work, part, dir);
-      assert.equal(r.stdout, `cached part greets you file://${part}\n`, r.stderr);
-      assert.equal(existsSync(dir), false);
+    const part = join(work, 'part.js');
+    const dir = join(work, 'cache');
+    writeFileSync(part, `(async function (${PART_PARAMETERS.join(', ')}) {\n${PART_BODY}\n})\n`);
+    const r = await loadInChild(work, part, dir);
+    assert.equal(r.stdout, `cached part greets you file://${part}\n`, r.stderr);
+    assert.equal(existsSync(dir), false);
 
-      mkdirSync(dir);
-      const missing = await loadInChild(work, join(work, 'gone.js'), dir);
-      assert.match(missing.stdout, /^error ERR_MODULE_NOT_FOUND Cannot find module '.*gone\.js'/);
-      assert.deepEqual(readdirSync(dir), []);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    mkdirSync(dir);
+    const missing = await loadInChild(work, join(work, 'gone.js'), dir);
+    assert.match(missing.stdout, /^error ERR_MODULE_NOT_FOUND Cannot find module '.*gone\.js'/);
+    assert.deepEqual(readdirSync(dir), []);
   });
 });
