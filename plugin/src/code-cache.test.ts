@@ -148,6 +148,18 @@ describe('loading a part through the cache', () => {
     const fifth = await loadInChild(work, part, dir);
     assert.equal(fifth.stdout, expected.replace('greets', 'welcomes'), fifth.stderr);
     assert.deepEqual(readdirSync(dir).map((f) => f.slice(0, 'test-list-'.length + 16)), [`test-list-${'b'.repeat(16)}`]);
+
+    // Another Node version's cache of this build stays (switching between two keeps one of each); a write a crash
+    // left behind goes when the cache is next written.
+    const [current] = readdirSync(dir);
+    const otherNode = `test-list-${'b'.repeat(16)}-v0.0.0-${process.arch}.v8`;
+    const leftover = `${current ?? ''}.12345.tmp`;
+    writeFileSync(join(dir, otherNode), 'other node', { mode: 0o600 });
+    writeFileSync(join(dir, leftover), 'half', { mode: 0o600 });
+    writeFileSync(join(dir, current ?? ''), 'rejected', { mode: 0o600 });
+    const sixth = await loadInChild(work, part, dir);
+    assert.equal(sixth.stdout, expected.replace('greets', 'welcomes'), sixth.stderr);
+    assert.deepEqual(readdirSync(dir).sort(), [current, otherNode].sort());
   });
 
   test('without a cache directory, or one that cannot be written, the part runs and nothing is written', async () => {

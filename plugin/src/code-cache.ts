@@ -101,7 +101,8 @@ export async function loadPart(url: URL, name: string): Promise<Record<string, u
   const id = ID_LINE.exec(source)?.[1];
   const { dir, variant } = settings;
   const prefix = `${name}-${variant}-`;
-  const cacheFile = dir && id && privateDir(dir, true) ? path.join(dir, `${prefix}${id.slice(0, 16)}-${process.version}-${process.arch}.v8`) : undefined;
+  const build = `${prefix}${id?.slice(0, 16)}-`;
+  const cacheFile = dir && id && privateDir(dir, true) ? path.join(dir, `${build}${process.version}-${process.arch}.v8`) : undefined;
   const cachedData = cacheFile ? readOwnFile(cacheFile) : undefined;
   const script = new vm.Script(source, {
     filename: file,
@@ -110,7 +111,7 @@ export async function loadPart(url: URL, name: string): Promise<Record<string, u
   });
   if (dir && cacheFile && (!cachedData || script.cachedDataRejected)) {
     // At exit, when every function the command called has been compiled.
-    process.once('exit', () => saveCache(script, dir, cacheFile, prefix));
+    process.once('exit', () => saveCache(script, dir, cacheFile, prefix, build));
   }
   const run = script.runInThisContext() as (...args: unknown[]) => Promise<void>;
   if (typeof run !== 'function') throw new Error(`${file} is not a kubectl-netwatch bundle part`);
@@ -158,7 +159,7 @@ function readOwnFile(file: string): Buffer | undefined {
   }
 }
 
-function saveCache(script: InstanceType<typeof vm.Script>, dir: string, cacheFile: string, prefix: string): void {
+function saveCache(script: InstanceType<typeof vm.Script>, dir: string, cacheFile: string, prefix: string, build: string): void {
   try {
     const data = script.createCachedData();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -168,8 +169,12 @@ function saveCache(script: InstanceType<typeof vm.Script>, dir: string, cacheFil
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
     renameSync(tmp, cacheFile);
-    // Caches of this part and variant for another build or Node version are dead weight now.
-    for (const f of readdirSync(dir)) if (f.startsWith(prefix) && path.join(dir, f) !== cacheFile) rmSync(path.join(dir, f), { force: true });
+    // Caches of this part and variant for another build are dead weight now (those of another Node version of this
+    // build stay: someone switching Node versions keeps one of each), and so are files a crashed write left.
+    for (const f of readdirSync(dir)) {
+      const stale = f.startsWith(prefix) && (!f.startsWith(build) || (f.endsWith('.tmp') && path.join(dir, f) !== tmp));
+      if (stale) rmSync(path.join(dir, f), { force: true });
+    }
   } catch {
     // An optimization: a read-only or full disk must not fail a command that has done its work.
   }
