@@ -15,7 +15,7 @@
 // The cache is an optimization and nothing else: any failure to read or write it is ignored, a cache V8 rejects
 // (another V8, other flags) is rewritten, and NODE_DISABLE_COMPILE_CACHE turns it off as it turns off Node's.
 // Built-ins come through process.getBuiltinModule: this file is in the entry, which every command loads.
-const { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { accessSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = process.getBuiltinModule('node:fs');
 const { createRequire } = process.getBuiltinModule('node:module');
 const path = process.getBuiltinModule('node:path');
 const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
@@ -161,9 +161,12 @@ function readOwnFile(file: string): Buffer | undefined {
 
 function saveCache(script: InstanceType<typeof vm.Script>, dir: string, cacheFile: string, prefix: string, build: string): void {
   try {
-    const data = script.createCachedData();
+    // Serializing the cache costs tens of milliseconds for the CLI: only when it can be written (a read-only HOME
+    // would pay it on every run).
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!privateDir(dir, false)) return;
+    accessSync(dir, constants.W_OK);
+    const data = script.createCachedData();
     // Written aside (a new file: 'wx' follows no link) and renamed: a concurrent start reads the old file or the
     // new one, never half of one.
     const tmp = `${cacheFile}.${process.pid}.tmp`;
