@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,5 +172,17 @@ describe('kubectl netwatch with a legacy oidc auth-provider kubeconfig', () => {
     assert.ok(existsSync(cache));
     const files = readdirSync(cache);
     assert.ok(files.some((f) => f.startsWith('cli-list-')), files.join(', '));
+
+    // Once the ID token has expired the plugin does not refresh it (it could not save the new one, as kubectl does):
+    // it says so, in one line with the way out, and sends nothing.
+    const [header, payload, signature] = idToken.split('.');
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as { exp: number };
+    const expired = [header, Buffer.from(JSON.stringify({ ...claims, exp: 1_000_000_000 })).toString('base64url'), signature].join('.');
+    const expiredConfig = join(work, 'alice-oidc-expired.kubeconfig');
+    writeFileSync(expiredConfig, readFileSync(kubeconfig, 'utf8').replace(idToken, expired), { mode: 0o600 });
+    const refused = await run('kubectl', ['netwatch', 'list', '-o', 'json'], home, expiredConfig);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /^error: the ID token of the kubeconfig's oidc auth-provider expired at 2001-09-09T01:46:40\.000Z\nhint: kubectl refreshes and saves it/);
   });
 });

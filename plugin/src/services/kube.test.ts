@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { KubePort } from './kube.ts';
+import { KubePort, jwtExpiry } from './kube.ts';
 
 const kubeconfig = {
   apiVersion: 'v1',
@@ -43,5 +43,46 @@ describe('the user’s kubeconfig', () => {
   });
   test('a missing kubeconfig file is a user error', () => {
     assert.throws(() => KubePort.fromOptions({ kubeconfig: join(dir, 'missing') }), UserError);
+  });
+});
+
+describe('the legacy oidc auth-provider', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netwatch-kc-oidc-'));
+  test.after(() => rmSync(dir, { recursive: true, force: true }));
+  const jwt = (claims: object) => `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.signature`;
+  /** A port on a kubeconfig whose user signs in with `config`; nothing listens at its server. */
+  const portWith = (name: string, config: Record<string, string>) => {
+    const path = join(dir, name);
+    const kc = {
+      ...kubeconfig,
+      users: [{ name: 'u', user: { 'auth-provider': { name: 'oidc', config: { 'client-id': 'kubectl', 'idp-issuer-url': 'https://127.0.0.1:2', 'refresh-token': 'r', ...config } } } }],
+      clusters: [{ name: 'one', cluster: { server: 'https://127.0.0.1:1' } }],
+    };
+    writeFileSync(path, JSON.stringify(kc));
+    return KubePort.fromOptions({ kubeconfig: path });
+  };
+
+  test('an expired ID token is a user error that says kubectl refreshes it, and nothing is sent', async () => {
+    const port = portWith('expired', { 'id-token': jwt({ exp: 1_000_000_000 }) });
+    await assert.rejects(
+      port.listRequests(),
+      (e: unknown) => e instanceof UserError && /expired at 2001-09-09T01:46:40\.000Z/.test(e.message) && /kubectl get --raw \/version/.test(e.hint ?? ''),
+    );
+  });
+
+  test('a missing ID token is the same user error', async () => {
+    await assert.rejects(portWith('missing', {}).listRequests(), (e: unknown) => e instanceof UserError && /no ID token/.test(e.message));
+  });
+
+  test('a valid ID token is used: the request goes out (and finds nobody listening)', async () => {
+    const port = portWith('valid', { 'id-token': jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }) });
+    await assert.rejects(port.listRequests(), (e: unknown) => e instanceof UserError && /cannot reach the API server/.test(e.message));
+  });
+
+  test('the expiry of a token that is not a JWT is unknown', () => {
+    assert.equal(jwtExpiry('opaque'), undefined);
+    assert.equal(jwtExpiry('a.not-json.c'), undefined);
+    assert.equal(jwtExpiry(jwt({ exp: 'soon' })), undefined);
+    assert.equal(jwtExpiry(jwt({ exp: 42 })), 42);
   });
 });

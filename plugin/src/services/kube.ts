@@ -85,6 +85,18 @@ function loadFile(kc: KubeConfig, file: string): void {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
+/** The `exp` claim of a JWT (seconds since the epoch), or undefined when it is not a JWT with one. */
+export function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class KubePort implements ClusterPort {
   readonly info: ContextInfo;
   private readonly server: string;
@@ -110,7 +122,26 @@ export class KubePort implements ClusterPort {
     return (this.kc.getCurrentUser()?.authProvider as { name?: string } | undefined)?.name === 'oidc' || /^socks/i.test(this.kc.getCurrentCluster()?.proxyUrl ?? '');
   }
 
+  /**
+   * The legacy `oidc` auth-provider's ID token when it cannot be used as it is: missing, or expired. client-node
+   * would refresh it, but cannot write the new tokens back to the kubeconfig as kubectl does (and its refresh fails
+   * with openid-client 6); with rotating refresh tokens, a refresh that is not saved also spends the one kubectl
+   * holds. So the plugin leaves refreshing to kubectl, which saves what it gets, and says so.
+   */
+  private unusableOidcToken(): string | undefined {
+    const provider = this.kc.getCurrentUser()?.authProvider as { name?: string; config?: Record<string, unknown> } | undefined;
+    if (provider?.name !== 'oidc') return undefined;
+    const token = provider.config?.['id-token'];
+    if (typeof token !== 'string' || token === '') return 'the kubeconfig has no ID token for its oidc auth-provider yet';
+    const exp = jwtExpiry(token);
+    return exp !== undefined && exp * 1000 <= Date.now() ? `the ID token of the kubeconfig's oidc auth-provider expired at ${new Date(exp * 1000).toISOString()}` : undefined;
+  }
+
   private async options(method: Method, path: string, contentType?: string): Promise<https.RequestOptions> {
+    const oidcProblem = this.unusableOidcToken();
+    if (oidcProblem) {
+      throw new UserError(oidcProblem, 'kubectl refreshes and saves it: run any kubectl command (kubectl get --raw /version), then retry');
+    }
     const opts: https.RequestOptions = {};
     try {
       await this.kc.applyToHTTPSOptions(opts);
