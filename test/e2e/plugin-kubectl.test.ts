@@ -16,7 +16,7 @@ import { applyObjects, loadYamlFile, startControlPlane, type ControlPlane } from
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 import { installController, type InstalledController } from '../../controller/testing.ts';
 import { bundle } from '../../plugin/build.ts';
-import { startSocksProxy } from '../../plugin/src/testing/socks-proxy.ts';
+import { startHttpConnectProxy, startSocksProxy } from '../../plugin/src/testing/proxies.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -314,6 +314,28 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
       for (const target of socks.connects) assert.equal(target, new URL(cp.server).host);
     } finally {
       await socks.close();
+    }
+  });
+
+  test('with an HTTP proxy-url (CONNECT) the list path and the CLI go through the proxy', async () => {
+    const proxy = await startHttpConnectProxy();
+    try {
+      const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+      for (const c of config.clusters) c.cluster['proxy-url'] = proxy.url;
+      const path = join(binDir, 'alice-http-proxy.kubeconfig');
+      writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
+      const direct = await ok('alice', ['list', '-o', 'json']);
+      const viaProxy = await netwatch('alice', ['list', '-o', 'json'], { KUBECONFIG: path });
+      assert.equal(viaProxy.code, 0, viaProxy.stderr);
+      assert.equal(viaProxy.stdout, direct);
+      const tunnels = proxy.connects.length;
+      assert.ok(tunnels > 0, 'the list went through the proxy');
+      const described = await netwatch('alice', ['describe', name], { KUBECONFIG: path });
+      assert.equal(described.code, 0, described.stderr);
+      assert.ok(proxy.connects.length > tunnels, 'describe went through the proxy');
+      for (const target of proxy.connects) assert.equal(target, new URL(cp.server).host);
+    } finally {
+      await proxy.close();
     }
   });
 
