@@ -339,6 +339,18 @@ const MAXTAC_CLUSTER_ROLE = {
 };
 
 /** Creates (or replaces) objects as the admin; returns once CRDs among them are Established. */
+/** A ClusterRoleBinding (no namespace) or RoleBinding of ClusterRole `role` to one user, group or service account. */
+export function roleBinding(name: string, role: string, subject: { kind: 'User' | 'Group' | 'ServiceAccount'; name: string; namespace?: string }, namespace?: string): KubernetesObject {
+  const rbac = 'rbac.authorization.k8s.io';
+  return {
+    apiVersion: `${rbac}/v1`,
+    kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
+    metadata: { name, ...(namespace ? { namespace } : {}) },
+    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: role },
+    subjects: [{ ...(subject.kind === 'ServiceAccount' ? {} : { apiGroup: rbac }), ...subject }],
+  } as KubernetesObject;
+}
+
 export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[]): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kc);
   for (const obj of objects) {
@@ -502,13 +514,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (opts.maxtac !== false) {
       await applyObjects(admin, [
         MAXTAC_CLUSTER_ROLE,
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name: 'maxtac-controller' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'maxtac-controller' },
-          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: users.maxtac?.name ?? '' }],
-        } as KubernetesObject,
+        roleBinding('maxtac-controller', 'maxtac-controller', { kind: 'User', name: users.maxtac?.name ?? '' }),
       ]);
       const probePort = await freePort();
       const maxtac = startProcess(

@@ -14,8 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, freePort, startControlPlane, type ControlPlane } from './controlplane.ts';
+import { applyObjects, freePort, roleBinding, startControlPlane, type ControlPlane } from './controlplane.ts';
 import { DEMO_PEOPLE, installDemo } from './demo.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from './idp.ts';
 import { installWebhook, type InstalledWebhook } from '../webhook/testing.ts';
@@ -123,15 +122,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
     await step('demo namespaces, services and RBAC', async () => {
       await installDemo(cp);
-      await applyObjects(cp.admin, [
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          metadata: { name: 'netwatch-sandbox-admins' },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
-          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'netwatch-sandbox-admins' }],
-        } as KubernetesObject,
-      ]);
+      await applyObjects(cp.admin, [roleBinding('netwatch-sandbox-admins', 'cluster-admin', { kind: 'Group', name: 'netwatch-sandbox-admins' })]);
     });
 
     const quiet = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' });

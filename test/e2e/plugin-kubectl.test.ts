@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as stringifyYaml } from 'yaml';
 import { CustomObjectsApi, NetworkingV1Api, type KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import { applyObjects, loadYamlFile, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 import { installController, type InstalledController } from '../../controller/testing.ts';
 import { bundle } from '../../plugin/build.ts';
-import { startHttpConnectProxy, startSocksProxy } from '../../plugin/src/testing/proxies.ts';
+import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../../plugin/src/testing/proxies.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -59,6 +59,15 @@ async function ok(user: string, args: string[]): Promise<string> {
   const r = await netwatch(user, args);
   assert.equal(r.code, 0, `kubectl netwatch ${args.join(' ')} as ${user} failed (${r.code}):\n${r.stderr}`);
   return r.stdout;
+}
+
+/** A copy of alice's kubeconfig whose cluster is reached through `proxy` (its `proxy-url`). */
+function aliceThrough(proxy: TestProxy): string {
+  const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+  for (const c of config.clusters) c.cluster['proxy-url'] = proxy.url;
+  const path = join(binDir, `alice-via-${new URL(proxy.url).protocol.replace(':', '')}.kubeconfig`);
+  writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
+  return path;
 }
 
 const eventually = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) => waitFor(what, fn, timeoutMs, 250);
@@ -170,27 +179,14 @@ before(async () => {
   webhook = await installWebhook(cp);
   controller = await installController(cp, { retentionSeconds: null });
 
-  const rbac = 'rbac.authorization.k8s.io';
   const objects: KubernetesObject[] = [...loadYamlFile(join(REPO, 'manifests/rbac/user-roles.yaml'))];
-  objects.push({
-    apiVersion: `${rbac}/v1`,
-    kind: 'ClusterRoleBinding',
-    metadata: { name: 'netwatch-users' },
-    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'netwatch-user' },
-    subjects: [{ apiGroup: rbac, kind: 'Group', name: 'developers' }],
-  } as KubernetesObject);
+  objects.push(roleBinding('netwatch-users', 'netwatch-user', { kind: 'Group', name: 'developers' }));
   // bob approves for the shop namespaces, carol for the monitoring ones.
   for (const [ns, user] of [['shop', 'bob'], ['tui-shop', 'bob'], ['monitoring', 'carol'], ['tui-mon', 'carol']] as const) {
     objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     // Pods there are isolated already, so the grants add access without cutting existing traffic.
     objects.push({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'default-deny', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } as KubernetesObject);
-    objects.push({
-      apiVersion: `${rbac}/v1`,
-      kind: 'RoleBinding',
-      metadata: { name: `${user}-approver`, namespace: ns },
-      roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: 'netwatch-approver' },
-      subjects: [{ apiGroup: rbac, kind: 'User', name: user }],
-    } as KubernetesObject);
+    objects.push(roleBinding(`${user}-approver`, 'netwatch-approver', { kind: 'User', name: user }, ns));
   }
   for (const ns of ['monitoring', 'tui-mon']) {
     objects.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus', namespace: ns }, spec: { selector: { app: 'prometheus' }, ports: [{ name: 'web', port: 9090, protocol: 'TCP' }] } } as KubernetesObject);
@@ -299,45 +295,28 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     await ok('alice', ['abort', createdName]);
   });
 
-  test('with a SOCKS proxy-url the list goes through the proxy (on the full CLI: the list path leaves SOCKS out)', async () => {
-    const socks = await startSocksProxy();
-    try {
-      const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
-      for (const c of config.clusters) c.cluster['proxy-url'] = socks.url;
-      const path = join(binDir, 'alice-socks.kubeconfig');
-      writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
-      const direct = await ok('alice', ['list', '-o', 'json']);
-      const viaSocks = await netwatch('alice', ['list', '-o', 'json'], { KUBECONFIG: path });
-      assert.equal(viaSocks.code, 0, viaSocks.stderr);
-      assert.equal(viaSocks.stdout, direct);
-      assert.ok(socks.connects.length > 0, 'the request went through the proxy');
-      for (const target of socks.connects) assert.equal(target, new URL(cp.server).host);
-    } finally {
-      await socks.close();
-    }
-  });
-
-  test('with an HTTP proxy-url (CONNECT) the list path and the CLI go through the proxy', async () => {
-    const proxy = await startHttpConnectProxy();
-    try {
-      const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
-      for (const c of config.clusters) c.cluster['proxy-url'] = proxy.url;
-      const path = join(binDir, 'alice-http-proxy.kubeconfig');
-      writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
-      const direct = await ok('alice', ['list', '-o', 'json']);
-      const viaProxy = await netwatch('alice', ['list', '-o', 'json'], { KUBECONFIG: path });
-      assert.equal(viaProxy.code, 0, viaProxy.stderr);
-      assert.equal(viaProxy.stdout, direct);
-      const tunnels = proxy.connects.length;
-      assert.ok(tunnels > 0, 'the list went through the proxy');
-      const described = await netwatch('alice', ['describe', name], { KUBECONFIG: path });
-      assert.equal(described.code, 0, described.stderr);
-      assert.ok(proxy.connects.length > tunnels, 'describe went through the proxy');
-      for (const target of proxy.connects) assert.equal(target, new URL(cp.server).host);
-    } finally {
-      await proxy.close();
-    }
-  });
+  // SOCKS runs on the full CLI (the list path leaves the SOCKS client out and hands such kubeconfigs over); an HTTP
+  // proxy is handled by both.
+  for (const [kind, start] of [['SOCKS5', startSocksProxy], ['HTTP (CONNECT)', startHttpConnectProxy]] as const) {
+    test(`with a ${kind} proxy-url, list -o json and describe go through the proxy`, async () => {
+      const proxy = await start();
+      try {
+        const path = aliceThrough(proxy);
+        const direct = await ok('alice', ['list', '-o', 'json']);
+        const viaProxy = await netwatch('alice', ['list', '-o', 'json'], { KUBECONFIG: path });
+        assert.equal(viaProxy.code, 0, viaProxy.stderr);
+        assert.equal(viaProxy.stdout, direct);
+        const tunnels = proxy.connects.length;
+        assert.ok(tunnels > 0, 'the list went through the proxy');
+        const described = await netwatch('alice', ['describe', name], { KUBECONFIG: path });
+        assert.equal(described.code, 0, described.stderr);
+        assert.ok(proxy.connects.length > tunnels, 'describe went through the proxy');
+        for (const target of proxy.connects) assert.equal(target, new URL(cp.server).host);
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
 
   test('--dry-run prints the request and the planned objects and creates nothing', async () => {
     const before = JSON.parse(await ok('alice', ['list', '-o', 'json'])) as { items: unknown[] };

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { chromium, type Browser } from 'playwright-core';
 import { stringify as stringifyYaml } from 'yaml';
-import { applyObjects, freePort, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import { applyObjects, freePort, loadYamlFile, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from '../../scripts/idp.ts';
 import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../lib/api/accessrequest.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
@@ -60,13 +60,7 @@ describe('kubectl netwatch with a legacy oidc auth-provider kubeconfig', () => {
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'payments' } },
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus', namespace: 'monitoring' }, spec: { selector: { app: 'prometheus' }, ports: [{ port: 9090, protocol: 'TCP' }] } } as KubernetesObject,
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'database', namespace: 'payments' }, spec: { selector: { app: 'database' }, ports: [{ port: 5432, protocol: 'TCP' }] } } as KubernetesObject,
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: { name: 'e2e-netwatch-users' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'netwatch-user' },
-        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:developers' }],
-      } as KubernetesObject,
+      roleBinding('e2e-netwatch-users', 'netwatch-user', { kind: 'Group', name: 'oidc:developers' }),
     ]);
     webhook = await installWebhook(cp);
     await bundle();

@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, startControlPlane, type AuditEvent, type ControlPlane } from '../../scripts/controlplane.ts';
+import { applyObjects, roleBinding, startControlPlane, type AuditEvent, type ControlPlane } from '../../scripts/controlplane.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 import { installController, type InstalledController } from '../../controller/testing.ts';
 import { kubeGateway } from '../../webui/kube.ts';
@@ -55,16 +54,6 @@ function as(user: string): HttpKube {
   if (!kube) users.set(user, (kube = new HttpKube(cp.kubeConfigFor(user), { cached: [] })));
   return kube;
 }
-
-const rbac = 'rbac.authorization.k8s.io';
-const bind = (kind: 'ClusterRoleBinding' | 'RoleBinding', name: string, role: string, subject: { kind: string; name: string }, namespace?: string): KubernetesObject =>
-  ({
-    apiVersion: `${rbac}/v1`,
-    kind,
-    metadata: { name, ...(namespace ? { namespace } : {}) },
-    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: role },
-    subjects: [{ apiGroup: rbac, ...subject }],
-  }) as KubernetesObject;
 
 async function create(user: string, spec: Omit<AccessRequestSpec, 'reason'>): Promise<string> {
   const ar = await as(user).create<AccessRequest>('accessrequests', {
@@ -163,9 +152,9 @@ describe('least privilege: each component calls exactly what its manifests grant
     // People get the roles the manifests ship: everyone files requests; carol approves for src, bob for dst.
     await applyObjects(cp.admin, [
       ...defaultObjects.filter((o) => o.kind === 'ClusterRole' && ['netwatch-user', 'netwatch-approver'].includes(o.metadata.name)),
-      bind('ClusterRoleBinding', `lp-users-${s}`, 'netwatch-user', { kind: 'Group', name: 'developers' }),
-      bind('RoleBinding', 'lp-carol', 'netwatch-approver', { kind: 'User', name: 'carol' }, src),
-      bind('RoleBinding', 'lp-bob', 'netwatch-approver', { kind: 'User', name: 'bob' }, dst),
+      roleBinding(`lp-users-${s}`, 'netwatch-user', { kind: 'Group', name: 'developers' }),
+      roleBinding('lp-carol', 'netwatch-approver', { kind: 'User', name: 'carol' }, src),
+      roleBinding('lp-bob', 'netwatch-approver', { kind: 'User', name: 'bob' }, dst),
     ]);
 
     // 1. alice asks, each namespace's approver approves their part, it goes Active, bob revokes it.

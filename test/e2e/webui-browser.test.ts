@@ -12,7 +12,7 @@ import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
-import { applyObjects, freePort, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import { applyObjects, freePort, loadYamlFile, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../lib/api/accessrequest.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 import { build } from '../../webui/app.ts';
@@ -66,22 +66,10 @@ function fixtures(): KubernetesObject[] {
       spec: { podSelector: {}, policyTypes: ['Ingress'] },
     } as KubernetesObject,
     // Every developer is a netwatch user; bob approves for both namespaces.
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'e2e-netwatch-users' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'netwatch-user' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'oidc:developers' }],
-    } as KubernetesObject,
+    roleBinding('e2e-netwatch-users', 'netwatch-user', { kind: 'Group', name: 'oidc:developers' }),
   ];
   for (const ns of ['monitoring', 'payments']) {
-    objects.push({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'e2e-bob-approves', namespace: ns },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'netwatch-approver' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'oidc:bob@example.test' }],
-    } as KubernetesObject);
+    objects.push(roleBinding('e2e-bob-approves', 'netwatch-approver', { kind: 'User', name: 'oidc:bob@example.test' }, ns));
   }
   return objects;
 }
