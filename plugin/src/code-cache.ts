@@ -42,7 +42,7 @@ export function codeCacheDir(env: NodeJS.ProcessEnv): string | undefined {
   return base ? path.join(base, 'kubectl-netwatch') : undefined;
 }
 
-// The CLI's commands (cli.ts; cli.test.ts checks they agree). Runs of other words share one cache, so a typo does
+// The CLI's commands (cli.ts; code-cache.test.ts checks they agree). Runs of other words share one cache, so a typo does
 // not leave a file behind.
 const COMMANDS: Record<string, string> = {
   request: 'request',
