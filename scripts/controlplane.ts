@@ -338,19 +338,28 @@ const MAXTAC_CLUSTER_ROLE = {
   ],
 };
 
-/** Creates (or replaces) objects as the admin; returns once CRDs among them are Established. */
-/** A ClusterRoleBinding (no namespace) or RoleBinding of ClusterRole `role` to one user, group or service account. */
-export function roleBinding(name: string, role: string, subject: { kind: 'User' | 'Group' | 'ServiceAccount'; name: string; namespace?: string }, namespace?: string): KubernetesObject {
+/**
+ * A ClusterRoleBinding (no namespace) or RoleBinding of `role` (a ClusterRole, or a Role of that namespace) to one
+ * user, group or service account.
+ */
+export function roleBinding(
+  name: string,
+  role: string,
+  subject: { kind: 'User' | 'Group' | 'ServiceAccount'; name: string; namespace?: string },
+  namespace?: string,
+  roleKind: 'ClusterRole' | 'Role' = 'ClusterRole',
+): KubernetesObject {
   const rbac = 'rbac.authorization.k8s.io';
   return {
     apiVersion: `${rbac}/v1`,
     kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
     metadata: { name, ...(namespace ? { namespace } : {}) },
-    roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: role },
+    roleRef: { apiGroup: rbac, kind: roleKind, name: role },
     subjects: [{ ...(subject.kind === 'ServiceAccount' ? {} : { apiGroup: rbac }), ...subject }],
   } as KubernetesObject;
 }
 
+/** Creates (or replaces) objects as the admin; returns once CRDs among them are Established. */
 export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[]): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kc);
   for (const obj of objects) {

@@ -3,10 +3,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyObjects, loadYamlFile, type ControlPlane } from './controlplane.ts';
+import { applyObjects, loadYamlFile, roleBinding, type ControlPlane } from './controlplane.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RBAC = 'rbac.authorization.k8s.io';
 
 export interface DemoPerson {
   user: string;
@@ -44,16 +43,6 @@ const SERVICES: { namespace: string; name: string; app: string; ports: { port: n
   },
 ];
 
-function binding(namespace: string | undefined, name: string, role: string, user: string, clusterRole = true): KubernetesObject {
-  return {
-    apiVersion: `${RBAC}/v1`,
-    kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
-    metadata: namespace ? { name, namespace } : { name },
-    roleRef: { apiGroup: RBAC, kind: clusterRole ? 'ClusterRole' : 'Role', name: role },
-    subjects: [{ apiGroup: RBAC, kind: 'User', name: user }],
-  } as KubernetesObject;
-}
-
 export function demoObjects(): KubernetesObject[] {
   const namespaces = [...new Set(SERVICES.map((s) => s.namespace))];
   const objects: KubernetesObject[] = [];
@@ -75,12 +64,12 @@ export function demoObjects(): KubernetesObject[] {
     } as KubernetesObject);
   }
   objects.push(...loadYamlFile(join(REPO_ROOT, 'manifests/rbac/user-roles.yaml')));
-  objects.push(binding(undefined, 'netwatch-users', 'netwatch-user', 'alice'));
-  objects.push(binding(undefined, 'netwatch-users-bob', 'netwatch-user', 'bob'));
-  objects.push(binding(undefined, 'netwatch-users-carol', 'netwatch-user', 'carol'));
-  objects.push(binding('payments', 'netwatch-approver-bob', 'netwatch-approver', 'bob'));
-  objects.push(binding('monitoring', 'netwatch-approver-carol', 'netwatch-approver', 'carol'));
-  objects.push(binding('shop', 'netwatch-approver-carol', 'netwatch-approver', 'carol'));
+  objects.push(roleBinding('netwatch-users', 'netwatch-user', { kind: 'User', name: 'alice' }));
+  objects.push(roleBinding('netwatch-users-bob', 'netwatch-user', { kind: 'User', name: 'bob' }));
+  objects.push(roleBinding('netwatch-users-carol', 'netwatch-user', { kind: 'User', name: 'carol' }));
+  objects.push(roleBinding('netwatch-approver-bob', 'netwatch-approver', { kind: 'User', name: 'bob' }, 'payments'));
+  objects.push(roleBinding('netwatch-approver-carol', 'netwatch-approver', { kind: 'User', name: 'carol' }, 'monitoring'));
+  objects.push(roleBinding('netwatch-approver-carol', 'netwatch-approver', { kind: 'User', name: 'carol' }, 'shop'));
   return objects;
 }
 

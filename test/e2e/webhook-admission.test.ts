@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import { applyObjects, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type AccessRequest, type AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 
@@ -72,15 +72,6 @@ const role = (name: string, namespace: string | undefined, rules: unknown[]): Ku
     rules,
   }) as KubernetesObject;
 
-const binding = (name: string, namespace: string | undefined, roleKind: string, roleName: string, subject: { kind: string; name: string }): KubernetesObject =>
-  ({
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: namespace ? 'RoleBinding' : 'ClusterRoleBinding',
-    metadata: { name, ...(namespace ? { namespace } : {}) },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name: roleName },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
-  }) as KubernetesObject;
-
 const recent = (at: string | undefined) => !!at && Math.abs(Date.parse(at) - Date.now()) < 120_000;
 
 describe('the admission webhook on a real API server', () => {
@@ -95,33 +86,33 @@ describe('the admission webhook on a real API server', () => {
     await svc(DST, 'db', { selector: { app: 'db' }, ports: [{ port: 5432, protocol: 'TCP' }] });
     await svc(DST, 'manual', { ports: [{ port: 5432, protocol: 'TCP' }] });
 
-    const userRef = (u: string) => ({ kind: 'User', name: cp.users[u]?.name ?? u });
+    const userRef = (u: string) => ({ kind: 'User' as const, name: cp.users[u]?.name ?? u });
     await applyObjects(cp.admin, [
       // Every developer may file requests and write their status; who may do *what* is the webhook's business.
       role('e2e-requester', undefined, [
         { apiGroups: [GROUP], resources: [PLURAL], verbs: ['create', 'get', 'list', 'watch', 'update', 'patch', 'delete'] },
         { apiGroups: [GROUP], resources: [`${PLURAL}/status`], verbs: ['get', 'update', 'patch'] },
       ]),
-      binding('e2e-requester', undefined, 'ClusterRole', 'e2e-requester', { kind: 'Group', name: 'developers' }),
+      roleBinding('e2e-requester', 'e2e-requester', { kind: 'Group', name: 'developers' }),
       role('e2e-approver', undefined, [{ apiGroups: [GROUP], resources: [PLURAL], verbs: ['approve'] }]),
       // alice could create the source half herself: services + maxtac accesses in SRC.
       role('e2e-creator', SRC, [
         { apiGroups: [''], resources: ['services'], verbs: ['create'] },
         { apiGroups: ['maxtac.vtk.io'], resources: ['accesses'], verbs: ['create'] },
       ]),
-      binding('e2e-alice-creator', SRC, 'Role', 'e2e-creator', userRef('alice')),
+      roleBinding('e2e-alice-creator', 'e2e-creator', userRef('alice'), SRC, 'Role'),
       // bob approves for DST; carol approves for both.
-      binding('e2e-bob-approver', DST, 'ClusterRole', 'e2e-approver', userRef('bob')),
-      binding('e2e-carol-approver', SRC, 'ClusterRole', 'e2e-approver', userRef('carol')),
-      binding('e2e-carol-approver', DST, 'ClusterRole', 'e2e-approver', userRef('carol')),
+      roleBinding('e2e-bob-approver', 'e2e-approver', userRef('bob'), DST),
+      roleBinding('e2e-carol-approver', 'e2e-approver', userRef('carol'), SRC),
+      roleBinding('e2e-carol-approver', 'e2e-approver', userRef('carol'), DST),
       // Stand-in for the controller's status writes (its real RBAC is the controller's manifests).
       role('e2e-controller-status', undefined, [
         { apiGroups: [GROUP], resources: [PLURAL, `${PLURAL}/status`], verbs: ['get', 'update', 'patch', 'delete'] },
       ]),
-      binding('e2e-controller-status', undefined, 'ClusterRole', 'e2e-controller-status', userRef('netwatch-controller')),
+      roleBinding('e2e-controller-status', 'e2e-controller-status', userRef('netwatch-controller')),
       // dave may create services in SRC but not maxtac accesses: half of what "could have created it" needs.
       role('e2e-services-only', SRC, [{ apiGroups: [''], resources: ['services'], verbs: ['create'] }]),
-      binding('e2e-dave-services', SRC, 'Role', 'e2e-services-only', userRef('dave')),
+      roleBinding('e2e-dave-services', 'e2e-services-only', userRef('dave'), SRC, 'Role'),
     ]);
   });
 
