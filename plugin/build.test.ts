@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { Script } from 'node:vm';
 import { BUNDLE_FILES, buildParts } from './build.ts';
-import { partHeader } from './src/code-cache.ts';
+import { partSource } from './src/code-cache.ts';
 
 test('the entry holds only the dispatch, the list path leaves out the CLI, the TUI and rare kubeconfig needs, the CLI has them', async () => {
   const out = mkdtempSync(join(tmpdir(), 'netwatch-bundle-'));
@@ -50,9 +50,9 @@ test('each part is a script whose value is an async function, headed by the id o
       const text = readFileSync(join(out, name), 'utf8');
       const strict = "'use strict';\n";
       const bundled = text.slice(text.indexOf(strict) + strict.length, text.lastIndexOf('\n})'));
-      const header = partHeader(createHash('sha256').update(bundled).digest('hex').slice(0, 32));
-      assert.ok(text.startsWith(header), `${name} starts with ${header}`);
-      ids.add(header);
+      const id = createHash('sha256').update(bundled).digest('hex').slice(0, 32);
+      assert.equal(text, partSource(id, bundled), `${name} is headed by the hash of its contents`);
+      ids.add(id);
       // Compiles as a classic script (no import or export statement) and evaluates to the part's function.
       const value: unknown = new Script(text, { filename: name }).runInThisContext();
       assert.equal(typeof value, 'function', name);

@@ -7,17 +7,17 @@
 //                             import inside it (lazily initialized modules), evaluated only for the TUI.
 // The two parts are scripts, not modules: each is an ES module bundle wrapped in an async function (so top-level
 // await still works), because V8's code cache API, which keeps the functions a command ran, compiles scripts.
-// Why not one file: before running a line Node reads, decodes and hashes the whole module, about 30 ms per MB
+// Why not one file: before running a line Node reads and decodes the whole file (and hashes a module), ~30 ms per MB
 // on the two-core CI machine; the CLI file is ~0.9 MB, and `list -o json` has ~75 ms in all to stay within
 // 1.5x of kubectl get (scripts/bench/plugin.ts). Code shared by the list and the CLI (the kube client) is in both.
 // Run: node --import tsx plugin/build.ts [--analyze]
-import { build, analyzeMetafile, type Metafile, type Plugin } from 'esbuild';
+import { build, analyzeMetafile, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { PART_PARAMETERS, partHeader } from './src/code-cache.ts';
+import { PART_PARAMETERS, partSource } from './src/code-cache.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -263,16 +263,27 @@ export async function buildParts(opts: { minify?: boolean; outdir?: string; exte
     { source: 'cli.ts', out: BUNDLE_FILES.cli },
   ];
   await mkdir(outdir, { recursive: true });
+  const define = { 'process.env.NODE_ENV': '"production"', 'process.env.DEV': '"false"' };
+  const [handOver, , metaUrl, metaResolve] = PART_PARAMETERS;
   return Promise.all(
     parts.map(async ({ source, out }) => {
       const file = join(outdir, out);
       const isEntry = out === BUNDLE_FILES.entry;
-      const [handOver, , metaUrl, metaResolve] = PART_PARAMETERS;
+      const shape: BuildOptions = isEntry
+        ? {
+            entryPoints: [`${root}src/${source}`],
+            define,
+            // Some bundled CommonJS packages call require() for Node built-ins.
+            banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+          }
+        : {
+            // A part's bundle hands its exports to the function code-cache.ts calls, instead of exporting them, and
+            // gets require and import.meta's URL and resolver as that function's parameters (a script has neither).
+            stdin: { contents: `import * as part from './${source}';\n${handOver}(part);`, resolveDir: `${root}src`, sourcefile: `${out}.ts`, loader: 'ts' },
+            define: { ...define, 'import.meta.url': metaUrl, 'import.meta.resolve': metaResolve },
+          };
       const result = await build({
-        // A part's bundle hands its exports to the function code-cache.ts calls, instead of exporting them.
-        ...(isEntry
-          ? { entryPoints: [`${root}src/${source}`] }
-          : { stdin: { contents: `import * as part from './${source}';\n${handOver}(part);`, resolveDir: `${root}src`, sourcefile: `${out}.ts`, loader: 'ts' as const } }),
+        ...shape,
         outfile: file,
         write: false,
         bundle: true,
@@ -285,14 +296,6 @@ export async function buildParts(opts: { minify?: boolean; outdir?: string; exte
         legalComments: 'none',
         metafile: true,
         plugins: [...(out === BUNDLE_FILES.list ? [listPathLeavesOut] : []), separateParts, apiConstantsOnly, lazyProxyAgents, plainStringWidth, leanKubeClient, lazyBuiltins],
-        define: {
-          'process.env.NODE_ENV': '"production"',
-          'process.env.DEV': '"false"',
-          // A script has no import.meta: the part's function gets the part file's URL and a resolver instead.
-          ...(isEntry ? {} : { 'import.meta.url': metaUrl, 'import.meta.resolve': metaResolve }),
-        },
-        // Some bundled CommonJS packages call require() for Node built-ins (a part gets require as a parameter).
-        ...(isEntry ? { banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" } } : {}),
         logLevel: 'warning',
       });
       const text = result.outputFiles[0]?.text ?? '';
@@ -304,7 +307,7 @@ export async function buildParts(opts: { minify?: boolean; outdir?: string; exte
         if (!output || output.exports.length > 0 || output.imports.some((i) => !i.path.startsWith('node:') && i.kind !== 'require-call'))
           throw new Error(`${out}: a bundle part must neither export nor import (got ${JSON.stringify({ exports: output?.exports, imports: output?.imports })})`);
         const id = createHash('sha256').update(text).digest('hex').slice(0, 32);
-        await writeFile(file, `${partHeader(id)}(async function (${PART_PARAMETERS.join(', ')}) {\n'use strict';\n${text}\n})\n`);
+        await writeFile(file, partSource(id, text));
       }
       return opts.metafile ? { file, metafile: result.metafile } : { file };
     }),

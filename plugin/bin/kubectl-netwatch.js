@@ -26,7 +26,7 @@ try {
   // Built-ins through process.getBuiltinModule: an ESM `import` of node:fs would build its ESM facade for nothing.
   const { existsSync } = process.getBuiltinModule('node:fs');
   const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
-  // The bundle's files: BUNDLE_FILES in plugin/build.ts (bin.test.ts checks they agree).
+  // The bundle's files: BUNDLE_FILES in plugin/build.ts (build.test.ts checks they agree).
   const bundleFiles = ['kubectl-netwatch.mjs', 'kubectl-netwatch-list.js', 'kubectl-netwatch-cli.js'].map((f) =>
     fileURLToPath(new URL(`../dist/${f}`, import.meta.url)),
   );

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
-import { CACHED_COMMANDS, PART_PARAMETERS, cliVariant, codeCacheDir, partHeader } from './code-cache.ts';
+import { CACHED_COMMANDS, PART_PARAMETERS, cliVariant, codeCacheDir, partSource } from './code-cache.ts';
 import { run } from './cli.ts';
 import { FakePort } from './testing/fake-port.ts';
 import { captured } from './testing/streams.ts';
@@ -55,7 +55,7 @@ describe('where caches are kept', () => {
 
 /** A part file as plugin/build.ts writes one, around `body` (an ES module body that hands over its exports). */
 function writePart(file: string, id: string, body: string): void {
-  writeFileSync(file, `${partHeader(id)}(async function (${PART_PARAMETERS.join(', ')}) {\n'use strict';\n${body}\n})\n`);
+  writeFileSync(file, partSource(id, body));
 }
 
 const PART_BODY = `

@@ -77,13 +77,13 @@ export function cliVariant(argv: readonly string[]): string {
 
 const ID_LINE = /^\/\/ netwatch-part ([0-9a-f]{16,64})\n/;
 
-/** The first line of a part file: its id. */
-export function partHeader(id: string): string {
-  return `// netwatch-part ${id}\n`;
-}
-
-/** The parameters of a part file's function, in order (plugin/build.ts writes the function, loadPart calls it). */
+/** The parameters of a part file's function, in order (the bundle's body uses them, loadPart passes them). */
 export const PART_PARAMETERS = ['__netwatchPart', 'require', '__importMetaUrl', '__importMetaResolve'] as const;
+
+/** A part file (plugin/build.ts writes them): its id on the first line, then `body` as an async function's. */
+export function partSource(id: string, body: string): string {
+  return `// netwatch-part ${id}\n(async function (${PART_PARAMETERS.join(', ')}) {\n'use strict';\n${body}\n})\n`;
+}
 
 /**
  * Runs the part file `url` and returns its exports. A missing file fails as a missing ES module does
@@ -98,20 +98,16 @@ export async function loadPart(url: URL, name: string): Promise<Record<string, u
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     throw Object.assign(new Error(`Cannot find module '${file}'`, { cause: err }), { code: 'ERR_MODULE_NOT_FOUND' });
   }
-  const id = ID_LINE.exec(source)?.[1];
-  const { dir, variant } = settings;
-  const prefix = `${name}-${variant}-`;
-  const build = `${prefix}${id?.slice(0, 16)}-`;
-  const cacheFile = dir && id && privateDir(dir, true) ? path.join(dir, `${build}${process.version}-${process.arch}.v8`) : undefined;
-  const cachedData = cacheFile ? readOwnFile(cacheFile) : undefined;
+  const cache = cacheOf(name, ID_LINE.exec(source)?.[1]);
+  const cachedData = cache ? readOwnFile(cache.file) : undefined;
   const script = new vm.Script(source, {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (dir && cacheFile && (!cachedData || script.cachedDataRejected)) {
+  if (cache && (!cachedData || script.cachedDataRejected)) {
     // At exit, when every function the command called has been compiled.
-    process.once('exit', () => saveCache(script, dir, cacheFile, prefix, build));
+    process.once('exit', () => saveCache(script, cache));
   }
   const run = script.runInThisContext() as (...args: unknown[]) => Promise<void>;
   if (typeof run !== 'function') throw new Error(`${file} is not a kubectl-netwatch bundle part`);
@@ -125,6 +121,24 @@ export async function loadPart(url: URL, name: string): Promise<Record<string, u
   );
   if (!exports) throw new Error(`${file} handed over no exports`);
   return exports;
+}
+
+interface CacheFile {
+  dir: string;
+  file: string;
+  /** Names of every cache of this part and variant. */
+  prefix: string;
+  /** Names of this part's build among them (any Node version). */
+  build: string;
+}
+
+/** Where part `name` with id `id` is cached for this variant and Node, if it can be: an id, and a private directory. */
+function cacheOf(name: string, id: string | undefined): CacheFile | undefined {
+  const { dir, variant } = settings;
+  if (!dir || !id || !privateDir(dir, true)) return undefined;
+  const prefix = `${name}-${variant}-`;
+  const build = `${prefix}${id.slice(0, 16)}-`;
+  return { dir, file: path.join(dir, `${build}${process.version}-${process.arch}.v8`), prefix, build };
 }
 
 // A code cache is code: it is read only from a directory and a file that the user owns and nobody else may write
@@ -159,7 +173,7 @@ function readOwnFile(file: string): Buffer | undefined {
   }
 }
 
-function saveCache(script: InstanceType<typeof vm.Script>, dir: string, cacheFile: string, prefix: string, build: string): void {
+function saveCache(script: InstanceType<typeof vm.Script>, { dir, file, prefix, build }: CacheFile): void {
   try {
     // Serializing the cache costs tens of milliseconds for the CLI: only when it can be written (a read-only HOME
     // would pay it on every run).
@@ -169,9 +183,9 @@ function saveCache(script: InstanceType<typeof vm.Script>, dir: string, cacheFil
     const data = script.createCachedData();
     // Written aside (a new file: 'wx' follows no link) and renamed: a concurrent start reads the old file or the
     // new one, never half of one.
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, cacheFile);
+    renameSync(tmp, file);
     // Caches of this part and variant for another build are dead weight now (those of another Node version of this
     // build stay: someone switching Node versions keeps one of each), and so are files a crashed write left.
     for (const f of readdirSync(dir)) {

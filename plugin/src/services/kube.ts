@@ -119,7 +119,12 @@ export class KubePort implements ClusterPort {
    * such a kubeconfig it hands the command to the full CLI.
    */
   usesRareClientParts(): boolean {
-    return (this.kc.getCurrentUser()?.authProvider as { name?: string } | undefined)?.name === 'oidc' || /^socks/i.test(this.kc.getCurrentCluster()?.proxyUrl ?? '');
+    return this.authProvider()?.name === 'oidc' || /^socks/i.test(this.kc.getCurrentCluster()?.proxyUrl ?? '');
+  }
+
+  /** The current user's legacy auth-provider entry, if it has one (client-node types it loosely). */
+  private authProvider(): { name?: string; config?: Record<string, unknown> } | undefined {
+    return this.kc.getCurrentUser()?.authProvider as { name?: string; config?: Record<string, unknown> } | undefined;
   }
 
   /**
@@ -129,7 +134,7 @@ export class KubePort implements ClusterPort {
    * holds. So the plugin leaves refreshing to kubectl, which saves what it gets, and says so.
    */
   private unusableOidcToken(): string | undefined {
-    const provider = this.kc.getCurrentUser()?.authProvider as { name?: string; config?: Record<string, unknown> } | undefined;
+    const provider = this.authProvider();
     if (provider?.name !== 'oidc') return undefined;
     const token = provider.config?.['id-token'];
     if (typeof token !== 'string' || token === '') return 'the kubeconfig has no ID token for its oidc auth-provider yet';
