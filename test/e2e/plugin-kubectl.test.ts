@@ -61,13 +61,25 @@ async function ok(user: string, args: string[]): Promise<string> {
   return r.stdout;
 }
 
+interface KubeconfigJson {
+  clusters: { cluster: Record<string, unknown> }[];
+  users: { name: string; user: Record<string, unknown> }[];
+}
+
+/** A copy of alice's kubeconfig changed by `edit`, written to binDir as `name` (as YAML when it ends in .yaml). */
+function aliceKubeconfig(name: string, edit: (config: KubeconfigJson) => void = () => undefined): string {
+  const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as KubeconfigJson;
+  edit(config);
+  const path = join(binDir, name);
+  writeFileSync(path, name.endsWith('.yaml') ? stringifyYaml(config) : JSON.stringify(config), { mode: 0o600 });
+  return path;
+}
+
 /** A copy of alice's kubeconfig whose cluster is reached through `proxy` (its `proxy-url`). */
 function aliceThrough(proxy: TestProxy): string {
-  const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
-  for (const c of config.clusters) c.cluster['proxy-url'] = proxy.url;
-  const path = join(binDir, `alice-via-${new URL(proxy.url).protocol.replace(':', '')}.kubeconfig`);
-  writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
-  return path;
+  return aliceKubeconfig(`alice-via-${new URL(proxy.url).protocol.replace(':', '')}.kubeconfig`, (config) => {
+    for (const c of config.clusters) c.cluster['proxy-url'] = proxy.url;
+  });
 }
 
 const eventually = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000) => waitFor(what, fn, timeoutMs, 250);
@@ -235,8 +247,7 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
   test('commands print the same from their code cache as without one, with a JSON or a YAML kubeconfig', async () => {
     const cacheDir = join(binDir, '.cache', 'kubectl-netwatch');
     rmSync(cacheDir, { recursive: true, force: true });
-    const yamlConfig = join(binDir, 'alice.kubeconfig.yaml');
-    writeFileSync(yamlConfig, stringifyYaml(JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8'))), { mode: 0o600 });
+    const yamlConfig = aliceKubeconfig('alice.kubeconfig.yaml');
     const runs: { args: string[]; env?: NodeJS.ProcessEnv }[] = [
       { args: ['list', '-o', 'json'] },
       { args: ['list', '-o', 'json'], env: { KUBECONFIG: yamlConfig } },
@@ -265,21 +276,20 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
   });
 
   test('with an exec credential plugin (how EKS, GKE and kubelogin users sign in) both the list path and the CLI run it and act as that user', async () => {
-    const config = JSON.parse(readFileSync(cp.kubeconfigPathFor('alice'), 'utf8')) as { users: { user: Record<string, unknown> }[] };
-    const user = config.users[0]?.user;
-    const token = user?.token;
-    assert.equal(typeof token, 'string');
     // The plugin prints alice's token and counts its runs, so the test sees that it ran.
     const runs = join(binDir, 'credential-runs');
     const credential = join(binDir, 'credential-plugin');
-    writeFileSync(
-      credential,
-      `#!/bin/sh\necho run >> '${runs}'\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${String(token)}"}}'\n`,
-      { mode: 0o700 },
-    );
-    config.users[0] = { ...config.users[0], user: { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: credential, interactiveMode: 'Never' } } };
-    const execConfig = join(binDir, 'alice-exec.kubeconfig');
-    writeFileSync(execConfig, JSON.stringify(config), { mode: 0o600 });
+    const execConfig = aliceKubeconfig('alice-exec.kubeconfig', (config) => {
+      const [entry] = config.users;
+      const token = entry?.user.token;
+      assert.ok(entry && typeof token === 'string');
+      writeFileSync(
+        credential,
+        `#!/bin/sh\necho run >> '${runs}'\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${token}"}}'\n`,
+        { mode: 0o700 },
+      );
+      entry.user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: credential, interactiveMode: 'Never' } };
+    });
 
     const list = await netwatch('alice', ['list', '-o', 'json'], { KUBECONFIG: execConfig });
     assert.equal(list.code, 0, list.stderr);
