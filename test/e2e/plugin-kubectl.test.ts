@@ -409,6 +409,17 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     assert.equal(json.items.find((r) => r.metadata.name === evil)?.spec.reason, HOSTILE.slice(0, 500));
   });
 
+  test('list shows the newest request first, then by name, as the API server dates them', async () => {
+    const stored = (await cp.admin.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: 'netwatch.vtk.io', version: 'v1alpha1', plural: 'accessrequests' })) as { items: AccessRequest[] };
+    assert.ok(stored.items.length >= 3);
+    const key = (r: AccessRequest) => r.metadata.creationTimestamp ?? '';
+    const expected = [...stored.items]
+      .sort((a, b) => (key(a) === key(b) ? ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1) : key(a) < key(b) ? 1 : -1))
+      .map((r) => `accessrequest.netwatch.vtk.io/${r.metadata.name ?? ''}\n`)
+      .join('');
+    assert.equal(await ok('alice', ['list', '-A', '-o', 'name']), expected);
+  });
+
   test('a user without RBAC gets forbidden as a user error', async () => {
     const r = await netwatch('netwatch-webui', ['describe', 'x']);
     assert.equal(r.code, 1);
