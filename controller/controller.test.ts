@@ -8,7 +8,7 @@ import { FakeKube } from '../lib/kube/fake.ts';
 import { KubeError } from '../lib/kube/port.ts';
 import type { Lease, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { objectName } from '../lib/domain/names.ts';
-import { MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/domain/plan.ts';
+import { MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG } from './controller.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics } from './metrics.ts';

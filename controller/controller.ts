@@ -7,7 +7,6 @@ import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import { API_VERSION, KIND } from '../lib/api/accessrequest.ts';
 import {
   ANNOTATION_REQUEST_NAME,
-  DEFAULT_PLAN_CONFIG,
   LABEL_MANAGED_BY,
   LABEL_REQUEST_ID,
   LABEL_ROLE,
@@ -15,6 +14,9 @@ import {
   MANAGED_BY,
   MAXTAC_FINALIZER,
   REQUEST_FINALIZER,
+} from '../lib/api/markers.ts';
+import {
+  DEFAULT_PLAN_CONFIG,
   createChains,
   halvesOf,
   key,

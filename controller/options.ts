@@ -4,6 +4,7 @@
 import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
 import { formatDuration, parseDuration } from '../lib/domain/validate.ts';
 import type { IsolationPolicy } from '../lib/domain/plan.ts';
+import { isDns1123Label, isDns1123Subdomain } from '../lib/api/names.ts';
 
 export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies readonly IsolationPolicy[];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -18,8 +19,6 @@ const NEVER = ['never', 'forever'];
  */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 const OPTIONS = {
   kubeconfig: {
@@ -149,12 +148,12 @@ export function parseControllerArgs(args: readonly string[]): ControllerArgs {
   const leaseDurationSeconds = durationFlag('lease-duration', argv['lease-duration'] as string, { min: 2, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
   for (const flag of ['lease-namespace', 'event-namespace'] as const) {
     const value = argv[flag] as string;
-    if (value.length > 63 || !DNS1123_LABEL.test(value)) {
+    if (!isDns1123Label(value)) {
       problems.push(`--${flag}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
     }
   }
   const leaseName = argv['lease-name'] as string;
-  if (leaseName.length > 253 || !DNS1123_SUBDOMAIN.test(leaseName)) {
+  if (!isDns1123Subdomain(leaseName)) {
     problems.push(`--lease-name: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
   }
   const identity = argv.identity as string | undefined;

@@ -1,14 +1,15 @@
 // Form fields → AccessRequest spec, with errors named by field so the form can show them next to the input.
 // The API server (CRD schema + CEL) and the webhook remain the authority; this catches typos early.
 import { isValidCidr } from '../lib/domain/validate.ts';
+import { DNS1035_LABEL, DNS1123_LABEL } from '../lib/api/names.ts';
 import { CIDRS_MAX, PORTS_MAX, REASON_MAX_LENGTH, type AccessRequestSpec, type Direction, type Port, type Protocol } from '../lib/api/accessrequest.ts';
 
 export type FormValues = Record<string, string | undefined>;
 export type FieldErrors = Record<string, string>;
 export type ParseResult = { ok: true; spec: AccessRequestSpec } | { ok: false; errors: FieldErrors };
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SERVICE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE = DNS1123_LABEL;
+const SERVICE = DNS1035_LABEL;
 const PROTOCOLS: Protocol[] = ['TCP', 'UDP', 'SCTP'];
 export const DIRECTIONS: Direction[] = ['ingress', 'egress', 'both'];
 

@@ -1,6 +1,7 @@
 // The one schema of the AccessRequest custom resource. The CRD YAML (crds/) and the TypeScript types are both
 // derived from it; `crds/crd.test.ts` fails when the committed YAML drifts from what this file generates.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DNS1035_LABEL_PATTERN, DNS1123_LABEL_PATTERN } from './names.ts';
 
 export const GROUP = 'netwatch.vtk.io';
 export const VERSION = 'v1alpha1';
@@ -25,19 +26,17 @@ function withCel(schema: TSchema, rules: { rule: string; message: string }[]): T
   return { ...schema, 'x-kubernetes-validations': rules };
 }
 
-const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-const DNS1035_LABEL = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
 
 const Namespace = Type.String({
   minLength: 1,
   maxLength: 63,
-  pattern: DNS1123_LABEL,
+  pattern: DNS1123_LABEL_PATTERN,
   description: 'Namespace name (RFC 1123 label).',
 });
 const ServiceName = Type.String({
   minLength: 1,
   maxLength: 63,
-  pattern: DNS1035_LABEL,
+  pattern: DNS1035_LABEL_PATTERN,
   description: 'Service name (RFC 1035 label).',
 });
 

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { base32, objectName, requestHash, DNS1035_LABEL, MAX_NAME_LENGTH, type ObjectRole } from './names.ts';
+import { base32, objectName, requestHash, type ObjectRole } from './names.ts';
+import { DNS1035_LABEL, MAX_LABEL_LENGTH as MAX_NAME_LENGTH } from '../api/names.ts';
 
 const roles: ObjectRole[] = ['sourceClone', 'targetClone', 'sourceMaxtac', 'targetMaxtac'];
 const uids = ['0f3c1a52-8e1b-4d38-9a0e-2b9d3f6a7c11', 'a', '00000000-0000-0000-0000-000000000000'];

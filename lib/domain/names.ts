@@ -44,6 +44,3 @@ export function requestHash(requestUid: string): string {
 export function objectName(requestUid: string, role: ObjectRole): string {
   return PREFIX[role] + requestHash(requestUid);
 }
-
-export const MAX_NAME_LENGTH = 63;
-export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

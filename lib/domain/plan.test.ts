@@ -5,15 +5,13 @@ import type { MaxtacObject, NetworkPolicy, Service } from '../kube/types.ts';
 import { objectName } from './names.ts';
 import {
   DEFAULT_PLAN_CONFIG,
-  LABEL_REQUEST_ID,
-  MAXTAC_FINALIZER,
-  REQUEST_FINALIZER,
   createChains,
   plan,
   selectorCovers,
   type Observed,
   type PlanConfig,
 } from './plan.ts';
+import { LABEL_REQUEST_ID, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../api/markers.ts';
 
 // ----- fixture builders
 const UID = '5b1f7c0e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';

@@ -24,30 +24,18 @@ import type {
   ServicePort,
 } from '../kube/types.ts';
 import { MAXTAC_API_VERSION } from '../kube/types.ts';
-
-export const LABEL_REQUEST_ID = 'netwatch.vtk.io/request-id';
-export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY = 'netwatch';
-export const LABEL_ROLE = 'netwatch.vtk.io/role';
-export const ANNOTATION_REQUEST_NAME = 'netwatch.vtk.io/request-name';
-export const ANNOTATION_ORIGIN = 'netwatch.vtk.io/origin';
-
-/** On every AccessRequest, added before any side effect, removed once everything it materialized is gone. */
-export const REQUEST_FINALIZER = 'netwatch.vtk.io/cleanup';
-/** On netwatch-managed maxtac objects only: their clones are deleted before the object goes. */
-export const MAXTAC_FINALIZER = 'netwatch.vtk.io/clones';
-/** Every finalizer name an earlier netwatch shipped. They are still removed wherever they are found. */
-export const LEGACY_FINALIZERS: readonly string[] = [
-  'netwatch.vtk.io/cleanup-finalizer',
-  'netwatch.vtk.io/access-cleanup-finalizer',
-  'netwatch.vtk.io/request-cleanup-finalizer',
-];
-
-/** maxtac's labels on the NetworkPolicies it writes, naming the Access/ExternalAccess that owns them. */
-export const MAXTAC_OWNER_LABELS: Record<MaxtacKind, string> = {
-  Access: 'maxtac.vtk.io.access/owner',
-  ExternalAccess: 'maxtac.vtk.io.externalaccess/owner',
-};
+import {
+  ANNOTATION_ORIGIN,
+  ANNOTATION_REQUEST_NAME,
+  LABEL_MANAGED_BY,
+  LABEL_REQUEST_ID,
+  LABEL_ROLE,
+  LEGACY_FINALIZERS,
+  MANAGED_BY,
+  MAXTAC_FINALIZER,
+  MAXTAC_OWNER_LABELS,
+  REQUEST_FINALIZER,
+} from '../api/markers.ts';
 
 export type IsolationPolicy = 'skip' | 'refuse' | 'allow';
 

@@ -10,6 +10,7 @@ import {
   type AccessRequestSpec,
   type Protocol,
 } from '../api/accessrequest.ts';
+import { isDns1035Label, isDns1123Label } from '../api/names.ts';
 
 export interface FieldError {
   /** Path of the offending field, e.g. `spec.cidrs[0]`. */
@@ -300,8 +301,6 @@ export function cidrPolicyErrors(cidr: string, config: Pick<WebhookConfig, 'cidr
 // ---------------------------------------------------------------------------------------------------------------
 // The spec
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 const DIRECTIONS = ['ingress', 'egress', 'both'] as const;
 
@@ -311,14 +310,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function checkNamespace(v: unknown, field: string, errors: FieldError[]): void {
   if (typeof v !== 'string' || v.length === 0) errors.push({ field, message: 'is required: the namespace name' });
-  else if (v.length > 63 || !DNS1123_LABEL.test(v)) {
+  else if (!isDns1123Label(v)) {
     errors.push({ field, message: 'must be a namespace name: lower-case letters, digits and "-", at most 63 characters' });
   }
 }
 
 function checkServiceName(v: unknown, field: string, errors: FieldError[]): void {
   if (typeof v !== 'string' || v.length === 0) errors.push({ field, message: 'is required: the Service name' });
-  else if (v.length > 63 || !DNS1035_LABEL.test(v)) {
+  else if (!isDns1035Label(v)) {
     errors.push({
       field,
       message: 'must be a Service name: lower-case letters, digits and "-", starting with a letter, at most 63 characters',

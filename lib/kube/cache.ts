@@ -4,8 +4,8 @@
 import type { KubeObject } from './types.ts';
 import type { CachedResource } from './port.ts';
 import { CACHED_RESOURCES } from './port.ts';
+import { LABEL_REQUEST_ID } from '../api/markers.ts';
 
-export const REQUEST_ID_LABEL = 'netwatch.vtk.io/request-id';
 
 export type ChangeListener = (resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete') => void;
 
@@ -21,7 +21,7 @@ class Store {
     if (old) this.remove(old);
     this.byKey.set(k, obj);
     if (obj.metadata.uid) this.byUid.set(obj.metadata.uid, obj);
-    const rid = obj.metadata.labels?.[REQUEST_ID_LABEL];
+    const rid = obj.metadata.labels?.[LABEL_REQUEST_ID];
     if (rid) mapOf(this.byRequest, rid).set(k, obj);
     mapOf(this.byNamespace, obj.metadata.namespace ?? '').set(k, obj);
   }
@@ -32,7 +32,7 @@ class Store {
     if (!cur) return;
     this.byKey.delete(k);
     if (cur.metadata.uid) this.byUid.delete(cur.metadata.uid);
-    const rid = cur.metadata.labels?.[REQUEST_ID_LABEL];
+    const rid = cur.metadata.labels?.[LABEL_REQUEST_ID];
     if (rid) {
       const m = this.byRequest.get(rid);
       m?.delete(k);

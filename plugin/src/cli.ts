@@ -1,5 +1,6 @@
 // `kubectl netwatch`: commands. Parses flags (yargs), builds the cluster port from the user's kubeconfig, calls
 // services and prints. Ink and React are imported only when the TUI opens, so scripted use starts fast.
+import { isDns1123Subdomain } from '../../lib/api/names.ts';
 import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
@@ -64,7 +65,6 @@ complete -o default -F _kubectl_netwatch_completions kubectl-netwatch
 ###-end-kubectl-netwatch-completions-###
 `;
 
-const REQUEST_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KIND_PREFIX = /^(ar|accessrequests?)(\.netwatch\.vtk\.io)?\//;
 
 /**
@@ -74,7 +74,7 @@ const KIND_PREFIX = /^(ar|accessrequests?)(\.netwatch\.vtk\.io)?\//;
  */
 export function requestName(text: string): string {
   const name = text.replace(KIND_PREFIX, '');
-  if (name.length === 0 || name.length > 253 || !REQUEST_NAME.test(name)) {
+  if (name.length === 0 || !isDns1123Subdomain(name)) {
     throw new UserError(
       `NAME "${inert(text)}" is not a request name: lower-case letters, digits, "-" and ".", at most 253 characters`,
       'list requests with: kubectl netwatch list',

@@ -18,7 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/accessrequest.ts';
-import { LABEL_MANAGED_BY, MANAGED_BY, REQUEST_FINALIZER, createChains, plan, type Observed, type Plan } from '../../lib/domain/plan.ts';
+import { createChains, plan, type Observed, type Plan } from '../../lib/domain/plan.ts';
+import { LABEL_MANAGED_BY, MANAGED_BY, REQUEST_FINALIZER } from '../../lib/api/markers.ts';
 import { HttpKube, resourcePath } from '../../lib/kube/http.ts';
 import { resourceOfKind, type Resource } from '../../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';

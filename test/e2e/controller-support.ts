@@ -5,7 +5,7 @@ import type { ControlPlane } from '../../scripts/controlplane.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import type { AccessRequest, AccessRequestSpec, Approval, Decision } from '../../lib/api/accessrequest.ts';
 import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
-import { LABEL_REQUEST_ID } from '../../lib/domain/plan.ts';
+import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
 import { objectName } from '../../lib/domain/names.ts';
 import type { Resource } from '../../lib/kube/port.ts';
 import { resourcePath } from '../../lib/kube/http.ts';

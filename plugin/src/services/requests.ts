@@ -26,6 +26,8 @@ import {
   type ServiceFacts,
 } from '../../../lib/domain/validate.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
+import { LABEL_REQUEST_ID } from '../../../lib/api/markers.ts';
+import { isDns1035Label, isDns1123Label } from '../../../lib/api/names.ts';
 import { UserError, explain } from '../errors.ts';
 import { inert } from './format.ts';
 import { ApiError, type ClusterPort, type DetailKind, type Identity } from './port.ts';
@@ -34,14 +36,12 @@ import { ApiError, type ClusterPort, type DetailKind, type Identity } from './po
 // leaves policy to the webhook, whose message names the field.
 const CLIENT_POLICY = webhookConfig({ maxDuration: '8760h', allowUnlimited: true, defaultCidrDeny: false, cidrDenyList: [], cidrDenyOverlapping: [] });
 
-export const REQUEST_ID_LABEL = 'netwatch.vtk.io/request-id';
-const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** `ns/svc` or `svc` (in the default namespace). */
 export function parseServiceRef(text: string, defaultNamespace: string, flag: string): ServiceRef {
   const parts = text.split('/');
   const [ns, svc] = parts.length === 2 ? parts : parts.length === 1 ? [defaultNamespace, parts[0]] : [];
-  if (!ns || !svc || !NAME_RE.test(ns) || !NAME_RE.test(svc)) {
+  if (!ns || !svc || !isDns1123Label(ns) || !isDns1035Label(svc)) {
     throw new UserError(`${flag} "${inert(text)}" is not NAMESPACE/SERVICE`, `e.g. ${flag} monitoring/prometheus`);
   }
   return { namespace: ns, service: svc };
@@ -412,7 +412,7 @@ export interface Materialized {
 export async function materializedOf(port: ClusterPort, r: AccessRequest): Promise<Materialized> {
   const uid = r.metadata.uid;
   if (!uid) return { objects: [], hidden: [] };
-  const selector = `${REQUEST_ID_LABEL}=${uid}`;
+  const selector = `${LABEL_REQUEST_ID}=${uid}`;
   const objects: MaterializedObject[] = [];
   const hidden: string[] = [];
   const list = async (kind: DetailKind, ns: string, sel: string): Promise<KubeObject[]> => {

@@ -1,6 +1,7 @@
 // UI state of the interactive view as a pure reducer, plus the key map that turns a key press into an action
 // and (at most one) effect for the App to perform against the cluster. Nothing here renders or does I/O, so the
 // whole interaction is tested without a terminal (state.test.ts).
+import { isDns1123Label } from '../../../lib/api/names.ts';
 import type { AccessRequest, AccessRequestSpec, PartName } from '../../../lib/api/accessrequest.ts';
 import type { Identity } from '../services/port.ts';
 import type { Action as RequestAction, Materialized } from '../services/requests.ts';
@@ -294,7 +295,7 @@ export function servicesToLoad(state: State): string[] {
   const form = state.form;
   if (!form) return [];
   const keys = form.kind === 'service' ? ['fromNs', 'toNs'] : ['ns'];
-  return [...new Set(keys.map((k) => fieldValue(form, k)))].filter((ns) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) && !(ns in state.services));
+  return [...new Set(keys.map((k) => fieldValue(form, k)))].filter((ns) => isDns1123Label(ns) && !(ns in state.services));
 }
 
 function updateForm(state: State, f: (form: FormState) => FormState): State {
