@@ -67,6 +67,12 @@ export interface ControlPlane {
   server: string;
   caPem: string;
   caFile: string;
+  /**
+   * The CA of the client certificate the API server presents to every admission webhook (its AdmissionConfiguration
+   * names a kubeconfig with that certificate for `*`): a webhook given this CA knows the API server is calling.
+   */
+  webhookClientCaFile: string;
+  webhookClientCaPem: string;
   dir: string;
   admin: KubeConfig;
   adminKubeconfigPath: string;
@@ -164,6 +170,11 @@ function makeCertificates(dir: string): void {
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'admin.key', '-out', 'admin.csr', '-subj', '/O=system:masters/CN=netwatch-admin']);
   openssl(dir, ['x509', '-req', '-in', 'admin.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'admin.crt', '-days', '2', '-extfile', 'client.ext']);
+  // The API server's client certificate toward admission webhooks, from a CA of its own: a webhook that trusts this
+  // CA (--client-ca-file) answers the API server and nobody else.
+  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'webhook-client-ca.key', '-out', 'webhook-client-ca.crt', '-days', '2', '-subj', '/CN=netwatch-test-webhook-client-ca']);
+  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'webhook-client.key', '-out', 'webhook-client.csr', '-subj', '/CN=kube-apiserver-webhook-client']);
+  openssl(dir, ['x509', '-req', '-in', 'webhook-client.csr', '-CA', 'webhook-client-ca.crt', '-CAkey', 'webhook-client-ca.key', '-CAcreateserial', '-out', 'webhook-client.crt', '-days', '2', '-extfile', 'client.ext']);
   openssl(dir, ['genrsa', '-out', 'sa.key', '2048']);
   openssl(dir, ['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
@@ -182,7 +193,13 @@ function defaultUsers(): Record<string, TestUser> {
   for (const name of ['netwatch-controller', 'netwatch-webhook', 'netwatch-webui']) {
     users[name] = { name: `system:serviceaccount:netwatch-system:${name}`, token: token(), groups: COMPONENT_GROUPS };
   }
-  users.maxtac = { name: 'system:serviceaccount:maxtac-system:maxtac-controller', token: token(), groups: ['system:serviceaccounts'] };
+  // The name maxtac's own manifests give its ServiceAccount (namePrefix maxtac-, controller-manager): the webhook's
+  // default --marker-deleter list expects it.
+  users.maxtac = {
+    name: 'system:serviceaccount:maxtac-system:maxtac-controller-manager',
+    token: token(),
+    groups: ['system:serviceaccounts', 'system:serviceaccounts:maxtac-system'],
+  };
   return users;
 }
 
@@ -209,6 +226,27 @@ function readAuditLog(path: string): AuditEvent[] {
     } catch {
       return [];
     }
+  });
+}
+
+/** The credentials the API server presents to admission webhooks: `*` matches every webhook host. */
+function webhookClientKubeconfig(dir: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    users: [{ name: '*', user: { 'client-certificate': join(dir, 'webhook-client.crt'), 'client-key': join(dir, 'webhook-client.key') } }],
+  });
+}
+
+function admissionConfiguration(kubeconfig: string): string {
+  const plugin = (name: string) => ({
+    name,
+    configuration: { apiVersion: 'apiserver.config.k8s.io/v1', kind: 'WebhookAdmissionConfiguration', kubeConfigFile: kubeconfig },
+  });
+  return JSON.stringify({
+    apiVersion: 'apiserver.config.k8s.io/v1',
+    kind: 'AdmissionConfiguration',
+    plugins: [plugin('ValidatingAdmissionWebhook'), plugin('MutatingAdmissionWebhook')],
   });
 }
 
@@ -482,6 +520,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (o.groupsClaim) apiArgs.push(`--oidc-groups-claim=${o.groupsClaim}`);
       if (o.groupsPrefix !== undefined) apiArgs.push(`--oidc-groups-prefix=${o.groupsPrefix}`);
     }
+    writeFileSync(join(dir, 'webhook-client.kubeconfig'), webhookClientKubeconfig(dir));
+    writeFileSync(join(dir, 'admission.yaml'), admissionConfiguration(join(dir, 'webhook-client.kubeconfig')));
+    apiArgs.push(`--admission-control-config-file=${join(dir, 'admission.yaml')}`);
     const auditLog = join(dir, 'audit.log');
     if (opts.audit) {
       writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
@@ -543,6 +584,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       server,
       caPem,
       caFile: join(dir, 'ca.crt'),
+      webhookClientCaFile: join(dir, 'webhook-client-ca.crt'),
+      webhookClientCaPem: readFileSync(join(dir, 'webhook-client-ca.crt'), 'utf8'),
       dir,
       admin,
       adminKubeconfigPath,

@@ -13,7 +13,9 @@ const config = webhookConfig();
 const alice: UserInfo = { username: 'alice', uid: 'u-alice', groups: ['developers', 'system:authenticated'] };
 const bob: UserInfo = { username: 'bob', uid: 'u-bob', groups: ['developers'] };
 const mallory: UserInfo = { username: 'mallory', groups: ['developers'] };
-const controller: UserInfo = { username: CONTROLLER, groups: ['system:serviceaccounts'] };
+const controller: UserInfo = { username: CONTROLLER, groups: ['system:serviceaccounts', 'system:serviceaccounts:netwatch-system', 'system:authenticated'] };
+/** A token-file or OIDC user who took the controller's name: the API server would not give it the SA group. */
+const impostor: UserInfo = { username: CONTROLLER, groups: ['developers', 'system:authenticated'] };
 
 const goodService: ServiceFacts = { type: 'ClusterIP', hasSelector: true, ports: [{ port: 5432, protocol: 'TCP' }] };
 const allServices = new Map<string, ServiceFacts | null>([
@@ -164,6 +166,28 @@ describe('validate', () => {
       message: /^spec\.target\.service: Service default\/database does not exist/,
     },
     { name: 'a create without a user is refused', in: input({ userInfo: {}, object: stamped({}) }), allowed: false, message: /userInfo\.username/ },
+    {
+      name: 'a create carrying a finalizer is refused: only the controller adds finalizers',
+      in: input({ object: { ...stamped({}), metadata: { ...stamped({}).metadata, finalizers: ['example.com/never-done'] } } }),
+      allowed: false,
+      message: /^metadata\.finalizers: must be empty when an AccessRequest is created \(got example\.com\/never-done\)/,
+    },
+    {
+      name: 'a create by a user at the open-request limit is refused',
+      in: input({ object: stamped({}), facts: { ...facts({}), openRequests: 20 } }),
+      allowed: false,
+      message: /^spec\.requester: user "alice" already has 20 open AccessRequests .* the limit is 20 \(webhook setting --max-open-requests\)/,
+    },
+    {
+      name: 'a create just under the open-request limit is allowed',
+      in: input({ object: stamped({}), facts: { ...facts({}), openRequests: 19 } }),
+      allowed: true,
+    },
+    {
+      name: 'no limit when --max-open-requests is 0',
+      in: input({ object: stamped({}), facts: { ...facts({}), openRequests: 500 }, config: webhookConfig({ maxOpenRequests: 0 }) }),
+      allowed: true,
+    },
 
     // UPDATE of the main resource
     { name: 'a metadata-only update (labels) is allowed', in: input({ operation: 'UPDATE', userInfo: mallory, oldObject: pendingTarget, object: { ...pendingTarget, metadata: { ...pendingTarget.metadata, labels: { team: 'a' } } } }), allowed: true },
@@ -315,6 +339,12 @@ describe('validate', () => {
       message: /the controller may only mirror/,
     },
     {
+      name: "a user with the controller's name but not its ServiceAccount group may not write controller fields",
+      in: statusUpdate(impostor, pendingTarget, withStatus(pendingTarget, (s) => (s.phase = 'Active'))),
+      allowed: false,
+      message: /^status\.phase: is written only by the netwatch controller/,
+    },
+    {
       name: 'the controller cannot write a decision',
       in: statusUpdate(controller, active, decide(active, 'Revoked', 'alice')),
       allowed: false,
@@ -347,8 +377,10 @@ describe('validate', () => {
 
 describe('factsNeeded', () => {
   const old = request();
-  test('a create needs the claimed parts reviewed and its Services read', () => {
+  test('a create needs the claimed parts reviewed, its Services read and the requester\'s open requests counted', () => {
     const n = factsNeeded('validate', input({ object: old }));
+    assert.equal(n.openRequestsOf, 'alice');
+    assert.equal(factsNeeded('validate', input({ object: old, config: webhookConfig({ maxOpenRequests: 0 }) })).openRequestsOf, undefined);
     assert.deepEqual(n.parts.map((p) => p.name), ['source']);
     assert.deepEqual(n.services.map((s) => `${s.namespace}/${s.name}`), ['monitoring/prometheus', 'default/database']);
   });

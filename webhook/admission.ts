@@ -27,14 +27,10 @@ import {
   type WebhookConfig,
 } from '../lib/domain/validate.ts';
 
-export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+import { isUser, type UserInfo } from './identity.ts';
 
-export interface UserInfo {
-  username?: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
-}
+export type { UserInfo };
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
 /** What the cluster says, gathered by the shell before deciding (see factsNeeded). */
 export interface AdmissionFacts {
@@ -42,6 +38,8 @@ export interface AdmissionFacts {
   mayApprove: Partial<Record<PartName, boolean>>;
   /** Referenced Services by `namespace/name`; null when the Service does not exist. */
   services: ReadonlyMap<string, ServiceFacts | null>;
+  /** How many open (not ended) AccessRequests the user has, when the per-requester limit applies. */
+  openRequests?: number;
 }
 
 export interface AdmissionInput {
@@ -70,6 +68,8 @@ export type FactsQuery = Pick<AdmissionInput, 'operation' | 'subResource' | 'use
 export interface FactsNeeded {
   parts: Part[];
   services: ServiceReference[];
+  /** Count this user's open AccessRequests (the per-requester limit). */
+  openRequestsOf?: string;
 }
 
 export const NETWATCH_FINALIZER_PREFIX = `${GROUP}/`;
@@ -84,7 +84,7 @@ export function rfc3339(now: Date): string {
 }
 
 function isController(input: Pick<AdmissionInput, 'userInfo' | 'config'>): boolean {
-  return !!input.userInfo.username && input.userInfo.username === input.config.controllerUsername;
+  return isUser(input.userInfo, input.config.controllerUsername);
 }
 
 function isRequester(user: UserInfo, request: AccessRequest | null): boolean {
@@ -129,7 +129,12 @@ export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNe
     if (!spec || validateSpec(spec, q.config).length > 0) return none;
     // Only the parts the request claims were approved need confirming: claiming fewer grants nothing.
     const claimed = spec.requester?.approvedParts ?? [];
-    return { parts: safeParts(q.object).filter((p) => claimed.includes(p.name)), services: serviceReferencesOf(spec) };
+    const limited = q.config.maxOpenRequests > 0 && !isController(q) && q.userInfo.username;
+    return {
+      parts: safeParts(q.object).filter((p) => claimed.includes(p.name)),
+      services: serviceReferencesOf(spec),
+      ...(limited ? { openRequestsOf: q.userInfo.username } : {}),
+    };
   }
   if (isController(q)) return none;
   if (operation === 'DELETE') return isRequester(q.userInfo, q.oldObject) ? none : { parts: safeParts(q.oldObject), services: [] };
@@ -200,6 +205,11 @@ function validateCreate(input: AdmissionInput): AdmissionResult {
   if (input.subResource !== '') return deny(400, `${input.subResource}: cannot be created`);
   if (!object?.spec) return deny(422, 'spec: is required');
   if (!userInfo.username) return deny(403, 'userInfo.username: the API server sent no user; refusing an anonymous request');
+  // A finalizer the controller does not know would keep the request (and the audit of it) from ever being deleted;
+  // the controller adds its own after admission.
+  if ((object.metadata?.finalizers ?? []).length > 0 && !isController(input)) {
+    return deny(403, `metadata.finalizers: must be empty when an AccessRequest is created (got ${object.metadata.finalizers?.join(', ')}); the netwatch controller adds its own`);
+  }
   const specErrors = validateSpec(object.spec, config);
   if (specErrors.length > 0) return denyFields(422, specErrors);
 
@@ -225,6 +235,12 @@ function validateCreate(input: AdmissionInput): AdmissionResult {
   }
   const serviceErrors = validateServices(object.spec, facts.services);
   if (serviceErrors.length > 0) return denyFields(422, serviceErrors);
+  if (config.maxOpenRequests > 0 && !isController(input) && (facts.openRequests ?? 0) >= config.maxOpenRequests) {
+    return deny(
+      403,
+      `spec.requester: user "${userInfo.username}" already has ${facts.openRequests} open AccessRequests (Pending, PartiallyApproved or Active) and the limit is ${config.maxOpenRequests} (webhook setting --max-open-requests); abort or revoke one you no longer need`,
+    );
+  }
   return allow();
 }
 

@@ -7,6 +7,10 @@ import { serviceSpec } from '../lib/domain/testing.ts';
 import { webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
 import type { AccessReviewer } from '../lib/kube/access-review.ts';
 import { build, type WebhookDeps } from './app.ts';
+import { request as httpsRequest } from 'node:https';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import { makeServingCertificates } from './certs.ts';
 
 const service: ServiceFacts = { type: 'ClusterIP', hasSelector: true, ports: [{ port: 5432, protocol: 'TCP' }] };
 
@@ -27,6 +31,7 @@ function deps(overrides: Partial<WebhookDeps> = {}): WebhookDeps {
     config: webhookConfig(),
     reviewer: reviewerAllowing(['src']),
     services: { get: async () => service },
+    requests: { openRequestsOf: () => 0 },
     now: () => new Date('2026-11-23T10:00:00Z'),
     ...overrides,
   };
@@ -175,5 +180,109 @@ describe('the webhook HTTP shell', () => {
     assert.match(all, /"user":"alice"/);
     assert.doesNotMatch(all, new RegExp(SECRET_REASON));
     assert.doesNotMatch(all, /sekrit-token/);
+  });
+
+  test('the markers endpoint refuses a user\'s Service carrying netwatch\'s request-id label, naming the label', async () => {
+    const app = await build(deps());
+    const object = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'sneaky', namespace: 'payments', labels: { 'netwatch.vtk.io/request-id': 'some-uid', 'netwatch.vtk.io/role': 'target' } }, spec: { selector: { app: 'api' } } };
+    const res = await app.inject({
+      method: 'POST',
+      url: '/validate-markers',
+      payload: review({ resource: { group: '', version: 'v1', resource: 'services' }, namespace: 'payments', object }),
+    });
+    const body = res.json<ReviewResponse>();
+    assert.equal(body.response.uid, 'uid-123');
+    assert.equal(body.response.allowed, false);
+    assert.match(body.response.status?.message ?? '', /^metadata\.labels\[netwatch\.vtk\.io\/request-id\], metadata\.labels\[netwatch\.vtk\.io\/role\]: user "alice" may not create Service payments\/sneaky/);
+    const controller = review({
+      resource: { group: '', version: 'v1', resource: 'services' },
+      userInfo: { username: 'system:serviceaccount:netwatch-system:netwatch-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:netwatch-system'] },
+      object,
+    });
+    assert.equal((await app.inject({ method: 'POST', url: '/validate-markers', payload: controller })).json<ReviewResponse>().response.allowed, true);
+  });
+
+  test('the markers endpoint refuses AccessRequests and the AccessRequest endpoints refuse Services', async () => {
+    const app = await build(deps());
+    const misrouted = (await app.inject({ method: 'POST', url: '/validate-markers', payload: review({}) })).json<ReviewResponse>();
+    assert.equal(misrouted.response.allowed, false);
+    assert.match(misrouted.response.status?.message ?? '', /markers webhook only handles services, accesses\.maxtac\.vtk\.io, externalaccesses\.maxtac\.vtk\.io, not accessrequests/);
+  });
+
+  test('a create beyond the per-requester limit is refused with the count and the setting', async () => {
+    const app = await build(deps({ requests: { openRequestsOf: (user) => (user === 'alice' ? 20 : 0) } }));
+    const object = accessRequest();
+    object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
+    const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
+    assert.equal(body.response.allowed, false);
+    assert.equal(
+      body.response.status?.message,
+      'spec.requester: user "alice" already has 20 open AccessRequests (Pending, PartiallyApproved or Active) and the limit is 20 (webhook setting --max-open-requests); abort or revoke one you no longer need',
+    );
+  });
+
+  test('a limit that cannot be counted (cache not synced) fails closed', async () => {
+    const app = await build(deps({ requests: { openRequestsOf: () => { throw new Error('the AccessRequest cache has not synced yet'); } } }));
+    const object = accessRequest();
+    object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
+    const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
+    assert.equal(body.response.allowed, false);
+    assert.match(body.response.status?.message ?? '', /could not decide \(the AccessRequest cache has not synced yet\)/);
+  });
+
+  test('with a client CA, an admission request without the API server\'s certificate gets 401 and costs no review', async () => {
+    const server = makeServingCertificates();
+    const client = makeServingCertificates({ usage: 'client', commonName: 'kube-apiserver-webhook-client' });
+    const stranger = makeServingCertificates({ usage: 'client', commonName: 'mallory' });
+    const reviewer = reviewerAllowing(['src']);
+    const app = await build(deps({ reviewer, tls: { key: server.keyPem, cert: server.certPem, clientCa: client.caPem } }));
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    const post = (path: string, cert?: { certPem: string; keyPem: string }) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = httpsRequest(
+          { host: '127.0.0.1', port, path, method: path.startsWith('/') && path !== '/healthz' ? 'POST' : 'GET', ca: server.caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}), headers: { 'content-type': 'application/json' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(path === '/healthz' ? undefined : JSON.stringify(review({})));
+      });
+    try {
+      for (const path of ['/mutate', '/validate', '/validate-markers']) {
+        assert.equal((await post(path)).status, 401, `${path} without a certificate`);
+        assert.equal((await post(path, stranger)).status, 401, `${path} with a certificate from another CA`);
+      }
+      assert.equal(reviewer.calls, 0);
+      const answered = await post('/mutate', client);
+      assert.equal(answered.status, 200);
+      assert.equal((JSON.parse(answered.text) as ReviewResponse).response.allowed, true);
+      assert.ok(reviewer.calls > 0);
+      assert.equal((await post('/healthz')).status, 200, 'probes need no certificate');
+      // The API server speaks HTTP/2: the same holds there (the request's socket is then the session's).
+      const h2 = async (cert?: { certPem: string; keyPem: string }) => {
+        const session = http2.connect(`https://127.0.0.1:${port}`, { ca: server.caPem, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) });
+        try {
+          return await new Promise<number>((resolve, reject) => {
+            const stream = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+            let status = 0;
+            stream.on('response', (headers) => (status = Number(headers[':status'])));
+            stream.on('data', () => undefined);
+            stream.on('end', () => resolve(status));
+            stream.on('error', reject);
+            stream.end(JSON.stringify(review({})));
+          });
+        } finally {
+          session.destroy();
+        }
+      };
+      assert.equal(await h2(), 401);
+      assert.equal(await h2(client), 200);
+    } finally {
+      await app.close();
+    }
   });
 });

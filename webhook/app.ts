@@ -2,6 +2,7 @@
 // functions ask for, call them, encode the answer. Fails closed: anything that throws becomes allowed: false with
 // a message, and the request's uid is always echoed.
 import type { Http2SecureServer } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccessRequest } from '../lib/api/accessrequest.ts';
@@ -18,41 +19,53 @@ import {
   type UserInfo,
 } from './admission.ts';
 import type { ServiceReader } from './kube.ts';
+import { admitMarked, MARKED_RESOURCES, type MarkedObject } from './markers.ts';
 import { webhookMetrics, type AdmissionOutcome, type WebhookKind, type WebhookMetrics } from './metrics.ts';
+
+/** How many open AccessRequests a user has (an informer-fed index); throws while it cannot tell. */
+export interface OpenRequestCounter {
+  openRequestsOf(username: string): number;
+}
 
 export interface WebhookDeps {
   config: WebhookConfig;
   reviewer: AccessReviewer;
   services: ServiceReader;
+  requests: OpenRequestCounter;
   /** A pino logger (main.ts makes one); none logs nothing. */
   logger?: Logger;
   metrics?: WebhookMetrics;
   now?: () => Date;
-  /** Serve HTTPS with this key pair (the API server only calls webhooks over TLS); plain HTTP without it. */
-  tls?: { key: string; cert: string };
+  /**
+   * Serve HTTPS with this key pair (the API server only calls webhooks over TLS); plain HTTP without it. With
+   * `clientCa`, an admission request is answered only over a connection that presented a certificate signed by it
+   * (the API server's, configured through its AdmissionConfiguration): anyone else gets 401 and costs nothing.
+   */
+  tls?: { key: string; cert: string; clientCa?: string | undefined };
   /** Readiness beyond "the server answers" (e.g. certificates loaded). */
   isReady?: () => boolean;
 }
 
-export const ADMISSION_PATHS = { mutate: '/mutate', validate: '/validate' } as const;
+export const ADMISSION_PATHS = { mutate: '/mutate', validate: '/validate', markers: '/validate-markers' } as const;
 
-interface AdmissionRequest {
+interface AdmissionRequest<T = AccessRequest> {
   uid: string;
   kind?: { group?: string; version?: string; kind?: string };
   resource?: { group?: string; version?: string; resource?: string };
   subResource?: string;
   name?: string;
+  namespace?: string;
   operation: AdmissionOperation;
   userInfo?: UserInfo;
-  object?: AccessRequest | null;
-  oldObject?: AccessRequest | null;
+  object?: T | null;
+  oldObject?: T | null;
   dryRun?: boolean;
 }
 
-interface AdmissionReviewBody {
+interface AdmissionReviewBody<T = AccessRequest> {
   apiVersion?: string;
   kind?: string;
-  request: AdmissionRequest;
+  request: AdmissionRequest<T>;
 }
 
 const admissionReviewSchema = {
@@ -132,7 +145,13 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
       ? Fastify({
           ...(options as FastifyHttp2SecureOptions<Http2SecureServer>),
           http2: true,
-          https: { allowHTTP1: true, key: deps.tls.key, cert: deps.tls.cert },
+          https: {
+            allowHTTP1: true,
+            key: deps.tls.key,
+            cert: deps.tls.cert,
+            // The handshake succeeds without a certificate (probes and metrics need none); admission paths check.
+            ...(deps.tls.clientCa ? { requestCert: true, rejectUnauthorized: false, ca: deps.tls.clientCa } : {}),
+          },
         })
       : Fastify(options)
   ) as unknown as FastifyInstance;
@@ -143,6 +162,19 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
     void reply.code(status).send({ error: status >= 500 ? 'Internal Server Error' : (err.message ?? 'Bad Request') });
   });
 
+  if (deps.tls?.clientCa) {
+    const admissionPaths = new Set<string>(Object.values(ADMISSION_PATHS));
+    app.addHook('onRequest', async (request, reply) => {
+      if (!admissionPaths.has(request.url.split('?')[0] ?? '')) return;
+      // Through HTTP/2's compatibility layer `socket` is a proxy of the session's TLS socket.
+      const socket = request.raw.socket as TLSSocket | undefined;
+      if (socket?.authorized === true) return;
+      metrics.observe(request.url === ADMISSION_PATHS.mutate ? 'mutate' : request.url === ADMISSION_PATHS.markers ? 'markers' : 'validate', 'unknown', 'unauthenticated', 'denied', 0);
+      request.log.warn({ path: request.url, reason: socket?.authorizationError }, 'admission request without a trusted client certificate');
+      return reply.code(401).send({ error: 'a client certificate from the API server is required' });
+    });
+  }
+
   const readServices = async (refs: { namespace: string; name: string }[]) => {
     const unique = [...new Map(refs.map((r) => [serviceKey(r.namespace, r.name), r])).values()];
     const entries = await Promise.all(
@@ -151,7 +183,26 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
     return new Map(entries);
   };
 
-  async function decide(kind: WebhookKind, req: AdmissionRequest): Promise<AdmissionResult> {
+  async function decideMarked(req: AdmissionRequest<MarkedObject>): Promise<AdmissionResult> {
+    const known = MARKED_RESOURCES.find((r) => r.group === (req.resource?.group ?? '') && r.resource === req.resource?.resource);
+    if (!known || (req.subResource ?? '') !== '') {
+      return {
+        allowed: false,
+        code: 400,
+        message: `the netwatch markers webhook only handles ${MARKED_RESOURCES.map((r) => `${r.resource}${r.group ? `.${r.group}` : ''}`).join(', ')}, not ${req.resource?.resource ?? 'unknown'}${req.subResource ? `/${req.subResource}` : ''}: check the webhook configuration rules`,
+      };
+    }
+    return admitMarked({
+      operation: req.operation,
+      userInfo: req.userInfo ?? {},
+      kind: known.kind,
+      oldObject: req.oldObject ?? null,
+      object: req.object ?? null,
+      config: deps.config,
+    });
+  }
+
+  async function decide(kind: 'mutate' | 'validate', req: AdmissionRequest): Promise<AdmissionResult> {
     if (!isAccessRequestResource(req.resource)) {
       return {
         allowed: false,
@@ -179,18 +230,24 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
       needed.parts.length > 0 ? approvableParts(deps.reviewer, subject, needed.parts) : Promise.resolve({}),
       readServices(needed.services),
     ]);
-    const input = { ...query, facts: { mayApprove, services }, now: now() };
+    const facts = { mayApprove, services, ...(needed.openRequestsOf ? { openRequests: deps.requests.openRequestsOf(needed.openRequestsOf) } : {}) };
+    const input = { ...query, facts, now: now() };
     return kind === 'mutate' ? mutate(input) : validate(input);
   }
 
-  for (const kind of ['mutate', 'validate'] as const) {
-    app.post<{ Body: AdmissionReviewBody }>(ADMISSION_PATHS[kind], { schema: { body: admissionReviewSchema } }, async (request) => {
+  const deciders: Record<WebhookKind, (req: AdmissionRequest<never>) => Promise<AdmissionResult>> = {
+    mutate: (req) => decide('mutate', req),
+    validate: (req) => decide('validate', req),
+    markers: (req) => decideMarked(req),
+  };
+  for (const kind of ['mutate', 'validate', 'markers'] as const) {
+    app.post<{ Body: AdmissionReviewBody<never> }>(ADMISSION_PATHS[kind], { schema: { body: admissionReviewSchema } }, async (request) => {
       const started = process.hrtime.bigint();
       const req = request.body.request;
       let result: AdmissionResult;
       let outcome: AdmissionOutcome;
       try {
-        result = await decide(kind, req);
+        result = await deciders[kind](req);
         outcome = result.allowed ? 'allowed' : 'denied';
       } catch (err) {
         // Fail closed, with a message that says so; details (never bodies or tokens) go to the log.
@@ -206,7 +263,8 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
           uid: req.uid,
           operation: req.operation,
           subresource,
-          name: req.name ?? req.object?.metadata?.name ?? req.oldObject?.metadata?.name,
+          name: req.name ?? (req.object as MarkedObject | null | undefined)?.metadata?.name ?? (req.oldObject as MarkedObject | null | undefined)?.metadata?.name,
+          ...(req.namespace ? { namespace: req.namespace } : {}),
           user: req.userInfo?.username,
           dryRun: req.dryRun === true,
           allowed: result.allowed,

@@ -16,6 +16,8 @@ export interface CertificateRequest {
   ips?: string[];
   dnsNames?: string[];
   days?: number;
+  /** What the leaf certificate is for: serving (default) or presenting as a client (mutual TLS). */
+  usage?: 'server' | 'client';
 }
 
 function openssl(cwd: string, args: string[]): void {
@@ -33,7 +35,8 @@ export function makeServingCertificates(req: CertificateRequest = {}): ServingCe
     openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt',
       '-days', days, '-subj', '/CN=netwatch-webhook-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
     const san = [...ips.map((ip) => `IP:${ip}`), ...dnsNames.map((d) => `DNS:${d}`)].join(',');
-    writeFileSync(join(dir, 'server.ext'), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
+    const eku = req.usage === 'client' ? 'clientAuth' : 'serverAuth';
+    writeFileSync(join(dir, 'server.ext'), `subjectAltName=${san}\nextendedKeyUsage=${eku}\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
     openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'server.key', '-out', 'server.csr',
       '-subj', `/CN=${req.commonName ?? 'netwatch-webhook'}`]);
     openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt',

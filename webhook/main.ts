@@ -8,6 +8,8 @@ import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
 import { build, describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
+import { HttpKube } from '../lib/kube/http.ts';
+import { OpenRequestIndex } from './open-requests.ts';
 import { webhookMetrics } from './metrics.ts';
 import { parseWebhookArgs } from './options.ts';
 import { parsedOrExit } from '../lib/cli/flags.ts';
@@ -32,7 +34,12 @@ else kc.loadFromDefault();
 
 const certFile = options.tlsCertFile;
 const keyFile = options.tlsKeyFile;
-const readTls = () => ({ cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') });
+const clientCaFile = options.clientCaFile;
+const readTls = () => ({
+  cert: readFileSync(certFile, 'utf8'),
+  key: readFileSync(keyFile, 'utf8'),
+  ...(clientCaFile ? { clientCa: readFileSync(clientCaFile, 'utf8') } : {}),
+});
 let tls;
 try {
   tls = readTls();
@@ -41,21 +48,29 @@ try {
 }
 
 const http = kubeHttpFor(kc);
+// Open AccessRequests per user (the per-requester limit): an informer over AccessRequests only, and only when a
+// limit is set.
+const limited = config.maxOpenRequests > 0;
+const requestCache = new HttpKube(kc, { cached: ['accessrequests'], maxSockets: 2, onInformerError: (_r, err) => logger.warn({ err: describeError(err) }, 'AccessRequest informer failed; restarting it') });
+const openRequests = new OpenRequestIndex(requestCache.cache);
 let listening = false;
+let synced = !limited;
 const app = await build({
   config,
   reviewer: reviewerOver(http),
   services: serviceReaderOver(http),
+  requests: openRequests,
   logger,
   metrics: webhookMetrics({ defaultMetrics: true }),
   tls,
-  isReady: () => listening,
+  isReady: () => listening && synced,
 });
 
 // cert-manager rotates the Secret in place; pick the new pair up without a restart.
 const reload = () => {
   try {
-    (app.server as unknown as Http2SecureServer).setSecureContext(readTls());
+    const { cert, key, clientCa } = readTls();
+    (app.server as unknown as Http2SecureServer).setSecureContext({ cert, key, ...(clientCa ? { ca: clientCa } : {}) });
     logger.info('serving certificate reloaded');
   } catch (err) {
     logger.error({ err: describeError(err) }, 'could not reload the serving certificate; keeping the previous one');
@@ -63,13 +78,15 @@ const reload = () => {
 };
 watchFile(certFile, { interval: 30_000 }, reload);
 watchFile(keyFile, { interval: 30_000 }, reload);
+if (clientCaFile) watchFile(clientCaFile, { interval: 30_000 }, reload);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     listening = false;
     logger.info({ signal }, 'shutting down');
-    void app.close().then(() => {
+    void app.close().then(async () => {
       http.close();
+      await requestCache.stop();
       process.exit(0);
     });
   });
@@ -78,6 +95,11 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 try {
   await app.listen({ host: options.host, port: options.port });
   listening = true;
+  if (limited) {
+    await requestCache.start();
+    openRequests.markSynced();
+    synced = true;
+  }
   logger.info({ port: options.port, maxDuration: config.maxDuration, allowUnlimited: config.allowUnlimited }, 'netwatch webhook listening');
 } catch (err) {
   fail(`cannot listen: ${describeError(err)}`);

@@ -2,7 +2,7 @@
 // can build many apps in one process.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type WebhookKind = 'mutate' | 'validate';
+export type WebhookKind = 'mutate' | 'validate' | 'markers';
 export type AdmissionOutcome = 'allowed' | 'denied' | 'error';
 
 export interface WebhookMetrics {

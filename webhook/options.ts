@@ -28,6 +28,11 @@ const OPTIONS = {
   host: { type: 'string', default: '0.0.0.0', describe: 'address to listen on' },
   'tls-cert-file': { type: 'string', demandOption: true, describe: 'serving certificate (PEM); reloaded when it changes' },
   'tls-key-file': { type: 'string', demandOption: true, describe: 'serving key (PEM); reloaded when it changes' },
+  'client-ca-file': {
+    type: 'string',
+    describe:
+      "CA bundle (PEM) of the API server's client certificate for webhooks (its AdmissionConfiguration kubeConfigFile): when set, admission requests over a connection without a certificate it signed get 401; reloaded when it changes",
+  },
   kubeconfig: {
     type: 'string',
     describe: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster ServiceAccount)',
@@ -51,7 +56,22 @@ const OPTIONS = {
     default: [] as string[],
     describe: `refuse requested CIDRs that overlap one of these (repeatable; in ${ENV_PREFIX}CIDR_DENY_OVERLAPPING separate them with spaces or commas)`,
   },
-  'controller-username': { type: 'string', default: DEFAULT_WEBHOOK_CONFIG.controllerUsername, describe: "the controller's identity" },
+  'controller-username': {
+    type: 'string',
+    default: DEFAULT_WEBHOOK_CONFIG.controllerUsername,
+    describe: "the controller's identity (a ServiceAccount must also carry its namespace's ServiceAccount group)",
+  },
+  'max-open-requests': {
+    type: 'number',
+    default: DEFAULT_WEBHOOK_CONFIG.maxOpenRequests,
+    describe: 'open (not ended) AccessRequests one user may have at once; 0 for no limit',
+  },
+  'marker-deleter': {
+    type: 'string',
+    array: true,
+    default: [...DEFAULT_WEBHOOK_CONFIG.markerDeleters],
+    describe: `users besides the controller that may delete objects carrying netwatch's markers (repeatable; replaces the default: maxtac's ServiceAccount and kube-controller-manager's garbage collector and namespace controller; in ${ENV_PREFIX}MARKER_DELETER separate them with spaces or commas)`,
+  },
   'log-level': { type: 'string', default: 'info', choices: LOG_LEVELS },
 } as const;
 
@@ -68,6 +88,7 @@ export interface WebhookOptions {
   host: string;
   tlsCertFile: string;
   tlsKeyFile: string;
+  clientCaFile: string | undefined;
   kubeconfig: string | undefined;
   logLevel: LogLevel;
   config: WebhookConfig;
@@ -173,6 +194,12 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
   }
   const controllerUsername = argv['controller-username'] as string;
   if (!controllerUsername) problems.push(`${given('controller-username').name}: must not be empty`);
+  const maxOpenRequests = argv['max-open-requests'] as number;
+  if (!Number.isInteger(maxOpenRequests) || maxOpenRequests < 0) {
+    const { name, raw } = given('max-open-requests');
+    problems.push(`${name}: must be a whole number (0 for no limit), not ${JSON.stringify(raw ?? String(maxOpenRequests))}`);
+  }
+  const markerDeleters = (argv['marker-deleter'] as unknown[]).map(String).filter((u) => u !== '');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
   let config: WebhookConfig;
@@ -184,6 +211,8 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
       cidrDenyList: lists['cidr-deny'],
       cidrDenyOverlapping: lists['cidr-deny-overlapping'],
       controllerUsername,
+      maxOpenRequests,
+      markerDeleters,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
@@ -196,6 +225,7 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
       host: argv.host as string,
       tlsCertFile: argv['tls-cert-file'] as string,
       tlsKeyFile: argv['tls-key-file'] as string,
+      clientCaFile: (argv['client-ca-file'] as string | undefined) || undefined,
       kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
       logLevel: argv['log-level'] as LogLevel,
       config,

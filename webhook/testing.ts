@@ -10,6 +10,8 @@ import { build } from './app.ts';
 import { makeServingCertificates } from './certs.ts';
 import { WEBHOOK_CONFIGURATION_NAME, webhookConfigurations } from './configurations.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
+import { HttpKube } from '../lib/kube/http.ts';
+import { OpenRequestIndex } from './open-requests.ts';
 
 const RBAC_FILE = fileURLToPath(new URL('../manifests/webhook/rbac.yaml', import.meta.url));
 const IDENTITY = 'netwatch-webhook';
@@ -73,17 +75,29 @@ export async function registerWebhook(cp: ControlPlane, url: string, caPem: stri
   return admission;
 }
 
-export async function installWebhook(cp: ControlPlane, opts: Partial<WebhookConfig> = {}): Promise<InstalledWebhook> {
-  const config = webhookConfig(opts);
+export interface InstallWebhookOptions extends Partial<WebhookConfig> {
+  /** Answer admission requests without asking for the API server's client certificate (default: ask). */
+  anyCaller?: boolean;
+}
+
+export async function installWebhook(cp: ControlPlane, opts: InstallWebhookOptions = {}): Promise<InstalledWebhook> {
+  const { anyCaller, ...configOverrides } = opts;
+  const config = webhookConfig(configOverrides);
   const certs = makeServingCertificates({ ips: ['127.0.0.1'], dnsNames: ['localhost'] });
   await applyWebhookRbac(cp);
 
-  const http = kubeHttpFor(cp.kubeConfigFor(IDENTITY));
+  const kc = cp.kubeConfigFor(IDENTITY);
+  const http = kubeHttpFor(kc);
+  const requestCache = new HttpKube(kc, { cached: ['accessrequests'], maxSockets: 2 });
+  const requests = new OpenRequestIndex(requestCache.cache);
+  await requestCache.start();
+  requests.markSynced();
   const app = await build({
     config,
     reviewer: reviewerOver(http),
     services: serviceReaderOver(http),
-    tls: { key: certs.keyPem, cert: certs.certPem },
+    requests,
+    tls: { key: certs.keyPem, cert: certs.certPem, ...(anyCaller ? {} : { clientCa: cp.webhookClientCaPem }) },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -96,6 +110,7 @@ export async function installWebhook(cp: ControlPlane, opts: Partial<WebhookConf
   } catch (err) {
     await app.close();
     http.close();
+    await requestCache.stop();
     throw err;
   }
 
@@ -107,6 +122,7 @@ export async function installWebhook(cp: ControlPlane, opts: Partial<WebhookConf
       closed = true;
       await app.close();
       http.close();
+      await requestCache.stop();
     },
     async unregister() {
       await admission.deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);

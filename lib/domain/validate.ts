@@ -38,11 +38,30 @@ export interface WebhookConfig {
   cidrDenyList: string[];
   /** A requested CIDR is refused when it overlaps one of these networks at all (e.g. node or pod ranges). */
   cidrDenyOverlapping: string[];
-  /** The controller's identity: the only user that may write controller-owned status fields. */
+  /**
+   * The controller's identity: the only user that may write controller-owned status fields and netwatch's markers.
+   * A ServiceAccount username must come with that namespace's ServiceAccount group, as the API server sends it.
+   */
   controllerUsername: string;
+  /** Open (not ended) AccessRequests one user may have at once; 0: no limit. */
+  maxOpenRequests: number;
+  /** Who besides the controller may delete objects carrying netwatch's markers (maxtac at expiry, Kubernetes' cleanup). */
+  markerDeleters: string[];
 }
 
 export const DEFAULT_CONTROLLER_USERNAME = 'system:serviceaccount:netwatch-system:netwatch-controller';
+
+/**
+ * The identities that delete what netwatch made besides the controller itself: maxtac's ServiceAccount as its
+ * manifests install it (it deletes its own objects at expiry), and kube-controller-manager's garbage collector and
+ * namespace controller, with and without --use-service-account-credentials.
+ */
+export const DEFAULT_MARKER_DELETERS: readonly string[] = Object.freeze([
+  'system:serviceaccount:maxtac-system:maxtac-controller-manager',
+  'system:serviceaccount:kube-system:generic-garbage-collector',
+  'system:serviceaccount:kube-system:namespace-controller',
+  'system:kube-controller-manager',
+]);
 
 /** Refused unless an administrator sets defaultCidrDeny to false: a grant to or from any address at all. */
 export const DEFAULT_CIDR_DENY_LIST: readonly string[] = Object.freeze(['0.0.0.0/0', '::/0']);
@@ -54,6 +73,8 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   cidrDenyList: [...DEFAULT_CIDR_DENY_LIST],
   cidrDenyOverlapping: [],
   controllerUsername: DEFAULT_CONTROLLER_USERNAME,
+  maxOpenRequests: 20,
+  markerDeleters: [...DEFAULT_MARKER_DELETERS],
 });
 
 /**
@@ -68,6 +89,7 @@ export function webhookConfig(overrides: Partial<WebhookConfig> = {}): WebhookCo
     ...DEFAULT_WEBHOOK_CONFIG,
     cidrDenyList: [],
     cidrDenyOverlapping: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyOverlapping],
+    markerDeleters: [...DEFAULT_WEBHOOK_CONFIG.markerDeleters],
     ...stripUndefined(overrides),
   };
   // Checked before the defaults are added, so that `cidrDenyList[i]` names the caller's own entry.
@@ -102,6 +124,9 @@ export function validateConfig(config: WebhookConfig): FieldError[] {
   }
   if (typeof config.defaultCidrDeny !== 'boolean') errors.push({ field: 'defaultCidrDeny', message: 'must be true or false' });
   if (!config.controllerUsername) errors.push({ field: 'controllerUsername', message: 'must not be empty' });
+  if (!Number.isInteger(config.maxOpenRequests) || config.maxOpenRequests < 0) {
+    errors.push({ field: 'maxOpenRequests', message: 'must be a whole number, 0 for no limit' });
+  }
   return errors;
 }
 

@@ -1,0 +1,343 @@
+// The attacks of an outside review (issue 13), replayed against the sandbox's setup: the real API server with the
+// webhook registered as a cluster would have it (mutual TLS, the markers webhook), the real controller and the
+// real maxtac. Each attack must be refused with the message a user sees, or be without effect; after all of
+// them, the NetworkPolicies maxtac wrote for netwatch's objects select only what the approved requests named.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
+import { randomBytes } from 'node:crypto';
+import { applyObjects, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
+import { installDemo } from '../../scripts/demo.ts';
+import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
+import { installController, type InstalledController } from '../../controller/testing.ts';
+import { HttpKube } from '../../lib/kube/http.ts';
+import { KubeError } from '../../lib/kube/port.ts';
+import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type PartName } from '../../lib/api/accessrequest.ts';
+import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
+import { objectName } from '../../lib/domain/names.ts';
+import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
+import { waitFor } from './support/wait.ts';
+
+const CONTROLLER = 'system:serviceaccount:netwatch-system:netwatch-controller';
+
+let cp: ControlPlane;
+let webhook: InstalledWebhook;
+let controller: InstalledController;
+const clients = new Map<string, HttpKube>();
+
+function as(user: string): HttpKube {
+  let kube = clients.get(user);
+  if (!kube) {
+    kube = new HttpKube(user === 'admin' ? cp.admin : cp.kubeConfigFor(user), { cached: [], maxSockets: 4 });
+    clients.set(user, kube);
+  }
+  return kube;
+}
+
+/** The message the API server answers a refused write with (what kubectl prints after "Error from server"). */
+async function refused(what: Promise<unknown>): Promise<string> {
+  try {
+    await what;
+  } catch (err) {
+    if (err instanceof KubeError) return err.message;
+    throw err;
+  }
+  assert.fail('the API server accepted a write that must be refused');
+}
+
+async function createRequest(user: string, spec: AccessRequestSpec, extra: Partial<AccessRequest['metadata']> = {}): Promise<AccessRequest> {
+  return as(user).create<AccessRequest>('accessrequests', { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'attack-', ...extra }, spec });
+}
+
+/** Read-modify-write of the status, as the plugin does it: the controller writes status too, so retry a Conflict. */
+async function writeStatus(user: string, name: string, change: (ar: AccessRequest) => AccessRequest['status']): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const ar = await as(user).get<AccessRequest>('accessrequests', '', name);
+    if (!ar) throw new Error(`${name} is gone`);
+    try {
+      await as(user).replaceStatus('accessrequests', { ...ar, status: change(ar) });
+      return;
+    } catch (err) {
+      if (!(err instanceof KubeError && err.status === 409 && err.reason === 'Conflict') || attempt > 10) throw err;
+    }
+  }
+}
+
+async function approve(user: string, name: string, part: PartName, namespace: string): Promise<void> {
+  await writeStatus(user, name, (ar) => ({ ...ar.status, approvals: [...(ar.status?.approvals ?? []), { part, namespace }] }));
+}
+
+async function phaseOf(name: string, phase: string): Promise<AccessRequest> {
+  return waitFor(`${name} to be ${phase}`, async () => {
+    const ar = await as('admin').get<AccessRequest>('accessrequests', '', name);
+    return ar?.status?.phase === phase && ar.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? ar : undefined;
+  });
+}
+
+const service = (namespace: string, name: string, meta: Partial<Service['metadata']> = {}, selector: Record<string, string> = { app: 'payments-api' }): Service => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace, ...meta },
+  spec: { selector, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] },
+});
+
+/** Number of SubjectAccessReviews the webhook has created so far, from the API server's audit log. */
+function reviewsByWebhook(): number {
+  return cp.auditEvents().filter((e) => e.objectRef?.resource === 'subjectaccessreviews' && e.user.username === 'system:serviceaccount:netwatch-system:netwatch-webhook').length;
+}
+
+const serviceToDatabase: AccessRequestSpec = {
+  type: 'Service',
+  source: { namespace: 'monitoring', service: 'prometheus' },
+  target: { namespace: 'payments', service: 'database' },
+  ports: [{ port: 5432, protocol: 'TCP' }],
+  duration: '2h',
+  reason: 'dashboards',
+};
+
+const internetToFrontend: AccessRequestSpec = {
+  type: 'External',
+  service: { namespace: 'shop', name: 'frontend' },
+  cidrs: ['203.0.113.7/32'],
+  direction: 'ingress',
+  ports: [{ port: 443, protocol: 'TCP' }],
+  duration: '30m',
+  reason: 'partner integration',
+};
+
+let serviceGrant: AccessRequest;
+let externalGrant: AccessRequest;
+
+describe('attacks on grant integrity (issue 13), against the real control plane', () => {
+  before(async () => {
+    cp = await startControlPlane({
+      maxtac: true,
+      audit: true,
+      // Someone who got a token named like the controller, without being its ServiceAccount.
+      extraUsers: [{ key: 'impostor', name: CONTROLLER, token: randomBytes(24).toString('hex'), groups: ['developers'] }],
+    });
+    await installDemo(cp);
+    // What Kubernetes' `edit` role allows on Services (these test clusters run no role aggregation, so `edit` is
+    // empty here and this is written out).
+    const serviceEditor = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'attack-service-editor' },
+      rules: [{ apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
+    };
+    await applyObjects(cp.admin, [
+      // mallory may edit Services in payments and shop and approves nothing; erin and the impostor are ordinary
+      // netwatch users.
+      serviceEditor,
+      roleBinding('mallory-edit', 'attack-service-editor', { kind: 'User', name: 'mallory' }, 'payments'),
+      roleBinding('mallory-edit', 'attack-service-editor', { kind: 'User', name: 'mallory' }, 'shop'),
+      roleBinding('netwatch-users-mallory', 'netwatch-user', { kind: 'User', name: 'mallory' }),
+      roleBinding('netwatch-users-erin', 'netwatch-user', { kind: 'User', name: 'erin' }),
+      roleBinding('netwatch-users-impostor', 'netwatch-user', { kind: 'User', name: CONTROLLER }),
+      roleBinding('impostor-edit', 'attack-service-editor', { kind: 'User', name: CONTROLLER }, 'payments'),
+    ]);
+    webhook = await installWebhook(cp);
+    controller = await installController(cp, { workers: 4 });
+
+    serviceGrant = await createRequest('alice', serviceToDatabase);
+    await approve('bob', serviceGrant.metadata.name ?? '', 'target', 'payments');
+    await approve('carol', serviceGrant.metadata.name ?? '', 'source', 'monitoring');
+    serviceGrant = await phaseOf(serviceGrant.metadata.name ?? '', 'Active');
+    externalGrant = await createRequest('alice', internetToFrontend);
+    await approve('carol', externalGrant.metadata.name ?? '', 'target', 'shop');
+    externalGrant = await phaseOf(externalGrant.metadata.name ?? '', 'Active');
+  });
+
+  after(async () => {
+    await controller?.stop();
+    await webhook?.close();
+    for (const c of clients.values()) await c.stop();
+    await cp?.stop();
+  });
+
+  describe('1. piggyback: a Service labelled with a request id joins the grant', () => {
+    test('a Service of mallory\'s labelled as the target clone of an active request is refused, naming the labels', async () => {
+      const uid = serviceGrant.metadata.uid ?? '';
+      const message = await refused(
+        as('mallory').create('services', service('payments', 'sneaky', { labels: { [LABEL_REQUEST_ID]: uid, [LABEL_ROLE]: 'target' } })),
+      );
+      assert.match(message, /admission webhook "markers\.netwatch\.vtk\.io" denied the request: metadata\.labels\[netwatch\.vtk\.io\/request-id\], metadata\.labels\[netwatch\.vtk\.io\/role\]: user "mallory" may not create Service payments\/sneaky: only the netwatch controller may write objects that carry netwatch markers/);
+    });
+
+    test('the same with maxtac\'s external targets annotation (0.0.0.0/0 both ways) is refused', async () => {
+      const uid = externalGrant.metadata.uid ?? '';
+      const message = await refused(
+        as('mallory').create(
+          'services',
+          service('shop', 'everything', {
+            labels: { [LABEL_REQUEST_ID]: uid, [LABEL_ROLE]: 'target' },
+            annotations: { 'maxtac.vtk.io.externalaccess/targets': '0.0.0.0-0', 'maxtac.vtk.io.externalaccess/direction': 'all' },
+          }),
+        ),
+      );
+      assert.match(message, /metadata\.annotations\[maxtac\.vtk\.io\.externalaccess\/direction\], metadata\.annotations\[maxtac\.vtk\.io\.externalaccess\/targets\]: not allowed on Service shop\/everything, a netwatch clone/);
+    });
+
+    test('the same with maxtac\'s service targets annotation (another Service to shop/frontend) is refused', async () => {
+      const uid = serviceGrant.metadata.uid ?? '';
+      const message = await refused(
+        as('mallory').create(
+          'services',
+          service('payments', 'to-shop', {
+            labels: { [LABEL_REQUEST_ID]: uid, [LABEL_ROLE]: 'target' },
+            annotations: { 'maxtac.vtk.io.access/targets': 'frontend,shop', 'maxtac.vtk.io.access/direction': 'egress' },
+          }),
+        ),
+      );
+      assert.match(message, /maxtac\.vtk\.io\.access\/targets.*not allowed on Service payments\/to-shop, a netwatch clone/);
+    });
+
+    test('netwatch\'s own clone cannot be given those annotations, a wider selector, or be deleted by mallory', async () => {
+      const cloneName = objectName(serviceGrant.metadata.uid ?? '', 'targetClone');
+      const clone = await as('mallory').get<Service>('services', 'payments', cloneName);
+      assert.ok(clone, 'mallory may read the clone');
+      const annotated = structuredClone(clone);
+      annotated.metadata.annotations = { ...annotated.metadata.annotations, 'maxtac.vtk.io.access/targets': 'frontend,shop' };
+      assert.match(await refused(as('mallory').replace('services', annotated)), /maxtac\.vtk\.io\.access\/targets.*a netwatch clone/);
+      const widened = structuredClone(clone);
+      widened.spec = { ...widened.spec, selector: { tier: 'backend' } };
+      assert.match(await refused(as('mallory').replace('services', widened)), /spec: user "mallory" may not change Service payments\/nwt-/);
+      assert.match(await refused(as('mallory').delete('services', 'payments', cloneName)), /may not delete it; to end a grant, revoke its AccessRequest/);
+      const after = await as('admin').get<Service>('services', 'payments', cloneName);
+      assert.deepEqual(after?.spec?.selector, clone.spec?.selector);
+      assert.equal(after?.metadata.uid, clone.metadata.uid);
+    });
+  });
+
+  describe('2. adoption: a look-alike clone made before approval', () => {
+    test('the deterministic clone name is refused with or without the labels, and approval materializes netwatch\'s own clone', async () => {
+      const pending = await createRequest('alice', { ...serviceToDatabase, reason: 'adoption attempt' });
+      const uid = pending.metadata.uid ?? '';
+      const name = objectName(uid, 'targetClone');
+      const labelled = await refused(
+        as('mallory').create('services', service('payments', name, { labels: { [LABEL_REQUEST_ID]: uid, [LABEL_ROLE]: 'target', [LABEL_MANAGED_BY]: MANAGED_BY } })),
+      );
+      assert.match(labelled, /may not create Service payments\/nwt-/);
+      const bare = await refused(as('mallory').create('services', service('payments', name)));
+      assert.match(bare, /metadata\.name: user "mallory" may not create Service payments\/nwt-.*has the form of a netwatch name/);
+
+      await approve('bob', pending.metadata.name ?? '', 'target', 'payments');
+      await approve('carol', pending.metadata.name ?? '', 'source', 'monitoring');
+      const active = await phaseOf(pending.metadata.name ?? '', 'Active');
+      const clone = await as('admin').get<Service>('services', 'payments', name);
+      assert.deepEqual(clone?.spec?.selector, { app: 'postgres' }, 'the clone selects the database, as the request named');
+      const recorded = active.status?.objects?.find((o) => o.kind === 'Service' && o.name === name);
+      assert.equal(recorded?.uid, clone?.metadata.uid);
+      const managers = ((clone?.metadata as { managedFields?: { manager?: string }[] } | undefined)?.managedFields ?? []).map((f) => f.manager);
+      assert.ok(!managers.includes('mallory'), `managers: ${managers.join(', ')}`);
+    });
+  });
+
+  describe('4. confused deputy: objects netwatch did not make', () => {
+    test('a Service labelled managed-by netwatch for a request that does not exist is refused', async () => {
+      const message = await refused(
+        as('mallory').create('services', service('payments', 'orphan-bait', { labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_REQUEST_ID]: '00000000-0000-0000-0000-000000000000' } })),
+      );
+      assert.match(message, /metadata\.labels\[app\.kubernetes\.io\/managed-by\], metadata\.labels\[netwatch\.vtk\.io\/request-id\]: user "mallory" may not create Service payments\/orphan-bait/);
+    });
+
+    test('a Service labelled with an active request\'s uid in an unrelated namespace is refused', async () => {
+      const message = await refused(as('mallory').create('services', service('shop', 'bait', { labels: { [LABEL_REQUEST_ID]: serviceGrant.metadata.uid ?? '' } })));
+      assert.match(message, /may not create Service shop\/bait/);
+    });
+
+    test('an unmarked Service keeps working as usual for mallory (the webhook is never asked)', async () => {
+      const before = reviewsByWebhook();
+      const created = await as('mallory').create<Service>('services', service('payments', 'ordinary', { labels: { app: 'ordinary' } }));
+      created.metadata.labels = { ...created.metadata.labels, tier: 'web' };
+      await as('mallory').replace('services', created);
+      await as('mallory').delete('services', 'payments', 'ordinary');
+      assert.equal(reviewsByWebhook(), before);
+    });
+  });
+
+  describe('5. the webhook as an oracle', () => {
+    test('a caller without the API server\'s client certificate gets 401, and no SubjectAccessReview is made', async () => {
+      const before = reviewsByWebhook();
+      const review = {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'probe',
+          operation: 'CREATE',
+          resource: { group: 'netwatch.vtk.io', version: 'v1alpha1', resource: 'accessrequests' },
+          userInfo: { username: 'bob', groups: ['developers'] },
+          object: { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'probe' }, spec: serviceToDatabase },
+        },
+      };
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(`${webhook.url}/mutate`, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(review));
+      });
+      assert.equal(status, 401);
+      // Give a review, had one been made, the time to reach the audit log.
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(reviewsByWebhook(), before);
+    });
+  });
+
+  describe('7. smaller findings', () => {
+    test('a foreign finalizer at create is refused', async () => {
+      const message = await refused(createRequest('alice', { ...serviceToDatabase, reason: 'finalizer' }, { finalizers: ['example.com/never-done'] }));
+      assert.match(message, /metadata\.finalizers: must be empty when an AccessRequest is created \(got example\.com\/never-done\); the netwatch controller adds its own/);
+    });
+
+    test('one user may have at most 20 open requests; an aborted one frees a place', async () => {
+      const names: string[] = [];
+      for (let i = 0; i < 20; i++) names.push((await createRequest('erin', { ...serviceToDatabase, reason: `request ${i}` })).metadata.name ?? '');
+      const message = await refused(createRequest('erin', { ...serviceToDatabase, reason: 'one too many' }));
+      assert.match(message, /spec\.requester: user "erin" already has 20 open AccessRequests \(Pending, PartiallyApproved or Active\) and the limit is 20 \(webhook setting --max-open-requests\)/);
+      await writeStatus('erin', names[0] ?? '', (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
+      await waitFor('a place to free up', async () => (await createRequest('erin', { ...serviceToDatabase, reason: 'after abort' }).catch(() => undefined)) ?? undefined, 15_000, 200);
+    });
+
+    test('a user with the controller\'s name but not its ServiceAccount is not the controller', async () => {
+      const name = serviceGrant.metadata.name ?? '';
+      const message = await refused(writeStatus('impostor', name, (ar) => ({ ...ar.status, phase: 'Expired' })));
+      assert.match(message, /status\.phase: is written only by the netwatch controller/);
+      const clone = await refused(as('impostor').create('services', service('payments', 'fake-clone', { labels: { [LABEL_REQUEST_ID]: serviceGrant.metadata.uid ?? '' } })));
+      assert.match(clone, new RegExp(`user "${CONTROLLER}" may not create Service payments/fake-clone`));
+    });
+  });
+
+  describe('after every attack', () => {
+    test('maxtac\'s policies for netwatch\'s objects select only the clones\' pods and only the requested CIDRs; nothing of anyone else\'s was recorded', async () => {
+      const requests = (await as('admin').list<AccessRequest>('accessrequests')).items;
+      const byUid = new Map(requests.map((r) => [r.metadata.uid ?? '', r]));
+      const maxtac = [...(await as('admin').list<MaxtacObject>('accesses')).items, ...(await as('admin').list<MaxtacObject>('externalaccesses')).items];
+      const services = (await as('admin').list<Service>('services')).items;
+      const policies = (await as('admin').list<NetworkPolicy>('networkpolicies')).items;
+      let checked = 0;
+      for (const np of policies) {
+        const owner = maxtac.find((m) => np.metadata.ownerReferences?.some((o) => o.uid === m.metadata.uid));
+        if (!owner) continue;
+        const request = byUid.get(owner.metadata.labels?.[LABEL_REQUEST_ID] ?? '');
+        assert.ok(request, `${np.metadata.name} belongs to a request`);
+        const clone = services.find((s) => s.metadata.namespace === owner.metadata.namespace && s.metadata.labels?.[LABEL_REQUEST_ID] === request.metadata.uid && s.metadata.labels?.[LABEL_ROLE] === owner.metadata.labels?.[LABEL_ROLE]);
+        assert.deepEqual(np.spec?.podSelector, { matchLabels: clone?.spec?.selector }, `${np.metadata.name} selects the clone's pods only`);
+        const blocks = [...(np.spec?.ingress ?? []).flatMap((r) => r.from ?? []), ...(np.spec?.egress ?? []).flatMap((r) => r.to ?? [])].flatMap((p) => (p.ipBlock ? [p.ipBlock.cidr] : []));
+        for (const cidr of blocks) assert.ok(request.spec.cidrs?.includes(cidr), `${np.metadata.name}: ${cidr} is one of the request's CIDRs`);
+        checked++;
+      }
+      assert.ok(checked >= 3, `policies checked: ${checked}`);
+      for (const r of requests) {
+        for (const ref of r.status?.objects ?? []) {
+          const live: KubeObject | undefined = [...services, ...maxtac].find((o) => o.metadata.uid === ref.uid);
+          if (live) assert.equal(live.metadata.labels?.[LABEL_REQUEST_ID], r.metadata.uid, `${ref.kind} ${ref.name} recorded by ${r.metadata.name} is its own`);
+        }
+      }
+      for (const name of ['sneaky', 'everything', 'to-shop', 'orphan-bait', 'bait', 'fake-clone']) {
+        assert.equal(services.some((s) => s.metadata.name === name), false, `${name} was never created`);
+      }
+    });
+  });
+});
