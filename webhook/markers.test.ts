@@ -7,7 +7,7 @@ const CONTROLLER = 'system:serviceaccount:netwatch-system:netwatch-controller';
 const CONTROLLER_USER = { username: CONTROLLER, groups: ['system:serviceaccounts', 'system:serviceaccounts:netwatch-system', 'system:authenticated'] };
 const MAXTAC = 'system:serviceaccount:maxtac-system:maxtac-controller-manager';
 const GC = 'system:serviceaccount:kube-system:generic-garbage-collector';
-const config = { controllerUsername: CONTROLLER, markerDeleters: [MAXTAC, GC] };
+const config = { controllerUsername: CONTROLLER, markerDeleters: [MAXTAC, GC], markerDeleterGroups: ['system:masters'] };
 const UID = '0e6a3a43-6f43-4b8e-9b1c-5a8b3c9d2f10';
 const cloneName = objectName(UID, 'targetClone');
 
@@ -110,6 +110,22 @@ describe('markers admission', () => {
       input: input({ operation: 'DELETE', oldObject: marked() }),
       allowed: false,
       message: /may not delete it; to end a grant, revoke its AccessRequest/,
+    },
+    {
+      name: 'a cluster administrator (system:masters) may delete a clone by hand',
+      input: input({ operation: 'DELETE', userInfo: { username: 'admin', groups: ['system:masters', 'system:authenticated'] }, oldObject: marked() }),
+      allowed: true,
+    },
+    {
+      name: 'a cluster administrator may strip a stuck object\'s finalizers (a force delete) but not its markers',
+      input: input({ operation: 'UPDATE', userInfo: { username: 'admin', groups: ['system:masters'] }, oldObject: marked({ finalizers: ['netwatch.vtk.io/clones'] }), object: marked({ finalizers: [] }) }),
+      allowed: true,
+    },
+    {
+      name: 'but not create one',
+      input: input({ userInfo: { username: 'admin', groups: ['system:masters', 'system:authenticated'] }, object: marked() }),
+      allowed: false,
+      message: /user "admin" may not create/,
     },
     {
       name: 'maxtac deletes its expired object',

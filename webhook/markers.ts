@@ -33,6 +33,12 @@ export interface MarkersConfig {
    * garbage collector (a clone whose owner is gone) and namespace controller (a namespace being deleted).
    */
   markerDeleters: readonly string[];
+  /**
+   * Groups whose members may delete a marked object: by default `system:masters`, whom no RBAC or webhook can stop
+   * for long anyway (they may remove the webhook configuration), so that an administrator can clean up by hand
+   * (netwatch then reports the request ObjectDeleted).
+   */
+  markerDeleterGroups: readonly string[];
 }
 
 export interface MarkedObjectMeta {
@@ -104,8 +110,16 @@ const HOW_TO_END = 'to end a grant, revoke its AccessRequest (kubectl netwatch r
  */
 const SERVER_MANAGED = new Set(['resourceVersion', 'generation', 'managedFields', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'uid', 'selfLink']);
 
+/** A cleanup identity (maxtac, Kubernetes' garbage collector, an administrator) may delete, strip finalizers, orphan. */
+function mayCleanUp(user: UserInfo, config: MarkersConfig): boolean {
+  return (
+    config.markerDeleters.some((u) => u !== '' && u === user.username) ||
+    config.markerDeleterGroups.some((g) => g !== '' && (user.groups ?? []).includes(g))
+  );
+}
+
 /** Field paths of `before` → `after` that only the controller may change, for a user who is not the controller. */
-function forbiddenChanges(before: MarkedObject, after: MarkedObject, mayReparent: boolean): string[] {
+function forbiddenChanges(before: MarkedObject, after: MarkedObject, cleanup: boolean): string[] {
   const out: string[] = [];
   for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (key === 'metadata' || key === 'status') continue;
@@ -115,7 +129,8 @@ function forbiddenChanges(before: MarkedObject, after: MarkedObject, mayReparent
   const a = after.metadata ?? {};
   for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
     if (SERVER_MANAGED.has(key) || isDeepStrictEqual(b[key], a[key])) continue;
-    if (key === 'ownerReferences' && mayReparent) continue;
+    // A force-delete strips finalizers; the garbage collector orphans by dropping ownerReferences.
+    if ((key === 'ownerReferences' || key === 'finalizers') && cleanup) continue;
     if (key === 'finalizers') {
       const ours = (list: unknown) => (Array.isArray(list) ? (list as string[]).filter(isNetwatchKey).sort() : []);
       if (isDeepStrictEqual(ours(b.finalizers), ours(a.finalizers))) continue;
@@ -154,7 +169,7 @@ const checks: { name: string; check: (input: MarkersInput) => MarkersResult | un
     name: 'CleanupIdentitiesMayDelete',
     check: ({ operation, userInfo, oldObject, kind, config }) => {
       if (operation !== 'DELETE') return undefined;
-      if (config.markerDeleters.some((u) => u !== '' && u === userInfo.username)) return allow();
+      if (mayCleanUp(userInfo, config)) return allow();
       return deny(
         `${describe(oldObject, kind)} was made by netwatch (${[...markersOf(oldObject), ...(reservedName(oldObject) ? ['a reserved name'] : [])].join(', ')}): user "${userInfo.username ?? ''}" may not delete it; ${HOW_TO_END}`,
       );
@@ -176,8 +191,7 @@ const checks: { name: string; check: (input: MarkersInput) => MarkersResult | un
     name: 'OthersChangeNothingOfNetwatch',
     check: ({ operation, userInfo, oldObject, object, kind, config }) => {
       if (operation !== 'UPDATE' || !oldObject || !object) return undefined;
-      const reparenting = config.markerDeleters.includes(userInfo.username ?? '');
-      const changed = forbiddenChanges(oldObject, object, reparenting);
+      const changed = forbiddenChanges(oldObject, object, mayCleanUp(userInfo, config));
       if (changed.length === 0) return allow();
       return deny(`${changed.join(', ')}: user "${userInfo.username ?? ''}" may not change ${describe(oldObject, kind)}: ${ONLY_CONTROLLER}; ${HOW_TO_END}`);
     },

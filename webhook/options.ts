@@ -66,6 +66,12 @@ const OPTIONS = {
     default: DEFAULT_WEBHOOK_CONFIG.maxOpenRequests,
     describe: 'open (not ended) AccessRequests one user may have at once; 0 for no limit',
   },
+  'marker-deleter-group': {
+    type: 'string',
+    array: true,
+    default: [...DEFAULT_WEBHOOK_CONFIG.markerDeleterGroups],
+    describe: `groups whose members may delete objects carrying netwatch's markers (repeatable; replaces the default, system:masters; in ${ENV_PREFIX}MARKER_DELETER_GROUP separate them with spaces or commas)`,
+  },
   'marker-deleter': {
     type: 'string',
     array: true,
@@ -200,6 +206,7 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
     problems.push(`${name}: must be a whole number (0 for no limit), not ${JSON.stringify(raw ?? String(maxOpenRequests))}`);
   }
   const markerDeleters = (argv['marker-deleter'] as unknown[]).map(String).filter((u) => u !== '');
+  const markerDeleterGroups = (argv['marker-deleter-group'] as unknown[]).map(String).filter((g) => g !== '');
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
   let config: WebhookConfig;
@@ -213,6 +220,7 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
       controllerUsername,
       maxOpenRequests,
       markerDeleters,
+      markerDeleterGroups,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

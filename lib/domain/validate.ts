@@ -47,6 +47,8 @@ export interface WebhookConfig {
   maxOpenRequests: number;
   /** Who besides the controller may delete objects carrying netwatch's markers (maxtac at expiry, Kubernetes' cleanup). */
   markerDeleters: string[];
+  /** Groups whose members may delete such objects too (cluster administrators cleaning up by hand). */
+  markerDeleterGroups: string[];
 }
 
 export const DEFAULT_CONTROLLER_USERNAME = 'system:serviceaccount:netwatch-system:netwatch-controller';
@@ -75,6 +77,7 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   controllerUsername: DEFAULT_CONTROLLER_USERNAME,
   maxOpenRequests: 20,
   markerDeleters: [...DEFAULT_MARKER_DELETERS],
+  markerDeleterGroups: ['system:masters'],
 });
 
 /**
@@ -90,6 +93,7 @@ export function webhookConfig(overrides: Partial<WebhookConfig> = {}): WebhookCo
     cidrDenyList: [],
     cidrDenyOverlapping: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyOverlapping],
     markerDeleters: [...DEFAULT_WEBHOOK_CONFIG.markerDeleters],
+    markerDeleterGroups: [...DEFAULT_WEBHOOK_CONFIG.markerDeleterGroups],
     ...stripUndefined(overrides),
   };
   // Checked before the defaults are added, so that `cidrDenyList[i]` names the caller's own entry.

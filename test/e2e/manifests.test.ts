@@ -181,7 +181,7 @@ describe('manifests: kustomize trees the API server accepts', () => {
     assert.equal(decoded(secret.data['tls.crt'] ?? ''), file('tls.crt'));
     assert.equal(decoded(secret.data['tls.key'] ?? ''), file('tls.key'));
     const hooks = webhookConfigurationsOf(objects).flatMap((c) => c.webhooks);
-    assert.equal(hooks.length, 2);
+    assert.equal(hooks.length, 3);
     for (const h of hooks) assert.equal(decoded(h.clientConfig.caBundle ?? ''), file('ca.crt'), h.name);
     // The serving certificate names the Service the webhooks call.
     const san = spawnSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', join(selfSignedCerts(), 'tls.crt')], { encoding: 'utf8' });
