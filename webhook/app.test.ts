@@ -6,7 +6,8 @@ import { API_VERSION, KIND, type AccessRequest } from '../lib/api/accessrequest.
 import { serviceSpec } from '../lib/domain/testing.ts';
 import { webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
 import type { AccessReviewer } from '../lib/kube/access-review.ts';
-import { build, type WebhookDeps } from './app.ts';
+import { build, buildProbes, type WebhookDeps } from './app.ts';
+import { webhookMetrics } from './metrics.ts';
 import { request as httpsRequest } from 'node:https';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -142,26 +143,33 @@ describe('the webhook HTTP shell', () => {
     assert.equal(reviewer.calls, 0);
   });
 
-  test('serves /healthz, /readyz (503 until ready) and /metrics by operation and result', async () => {
+  test('serves /healthz, /readyz (503 until ready) and, on the probes listener only, /metrics by operation and result', async () => {
     let ready = false;
-    const app = await build(deps({ isReady: () => ready }));
-    assert.equal((await app.inject('/healthz')).statusCode, 200);
-    assert.equal((await app.inject('/readyz')).statusCode, 503);
+    const registry = webhookMetrics();
+    const app = await build(deps({ isReady: () => ready, metrics: registry }));
+    const probes = await buildProbes({ isReady: () => ready, metrics: registry });
+    for (const server of [app, probes]) {
+      assert.equal((await server.inject('/healthz')).statusCode, 200);
+      assert.equal((await server.inject('/readyz')).statusCode, 503);
+    }
     ready = true;
-    assert.equal((await app.inject('/readyz')).statusCode, 200);
+    assert.equal((await probes.inject('/readyz')).statusCode, 200);
     await app.inject({ method: 'POST', url: '/mutate', payload: review({}) });
     await app.inject({ method: 'POST', url: '/validate', payload: review({}) });
-    const metrics = (await app.inject('/metrics')).body;
+    assert.equal((await app.inject('/metrics')).statusCode, 404, 'the admission port serves no metrics');
+    const metrics = (await probes.inject('/metrics')).body;
     assert.match(metrics, /netwatch_webhook_admission_requests_total\{webhook="mutate",operation="CREATE",subresource="main",result="allowed"\} 1/);
     assert.match(metrics, /netwatch_webhook_admission_requests_total\{webhook="validate",operation="CREATE",subresource="main",result="denied"\} 1/);
     assert.match(metrics, /netwatch_webhook_admission_duration_seconds_count\{webhook="mutate",operation="CREATE",result="allowed"\} 1/);
   });
 
   test('two apps in one process keep separate metrics (no global registry)', async () => {
-    const a = await build(deps());
-    const b = await build(deps());
+    const [ma, mb] = [webhookMetrics(), webhookMetrics()];
+    const a = await build(deps({ metrics: ma }));
+    await build(deps({ metrics: mb }));
     await a.inject({ method: 'POST', url: '/mutate', payload: review({}) });
-    assert.doesNotMatch((await b.inject('/metrics')).body, /result="allowed"\} 1/);
+    assert.match((await (await buildProbes({ metrics: ma })).inject('/metrics')).body, /result="allowed"\} 1/);
+    assert.doesNotMatch((await (await buildProbes({ metrics: mb })).inject('/metrics')).body, /result="allowed"\} 1/);
   });
 
   test('logs one line per admission without the object, the request body or credentials', async () => {

@@ -277,16 +277,32 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
     });
   }
 
+  // The probes are answered here too (a cluster whose admission port is the only one reachable keeps working);
+  // the Deployment probes the separate plain-HTTP listener of buildProbes, which also serves /metrics.
+  probeRoutes(app, deps.isReady, undefined);
+  return app;
+}
+
+function probeRoutes(app: FastifyInstance, isReady: (() => boolean) | undefined, metrics: WebhookMetrics | undefined): void {
   app.get('/healthz', async () => 'ok');
   app.get('/readyz', async (_request, reply) => {
-    if (deps.isReady && !deps.isReady()) return reply.code(503).send('not ready');
+    if (isReady && !isReady()) return reply.code(503).send('not ready');
     return 'ok';
   });
+  if (!metrics) return;
   app.get('/metrics', async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+}
 
+/**
+ * /healthz, /readyz and /metrics over plain HTTP on a port of their own: the admission port then serves what the API
+ * server calls, and the NetworkPolicy can open metrics to scrapers only (manifests/networkpolicies).
+ */
+export async function buildProbes(deps: Pick<WebhookDeps, 'isReady' | 'metrics'> & { metrics: WebhookMetrics }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  probeRoutes(app, deps.isReady, deps.metrics);
   return app;
 }
 

@@ -42,9 +42,10 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
     }),
   );
   const port = await freePort();
+  const metricsPort = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'webhook/main.ts', `--port=${port}`, '--host=127.0.0.1', `--kubeconfig=${join(dir, 'kubeconfig')}`,
+    ['--import', 'tsx', 'webhook/main.ts', `--port=${port}`, `--metrics-port=${metricsPort}`, '--host=127.0.0.1', `--kubeconfig=${join(dir, 'kubeconfig')}`,
       `--tls-cert-file=${join(dir, 'tls.crt')}`, `--tls-key-file=${join(dir, 'tls.key')}`, '--log-level=warn'],
     {
       cwd: ROOT,
@@ -98,7 +99,8 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
     // NETWATCH_WEBHOOK_MAX_DURATION=8h reached the policy; an invalid spec is judged without API calls.
     const validateAnswer = JSON.parse((await call(port, certs.caPem, 'POST', '/validate', review)).text) as { response: { status?: { message: string } } };
     assert.equal(validateAnswer.response.status?.message, 'spec.duration: must be at most 8h on this cluster');
-    const metrics = await call(port, certs.caPem, 'GET', '/metrics');
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text().then((text) => ({ text }));
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
     assert.match(metrics.text, /netwatch_webhook_admission_requests_total\{webhook="mutate",operation="CREATE",subresource="main",result="error"\} 1/);
     assert.match(metrics.text, /netwatch_webhook_process_cpu_seconds_total/);
     assert.doesNotMatch(output, /"token"|Bearer/);

@@ -6,7 +6,7 @@ import type { Http2SecureServer } from 'node:http2';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
-import { build, describeError } from './app.ts';
+import { build, buildProbes, describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 import { HttpKube } from '../lib/kube/http.ts';
 import { OpenRequestIndex } from './open-requests.ts';
@@ -47,6 +47,7 @@ try {
   fail(`cannot read the serving certificate: ${describeError(err)}`);
 }
 
+const metrics = webhookMetrics({ defaultMetrics: true });
 const http = kubeHttpFor(kc);
 // Open AccessRequests per user (the per-requester limit): an informer over AccessRequests only, and only when a
 // limit is set.
@@ -61,7 +62,7 @@ const app = await build({
   services: serviceReaderOver(http),
   requests: openRequests,
   logger,
-  metrics: webhookMetrics({ defaultMetrics: true }),
+  metrics,
   tls,
   isReady: () => listening && synced,
 });
@@ -84,7 +85,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     listening = false;
     logger.info({ signal }, 'shutting down');
-    void app.close().then(async () => {
+    void Promise.all([app.close(), probes?.close()]).then(async () => {
       http.close();
       await requestCache.stop();
       process.exit(0);
@@ -92,7 +93,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+const probes = options.metricsPort > 0 ? await buildProbes({ metrics, isReady: () => listening && synced }) : undefined;
 try {
+  await probes?.listen({ host: options.host, port: options.metricsPort });
   await app.listen({ host: options.host, port: options.port });
   listening = true;
   if (limited) {
@@ -100,7 +103,7 @@ try {
     openRequests.markSynced();
     synced = true;
   }
-  logger.info({ port: options.port, maxDuration: config.maxDuration, allowUnlimited: config.allowUnlimited }, 'netwatch webhook listening');
+  logger.info({ port: options.port, metricsPort: options.metricsPort, maxDuration: config.maxDuration, allowUnlimited: config.allowUnlimited }, 'netwatch webhook listening');
 } catch (err) {
   fail(`cannot listen: ${describeError(err)}`);
 }

@@ -24,7 +24,12 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const OPTIONS = {
-  port: { type: 'number', default: 8443, describe: 'HTTPS port, an integer from 1 to 65535' },
+  port: { type: 'number', default: 8443, describe: 'HTTPS port of the admission endpoints, an integer from 1 to 65535' },
+  'metrics-port': {
+    type: 'number',
+    default: 8080,
+    describe: 'plain-HTTP port of /metrics, /healthz and /readyz, an integer from 1 to 65535 (0: none)',
+  },
   host: { type: 'string', default: '0.0.0.0', describe: 'address to listen on' },
   'tls-cert-file': { type: 'string', demandOption: true, describe: 'serving certificate (PEM); reloaded when it changes' },
   'tls-key-file': { type: 'string', demandOption: true, describe: 'serving key (PEM); reloaded when it changes' },
@@ -91,6 +96,8 @@ export function envVarOf(flag: string): string {
 
 export interface WebhookOptions {
   port: number;
+  /** 0: no separate listener for metrics and probes. */
+  metricsPort: number;
   host: string;
   tlsCertFile: string;
   tlsKeyFile: string;
@@ -183,6 +190,11 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
     const { name, raw } = given('port');
     problems.push(`${name}: must be an integer from 1 to 65535, not ${JSON.stringify(raw ?? String(port))}`);
   }
+  const metricsPort = argv['metrics-port'] as number;
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535 || (metricsPort !== 0 && metricsPort === port)) {
+    const { name, raw } = given('metrics-port');
+    problems.push(`${name}: must be an integer from 1 to 65535 other than --port, or 0 for no metrics listener, not ${JSON.stringify(raw ?? String(metricsPort))}`);
+  }
   const maxDuration = argv['max-duration'] as string;
   const maxMs = parseDuration(maxDuration);
   if (typeof maxMs !== 'number' || maxMs <= 0) {
@@ -230,6 +242,7 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
     warnings: fromEnv.warnings,
     options: {
       port,
+      metricsPort,
       host: argv.host as string,
       tlsCertFile: argv['tls-cert-file'] as string,
       tlsKeyFile: argv['tls-key-file'] as string,

@@ -169,12 +169,16 @@ export async function startWebhookProcess(cp: ControlPlane, opts: { profileDir?:
   writeFileSync(join(dir, 'tls.crt'), certs.certPem);
   writeFileSync(join(dir, 'tls.key'), certs.keyPem, { mode: 0o600 });
   const port = await freePort();
+  const metricsPort = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const s = spawnNode(
     'webhook',
     [
       '--host=127.0.0.1',
       `--port=${port}`,
+      `--metrics-port=${metricsPort}`,
+      // As a cluster with mutual TLS runs it: the API server presents the control plane's webhook client certificate.
+      `--client-ca-file=${cp.webhookClientCaFile}`,
       `--kubeconfig=${cp.kubeconfigPathFor('netwatch-webhook')}`,
       `--tls-cert-file=${join(dir, 'tls.crt')}`,
       `--tls-key-file=${join(dir, 'tls.key')}`,
@@ -194,7 +198,7 @@ export async function startWebhookProcess(cp: ControlPlane, opts: { profileDir?:
     url,
     caPem: certs.caPem,
     pid: s.child.pid ?? 0,
-    metrics: async () => (await get(`${url}/metrics`, certs.caPem)).body,
+    metrics: async () => await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
     stop: () => terminate(s),
   };
 }

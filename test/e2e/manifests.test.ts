@@ -314,9 +314,11 @@ describe('manifests: kustomize trees the API server accepts', () => {
     const pod = (name: string) => find<Deployment>(objects, 'Deployment', name).spec.template.metadata.labels;
     for (const name of ['netwatch-webhook', 'netwatch-webui']) {
       assert.deepEqual(ingressTo(policies, pod(name), 8443).map((r) => r.from), [undefined], `${name} 8443 is open to any source`);
-      assert.deepEqual(ingressTo(policies, pod(name), 8080), [], `${name} has nothing else open`);
     }
-    assert.deepEqual(ingressTo(policies, pod('netwatch-controller'), 8080).map((r) => r.from), [[{ namespaceSelector: { matchLabels: { 'netwatch.vtk.io/metrics-scraper': 'true' } } }]]);
+    assert.deepEqual(ingressTo(policies, pod('netwatch-webui'), 8080), [], 'the web UI has nothing else open');
+    for (const name of ['netwatch-controller', 'netwatch-webhook']) {
+      assert.deepEqual(ingressTo(policies, pod(name), 8080).map((r) => r.from), [[{ namespaceSelector: { matchLabels: { 'netwatch.vtk.io/metrics-scraper': 'true' } } }]], `${name} metrics`);
+    }
     assert.deepEqual(ingressTo(policies, pod('netwatch-controller'), 8443), []);
   });
 
