@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { AccessRequest, AccessRequestSpec } from '../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../lib/domain/parts.ts';
-import { build, tokenMatches, type WebUiConfig } from './app.ts';
+import { build, type WebUiConfig } from './app.ts';
+import { tokenMatches } from './plugins/auth.ts';
 import { KubeError, type Actor, type KubeGateway, type UserKube } from './kube.ts';
 import type { LoginTransaction, OidcPort } from './oidc.ts';
 
@@ -391,4 +392,19 @@ test('the sign-in route is rate limited', async () => {
   for (let i = 0; i < 31; i++) codes.push((await app.inject({ method: 'GET', url: '/login' })).statusCode);
   assert.equal(codes.filter((c) => c === 303).length, 30);
   assert.equal(codes.at(-1), 429);
+});
+
+test('a route without a schema is refused when it is added, so every route has one', async () => {
+  const { app } = await setup();
+  assert.throws(() => app.get('/no-schema', async () => 'x'), /GET \/no-schema has no schema/);
+});
+
+test('the stylesheet and the script are served without a session, with their types', async () => {
+  const { app } = await setup();
+  for (const [url, type] of [['/static/app.css', 'text/css'], ['/static/live.js', 'text/javascript']] as const) {
+    const res = await app.inject({ method: 'GET', url });
+    assert.equal(res.statusCode, 200, url);
+    assert.match(String(res.headers['content-type']), new RegExp(`^${type}`));
+    assert.ok(res.body.length > 0);
+  }
 });
