@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ClaimMapping, Identity } from './identity.ts';
 import type { KubeGateway } from './kube.ts';
 import type { OidcPort } from './oidc.ts';
+import type { SessionRevocations } from './revocations.ts';
 import { auth } from './plugins/auth.ts';
 import { security } from './plugins/security.ts';
 import { session } from './plugins/session.ts';
@@ -47,6 +48,11 @@ export interface WebUiConfig {
 export interface WebUiDeps {
   oidc: OidcPort;
   kube: KubeGateway;
+  /**
+   * The list of ended sessions this replica follows (configMapRevocations in a cluster). build() starts it when
+   * the app is ready and stops it on close.
+   */
+  revocations: SessionRevocations;
   /** Log level, or false for no logging. */
   logger?: { level: string } | false;
   now?: () => Date;
@@ -105,14 +111,14 @@ export async function build(config: WebUiConfig, deps: WebUiDeps): Promise<Fasti
   await app.register(security, { origin, idpOrigin: deps.oidc.issuerOrigin(), secure: config.secureCookies, rateLimitPerMinute: config.rateLimitPerMinute });
   await app.register(session, { key: config.sessionKey, ttlSeconds: config.sessionTtlSeconds, secure: config.secureCookies });
   await app.register(fastifyFormbody);
-  await app.register(auth, { config, oidc: deps.oidc, kube: deps.kube, now });
+  await app.register(auth, { config, oidc: deps.oidc, kube: deps.kube, revocations: deps.revocations, now });
 
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, { revocations: deps.revocations });
   await app.register(staticRoutes);
   await app.register(hubRoutes);
   await app.register(requestRoutes);
   await app.register(formRoutes, { durations: config.durations });
-  await app.register(eventRoutes, { kube: deps.kube, now });
+  await app.register(eventRoutes, { kube: deps.kube, revocations: deps.revocations, now });
   await app.register(apiRoutes);
   return app;
 }

@@ -1,6 +1,7 @@
 // Who is asking: the OIDC sign-in (login, callback, logout) and, for every route not marked public, the viewer
 // resolved from the session cookie or, on the JSON API only, the automation token. A route without a viewer never
-// runs; each viewer reaches the API server as itself (`req.userKube()`).
+// runs; each viewer reaches the API server as itself (`req.userKube()`). A signed-out session is refused by every
+// replica (webui/revocations.ts), and while a replica cannot tell which sessions were signed out it refuses all.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
@@ -8,6 +9,7 @@ import type { WebUiConfig } from '../app.ts';
 import { identityFromClaims, impersonable, type Identity } from '../identity.ts';
 import type { Actor, KubeGateway, UserKube } from '../kube.ts';
 import type { OidcPort } from '../oidc.ts';
+import { newSessionId, type SessionRevocations } from '../revocations.ts';
 import { httpError, sendHtml, wantsHtml } from '../respond.ts';
 import { CallbackQuery, CsrfOnlyBody, NoQuery } from '../schemas.ts';
 import * as views from '../views.ts';
@@ -39,6 +41,7 @@ export interface AuthOptions {
   config: WebUiConfig;
   oidc: OidcPort;
   kube: KubeGateway;
+  revocations: SessionRevocations;
   now: () => Date;
 }
 
@@ -59,8 +62,13 @@ export function viewerOf(req: FastifyRequest): Viewer {
 
 const SIGN_IN_LIMIT = { max: 30, timeWindow: '1 minute' };
 
-const authPlugin: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { config, oidc, kube, now }) => {
+/** How long a browser waits before trying again while sessions cannot be checked. */
+const RETRY_AFTER_SECONDS = 5;
+
+const authPlugin: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { config, oidc, kube, revocations, now }) => {
   const publicUrl = new URL(config.publicUrl);
+  app.addHook('onReady', async () => revocations.start(app.log));
+  app.addHook('onClose', async () => revocations.stop());
   const csrf = app.csrfProtection.bind(app);
 
   app.decorateRequest('viewer', null);
@@ -78,6 +86,13 @@ const authPlugin: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { config,
     return reply.code(401).send({ statusCode: 401, message: 'sign in first' });
   }
 
+  function sessionsUnavailable(req: FastifyRequest, reply: FastifyReply) {
+    const message = 'netwatch cannot check sign-outs right now, so it accepts no session. Please try again in a moment.';
+    reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (wantsHtml(req)) return sendHtml(reply, views.errorPage(503, message), 503);
+    return reply.code(503).send({ statusCode: 503, message });
+  }
+
   app.addHook('preHandler', async (req, reply) => {
     const cfg = req.routeOptions.config;
     if (cfg.public) return;
@@ -89,6 +104,12 @@ const authPlugin: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { config,
     }
     const user = sessionUser(req, now());
     if (!user) return signInFirst(req, reply);
+    if (revocations.isRevoked(user.sid)) {
+      req.session.delete();
+      return signInFirst(req, reply);
+    }
+    // Not signed out as far as this replica knows, but its list may be stale: fail closed, keep the cookie.
+    if (revocations.state !== 'current') return sessionsUnavailable(req, reply);
     req.viewer = { identity: { username: user.username, groups: user.groups }, actor: actorFor(user), session: user };
   });
 
@@ -125,7 +146,7 @@ const authPlugin: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { config,
     // With the ID token as the API credential the session cannot outlive it.
     const exp = config.actAs === 'token' ? Math.min(ttlExp, result.expiresAt) : ttlExp;
     req.session.regenerate([]);
-    const user: SessionUser = { username: id.identity.username, groups: id.identity.groups, idToken: result.idToken, exp };
+    const user: SessionUser = { sid: newSessionId(), username: id.identity.username, groups: id.identity.groups, idToken: result.idToken, exp };
     req.session.set('user', user);
     req.log.info({ user: user.username }, 'signed in');
     return sendHtml(reply, views.continuePage('/'));
@@ -134,8 +155,22 @@ const authPlugin: FastifyPluginAsyncTypebox<AuthOptions> = async (app, { config,
   app.post('/logout', { config: { public: true }, preHandler: csrf, schema: { body: CsrfOnlyBody } }, async (req, reply) => {
     const user = sessionUser(req, now());
     req.session.delete();
+    let everywhere = true;
+    if (user) {
+      const expiresAt = new Date(user.exp * 1000);
+      try {
+        await revocations.revoke(user.sid, expiresAt);
+      } catch (err) {
+        everywhere = false;
+        req.log.error(
+          { user: user.username, until: expiresAt.toISOString(), reason: (err as Error).message },
+          'sign-out not recorded for the other replicas: they accept a copy of this session cookie until it expires',
+        );
+      }
+    }
     const back = new URL('/', publicUrl).href;
     const end = await oidc.endSessionUrl(user?.idToken, back).catch(() => null);
+    if (!everywhere && user) return sendHtml(reply, views.signedOutHereOnlyPage(new Date(user.exp * 1000).toISOString(), end?.href), 503);
     return reply.redirect(end?.href ?? '/', 303);
   });
 };

@@ -8,6 +8,8 @@ import type { LoginTransaction } from '../oidc.ts';
 import { appWide } from './app-wide.ts';
 
 export interface SessionUser {
+  /** Random, one per sign-in: what a sign-out revokes (webui/revocations.ts). */
+  sid: string;
   username: string;
   groups: string[];
   idToken?: string;
@@ -64,11 +66,14 @@ const sessionPlugin: FastifyPluginAsync<SessionOptions> = async (app, opts) => {
 
 export const session = appWide('netwatch-session', sessionPlugin);
 
-/** The signed-in user of this request's session cookie, or undefined: no session, or an expired one (then cleared). */
+/**
+ * The signed-in user of this request's session cookie, or undefined: no session, or an expired one, or one from
+ * before sessions had an id, which no sign-out could end (either is cleared).
+ */
 export function sessionUser(req: FastifyRequest, now: Date): SessionUser | undefined {
   const u = req.session.get('user');
   if (!u) return undefined;
-  if (u.exp * 1000 <= now.getTime()) {
+  if (u.exp * 1000 <= now.getTime() || typeof u.sid !== 'string' || u.sid === '') {
     req.session.delete();
     return undefined;
   }
