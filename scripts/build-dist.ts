@@ -66,7 +66,7 @@ export class ObjectSerializer {
 /**
  * Bundles the given components into `outdir` (relative to the repository root, or absolute) as `<name>.mjs`.
  * The folder must be inside the repository so that Node finds the external packages in its node_modules.
- * With the web UI, its stylesheet and script go to `outdir/static/`, where webui/app.ts looks beside its
+ * With the web UI, its stylesheet and script go to `outdir/static/`, where webui/routes/static.ts looks beside its
  * module: dist/ is then all of our code the image needs (Containerfile).
  */
 export async function buildServers(opts: { outdir?: string; only?: ServerName[]; quiet?: boolean } = {}): Promise<void> {

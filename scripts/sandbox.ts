@@ -22,6 +22,8 @@ import { installController, type InstalledController } from '../controller/testi
 import { build as buildWebUi } from '../webui/app.ts';
 import { kubeGateway } from '../webui/kube.ts';
 import { openIdClient } from '../webui/oidc.ts';
+import { configMapRevocations } from '../webui/revocations-configmap.ts';
+import { installWebUiRbac } from '../webui/testing.ts';
 import { bundle as bundlePlugin } from '../plugin/build.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -132,6 +134,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     undoing('the controller', () => controller.stop());
 
     const web: FastifyInstance = await step('web UI', async () => {
+      await installWebUiRbac(cp);
       const app = await buildWebUi(
         {
           publicUrl: webUrl,
@@ -146,6 +149,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
         {
           oidc: openIdClient({ issuerUrl: idp.issuer, clientId: CLIENT_ID, redirectUri: `${webUrl}/auth/callback`, scopes: ['openid', 'email', 'groups'], caPem: pki.caPem }),
           kube: kubeGateway(cp.kubeConfigFor('netwatch-webui')),
+          revocations: configMapRevocations(cp.kubeConfigFor('netwatch-webui')),
           https: { cert: pki.certPem, key: pki.keyPem },
           logger: { level: process.env['LOG_LEVEL'] ?? 'warn' },
         },

@@ -4,9 +4,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { AccessRequest, AccessRequestSpec } from '../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../lib/domain/parts.ts';
-import { build, tokenMatches, type WebUiConfig } from './app.ts';
+import { build, type WebUiConfig } from './app.ts';
+import { tokenMatches } from './plugins/auth.ts';
 import { KubeError, type Actor, type KubeGateway, type UserKube } from './kube.ts';
 import type { LoginTransaction, OidcPort } from './oidc.ts';
+import { MemoryRevocationList } from './testing.ts';
 
 const ORIGIN = 'https://netwatch.test';
 const XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
@@ -106,11 +108,12 @@ function cookiesOf(res: LightMyRequestResponse, jar: Record<string, string> = {}
   return jar;
 }
 
-async function setup(over: Partial<WebUiConfig> = {}) {
+async function setup(over: Partial<WebUiConfig> = {}, revocations = new MemoryRevocationList()) {
   const oidc = new FakeOidc();
   const kube = new FakeKube();
-  const app = await build(config(over), { oidc, kube });
-  return { app, oidc, kube };
+  const cfg = config(over);
+  const app = await build(cfg, { oidc, kube, revocations: revocations.replica() });
+  return { app, oidc, kube, revocations, config: cfg };
 }
 
 async function login(app: FastifyInstance): Promise<Record<string, string>> {
@@ -359,7 +362,7 @@ test('the API token is off by default, and when set acts as its identity by impe
 });
 
 test('the API token cannot be configured in ID-token mode', async () => {
-  await assert.rejects(build(config({ apiToken: { token: 'a'.repeat(40), identity: { username: 'x', groups: [] } } }), { oidc: new FakeOidc(), kube: new FakeKube() }));
+  await assert.rejects(build(config({ apiToken: { token: 'a'.repeat(40), identity: { username: 'x', groups: [] } } }), { oidc: new FakeOidc(), kube: new FakeKube(), revocations: new MemoryRevocationList().replica() }));
 });
 
 test('token comparison accepts only the exact token', () => {
@@ -391,4 +394,126 @@ test('the sign-in route is rate limited', async () => {
   for (let i = 0; i < 31; i++) codes.push((await app.inject({ method: 'GET', url: '/login' })).statusCode);
   assert.equal(codes.filter((c) => c === 303).length, 30);
   assert.equal(codes.at(-1), 429);
+});
+
+test('a route without a schema is refused when it is added, so every route has one', async () => {
+  const { app } = await setup();
+  assert.throws(() => app.get('/no-schema', async () => 'x'), /GET \/no-schema has no schema/);
+});
+
+test('the stylesheet and the script are served without a session, with their types', async () => {
+  const { app } = await setup();
+  for (const [url, type] of [['/static/app.css', 'text/css'], ['/static/live.js', 'text/javascript']] as const) {
+    const res = await app.inject({ method: 'GET', url });
+    assert.equal(res.statusCode, 200, url);
+    assert.match(String(res.headers['content-type']), new RegExp(`^${type}`));
+    assert.ok(res.body.length > 0);
+  }
+});
+
+/** Two replicas of one deployment: the same configuration (session key included) and the same list of sign-outs. */
+async function twoReplicas(over: Partial<WebUiConfig> = {}) {
+  const revocations = new MemoryRevocationList();
+  const a = await setup(over, revocations);
+  const b = await setup({ ...over, sessionKey: a.config.sessionKey }, revocations);
+  return { a, b, revocations };
+}
+
+const asPage = { accept: 'text/html' };
+
+test('a session signed out on one replica is refused by every replica, and a new sign-in works', async () => {
+  const { a, b } = await twoReplicas({ actAs: 'impersonate' });
+  const jar = await login(a.app);
+  const page = await a.app.inject({ method: 'GET', url: '/', cookies: jar });
+  assert.equal((await b.app.inject({ method: 'GET', url: '/', cookies: jar })).statusCode, 200, 'replica B accepts the session');
+  const stolen = { ...cookiesOf(page, jar) };
+
+  const out = await a.app.inject({
+    method: 'POST',
+    url: '/logout',
+    cookies: stolen,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ _csrf: csrfOf(page.body) }).toString(),
+  });
+  assert.equal(out.statusCode, 303);
+  assert.match(String(out.headers.location), /^https:\/\/idp\.test\/end/);
+
+  for (const [name, replica] of [['A', a], ['B', b]] as const) {
+    const again = await replica.app.inject({ method: 'GET', url: '/', cookies: stolen, headers: asPage });
+    assert.equal(again.statusCode, 401, `replica ${name} refuses the old cookie`);
+    assert.match(again.body, /Sign in/);
+    assert.ok((again.cookies as { name: string; value: string }[]).some((c) => c.name === 'netwatch_session' && c.value === ''), `replica ${name} clears it`);
+    assert.equal((await replica.app.inject({ method: 'GET', url: '/api/v1/requests', cookies: stolen })).statusCode, 401);
+  }
+
+  const fresh = await login(b.app);
+  assert.equal((await b.app.inject({ method: 'GET', url: '/', cookies: fresh })).statusCode, 200);
+  assert.equal((await a.app.inject({ method: 'GET', url: '/', cookies: fresh })).statusCode, 200);
+});
+
+test('when the sign-out cannot be recorded for every replica, the cookie is still cleared and the page says so', async () => {
+  const { a, b, revocations } = await twoReplicas();
+  const jar = await login(a.app);
+  const page = await a.app.inject({ method: 'GET', url: '/', cookies: jar });
+  const stolen = { ...cookiesOf(page, jar) };
+  revocations.failWrites = new Error('connect ECONNREFUSED');
+  const out = await a.app.inject({
+    method: 'POST',
+    url: '/logout',
+    cookies: stolen,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ _csrf: csrfOf(page.body) }).toString(),
+  });
+  assert.equal(out.statusCode, 503);
+  assert.match(out.body, /could not record the sign-out for all of its servers/);
+  assert.match(out.body, /href="https:\/\/idp\.test\/end/, 'the IdP sign-out is still offered');
+  assert.doesNotMatch(out.body, /ECONNREFUSED/);
+  assert.ok((out.cookies as { name: string; value: string }[]).some((c) => c.name === 'netwatch_session' && c.value === ''), 'the cookie is cleared');
+  assert.equal((await a.app.inject({ method: 'GET', url: '/', cookies: stolen })).statusCode, 401, 'this replica refuses it');
+  // What the page warns about: the other replica never learnt of it.
+  assert.equal((await b.app.inject({ method: 'GET', url: '/', cookies: stolen })).statusCode, 200);
+});
+
+test('a replica that cannot follow the sign-outs refuses every session and is not ready, until it follows them again', async () => {
+  const { app, revocations } = await setup();
+  const jar = await login(app);
+  assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  revocations.breakFeeds();
+  const page = await app.inject({ method: 'GET', url: '/', cookies: jar, headers: asPage });
+  assert.equal(page.statusCode, 503);
+  assert.equal(page.headers['retry-after'], '5');
+  assert.match(page.body, /cannot check sign-outs right now/);
+  assert.ok(!(page.cookies as { name: string }[]).some((c) => c.name === 'netwatch_session'), 'the cookie is kept');
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/requests', cookies: jar })).statusCode, 503);
+  assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+  assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'alive all the same');
+  revocations.restoreFeeds();
+  assert.equal((await app.inject({ method: 'GET', url: '/', cookies: jar })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+});
+
+test('a session cookie from before sessions had an id counts as signed out', async () => {
+  const { app } = await setup();
+  await app.ready();
+  const legacy = app.createSecureSession({ user: { username: 'oidc:alice@x.test', groups: [], idToken: 't', exp: Math.floor(Date.now() / 1000) + 600 } });
+  const res = await app.inject({ method: 'GET', url: '/', cookies: { netwatch_session: app.encodeSecureSession(legacy) }, headers: asPage });
+  assert.equal(res.statusCode, 401);
+});
+
+test('an open event stream ends when its session is signed out on another replica', async () => {
+  const { a, b } = await twoReplicas();
+  const jar = await login(a.app);
+  const page = await b.app.inject({ method: 'GET', url: '/', cookies: jar });
+  const stream = a.app.inject({ method: 'GET', url: '/events', cookies: jar });
+  await new Promise((r) => setTimeout(r, 50));
+  const out = await b.app.inject({
+    method: 'POST',
+    url: '/logout',
+    cookies: cookiesOf(page, { ...jar }),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: ORIGIN },
+    payload: new URLSearchParams({ _csrf: csrfOf(page.body) }).toString(),
+  });
+  assert.equal(out.statusCode, 303);
+  const events = await stream;
+  assert.match(events.body, /event: closed\ndata: \{"reason":"signed out"\}/);
 });

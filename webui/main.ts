@@ -5,6 +5,7 @@ import { build } from './app.ts';
 import { settingsFromEnv } from './config.ts';
 import { kubeGateway } from './kube.ts';
 import { openIdClient } from './oidc.ts';
+import { configMapRevocations } from './revocations-configmap.ts';
 
 async function main(): Promise<void> {
   const settings = settingsFromEnv(process.env, (p) => readFileSync(p, 'utf8'));
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   const app = await build(settings.app, {
     oidc: openIdClient(settings.oidc),
     kube: kubeGateway(kc),
+    // Sign-outs are kept with the web UI's own identity (its ServiceAccount, or the kubeconfig's user).
+    revocations: configMapRevocations(kc),
     logger: { level: settings.server.logLevel },
     https: settings.server.tls,
   });

@@ -71,6 +71,22 @@ export function errorPage(status: number, message: string, ctx: PageContext = {}
   );
 }
 
+/**
+ * After a sign-out that this server could not record for the others: the cookie is gone from this browser, but a
+ * copy of it would still work elsewhere until `until` (RFC 3339). The IdP's sign-out is still offered.
+ */
+export function signedOutHereOnlyPage(until: string, endSessionUrl: string | undefined): string {
+  return layout(
+    'Signed out',
+    {},
+    html`<section class="card narrow">
+      <h1>Signed out of this browser</h1>
+      <p class="error" role="alert">netwatch could not record the sign-out for all of its servers. This browser no longer holds the session, but a copy of its cookie would still be accepted by another netwatch server until ${time(until)}. If the cookie may have been copied, tell your administrator.</p>
+      <p>${endSessionUrl ? html`<a class="button primary" href="${endSessionUrl}">Sign out at the identity provider</a> ` : ''}<a href="/">Back to netwatch</a></p>
+    </section>`,
+  );
+}
+
 export function continuePage(to: string): string {
   // A same-site navigation started by this page, so the SameSite=Strict session cookie is sent with it (a
   // redirect chain that began at the IdP would count as cross-site and drop it).

@@ -17,9 +17,10 @@ export const PORTS_MAX = 64;
 /** Duration literal accepted when an administrator allows requests that never expire. */
 export const UNLIMITED_DURATION = 'unlimited';
 
-// Kubernetes structural schemas know `enum` but not `const`, so string unions are written as enums.
-function StringEnum<T extends string[]>(values: [...T], description: string) {
-  return Type.Unsafe<T[number]>({ type: 'string', enum: values, description });
+// Kubernetes structural schemas know `enum` but not `const`, so string unions are written as enums (and Ajv then
+// answers a wrong value with the allowed ones, where a union of literals would report every branch).
+export function StringEnum<T extends string[]>(values: [...T], description?: string) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: values, ...(description === undefined ? {} : { description }) });
 }
 
 function withCel(schema: TSchema, rules: { rule: string; message: string }[]): TSchema {

@@ -1,25 +1,28 @@
 // "A test checks each component's calls against its Role": the real webhook and controller, bound to the RBAC of
-// the rendered manifests (manifests/default), go through a realistic life of AccessRequests while the API server
-// writes an audit log. Then, per component identity: no call was refused, every call is covered by a rule of the
+// the rendered manifests (manifests/default), go through a realistic life of AccessRequests, and the web UI records
+// and follows a sign-out and acts as a user, while the API server writes an audit log. Then, per component identity: no call was refused, every call is covered by a rule of the
 // manifests (computed here, not only inferred from the absence of 403s), and every permission the manifests grant
 // was used — so a verb added to a Role "just in case" fails this suite unless it is on the commented allow-list of
 // rare paths below.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyObjects, roleBinding, startControlPlane, type AuditEvent, type ControlPlane } from '../../scripts/controlplane.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 import { installController, type InstalledController } from '../../controller/testing.ts';
 import { kubeGateway } from '../../webui/kube.ts';
+import { configMapRevocations, SESSIONS_CONFIGMAP } from '../../webui/revocations-configmap.ts';
+import { newSessionId } from '../../webui/revocations.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { isConflict } from '../../lib/kube/port.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import type { MaxtacObject } from '../../lib/kube/types.ts';
 import { Admin, suffix, waitFor, waitForPhase, waitForReady } from './controller-support.ts';
 import { REPO, copyManifestTree, render, type Manifest } from './support/manifests.ts';
-import { bindingsFor, grantsFor, leastPrivilege, permissionsOf, type Grant, type ServiceAccountRef } from './support/rbac.ts';
+import { grantsFor, leastPrivilege, permissionsOf, type Grant, type ServiceAccountRef } from './support/rbac.ts';
 
 const SYSTEM_NS = 'netwatch-system';
 const CONTROLLER: ServiceAccountRef = { namespace: SYSTEM_NS, name: 'netwatch-controller' };
@@ -218,6 +221,20 @@ describe('least privilege: each component calls exactly what its manifests grant
       return clones.length === 0 && accesses.length === 0;
     });
 
+    // The web UI's own identity with the RBAC of manifests/webui: one replica records a sign-out in the ConfigMap
+    // the manifests create, another follows the ConfigMap and learns of it.
+    await applyObjects(cp.admin, defaultObjects.filter((o) => o.metadata.name === SESSIONS_CONFIGMAP));
+    const [signingOut, following] = [configMapRevocations(cp.kubeConfigFor('netwatch-webui')), configMapRevocations(cp.kubeConfigFor('netwatch-webui'))];
+    const quiet = pino({ level: 'silent' });
+    signingOut.start(quiet);
+    following.start(quiet);
+    await waitFor('the web UI to follow the sign-out list', async () => following.state === 'current' && signingOut.state === 'current');
+    const sid = newSessionId();
+    await signingOut.revoke(sid, new Date(Date.now() + 3600_000));
+    await waitFor('the other replica to learn of the sign-out', async () => following.isRevoked(sid));
+    await signingOut.stop();
+    await following.stop();
+
     // The web UI in impersonation mode, as its own identity with the component's RBAC: it lists as alice.
     await applyObjects(cp.admin, impersonationObjects.filter((o) => o.metadata.name === 'netwatch-webui-impersonator'));
     const asAlice = kubeGateway(cp.kubeConfigFor('netwatch-webui')).forActor({ kind: 'impersonate', identity: { username: 'alice', groups: ['developers'] } });
@@ -244,13 +261,16 @@ describe('least privilege: each component calls exactly what its manifests grant
     assertLeastPrivilege(identity, grantsFor(defaultObjects, WEBHOOK));
   });
 
-  test('the web UI: no role in ID-token mode; in impersonation mode it only impersonates', () => {
-    assert.deepEqual(bindingsFor(defaultObjects, WEBUI), [], 'in ID-token mode nothing is bound to the web UI');
+  test('the web UI: in ID-token mode it only keeps the sign-out ConfigMap; in impersonation mode it also impersonates', () => {
+    const sessions = ['get', 'list', 'update', 'watch'].map((verb) => `${verb} core/configmaps [${SESSIONS_CONFIGMAP}] in ${SYSTEM_NS}`);
+    assert.deepEqual(permissionsOf(grantsFor(defaultObjects, WEBUI)).map((p) => p.id).sort(), sessions, 'ID-token mode: the sign-out list only');
     const grants = grantsFor(impersonationObjects, WEBUI);
-    assert.deepEqual(permissionsOf(grants).map((p) => p.id).sort(), ['impersonate core/groups', 'impersonate core/users']);
+    assert.deepEqual(permissionsOf(grants).map((p) => p.id).sort(), ['impersonate core/groups', 'impersonate core/users', ...sessions].sort());
     const identity = cp.users['netwatch-webui']?.name ?? '';
     const mine = events.filter((e) => e.user.username === identity);
-    assert.ok(mine.length > 0 && mine.every((e) => e.impersonatedUser?.username === 'alice'), 'every call of the web UI acts as the user');
+    const own = mine.filter((e) => !e.impersonatedUser);
+    assert.ok(own.length > 0 && own.every((e) => e.objectRef?.resource === 'configmaps' && e.objectRef.name === SESSIONS_CONFIGMAP), 'its own calls are on the sign-out ConfigMap only');
+    assert.ok(mine.some((e) => e.impersonatedUser) && mine.every((e) => !e.impersonatedUser || e.impersonatedUser.username === 'alice'), 'every other call acts as the user');
     assertLeastPrivilege(identity, grants);
   });
 

@@ -1,5 +1,6 @@
 // The web UI end to end: a real OIDC provider over HTTPS, a real kube-apiserver that trusts it, the real webhook
-// and controller, the web UI acting as each user with the user's ID token, and a real Chromium.
+// and controller, the web UI acting as each user with the user's ID token (two replicas sharing the session key
+// and the sign-out ConfigMap, with the RBAC of manifests/webui), and a real Chromium.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts'
 import { build } from '../../webui/app.ts';
 import { kubeGateway } from '../../webui/kube.ts';
 import { openIdClient } from '../../webui/oidc.ts';
+import { configMapRevocations, SESSIONS_CONFIGMAP } from '../../webui/revocations-configmap.ts';
+import { installWebUiRbac } from '../../webui/testing.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from '../../scripts/idp.ts';
 
 const CLIENT_ID = 'netwatch';
@@ -81,6 +84,9 @@ describe('the web UI in a real browser', () => {
   let webhook: InstalledWebhook | undefined;
   let controller: { stop(): Promise<void> } | undefined;
   let app: FastifyInstance;
+  /** A second replica of `app`: the same public URL and session key, its own process state. */
+  let replica: FastifyInstance;
+  let uiReplica: string;
   let appImpersonating: FastifyInstance;
   let uiImpersonating: string;
   let browser: Browser;
@@ -90,12 +96,13 @@ describe('the web UI in a real browser', () => {
   let requestName = '';
   const contexts: BrowserContext[] = [];
 
-  async function startUi(port: number, actAs: 'token' | 'impersonate'): Promise<FastifyInstance> {
-    const publicUrl = `https://127.0.0.1:${port}`;
+  /** A web UI listening on `port`; a replica of another passes that one's public URL and session key. */
+  async function startUi(port: number, actAs: 'token' | 'impersonate', shared: { publicUrl?: string; sessionKey?: Buffer } = {}): Promise<FastifyInstance> {
+    const publicUrl = shared.publicUrl ?? `https://127.0.0.1:${port}`;
     const instance = await build(
       {
         publicUrl,
-        sessionKey: randomBytes(32),
+        sessionKey: shared.sessionKey ?? randomBytes(32),
         sessionTtlSeconds: 3600,
         secureCookies: true,
         actAs,
@@ -108,6 +115,8 @@ describe('the web UI in a real browser', () => {
         // Token mode uses only the server address and CA of this identity's kubeconfig, never its token;
         // impersonation mode uses its token plus Impersonate-User/Group.
         kube: kubeGateway(cp.kubeConfigFor('netwatch-webui')),
+        // Sign-outs in the ConfigMap of manifests/webui, with the web UI's own identity and RBAC.
+        revocations: configMapRevocations(cp.kubeConfigFor('netwatch-webui')),
         https: { cert: pki.certPem, key: pki.keyPem },
       },
     );
@@ -118,8 +127,9 @@ describe('the web UI in a real browser', () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     pki = makeTestPki();
-    const [idpPort, uiPort, uiImpersonatingPort, evilPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [idpPort, uiPort, uiImpersonatingPort, evilPort, replicaPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     ui = `https://127.0.0.1:${uiPort}`;
+    uiReplica = `https://127.0.0.1:${replicaPort}`;
     uiImpersonating = `https://127.0.0.1:${uiImpersonatingPort}`;
     // The provider runs before the API server: kube-apiserver fetches its discovery document and keys.
     idp = await startIdp({
@@ -139,7 +149,10 @@ describe('the web UI in a real browser', () => {
       const mod = (await import(CONTROLLER_TESTING.href)) as { installController(cp: ControlPlane): Promise<{ stop(): Promise<void> }> };
       controller = await mod.installController(cp);
     }
-    app = await startUi(uiPort, 'token');
+    await installWebUiRbac(cp);
+    const sessionKey = randomBytes(32);
+    app = await startUi(uiPort, 'token', { sessionKey });
+    replica = await startUi(replicaPort, 'token', { publicUrl: ui, sessionKey });
     // The same web UI in impersonation mode: as the netwatch-webui identity with exactly the RBAC of
     // manifests/webui/impersonation/rbac.yaml.
     await applyObjects(cp.admin, loadYamlFile(IMPERSONATION_RBAC));
@@ -175,6 +188,7 @@ describe('the web UI in a real browser', () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
+    await replica?.close().catch(() => undefined);
     await appImpersonating?.close().catch(() => undefined);
     await new Promise<void>((r) => (evil ? evil.close(() => r()) : r()));
     await controller?.stop().catch(() => undefined);
@@ -480,5 +494,73 @@ describe('the web UI in a real browser', () => {
     assert.equal(detail?.status(), 401);
     assert.equal(await page.locator('body').textContent().then((b) => b?.includes(requestName) ?? false), false);
     assert.equal((await rawRequest('GET', `${ui}/events`, { context: page.context() })).status, 401);
+  });
+
+  test('signing out on one replica ends the session on every replica: a copied cookie is refused, a new sign-in works', async (t) => {
+    const page = await newPage();
+    await signIn(page, 'alice');
+    // What someone who copied the cookie would replay.
+    const copied = (await page.context().cookies(ui)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const replay = (base: string, path: string) => rawRequest('GET', `${base}${path}`, { headers: { Cookie: copied, Accept: 'text/html' } });
+    assert.equal((await replay(uiReplica, '/')).status, 200, 'the other replica accepts the session before the sign-out');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    const confirm = page.getByRole('button', { name: 'Yes, sign me out' });
+    if (await confirm.isVisible({ timeout: 5000 }).catch(() => false)) await confirm.click();
+    await expectUrl(page, `${ui}/`, 'sign-out');
+    const signedOutAt = Date.now();
+
+    // The other replica learns of it through its watch on the ConfigMap (by now: the IdP's sign-out took longer).
+    const refused = await replay(uiReplica, '/');
+    assert.equal(refused.status, 401, `the other replica refuses the copied cookie ${Date.now() - signedOutAt} ms after the sign-out`);
+    assert.match(refused.text, /<h1>Sign in<\/h1>/);
+    assert.equal((await replay(uiReplica, '/api/v1/requests')).status, 401);
+    assert.equal((await replay(uiReplica, '/events')).status, 401);
+    assert.equal((await replay(ui, '/')).status, 401, 'and so does the replica that signed it out');
+
+    // What the cluster holds: the digest of the session id and when the session would have expired, nothing else.
+    const cm = await cp.admin.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'netwatch-system', name: SESSIONS_CONFIGMAP });
+    const entries = Object.entries(cm.data ?? {});
+    assert.ok(entries.length >= 1);
+    for (const [key, until] of entries) {
+      assert.match(key, /^[-_A-Za-z0-9]{43}$/);
+      assert.ok(Date.parse(until) > Date.now(), until);
+    }
+
+    await signIn(page, 'alice');
+    const fresh = (await page.context().cookies(ui)).map((c) => `${c.name}=${c.value}`).join('; ');
+    assert.notEqual(fresh, copied);
+    assert.equal((await rawRequest('GET', `${uiReplica}/`, { headers: { Cookie: fresh, Accept: 'text/html' } })).status, 200, 'a new session works on every replica');
+
+    // How soon the other replica refuses: the same sign-out posted straight to the first replica, no IdP after it.
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.content())?.[1] ?? assert.fail('no CSRF token on the page');
+    const out = await rawRequest('POST', `${ui}/logout`, { headers: { Cookie: fresh, Origin: ui }, form: { _csrf: csrf } });
+    assert.equal(out.status, 303);
+    const posted = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - posted < 10_000) status = (await rawRequest('GET', `${uiReplica}/`, { headers: { Cookie: fresh, Accept: 'text/html' } })).status;
+    assert.equal(status, 401);
+    t.diagnostic(`the other replica refused the session ${Date.now() - posted} ms after the sign-out was answered`);
+  });
+
+  test('when the sign-out cannot be recorded for every replica, the browser is still signed out and is told so', async () => {
+    const core = cp.admin.makeApiClient(CoreV1Api);
+    await core.deleteNamespacedConfigMap({ namespace: 'netwatch-system', name: SESSIONS_CONFIGMAP });
+    try {
+      const page = await newPage();
+      await signIn(page, 'alice');
+      const copied = (await page.context().cookies(ui)).map((c) => `${c.name}=${c.value}`).join('; ');
+      const answered = page.waitForResponse((r) => r.url() === `${ui}/logout`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      assert.equal((await answered).status(), 503);
+      assert.match((await page.locator('[role=alert]').textContent()) ?? '', /could not record the sign-out for all of its servers/);
+      await shot(page, '12-signed-out-here-only');
+      assert.equal((await page.context().cookies(ui)).some((c) => c.name === 'netwatch_session'), false, 'the browser holds no session');
+      assert.equal((await rawRequest('GET', `${ui}/`, { headers: { Cookie: copied, Accept: 'text/html' } })).status, 401, 'the replica that signed it out refuses it');
+      // What the page warns about: the other replica was not told.
+      assert.equal((await rawRequest('GET', `${uiReplica}/`, { headers: { Cookie: copied, Accept: 'text/html' } })).status, 200);
+    } finally {
+      await installWebUiRbac(cp);
+    }
   });
 });

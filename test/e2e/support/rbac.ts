@@ -112,8 +112,12 @@ export function allows(grant: Grant, call: Call): boolean {
   return call.name !== undefined && call.name !== '' && (rule.resourceNames ?? []).includes(call.name);
 }
 
-/** Verbs whose request has no object name for the authorizer (a create names its object only in the body). */
-const UNNAMED_VERBS = new Set(['create', 'list', 'watch', 'deletecollection']);
+/**
+ * Verbs whose request has no object name for the authorizer (a create names its object only in the body). A list
+ * or watch has one only through a `metadata.name` field selector, which the API server's audit event then shows as
+ * objectRef.name (that is how resourceNames can authorize a watch of one object).
+ */
+const UNNAMED_VERBS = new Set(['create', 'deletecollection']);
 
 /**
  * The authorization decisions behind one audit event of `identity`: the request itself, or, when it acted as

@@ -1,0 +1,105 @@
+// One request: its detail page (parts, objects, maxtac's policies for it) and the actions on it. Approving and
+// deciding are status writes as the user, guarded by the resourceVersion read just before; the webhook stamps who
+// did it and decides whether they may.
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { StringEnum, type AccessRequest } from '../../lib/api/accessrequest.ts';
+import { partsOf } from '../../lib/domain/parts.ts';
+import { KubeError } from '../kube.ts';
+import { requestViews } from '../listing.ts';
+import type { RequestView } from '../model.ts';
+import { viewerOf } from '../plugins/auth.ts';
+import { apiRefusal, pageContext, sendHtml } from '../respond.ts';
+import { ApproveBody, DecisionBody, RequestNameParams } from '../schemas.ts';
+import * as views from '../views.ts';
+
+const NOTICES = { created: 'Request submitted.', approved: 'Approval recorded.', decided: 'Decision recorded.' } as const;
+type Notice = keyof typeof NOTICES;
+const DetailQuery = Type.Object({ notice: Type.Optional(StringEnum(Object.keys(NOTICES) as Notice[])) });
+
+/** Builds a status patch from the request as read, or says why the action does not apply to it. */
+type StatusChange = (r: AccessRequest) => Record<string, unknown> | string;
+
+export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const csrf = app.csrfProtection.bind(app);
+  async function renderDetail(req: FastifyRequest, reply: FastifyReply, name: string, extra: { error?: string; notice?: string; status?: number } = {}) {
+    const viewer = viewerOf(req);
+    const kube = req.userKube();
+    let r: AccessRequest;
+    try {
+      r = await kube.getRequest(name);
+    } catch (err) {
+      if (!apiRefusal(err)) throw err;
+      // Not found and forbidden look the same: a user learns nothing about requests they may not read.
+      return sendHtml(reply, views.errorPage(404, 'No such request, or you may not see it.', pageContext(req, reply)), 404);
+    }
+    const [view] = await requestViews(kube, viewer.identity, [r]);
+    const maxtacNames = new Set((r.status?.objects ?? []).filter((o) => o.kind === 'Access' || o.kind === 'ExternalAccess').map((o) => o.name));
+    const namespaces = [...new Set(partsOf(r.spec).map((p) => p.namespace))];
+    // Only maxtac's policies for this request's own objects (owner = one of its Access/ExternalAccess).
+    const policies = await Promise.all(
+      (maxtacNames.size === 0 ? [] : namespaces).map(async (ns) => {
+        const items = await kube.listNetworkPolicies(ns).catch(() => null);
+        return { namespace: ns, items: items === null ? null : items.filter((p) => p.ownerName !== undefined && maxtacNames.has(p.ownerName)) };
+      }),
+    );
+    const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, policies, error: extra.error, notice: extra.notice });
+    return sendHtml(reply, body, extra.status ?? 200);
+  }
+
+  /** Reads the request, lets `change` build a status patch, writes it; retries once on a conflicting write. */
+  async function writeStatus(req: FastifyRequest, name: string, change: StatusChange): Promise<string | null> {
+    const kube = req.userKube();
+    for (let attempt = 0; ; attempt++) {
+      const r = await kube.getRequest(name);
+      const patch = change(r);
+      if (typeof patch === 'string') return patch;
+      try {
+        await kube.patchStatus(name, r.metadata.resourceVersion ?? '', patch);
+        return null;
+      } catch (err) {
+        if (err instanceof KubeError && err.status === 409 && attempt === 0) continue;
+        throw err;
+      }
+    }
+  }
+
+  async function act(req: FastifyRequest, reply: FastifyReply, name: string, notice: Notice, change: StatusChange) {
+    try {
+      const refused = await writeStatus(req, name, change);
+      if (refused) return renderDetail(req, reply, name, { error: refused, status: 409 });
+      return reply.redirect(`/requests/${encodeURIComponent(name)}?notice=${notice}`, 303);
+    } catch (err) {
+      const m = apiRefusal(err);
+      if (!m) throw err;
+      return renderDetail(req, reply, name, { error: `Refused: ${m.message}`, status: m.status });
+    }
+  }
+
+  app.get('/requests/:name', { schema: { params: RequestNameParams, querystring: DetailQuery } }, async (req, reply) => {
+    const { notice } = req.query;
+    return renderDetail(req, reply, req.params.name, notice ? { notice: NOTICES[notice] } : {});
+  });
+
+  app.post('/requests/:name/approve', { preHandler: csrf, schema: { params: RequestNameParams, body: ApproveBody } }, async (req, reply) => {
+    const { part } = req.body;
+    return act(req, reply, req.params.name, 'approved', (r) => {
+      const p = partsOf(r.spec).find((x) => x.name === part);
+      if (!p) return `This request has no ${part} part.`;
+      const approvals = r.status?.approvals ?? [];
+      if (approvals.some((a) => a.part === part)) return `The ${part} part is already approved.`;
+      return { approvals: [...approvals, { part, namespace: p.namespace }] };
+    });
+  });
+
+  app.post('/requests/:name/decision', { preHandler: csrf, schema: { params: RequestNameParams, body: DecisionBody } }, async (req, reply) => {
+    const { type, reason } = req.body;
+    return act(req, reply, req.params.name, 'decided', (r) => {
+      if (r.status?.decision) return `This request was already ${r.status.decision.type.toLowerCase()}.`;
+      const decision: Record<string, string> = { type };
+      if (reason?.trim()) decision['reason'] = reason.trim();
+      return { decision };
+    });
+  });
+};
