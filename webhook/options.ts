@@ -11,10 +11,10 @@ import {
   DEFAULT_CIDR_DENY_LIST,
   DEFAULT_WEBHOOK_CONFIG,
   isValidCidr,
-  parseDuration,
   webhookConfig,
   type WebhookConfig,
 } from '../lib/domain/validate.ts';
+import { parseDuration } from '../lib/domain/duration.ts';
 
 export type Env = Record<string, string | undefined>;
 

@@ -7,9 +7,7 @@ import {
   canonicalCidr,
   cidrCovers,
   cidrsOverlap,
-  formatDuration,
   isValidCidr,
-  parseDuration,
   serviceKey,
   validateServices,
   validateSpec,
@@ -17,38 +15,6 @@ import {
   type FieldError,
   type ServiceFacts,
 } from './validate.ts';
-
-describe('parseDuration', () => {
-  const cases: [string, number | 'unlimited' | null][] = [
-    ['30m', 30 * 60_000],
-    ['2h', 2 * 3600_000],
-    ['1h30m', 90 * 60_000],
-    ['90s', 90_000],
-    ['1h2m3s', 3723_000],
-    ['0s', 0],
-    ['unlimited', 'unlimited'],
-    ['', null],
-    ['2d', null],
-    ['30', null],
-    ['1m1h', null],
-    ['1.5h', null],
-    ['-1h', null],
-    ['Unlimited', null],
-    [' 2h', null],
-    ['99999999999999999999h', null],
-  ];
-  for (const [text, expected] of cases) {
-    test(`reads ${JSON.stringify(text)} as ${String(expected)}`, () => assert.equal(parseDuration(text), expected));
-  }
-  test('formatDuration is its inverse for whole seconds', () => {
-    for (const text of ['30m', '2h', '1h30m', '90s', '1h2m3s']) {
-      const ms = parseDuration(text);
-      assert.equal(typeof ms, 'number');
-      assert.equal(parseDuration(formatDuration(ms as number)), ms);
-    }
-    assert.equal(formatDuration(5_400_000), '1h30m');
-  });
-});
 
 describe('CIDRs', () => {
   const valid: [string, string][] = [

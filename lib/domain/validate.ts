@@ -11,6 +11,7 @@ import {
   type Protocol,
 } from '../api/accessrequest.ts';
 import { isDns1035Label, isDns1123Label } from '../api/names.ts';
+import { parseDuration } from './duration.ts';
 
 export interface FieldError {
   /** Path of the offending field, e.g. `spec.cidrs[0]`. */
@@ -112,36 +113,6 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** `spec.cidrs[0]: must be ...; spec.duration: ...` — one line for an admission response or a CLI error. */
 export function formatFieldErrors(errors: readonly FieldError[]): string {
   return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Durations
-
-const DURATION_RE = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
-
-/**
- * Milliseconds of a duration such as `30m`, `2h`, `1h30m`, `90s`; `'unlimited'` for the unlimited literal;
- * `null` when the text is not a duration (empty, unknown units, out of range).
- */
-export function parseDuration(text: string): number | typeof UNLIMITED_DURATION | null {
-  if (text === UNLIMITED_DURATION) return UNLIMITED_DURATION;
-  if (text.length === 0 || text.length > 32) return null;
-  const m = DURATION_RE.exec(text);
-  if (!m) return null;
-  const [, h = '0', min = '0', s = '0'] = m;
-  const ms = (Number(h) * 3600 + Number(min) * 60 + Number(s)) * 1000;
-  return Number.isSafeInteger(ms) ? ms : null;
-}
-
-/** `5400000` → `1h30m`; the inverse of parseDuration for positive whole seconds. */
-export function formatDuration(ms: number): string {
-  let s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  const out = `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}`;
-  return out || '0s';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
