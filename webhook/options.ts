@@ -10,10 +10,10 @@ import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed 
 import {
   DEFAULT_CIDR_DENY_LIST,
   DEFAULT_WEBHOOK_CONFIG,
-  isValidCidr,
   webhookConfig,
   type WebhookConfig,
 } from '../lib/domain/validate.ts';
+import { isValidCidr } from '../lib/domain/cidr.ts';
 import { parseDuration } from '../lib/domain/duration.ts';
 
 export type Env = Record<string, string | undefined>;

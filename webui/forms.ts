@@ -1,6 +1,6 @@
 // Form fields → AccessRequest spec, with errors named by field so the form can show them next to the input.
 // The API server (CRD schema + CEL) and the webhook remain the authority; this catches typos early.
-import { isValidCidr } from '../lib/domain/validate.ts';
+import { isValidCidr } from '../lib/domain/cidr.ts';
 import { DNS1035_LABEL, DNS1123_LABEL } from '../lib/api/names.ts';
 import { CIDRS_MAX, PORTS_MAX, REASON_MAX_LENGTH, type AccessRequestSpec, type Direction, type Port, type Protocol } from '../lib/api/accessrequest.ts';
 

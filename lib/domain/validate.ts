@@ -1,7 +1,6 @@
 // Validation of an AccessRequest's intent beyond what the CRD can express. Pure: the admission webhook calls it,
 // and the plugin and web UI call it as the user types, so every rule lives here once and every error names the
 // field it is about, in the path syntax users see in `kubectl explain` (`spec.cidrs[0]`).
-import { isIPv6 } from 'node:net';
 import {
   CIDRS_MAX,
   PORTS_MAX,
@@ -11,6 +10,7 @@ import {
   type Protocol,
 } from '../api/accessrequest.ts';
 import { isDns1035Label, isDns1123Label } from '../api/names.ts';
+import { canonicalCidr, cidrCovers, cidrsOverlap, isValidCidr } from './cidr.ts';
 import { parseDuration } from './duration.ts';
 
 export interface FieldError {
@@ -117,137 +117,6 @@ export function formatFieldErrors(errors: readonly FieldError[]): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // CIDRs
-
-export interface ParsedCidr {
-  family: 4 | 6;
-  /** The address as an unsigned integer (32 or 128 bits), host bits as written. */
-  address: bigint;
-  prefix: number;
-}
-
-const IPV4_OCTET = /^(0|[1-9]\d{0,2})$/;
-const PREFIX_RE = /^(0|[1-9]\d{0,2})$/;
-
-function parseIPv4(text: string): bigint | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let value = 0n;
-  for (const part of parts) {
-    // Leading zeros are refused: some parsers read them as octal, and Go's (maxtac's) parser rejects them.
-    if (!IPV4_OCTET.test(part)) return null;
-    const n = Number(part);
-    if (n > 255) return null;
-    value = (value << 8n) | BigInt(n);
-  }
-  return value;
-}
-
-function parseIPv6(text: string): bigint | null {
-  if (!isIPv6(text) || text.includes('%')) return null;
-  let head = text;
-  let tailV4: bigint | null = null;
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    tailV4 = parseIPv4(text.slice(lastColon + 1));
-    if (tailV4 === null) return null;
-    head = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const [left = '', right] = head.split('::');
-  const leftGroups = left ? left.split(':') : [];
-  const rightGroups = right !== undefined && right !== '' ? right.split(':') : [];
-  const missing = 8 - leftGroups.length - rightGroups.length;
-  if (right === undefined ? missing !== 0 : missing < 1) return null;
-  const groups = [...leftGroups, ...Array<string>(right === undefined ? 0 : missing).fill('0'), ...rightGroups];
-  let value = 0n;
-  for (const g of groups) value = (value << 16n) | BigInt(parseInt(g, 16));
-  if (tailV4 !== null) value = (value & ~0xffffffffn) | tailV4;
-  return value;
-}
-
-/** Parses `203.0.113.7/32` or `2001:db8::/64`; the prefix is mandatory. */
-export function parseCidr(text: string): ParsedCidr | null {
-  if (typeof text !== 'string' || text.length > 64) return null;
-  const slash = text.indexOf('/');
-  if (slash < 0 || slash !== text.lastIndexOf('/')) return null;
-  const addr = text.slice(0, slash);
-  const prefixText = text.slice(slash + 1);
-  if (!PREFIX_RE.test(prefixText)) return null;
-  const prefix = Number(prefixText);
-  const v4 = addr.includes(':') ? null : parseIPv4(addr);
-  if (v4 !== null) return prefix <= 32 ? { family: 4, address: v4, prefix } : null;
-  const v6 = parseIPv6(addr);
-  if (v6 !== null) return prefix <= 128 ? { family: 6, address: v6, prefix } : null;
-  return null;
-}
-
-/** An IPv4 or IPv6 network with an explicit prefix length (host bits may be set). */
-export function isValidCidr(text: string): boolean {
-  return parseCidr(text) !== null;
-}
-
-function bitsOf(family: 4 | 6): number {
-  return family === 4 ? 32 : 128;
-}
-
-function maskOf(family: 4 | 6, prefix: number): bigint {
-  const bits = BigInt(bitsOf(family));
-  const all = (1n << bits) - 1n;
-  return all ^ ((1n << (bits - BigInt(prefix))) - 1n);
-}
-
-function formatIPv4(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 0xffn)).join('.');
-}
-
-// RFC 5952: lower case, no leading zeros, the longest run (first on a tie) of two or more zero groups as `::`.
-function formatIPv6(v: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt((7 - i) * 16)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
-function formatCidr(c: ParsedCidr): string {
-  return `${c.family === 4 ? formatIPv4(c.address) : formatIPv6(c.address)}/${c.prefix}`;
-}
-
-/**
- * The canonical spelling of a CIDR: host bits cleared, IPv6 in RFC 5952 form (`2001:DB8:0::1/64` →
- * `2001:db8::/64`); `null` when the text is not a CIDR.
- */
-export function canonicalCidr(text: string): string | null {
-  const c = parseCidr(text);
-  if (!c) return null;
-  return formatCidr({ ...c, address: c.address & maskOf(c.family, c.prefix) });
-}
-
-/** Whether network `outer` contains (or equals) network `inner`. */
-export function cidrCovers(outer: string, inner: string): boolean {
-  const a = parseCidr(outer);
-  const b = parseCidr(inner);
-  if (!a || !b || a.family !== b.family || a.prefix > b.prefix) return false;
-  const mask = maskOf(a.family, a.prefix);
-  return (a.address & mask) === (b.address & mask);
-}
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  return cidrCovers(a, b) || cidrCovers(b, a);
-}
 
 /** Policy errors for one (valid, canonical) CIDR; empty when the policy allows it. */
 export function cidrPolicyErrors(cidr: string, config: Pick<WebhookConfig, 'cidrDenyList' | 'cidrDenyOverlapping'>): string[] {
