@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import jsonpatch from 'fast-json-patch';
 import { API_VERSION, KIND, type AccessRequest, type AccessRequestStatus, type PartName } from '../lib/api/accessrequest.ts';
 import { serviceSpec as spec } from '../lib/domain/testing.ts';
-import { serviceKey, webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
+import { serviceKey, type ServiceFacts } from '../lib/domain/spec.ts';
+import { webhookConfig } from './config.ts';
 import { changedPaths, factsNeeded, mutate, validate, type AdmissionFacts, type AdmissionInput, type UserInfo } from './admission.ts';
 
 const NOW = new Date('2026-11-23T10:00:00.123Z');

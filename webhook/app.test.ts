@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { API_VERSION, KIND, type AccessRequest } from '../lib/api/accessrequest.ts';
 import { serviceSpec } from '../lib/domain/testing.ts';
-import { webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
+import type { ServiceFacts } from '../lib/domain/spec.ts';
+import { webhookConfig } from './config.ts';
 import type { AccessReviewer } from '../lib/kube/access-review.ts';
 import { build, type WebhookDeps } from './app.ts';
 

@@ -7,14 +7,10 @@
 // isServiceLink). Known variables reach yargs as a config object, which ranks below the command line and above
 // the defaults, so a flag still wins over its variable.
 import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
-import {
-  DEFAULT_CIDR_DENY_LIST,
-  DEFAULT_WEBHOOK_CONFIG,
-  webhookConfig,
-  type WebhookConfig,
-} from '../lib/domain/validate.ts';
 import { isValidCidr } from '../lib/domain/cidr.ts';
+import { DEFAULT_CIDR_DENY_LIST } from '../lib/domain/cidr-policy.ts';
 import { parseDuration } from '../lib/domain/duration.ts';
+import { DEFAULT_WEBHOOK_CONFIG, webhookConfig, type WebhookConfig } from './config.ts';
 
 export type Env = Record<string, string | undefined>;
 

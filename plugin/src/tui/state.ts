@@ -198,7 +198,7 @@ export function fieldValue(form: FormState, key: string): string {
   return form.fields.find((f) => f.key === key)?.value.trim() ?? '';
 }
 
-/** The spec the form describes, and errors per field key (from lib/domain/validate.ts, the webhook's own rules). */
+/** The spec the form describes, and errors per field key (from lib/domain/spec.ts, the webhook's own syntax rules). */
 export function formSpec(form: FormState): { spec: AccessRequestSpec; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   let ports: AccessRequestSpec['ports'];

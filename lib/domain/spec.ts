@@ -1,6 +1,7 @@
-// Validation of an AccessRequest's intent beyond what the CRD can express. Pure: the admission webhook calls it,
-// and the plugin and web UI call it as the user types, so every rule lives here once and every error names the
-// field it is about, in the path syntax users see in `kubectl explain` (`spec.cidrs[0]`).
+// Validation of an AccessRequest's intent beyond what the CRD can express. Pure: the admission webhook calls it
+// under the cluster's policy, and the plugin and web UI call it (syntax only) as the user types, so every rule lives
+// here once and every error names the field it is about, in the path syntax users see in `kubectl explain`
+// (`spec.cidrs[0]`).
 import {
   CIDRS_MAX,
   PORTS_MAX,
@@ -10,7 +11,8 @@ import {
   type Protocol,
 } from '../api/accessrequest.ts';
 import { isDns1035Label, isDns1123Label } from '../api/names.ts';
-import { canonicalCidr, cidrCovers, cidrsOverlap, isValidCidr } from './cidr.ts';
+import { canonicalCidr } from './cidr.ts';
+import { cidrPolicyErrors, type CidrPolicy } from './cidr-policy.ts';
 import { parseDuration } from './duration.ts';
 
 export interface FieldError {
@@ -20,122 +22,17 @@ export interface FieldError {
   message: string;
 }
 
-/** The cluster-wide admission policy (the webhook's configuration). */
-export interface WebhookConfig {
-  /** Longest duration a request may ask for, e.g. `24h`. */
-  maxDuration: string;
-  /** Whether `duration: unlimited` (access that never expires) is accepted. */
-  allowUnlimited: boolean;
-  /**
-   * Whether DEFAULT_CIDR_DENY_LIST ("the whole Internet": `0.0.0.0/0`, `::/0`) is refused whatever else
-   * cidrDenyList holds. Only a cluster that really wants to grant access to or from any address turns it off.
-   */
-  defaultCidrDeny: boolean;
-  /**
-   * A requested CIDR is refused when it covers (equals or contains) one of these networks: the defaults (unless
-   * defaultCidrDeny is false) and the administrator's additions, e.g. `169.254.169.254/32` to refuse any range
-   * that includes a metadata endpoint.
-   */
-  cidrDenyList: string[];
-  /** A requested CIDR is refused when it overlaps one of these networks at all (e.g. node or pod ranges). */
-  cidrDenyOverlapping: string[];
-  /** The controller's identity: the only user that may write controller-owned status fields. */
-  controllerUsername: string;
-}
-
-export const DEFAULT_CONTROLLER_USERNAME = 'system:serviceaccount:netwatch-system:netwatch-controller';
-
-/** Refused unless an administrator sets defaultCidrDeny to false: a grant to or from any address at all. */
-export const DEFAULT_CIDR_DENY_LIST: readonly string[] = Object.freeze(['0.0.0.0/0', '::/0']);
-
-export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
-  maxDuration: '24h',
-  allowUnlimited: false,
-  defaultCidrDeny: true,
-  cidrDenyList: [...DEFAULT_CIDR_DENY_LIST],
-  cidrDenyOverlapping: [],
-  controllerUsername: DEFAULT_CONTROLLER_USERNAME,
-});
-
-/**
- * The defaults with `overrides` applied; throws when the configuration itself is invalid. `cidrDenyList` entries
- * are added to DEFAULT_CIDR_DENY_LIST, never instead of it: a list that replaced the defaults would let one
- * extra entry silently allow the whole Internet. Only `defaultCidrDeny: false` drops the defaults. The result's
- * cidrDenyList is the complete list (defaults first, duplicates dropped), so feeding a result back in gives it
- * again.
- */
-export function webhookConfig(overrides: Partial<WebhookConfig> = {}): WebhookConfig {
-  const config: WebhookConfig = {
-    ...DEFAULT_WEBHOOK_CONFIG,
-    cidrDenyList: [],
-    cidrDenyOverlapping: [...DEFAULT_WEBHOOK_CONFIG.cidrDenyOverlapping],
-    ...stripUndefined(overrides),
-  };
-  // Checked before the defaults are added, so that `cidrDenyList[i]` names the caller's own entry.
-  const problems = validateConfig(config);
-  if (problems.length > 0) throw new Error(`invalid webhook configuration: ${formatFieldErrors(problems)}`);
-  config.cidrDenyList = uniqueCidrs([...(config.defaultCidrDeny ? DEFAULT_CIDR_DENY_LIST : []), ...config.cidrDenyList]);
-  config.cidrDenyOverlapping = uniqueCidrs(config.cidrDenyOverlapping);
-  return config;
-}
-
-/** The first spelling of each network (`10.1.0.0/16` and `10.1.2.3/16` are the same network). */
-function uniqueCidrs(cidrs: readonly string[]): string[] {
-  const seen = new Set<string>();
-  return cidrs.filter((cidr) => {
-    const key = canonicalCidr(cidr) ?? cidr;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-export function validateConfig(config: WebhookConfig): FieldError[] {
-  const errors: FieldError[] = [];
-  const max = parseDuration(config.maxDuration);
-  if (typeof max !== 'number' || max <= 0) {
-    errors.push({ field: 'maxDuration', message: 'must be a positive duration such as 24h or 90m' });
-  }
-  for (const [key, list] of [['cidrDenyList', config.cidrDenyList], ['cidrDenyOverlapping', config.cidrDenyOverlapping]] as const) {
-    list.forEach((cidr, i) => {
-      if (!isValidCidr(cidr)) errors.push({ field: `${key}[${i}]`, message: 'must be a CIDR with a prefix, e.g. 10.0.0.0/8' });
-    });
-  }
-  if (typeof config.defaultCidrDeny !== 'boolean') errors.push({ field: 'defaultCidrDeny', message: 'must be true or false' });
-  if (!config.controllerUsername) errors.push({ field: 'controllerUsername', message: 'must not be empty' });
-  return errors;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /** `spec.cidrs[0]: must be ...; spec.duration: ...` — one line for an admission response or a CLI error. */
 export function formatFieldErrors(errors: readonly FieldError[]): string {
   return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// CIDRs
-
-/** Policy errors for one (valid, canonical) CIDR; empty when the policy allows it. */
-export function cidrPolicyErrors(cidr: string, config: Pick<WebhookConfig, 'cidrDenyList' | 'cidrDenyOverlapping'>): string[] {
-  const out: string[] = [];
-  for (const denied of config.cidrDenyList) {
-    if (cidrCovers(cidr, denied)) {
-      out.push(
-        denied === cidr
-          ? `${cidr} is refused by the cluster's CIDR policy; request a narrower network`
-          : `covers ${denied}, which the cluster's CIDR policy refuses; request a narrower network that excludes it`,
-      );
-    }
-  }
-  for (const denied of config.cidrDenyOverlapping) {
-    if (cidrsOverlap(cidr, denied)) {
-      out.push(`overlaps ${denied}, which the cluster's CIDR policy refuses; request addresses outside it`);
-    }
-  }
-  return out;
+/** The cluster's rules on what a spec may ask for (the webhook's configuration holds them). */
+export interface SpecPolicy extends CidrPolicy {
+  /** Longest duration a request may ask for, e.g. `24h`. */
+  maxDuration: string;
+  /** Whether `duration: unlimited` (access that never expires) is accepted. */
+  allowUnlimited: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -181,11 +78,24 @@ function forbid(spec: Record<string, unknown>, keys: string[], type: string, err
 }
 
 /**
- * Everything wrong with a spec under the cluster policy, each with its field path; empty when valid. Accepts
+ * Everything wrong with a spec under the cluster's policy, each with its field path; empty when valid. Accepts
  * partial input (a form being typed) and reports what is missing. `spec.requester` is not checked: the webhook
  * writes it.
  */
-export function validateSpec(spec: unknown, config: WebhookConfig): FieldError[] {
+export function validateSpec(spec: unknown, policy: SpecPolicy): FieldError[] {
+  return checkSpec(spec, policy);
+}
+
+/**
+ * What validateSpec reports that does not depend on the cluster's policy: for clients (the plugin, the web UI),
+ * which do not know the maximum duration or the CIDR policy and leave them to the webhook, whose message names
+ * the field.
+ */
+export function validateSpecSyntax(spec: unknown): FieldError[] {
+  return checkSpec(spec, null);
+}
+
+function checkSpec(spec: unknown, policy: SpecPolicy | null): FieldError[] {
   const errors: FieldError[] = [];
   if (!isRecord(spec)) return [{ field: 'spec', message: 'is required' }];
 
@@ -204,7 +114,7 @@ export function validateSpec(spec: unknown, config: WebhookConfig): FieldError[]
     case 'External': {
       checkServiceRef(spec.service, 'spec.service', 'name', errors);
       forbid(spec, ['source', 'target'], 'External', errors);
-      checkCidrs(spec.cidrs, config, errors);
+      checkCidrs(spec.cidrs, policy, errors);
       if (!DIRECTIONS.includes(spec.direction as (typeof DIRECTIONS)[number])) {
         errors.push({ field: 'spec.direction', message: 'must be ingress, egress or both' });
       }
@@ -215,7 +125,7 @@ export function validateSpec(spec: unknown, config: WebhookConfig): FieldError[]
   }
 
   checkPorts(spec.ports, errors);
-  checkDuration(spec.duration, config, errors);
+  checkDuration(spec.duration, policy, errors);
 
   if (typeof spec.reason !== 'string' || spec.reason.trim().length === 0) {
     errors.push({ field: 'spec.reason', message: 'is required: say why the access is needed' });
@@ -225,7 +135,7 @@ export function validateSpec(spec: unknown, config: WebhookConfig): FieldError[]
   return errors;
 }
 
-function checkCidrs(cidrs: unknown, config: WebhookConfig, errors: FieldError[]): void {
+function checkCidrs(cidrs: unknown, policy: SpecPolicy | null, errors: FieldError[]): void {
   if (!Array.isArray(cidrs) || cidrs.length === 0) {
     errors.push({ field: 'spec.cidrs', message: 'is required: at least one CIDR, e.g. 203.0.113.7/32' });
     return;
@@ -249,7 +159,7 @@ function checkCidrs(cidrs: unknown, config: WebhookConfig, errors: FieldError[])
       return;
     }
     seen.set(canonical, i);
-    for (const message of cidrPolicyErrors(canonical, config)) errors.push({ field, message });
+    if (policy) for (const message of cidrPolicyErrors(canonical, policy)) errors.push({ field, message });
   });
 }
 
@@ -282,23 +192,24 @@ function checkPorts(ports: unknown, errors: FieldError[]): void {
   });
 }
 
-function checkDuration(duration: unknown, config: WebhookConfig, errors: FieldError[]): void {
+function checkDuration(duration: unknown, policy: SpecPolicy | null, errors: FieldError[]): void {
   const field = 'spec.duration';
-  const max = config.maxDuration;
+  const max = policy?.maxDuration;
+  const atMost = max ? `; at most ${max}` : '';
   if (typeof duration !== 'string' || duration.length === 0) {
-    errors.push({ field, message: `is required: e.g. 30m, 2h or 1h30m (at most ${max})` });
+    errors.push({ field, message: `is required: e.g. 30m, 2h or 1h30m${max ? ` (at most ${max})` : ''}` });
     return;
   }
   const ms = parseDuration(duration);
   if (ms === null) {
-    errors.push({ field, message: `must be a duration such as 30m, 2h or 1h30m (hours, minutes, seconds; at most ${max})` });
+    errors.push({ field, message: `must be a duration such as 30m, 2h or 1h30m (hours, minutes, seconds${atMost})` });
   } else if (ms === UNLIMITED_DURATION) {
-    if (!config.allowUnlimited) {
-      errors.push({ field, message: `"${UNLIMITED_DURATION}" is not allowed on this cluster; ask for at most ${max}` });
+    if (policy && !policy.allowUnlimited) {
+      errors.push({ field, message: `"${UNLIMITED_DURATION}" is not allowed on this cluster; ask for at most ${policy.maxDuration}` });
     }
   } else if (ms <= 0) {
     errors.push({ field, message: 'must be longer than 0s' });
-  } else {
+  } else if (max) {
     const maxMs = parseDuration(max);
     if (typeof maxMs === 'number' && ms > maxMs) errors.push({ field, message: `must be at most ${max} on this cluster` });
   }

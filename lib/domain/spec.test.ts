@@ -2,15 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequestSpec } from '../api/accessrequest.ts';
 import { externalSpec, serviceSpec } from './testing.ts';
-import {
-  DEFAULT_WEBHOOK_CONFIG,
-  serviceKey,
-  validateServices,
-  validateSpec,
-  webhookConfig,
-  type FieldError,
-  type ServiceFacts,
-} from './validate.ts';
+import { webhookConfig } from '../../webhook/config.ts';
+import { serviceKey, validateServices, validateSpec, validateSpecSyntax, type FieldError, type ServiceFacts } from './spec.ts';
 
 const fields = (errors: FieldError[]) => errors.map((e) => e.field);
 
@@ -147,6 +140,14 @@ describe('validateSpec', () => {
       if (c.message) assert.match(errors[0]?.message ?? '', c.message);
     });
   }
+  test('the syntax-only check leaves policy to the webhook: no maximum, unlimited allowed, any network', () => {
+    for (const spec of [serviceSpec({ duration: '9000h' }), serviceSpec({ duration: 'unlimited' }), externalSpec({ cidrs: ['0.0.0.0/1', '128.0.0.0/1', '169.254.169.254/32'] })]) {
+      assert.deepEqual(validateSpecSyntax(spec), [], JSON.stringify(spec));
+    }
+    assert.deepEqual(fields(validateSpecSyntax(externalSpec({ cidrs: ['10.1.2.3/16'], duration: '1d', type: 'Cluster' as 'External' }))), ['spec.type', 'spec.duration']);
+    assert.deepEqual(fields(validateSpecSyntax(externalSpec({ cidrs: ['10.1.2.3/16'] }))), ['spec.cidrs[0]']);
+    assert.match(validateSpecSyntax(serviceSpec({ duration: '1d' }))[0]?.message ?? '', /^must be a duration such as 30m, 2h or 1h30m \(hours, minutes, seconds\)$/);
+  });
   test('is usable as-you-type: a half-filled form reports every missing field', () => {
     assert.deepEqual(fields(validateSpec({ type: 'External' }, config)), [
       'spec.service',
@@ -155,40 +156,6 @@ describe('validateSpec', () => {
       'spec.duration',
       'spec.reason',
     ]);
-  });
-});
-
-describe('webhookConfig', () => {
-  test('refuses 0.0.0.0/0 and ::/0, allows no unlimited and bounds duration by default', () => {
-    assert.deepEqual(webhookConfig(), { ...DEFAULT_WEBHOOK_CONFIG });
-    assert.deepEqual(DEFAULT_WEBHOOK_CONFIG.cidrDenyList, ['0.0.0.0/0', '::/0']);
-    assert.equal(DEFAULT_WEBHOOK_CONFIG.allowUnlimited, false);
-  });
-  test('ignores overrides that are undefined', () => {
-    assert.equal(webhookConfig({ maxDuration: undefined }).maxDuration, '24h');
-  });
-  test('throws on an invalid maximum or deny-list entry, naming the field', () => {
-    assert.throws(() => webhookConfig({ maxDuration: '1 day' }), /maxDuration/);
-    assert.throws(() => webhookConfig({ cidrDenyList: ['10.0.0.0'] }), /cidrDenyList\[0\]/);
-    assert.throws(() => webhookConfig({ cidrDenyList: ['10.0.0.0/8', 'nope'] }), /cidrDenyList\[1\]: must be a CIDR/);
-  });
-  test('deny-list entries are added to the defaults, not put in their place', () => {
-    assert.deepEqual(webhookConfig({ cidrDenyList: ['169.254.169.254/32'] }).cidrDenyList, ['0.0.0.0/0', '::/0', '169.254.169.254/32']);
-    assert.deepEqual(webhookConfig({ cidrDenyList: [] }).cidrDenyList, ['0.0.0.0/0', '::/0']);
-  });
-  test('defaultCidrDeny: false drops the defaults and keeps the additions', () => {
-    const config = webhookConfig({ defaultCidrDeny: false, cidrDenyList: ['10.0.0.0/8'] });
-    assert.deepEqual(config.cidrDenyList, ['10.0.0.0/8']);
-    assert.equal(config.defaultCidrDeny, false);
-    assert.deepEqual(webhookConfig({ defaultCidrDeny: false }).cidrDenyList, []);
-  });
-  test('the same network twice is kept once, and a configuration fed back in is unchanged', () => {
-    const config = webhookConfig({ cidrDenyList: ['0.0.0.0/0', '10.1.2.3/16', '10.1.0.0/16'], cidrDenyOverlapping: ['10.0.0.0/8', '10.0.0.0/8'] });
-    assert.deepEqual(config.cidrDenyList, ['0.0.0.0/0', '::/0', '10.1.2.3/16']);
-    assert.deepEqual(config.cidrDenyOverlapping, ['10.0.0.0/8']);
-    assert.deepEqual(webhookConfig(config), config);
-    const open = webhookConfig({ defaultCidrDeny: false, cidrDenyList: ['10.0.0.0/8'] });
-    assert.deepEqual(webhookConfig(open), open);
   });
 });
 
