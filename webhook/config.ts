@@ -1,7 +1,13 @@
 // The webhook's configuration: the cluster's policy on what a request may ask for (lib/domain/spec.ts applies it)
 // and who the controller is. options.ts builds it from flags and the environment; tests build it directly.
 import { isValidCidr } from '../lib/domain/cidr.ts';
-import { DEFAULT_CIDR_DENY_LIST, uniqueCidrs } from '../lib/domain/cidr-policy.ts';
+import {
+  DEFAULT_CIDR_DENY_LIST,
+  DEFAULT_CIDR_DENY_OVERLAPPING,
+  DEFAULT_CIDR_MAX_ADDRESSES,
+  parseAddressLimit,
+  uniqueCidrs,
+} from '../lib/domain/cidr-policy.ts';
 import { parseDuration } from '../lib/domain/duration.ts';
 import { formatFieldErrors, type FieldError, type SpecPolicy } from '../lib/domain/spec.ts';
 
@@ -18,29 +24,38 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   allowUnlimited: false,
   defaultCidrDeny: true,
   cidrDenyList: [...DEFAULT_CIDR_DENY_LIST],
-  cidrDenyOverlapping: [],
+  defaultCidrDenyOverlapping: true,
+  cidrDenyOverlapping: [...DEFAULT_CIDR_DENY_OVERLAPPING],
+  clusterCidrs: [],
+  cidrMaxAddressesIPv4: DEFAULT_CIDR_MAX_ADDRESSES.ipv4,
+  cidrMaxAddressesIPv6: DEFAULT_CIDR_MAX_ADDRESSES.ipv6,
   controllerUsername: DEFAULT_CONTROLLER_USERNAME,
 });
 
 /**
- * The defaults with `overrides` applied; throws when the configuration itself is invalid. `cidrDenyList` entries
- * are added to DEFAULT_CIDR_DENY_LIST, never instead of it: a list that replaced the defaults would let one
- * extra entry silently allow the whole Internet. Only `defaultCidrDeny: false` drops the defaults. The result's
- * cidrDenyList is the complete list (defaults first, duplicates dropped), so feeding a result back in gives it
- * again.
+ * The defaults with `overrides` applied; throws when the configuration itself is invalid. Deny-list entries are
+ * added to the defaults (DEFAULT_CIDR_DENY_LIST, DEFAULT_CIDR_DENY_OVERLAPPING), never put in their place: a list
+ * that replaced them would let one extra entry silently allow the whole Internet or the metadata endpoints. Only
+ * `defaultCidrDeny: false` / `defaultCidrDenyOverlapping: false` drop them. The result's lists are complete
+ * (defaults first, duplicates dropped), so feeding a result back in gives it again.
  */
 export function webhookConfig(overrides: Partial<WebhookConfig> = {}): WebhookConfig {
   const config: WebhookConfig = {
     ...DEFAULT_WEBHOOK_CONFIG,
     cidrDenyList: [],
     cidrDenyOverlapping: [],
+    clusterCidrs: [],
     ...stripUndefined(overrides),
   };
   // Checked before the defaults are added, so that `cidrDenyList[i]` names the caller's own entry.
   const problems = validateConfig(config);
   if (problems.length > 0) throw new Error(`invalid webhook configuration: ${formatFieldErrors(problems)}`);
   config.cidrDenyList = uniqueCidrs([...(config.defaultCidrDeny ? DEFAULT_CIDR_DENY_LIST : []), ...config.cidrDenyList]);
-  config.cidrDenyOverlapping = uniqueCidrs(config.cidrDenyOverlapping);
+  config.cidrDenyOverlapping = uniqueCidrs([
+    ...(config.defaultCidrDenyOverlapping ? DEFAULT_CIDR_DENY_OVERLAPPING : []),
+    ...config.cidrDenyOverlapping,
+  ]);
+  config.clusterCidrs = uniqueCidrs(config.clusterCidrs);
   return config;
 }
 
@@ -53,13 +68,24 @@ export function validateConfig(config: WebhookConfig): FieldError[] {
   const lists = [
     ['cidrDenyList', config.cidrDenyList],
     ['cidrDenyOverlapping', config.cidrDenyOverlapping],
+    ['clusterCidrs', config.clusterCidrs],
   ] as const;
   for (const [key, list] of lists) {
     list.forEach((cidr, i) => {
       if (!isValidCidr(cidr)) errors.push({ field: `${key}[${i}]`, message: 'must be a CIDR with a prefix, e.g. 10.0.0.0/8' });
     });
   }
-  if (typeof config.defaultCidrDeny !== 'boolean') errors.push({ field: 'defaultCidrDeny', message: 'must be true or false' });
+  for (const key of ['defaultCidrDeny', 'defaultCidrDenyOverlapping', 'allowUnlimited'] as const) {
+    if (typeof config[key] !== 'boolean') errors.push({ field: key, message: 'must be true or false' });
+  }
+  for (const [key, family] of [['cidrMaxAddressesIPv4', 4], ['cidrMaxAddressesIPv6', 6]] as const) {
+    if (parseAddressLimit(config[key], family) === null) {
+      errors.push({
+        field: key,
+        message: `must be a number of addresses (at least 1) or a prefix length such as ${DEFAULT_CIDR_MAX_ADDRESSES[family === 4 ? 'ipv4' : 'ipv6']} (from /0 to /${family === 4 ? 32 : 128})`,
+      });
+    }
+  }
   if (!config.controllerUsername) errors.push({ field: 'controllerUsername', message: 'must not be empty' });
   return errors;
 }

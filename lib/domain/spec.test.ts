@@ -72,9 +72,10 @@ describe('validateSpec', () => {
       message: /covers 169\.254\.169\.254\/32/,
     },
     {
-      name: 'the deny list can be emptied by an administrator',
+      name: 'the deny lists and the size limit can be lifted by an administrator',
       spec: externalSpec({ cidrs: ['0.0.0.0/0'] }),
-      config: { defaultCidrDeny: false, cidrDenyList: [] },
+      // The whole Internet also overlaps the special-purpose defaults and exceeds the default size limit.
+      config: { defaultCidrDeny: false, cidrDenyList: [], defaultCidrDenyOverlapping: false, cidrMaxAddressesIPv4: '/0' },
       fields: [],
     },
     {
@@ -132,6 +133,24 @@ describe('validateSpec', () => {
     { name: 'unlimited is accepted when allowed', spec: serviceSpec({ duration: 'unlimited' }), config: { allowUnlimited: true }, fields: [] },
     { name: 'a blank reason is refused', spec: serviceSpec({ reason: '   ' }), fields: ['spec.reason'] },
     { name: 'a reason above 512 characters is refused', spec: serviceSpec({ reason: 'x'.repeat(513) }), fields: ['spec.reason'] },
+    {
+      name: 'the metadata address is refused by default, naming the range and the setting',
+      spec: externalSpec({ cidrs: ['169.254.169.254/32'] }),
+      fields: ['spec.cidrs[0]'],
+      message: /^169\.254\.169\.254\/32 overlaps 169\.254\.0\.0\/16 \(IPv4 link-local.*--no-default-cidr-deny-overlapping/,
+    },
+    {
+      name: 'two halves of the IPv4 Internet are refused together, on spec.cidrs',
+      spec: externalSpec({ cidrs: ['0.0.0.0/1', '128.0.0.0/1'] }),
+      fields: ['spec.cidrs'],
+      message: /^spec\.cidrs\[0\] 0\.0\.0\.0\/1 and spec\.cidrs\[1\] 128\.0\.0\.0\/1 together cover 0\.0\.0\.0\/0 \(the whole IPv4 Internet\)/,
+    },
+    {
+      name: 'a network larger than the limit is refused with the limit and its flag',
+      spec: externalSpec({ cidrs: ['10.0.0.0/8'] }),
+      fields: ['spec.cidrs[0]'],
+      message: /more than the 65536 IPv4 addresses \(a \/16\) .*--cidr-max-addresses-ipv4/,
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {

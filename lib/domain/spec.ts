@@ -11,8 +11,8 @@ import {
   type Protocol,
 } from '../api/accessrequest.ts';
 import { isDns1035Label, isDns1123Label } from '../api/names.ts';
-import { canonicalCidr } from './cidr.ts';
-import { cidrPolicyErrors, type CidrPolicy } from './cidr-policy.ts';
+import { canonicalCidr, parseCidr } from './cidr.ts';
+import { cidrPolicyErrors, type CidrPolicy, type RequestedCidr } from './cidr-policy.ts';
 import { parseDuration } from './duration.ts';
 
 export interface FieldError {
@@ -142,6 +142,7 @@ function checkCidrs(cidrs: unknown, policy: SpecPolicy | null, errors: FieldErro
   }
   if (cidrs.length > CIDRS_MAX) errors.push({ field: 'spec.cidrs', message: `must have at most ${CIDRS_MAX} entries` });
   const seen = new Map<string, number>();
+  const requested: RequestedCidr[] = [];
   cidrs.forEach((cidr: unknown, i) => {
     const field = `spec.cidrs[${i}]`;
     const canonical = typeof cidr === 'string' ? canonicalCidr(cidr) : null;
@@ -159,8 +160,12 @@ function checkCidrs(cidrs: unknown, policy: SpecPolicy | null, errors: FieldErro
       return;
     }
     seen.set(canonical, i);
-    if (policy) for (const message of cidrPolicyErrors(canonical, policy)) errors.push({ field, message });
+    const network = parseCidr(canonical);
+    if (network) requested.push({ index: i, cidr: canonical, network });
   });
+  // Judged on the valid entries only: every refusal of a subset (an overlap, a covered network, a count above the
+  // limit) holds for the whole list too, since the union only grows.
+  if (policy) errors.push(...cidrPolicyErrors(requested, policy));
 }
 
 function checkPorts(ports: unknown, errors: FieldError[]): void {
