@@ -105,6 +105,15 @@ describe('mutate', () => {
     assert.equal(mutate(input({ operation: 'UPDATE', subResource: 'status', userInfo: controller, oldObject: old, object })).patch, undefined);
   });
 
+  test('at create, an unknown type (the API server checks the schema after mutation) is stamped with no part, not a crash', () => {
+    const object = { ...request(), spec: { ...spec(), type: 'Cluster' } } as unknown as AccessRequest;
+    assert.deepEqual(factsNeeded('mutate', input({ object })), { parts: [], services: [] });
+    assert.deepEqual(mutated(input({ object, facts: facts({ source: true, target: true }) })).spec.requester?.approvedParts, []);
+    const refusal = validate(input({ object: mutated(input({ object })) }));
+    assert.equal(refusal.allowed, false);
+    assert.equal(refusal.message, 'spec.type: must be Service or External');
+  });
+
   test('patches nothing on a main-resource update or a delete', () => {
     const old = request();
     assert.deepEqual(mutate(input({ operation: 'UPDATE', oldObject: old, object: old })), { allowed: true });

@@ -16,6 +16,12 @@ describe('validateSpec', () => {
     { name: 'a missing spec is reported on spec', spec: undefined, fields: ['spec'] },
     { name: 'an unknown type is reported on spec.type', spec: { ...serviceSpec(), type: 'Pod' }, fields: ['spec.type'] },
     {
+      name: 'type Cluster is reported on spec.type with the types that exist',
+      spec: { ...externalSpec(), type: 'Cluster' },
+      fields: ['spec.type'],
+      message: /^must be Service or External$/,
+    },
+    {
       name: 'a Service request without a target names spec.target',
       spec: serviceSpec({ target: undefined }),
       fields: ['spec.target'],

@@ -122,6 +122,7 @@ function checkSpec(spec: unknown, policy: SpecPolicy | null): FieldError[] {
     }
     default:
       errors.push({ field: 'spec.type', message: 'must be Service or External' });
+      break;
   }
 
   checkPorts(spec.ports, errors);
@@ -256,6 +257,9 @@ export function serviceReferencesOf(spec: Pick<AccessRequestSpec, 'type' | 'sour
       return spec.service
         ? [{ field: 'spec.service', namespace: spec.service.namespace, name: spec.service.name, role: 'target' }]
         : [];
+    default:
+      // Only the types above exist, but the mutating webhook sees a spec before the API server checks it.
+      return [];
   }
 }
 
