@@ -139,6 +139,14 @@ describe('validateSpec', () => {
     { name: 'unlimited is accepted when allowed', spec: serviceSpec({ duration: 'unlimited' }), config: { allowUnlimited: true }, fields: [] },
     { name: 'a blank reason is refused', spec: serviceSpec({ reason: '   ' }), fields: ['spec.reason'] },
     { name: 'a reason above 512 characters is refused', spec: serviceSpec({ reason: 'x'.repeat(513) }), fields: ['spec.reason'] },
+    // The CRD's maxLength counts code points; an emoji is one, though two UTF-16 units.
+    { name: 'a reason of 512 emoji is accepted, as the CRD accepts it', spec: serviceSpec({ reason: '🔥'.repeat(512) }), fields: [] },
+    {
+      name: 'a reason of 513 emoji is refused',
+      spec: serviceSpec({ reason: '🔥'.repeat(513) }),
+      fields: ['spec.reason'],
+      message: /at most 512 characters/,
+    },
     {
       name: 'the metadata address is refused by default, naming the range and the setting',
       spec: externalSpec({ cidrs: ['169.254.169.254/32'] }),

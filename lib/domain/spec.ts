@@ -10,6 +10,7 @@ import {
   type AccessRequestSpec,
   type Protocol,
 } from '../api/accessrequest.ts';
+import { schemaLength } from '../api/length.ts';
 import { isDns1035Label, isDns1123Label } from '../api/names.ts';
 import { canonicalCidr, parseCidr } from './cidr.ts';
 import { cidrPolicyErrors, type CidrPolicy, type RequestedCidr } from './cidr-policy.ts';
@@ -130,7 +131,7 @@ function checkSpec(spec: unknown, policy: SpecPolicy | null): FieldError[] {
 
   if (typeof spec.reason !== 'string' || spec.reason.trim().length === 0) {
     errors.push({ field: 'spec.reason', message: 'is required: say why the access is needed' });
-  } else if (spec.reason.length > REASON_MAX_LENGTH) {
+  } else if (schemaLength(spec.reason) > REASON_MAX_LENGTH) {
     errors.push({ field: 'spec.reason', message: `must be at most ${REASON_MAX_LENGTH} characters` });
   }
   return errors;
