@@ -114,9 +114,18 @@ describe('the CIDR policy on the union of a request', () => {
       ],
     },
     { name: 'a range around the metadata address', cidrs: ['169.254.0.0/24'], errors: [['spec.cidrs[0]', /overlaps 169\.254\.0\.0\/16/]] },
-    { name: 'the AWS IPv6 metadata address', cidrs: ['fd00:ec2::254/128'], errors: [['spec.cidrs[0]', /overlaps fd00:ec2::254\/128 \(the AWS instance metadata address over IPv6\)/]] },
+    {
+      name: 'the AWS IPv6 metadata address, which is a refused network itself',
+      cidrs: ['fd00:ec2::254/128'],
+      errors: [
+        [
+          'spec.cidrs[0]',
+          /^fd00:ec2::254\/128 is refused by the cluster's CIDR policy: it is the AWS instance metadata address over IPv6 \(a webhook default, lifted by --no-default-cidr-deny-overlapping\); request other addresses$/,
+        ],
+      ],
+    },
     { name: 'a range around the AWS IPv6 metadata address', cidrs: ['fd00:ec2::/64'], errors: [['spec.cidrs[0]', /overlaps fd00:ec2::254\/128/]] },
-    { name: 'the Alibaba metadata address', cidrs: ['100.100.100.200/32'], errors: [['spec.cidrs[0]', /overlaps 100\.100\.100\.200\/32/]] },
+    { name: 'the Alibaba metadata address', cidrs: ['100.100.100.200/32'], errors: [['spec.cidrs[0]', /^100\.100\.100\.200\/32 is refused .*: it is the Alibaba Cloud instance metadata address/]] },
     { name: 'IPv6 link-local', cidrs: ['fe80::1/128'], errors: [['spec.cidrs[0]', /overlaps fe80::\/10 \(IPv6 link-local\)/]] },
     { name: 'the metadata address through NAT64', cidrs: ['64:ff9b::a9fe:a9fe/128'], errors: [['spec.cidrs[0]', /overlaps 64:ff9b::\/96 \(the NAT64 prefix/]] },
     { name: 'local-use NAT64', cidrs: ['64:ff9b:1:2::/64'], errors: [['spec.cidrs[0]', /overlaps 64:ff9b:1::\/48/]] },

@@ -211,10 +211,14 @@ export function cidrPolicyErrors(requested: readonly RequestedCidr[], policy: Ci
     if (coveredBy.has(r.index)) continue;
     // One message per CIDR, naming every refused network it touches (each once: a cluster range may repeat one).
     const hits = [...new Map(overlapping.filter((d) => rangesOverlap(r.network, d.network)).map((d) => [d.cidr, d])).values()];
-    if (hits.length === 0) continue;
+    const [only] = hits;
+    if (!only) continue;
     errors.push({
       field: `spec.cidrs[${r.index}]`,
-      message: `${r.cidr} overlaps ${listed(hits.map(named))}${refusedBy(hits)}; request addresses outside ${hits.length > 1 ? 'them' : 'it'}`,
+      message:
+        hits.length === 1 && only.cidr === r.cidr
+          ? `${r.cidr} is refused by the cluster's CIDR policy${only.what ? `: it is ${only.what}` : ''} (${only.setting}); request other addresses`
+          : `${r.cidr} overlaps ${listed(hits.map(named))}${refusedBy(hits)}; request addresses outside ${hits.length > 1 ? 'them' : 'it'}`,
     });
   }
 
