@@ -8,10 +8,10 @@
 // Every message names the field, the networks involved and the webhook setting that refuses (or would allow) it.
 import {
   addressCount,
-  bitsOf,
   canonicalCidr,
   countForPrefix,
   parseCidr,
+  parsePrefixLength,
   prefixForCount,
   rangeContains,
   rangesOverlap,
@@ -89,10 +89,10 @@ const WHAT = new Map([...WHOLE_INTERNET, ...SPECIAL_PURPOSE].map((e) => [e.cidr,
  * number is a count (at least 1); null when the text is neither.
  */
 export function parseAddressLimit(text: string, family: IpFamily): bigint | null {
-  const prefix = /^\/(0|[1-9]\d{0,2})$/.exec(text);
-  if (prefix) {
-    const n = Number(prefix[1]);
-    return n <= bitsOf(family) ? countForPrefix(n, family) : null;
+  if (typeof text !== 'string') return null;
+  if (text.startsWith('/')) {
+    const prefix = parsePrefixLength(text.slice(1), family);
+    return prefix === null ? null : countForPrefix(prefix, family);
   }
   if (!/^[1-9]\d{0,39}$/.test(text)) return null;
   const count = BigInt(text);

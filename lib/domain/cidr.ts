@@ -70,16 +70,21 @@ function hostMask(family: IpFamily, prefix: number): bigint {
   return (1n << BigInt(bitsOf(family) - prefix)) - 1n;
 }
 
+/** A prefix length as written after the `/` (`16`), or null when it is not one for `family`. */
+export function parsePrefixLength(text: string, family: IpFamily): number | null {
+  if (!PREFIX_RE.test(text)) return null;
+  const prefix = Number(text);
+  return prefix <= bitsOf(family) ? prefix : null;
+}
+
 /** Parses `203.0.113.7/32` or `2001:db8::/64` (the prefix is mandatory); host bits are cleared. */
 export function parseCidr(text: string): Network | null {
   if (typeof text !== 'string' || text.length > MAX_TEXT_LENGTH) return null;
   const slash = text.indexOf('/');
   if (slash < 0) return null;
-  const prefixText = text.slice(slash + 1);
-  if (!PREFIX_RE.test(prefixText)) return null;
   const address = parseAddress(text.slice(0, slash));
-  const prefix = Number(prefixText);
-  if (!address || prefix > bitsOf(address.family)) return null;
+  const prefix = address ? parsePrefixLength(text.slice(slash + 1), address.family) : null;
+  if (!address || prefix === null) return null;
   const mask = hostMask(address.family, prefix);
   const first = address.value & ~mask;
   return { family: address.family, prefix, first, last: first | mask };
