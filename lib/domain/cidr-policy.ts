@@ -10,6 +10,7 @@ import {
   addressCount,
   canonicalCidr,
   countForPrefix,
+  formatNetwork,
   parseCidr,
   parsePrefixLength,
   prefixForCount,
@@ -134,30 +135,42 @@ interface Refused {
 const setting = (flag: string) => `webhook setting ${flag}`;
 const byDefault = (flag: string) => `a webhook default, lifted by --no-${flag.slice(2)}`;
 
-/** The deny list's networks, each with the setting behind it. */
-function coverList(policy: CidrPolicy): Refused[] {
-  return refusedOf(policy.cidrDenyList, (cidr) =>
-    policy.defaultCidrDeny && DEFAULT_CIDR_DENY_LIST.includes(cidr) ? byDefault(CIDR_POLICY_FLAGS.defaultDeny) : setting(CIDR_POLICY_FLAGS.deny),
-  );
+interface RefusedLists {
+  cover: Refused[];
+  overlap: Refused[];
 }
 
-/** The overlap list's networks and the cluster's ranges, each with the setting behind it. */
-function overlapList(policy: CidrPolicy): Refused[] {
-  return [
-    ...refusedOf(policy.cidrDenyOverlapping, (cidr) =>
-      policy.defaultCidrDenyOverlapping && DEFAULT_CIDR_DENY_OVERLAPPING.includes(cidr)
-        ? byDefault(CIDR_POLICY_FLAGS.defaultDenyOverlapping)
-        : setting(CIDR_POLICY_FLAGS.denyOverlapping),
+// A policy is read-only once built (webhookConfig makes a new one per start-up), and the webhook judges every
+// External request against the same one: its networks are parsed once, not per request.
+const parsedPolicies = new WeakMap<CidrPolicy, RefusedLists>();
+
+/** The deny list's networks (cover) and the overlap list's and the cluster's (overlap), each with its setting. */
+function refusedLists(policy: CidrPolicy): RefusedLists {
+  const cached = parsedPolicies.get(policy);
+  if (cached) return cached;
+  const lists: RefusedLists = {
+    cover: refusedOf(policy.cidrDenyList, (cidr) =>
+      policy.defaultCidrDeny && DEFAULT_CIDR_DENY_LIST.includes(cidr) ? byDefault(CIDR_POLICY_FLAGS.defaultDeny) : setting(CIDR_POLICY_FLAGS.deny),
     ),
-    ...refusedOf(policy.clusterCidrs, () => setting(CIDR_POLICY_FLAGS.clusterCidr), "the cluster's own pod or Service range"),
-  ];
+    overlap: [
+      ...refusedOf(policy.cidrDenyOverlapping, (cidr) =>
+        policy.defaultCidrDenyOverlapping && DEFAULT_CIDR_DENY_OVERLAPPING.includes(cidr)
+          ? byDefault(CIDR_POLICY_FLAGS.defaultDenyOverlapping)
+          : setting(CIDR_POLICY_FLAGS.denyOverlapping),
+      ),
+      ...refusedOf(policy.clusterCidrs, () => setting(CIDR_POLICY_FLAGS.clusterCidr), "the cluster's own pod or Service range"),
+    ],
+  };
+  parsedPolicies.set(policy, lists);
+  return lists;
 }
 
 function refusedOf(list: readonly string[], settingOf: (cidr: string) => string, what?: string): Refused[] {
   return list.flatMap((text) => {
     const network = parseCidr(text);
-    const cidr = canonicalCidr(text) ?? text;
-    return network ? [{ cidr, network, what: what ?? WHAT.get(cidr), setting: settingOf(cidr) }] : [];
+    if (!network) return [];
+    const cidr = formatNetwork(network);
+    return [{ cidr, network, what: what ?? WHAT.get(cidr), setting: settingOf(cidr) }];
   });
 }
 
@@ -183,7 +196,8 @@ export function cidrPolicyErrors(requested: readonly RequestedCidr[], policy: Ci
   const coveredBy = new Set<number>();
   const familiesRefused = new Set<IpFamily>();
 
-  for (const denied of coverList(policy)) {
+  const { cover, overlap } = refusedLists(policy);
+  for (const denied of cover) {
     if (!unionCovers(networks, denied.network)) continue;
     familiesRefused.add(denied.network.family);
     const alone = requested.find((r) => rangeContains(r.network, denied.network));
@@ -206,11 +220,10 @@ export function cidrPolicyErrors(requested: readonly RequestedCidr[], policy: Ci
     });
   }
 
-  const overlapping = overlapList(policy);
   for (const r of requested) {
     if (coveredBy.has(r.index)) continue;
     // One message per CIDR, naming every refused network it touches (each once: a cluster range may repeat one).
-    const hits = [...new Map(overlapping.filter((d) => rangesOverlap(r.network, d.network)).map((d) => [d.cidr, d])).values()];
+    const hits = [...new Map(overlap.filter((d) => rangesOverlap(r.network, d.network)).map((d) => [d.cidr, d])).values()];
     const [only] = hits;
     if (!only) continue;
     errors.push({

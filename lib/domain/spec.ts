@@ -12,7 +12,7 @@ import {
 } from '../api/accessrequest.ts';
 import { schemaLength } from '../api/length.ts';
 import { isDns1035Label, isDns1123Label } from '../api/names.ts';
-import { canonicalCidr, parseCidr } from './cidr.ts';
+import { formatNetwork, parseCidr } from './cidr.ts';
 import { cidrPolicyErrors, type CidrPolicy, type RequestedCidr } from './cidr-policy.ts';
 import { parseDuration } from './duration.ts';
 
@@ -147,11 +147,12 @@ function checkCidrs(cidrs: unknown, policy: SpecPolicy | null, errors: FieldErro
   const requested: RequestedCidr[] = [];
   cidrs.forEach((cidr: unknown, i) => {
     const field = `spec.cidrs[${i}]`;
-    const canonical = typeof cidr === 'string' ? canonicalCidr(cidr) : null;
-    if (typeof cidr !== 'string' || canonical === null) {
+    const network = typeof cidr === 'string' ? parseCidr(cidr) : null;
+    if (typeof cidr !== 'string' || network === null) {
       errors.push({ field, message: 'must be a CIDR with a prefix, e.g. 203.0.113.7/32' });
       return;
     }
+    const canonical = formatNetwork(network);
     if (canonical !== cidr) {
       errors.push({ field, message: `must be written canonically (no host bits after the prefix): ${canonical}` });
       return;
@@ -162,8 +163,7 @@ function checkCidrs(cidrs: unknown, policy: SpecPolicy | null, errors: FieldErro
       return;
     }
     seen.set(canonical, i);
-    const network = parseCidr(canonical);
-    if (network) requested.push({ index: i, cidr: canonical, network });
+    requested.push({ index: i, cidr: canonical, network });
   });
   // Judged on the valid entries only: every refusal of a subset (an overlap, a covered network, a count above the
   // limit) holds for the whole list too, since the union only grows.
