@@ -1,6 +1,6 @@
 // The cluster's policy on the external networks a request may name, judged on the union of the request's
-// `spec.cidrs`, never on each CIDR alone: `0.0.0.0/1` plus `128.0.0.0/1` is the whole IPv4 Internet, and ten
-// adjacent /20s are as many addresses as one /16. Three rules:
+// `spec.cidrs`, never on each CIDR alone: `0.0.0.0/1` plus `128.0.0.0/1` is the whole IPv4 Internet, and seventeen
+// /20s hold more addresses than one /16. Three rules:
 // - cover: refused when the union covers a network of the deny list (the whole Internet by default);
 // - overlap: refused when any requested address lies inside a network of the overlap list (by default link-local
 //   and the clouds' instance metadata addresses, NAT64 and IPv4-mapped prefixes, plus the cluster's own ranges);

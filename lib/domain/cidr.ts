@@ -24,7 +24,7 @@ const MAX_TEXT_LENGTH = 64;
 const PREFIX_RE = /^(0|[1-9]\d{0,2})$/;
 const IPV6_HEX_RE = /^[0-9A-Fa-f:]+$/;
 
-export function bitsOf(family: IpFamily): number {
+function bitsOf(family: IpFamily): number {
   return family === 4 ? 32 : 128;
 }
 
