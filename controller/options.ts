@@ -2,16 +2,13 @@
 // process.argv and acts on the result. Every refusal names the flag and what it accepts, so a typo stops the
 // controller at start-up instead of quietly running it with a meaningless setting.
 import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
-import { formatDuration, parseDuration } from '../lib/domain/validate.ts';
+import { durationHint, formatDuration, isNever, parseDuration } from '../lib/domain/duration.ts';
 import type { IsolationPolicy } from '../lib/domain/plan.ts';
 import { isDns1123Label, isDns1123Subdomain } from '../lib/api/names.ts';
 
 export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies readonly IsolationPolicy[];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Words that mean "no time limit" where a flag allows one. */
-const NEVER = ['never', 'forever'];
 
 /**
  * Node's timers hold at most 2^31-1 ms; a longer delay is silently replaced by 1 ms, which would turn the sweep
@@ -96,15 +93,12 @@ function durationFlag(
     problems.push(`--${flag}: must be ${allowed}${limits.allowNever ? ', or never' : ''}; ${JSON.stringify(text)} ${why || 'is not one'}`);
     return undefined;
   };
-  if (NEVER.includes(text)) return limits.allowNever ? null : refuse('is not allowed here: a finite duration is required');
+  if (isNever(text)) return limits.allowNever ? null : refuse('is not allowed here: a finite duration is required');
   const ms = parseDuration(text);
   // `unlimited` is a spec.duration word; here it used to be taken silently as "never" (or, for the sweep and the
   // lease, as the default).
   if (ms === 'unlimited') return refuse(limits.allowNever ? 'means nothing here: write never' : 'is not allowed here');
-  if (ms === null) {
-    const days = /^(\d{1,6})d$/.exec(text);
-    return refuse(days ? `has days, which are not supported: write ${Number(days[1]) * 24}h` : '');
-  }
+  if (ms === null) return refuse(durationHint(text));
   const seconds = ms / 1000;
   if (seconds < limits.min) return refuse('is too short');
   if (limits.max !== undefined && seconds > limits.max) return refuse('is too long');

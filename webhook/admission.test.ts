@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import jsonpatch from 'fast-json-patch';
 import { API_VERSION, KIND, type AccessRequest, type AccessRequestStatus, type PartName } from '../lib/api/accessrequest.ts';
 import { serviceSpec as spec } from '../lib/domain/testing.ts';
-import { serviceKey, webhookConfig, type ServiceFacts } from '../lib/domain/validate.ts';
+import { serviceKey, type ServiceFacts } from '../lib/domain/spec.ts';
+import { webhookConfig } from './config.ts';
 import { changedPaths, factsNeeded, mutate, validate, type AdmissionFacts, type AdmissionInput, type UserInfo } from './admission.ts';
 
 const NOW = new Date('2026-11-23T10:00:00.123Z');
@@ -104,6 +105,15 @@ describe('mutate', () => {
     const old = request();
     const object = withStatus(old, (s) => (s.approvals = [{ part: 'source', namespace: 'monitoring', by: 'alice', at: '2026-11-23T09:00:00Z' }]));
     assert.equal(mutate(input({ operation: 'UPDATE', subResource: 'status', userInfo: controller, oldObject: old, object })).patch, undefined);
+  });
+
+  test('at create, an unknown type (the API server checks the schema after mutation) is stamped with no part, not a crash', () => {
+    const object = { ...request(), spec: { ...spec(), type: 'Cluster' } } as unknown as AccessRequest;
+    assert.deepEqual(factsNeeded('mutate', input({ object })), { parts: [], services: [] });
+    assert.deepEqual(mutated(input({ object, facts: facts({ source: true, target: true }) })).spec.requester?.approvedParts, []);
+    const refusal = validate(input({ object: mutated(input({ object })) }));
+    assert.equal(refusal.allowed, false);
+    assert.equal(refusal.message, 'spec.type: must be Service or External');
   });
 
   test('patches nothing on a main-resource update or a delete', () => {

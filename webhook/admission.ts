@@ -24,8 +24,8 @@ import {
   type FieldError,
   type ServiceFacts,
   type ServiceReference,
-  type WebhookConfig,
-} from '../lib/domain/validate.ts';
+} from '../lib/domain/spec.ts';
+import type { WebhookConfig } from './config.ts';
 
 import { isUser, type UserInfo } from './identity.ts';
 

@@ -6,8 +6,8 @@ import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyHttp2SecureOptions, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccessRequest } from '../lib/api/accessrequest.ts';
-import type { ServiceFacts, WebhookConfig } from '../lib/domain/validate.ts';
-import { serviceKey } from '../lib/domain/validate.ts';
+import { serviceKey, type ServiceFacts } from '../lib/domain/spec.ts';
+import type { WebhookConfig } from './config.ts';
 import { approvableParts, type AccessReviewer } from '../lib/kube/access-review.ts';
 import {
   factsNeeded,

@@ -8,7 +8,7 @@
 import { Agent, request } from 'node:https';
 import type { KubeConfig, V1Service, V1SubjectAccessReview } from '@kubernetes/client-node';
 import type { Protocol } from '../lib/api/accessrequest.ts';
-import type { ServiceFacts } from '../lib/domain/validate.ts';
+import type { ServiceFacts } from '../lib/domain/spec.ts';
 import { accessReviewerFrom, concurrencyLimit, sharedWhilePending, type AccessReviewer } from '../lib/kube/access-review.ts';
 
 export interface ServiceReader {

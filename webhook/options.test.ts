@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CIDR_POLICY_FLAGS, DEFAULT_CIDR_DENY_OVERLAPPING } from '../lib/domain/cidr-policy.ts';
 import { UsageError, parseWebhookArgs, type Env, type WebhookOptions } from './options.ts';
 
 const TLS = ['--tls-cert-file=/tls/tls.crt', '--tls-key-file=/tls/tls.key'];
@@ -51,7 +52,8 @@ describe('array flags from the environment', () => {
   }
   test('NETWATCH_WEBHOOK_CIDR_DENY_OVERLAPPING is split too', () => {
     const { config } = run([], { NETWATCH_WEBHOOK_CIDR_DENY_OVERLAPPING: '10.0.0.0/8 fd00::/8' }).options;
-    assert.deepEqual(config.cidrDenyOverlapping, ['10.0.0.0/8', 'fd00::/8']);
+    // After the overlap defaults, which the list now holds as cidrDenyList holds its own.
+    assert.deepEqual(config.cidrDenyOverlapping, [...DEFAULT_CIDR_DENY_OVERLAPPING, '10.0.0.0/8', 'fd00::/8']);
   });
   test('repeated flags replace the variable instead of adding to it', () => {
     const { config } = run(['--cidr-deny=192.0.2.0/24', '--cidr-deny=198.51.100.0/24'], { NETWATCH_WEBHOOK_CIDR_DENY: '10.0.0.0/8' }).options;
@@ -116,6 +118,43 @@ describe('the CIDR deny list', () => {
     }
     refused(['--allowUnlimited=yes'], {}, /--allow-unlimited: must be true or false/);
     assert.deepEqual(run(['--default-cidr-deny=true']).options.config.cidrDenyList, ['0.0.0.0/0', '::/0']);
+  });
+});
+
+describe('the CIDR overlap defaults, cluster ranges and size limits', () => {
+  test('link-local, metadata, NAT64 and IPv4-mapped ranges are refused by default', () => {
+    const { config } = run().options;
+    assert.deepEqual(config.cidrDenyOverlapping, [...DEFAULT_CIDR_DENY_OVERLAPPING]);
+    assert.equal(config.defaultCidrDenyOverlapping, true);
+  });
+  test('--no-default-cidr-deny leaves them refused; --no-default-cidr-deny-overlapping drops them and keeps the additions', () => {
+    assert.deepEqual(run(['--no-default-cidr-deny']).options.config.cidrDenyOverlapping, [...DEFAULT_CIDR_DENY_OVERLAPPING]);
+    const { config } = run(['--no-default-cidr-deny-overlapping', '--cidr-deny-overlapping=10.0.0.0/8']).options;
+    assert.deepEqual(config.cidrDenyOverlapping, ['10.0.0.0/8']);
+    assert.deepEqual(config.cidrDenyList, ['0.0.0.0/0', '::/0']);
+    assert.deepEqual(run([], { NETWATCH_WEBHOOK_DEFAULT_CIDR_DENY_OVERLAPPING: 'false' }).options.config.cidrDenyOverlapping, []);
+  });
+  test('--cluster-cidr is repeatable, and NETWATCH_WEBHOOK_CLUSTER_CIDR is split', () => {
+    assert.deepEqual(run(['--cluster-cidr=10.244.0.0/16', '--cluster-cidr=10.96.0.0/12']).options.config.clusterCidrs, ['10.244.0.0/16', '10.96.0.0/12']);
+    assert.deepEqual(run([], { NETWATCH_WEBHOOK_CLUSTER_CIDR: '10.244.0.0/16,fd00:10:244::/56' }).options.config.clusterCidrs, ['10.244.0.0/16', 'fd00:10:244::/56']);
+    refused(['--cluster-cidr=10.244.0.0'], {}, /^--cluster-cidr: "10\.244\.0\.0" is not a CIDR with a prefix/);
+  });
+  test('the size limits default to /16 and /48 and take a count or a prefix length', () => {
+    const { config } = run().options;
+    assert.equal(config.cidrMaxAddressesIPv4, '/16');
+    assert.equal(config.cidrMaxAddressesIPv6, '/48');
+    assert.equal(run(['--cidr-max-addresses-ipv4=1024']).options.config.cidrMaxAddressesIPv4, '1024');
+    assert.equal(run([], { NETWATCH_WEBHOOK_CIDR_MAX_ADDRESSES_IPV6: '/56' }).options.config.cidrMaxAddressesIPv6, '/56');
+  });
+  test('every flag a CIDR refusal names is a flag of the webhook', () => {
+    const help = parseWebhookArgs(['--help'], {});
+    assert.equal(help.kind, 'print');
+    for (const flag of Object.values(CIDR_POLICY_FLAGS)) assert.match(help.text, new RegExp(`${flag}(?![-\\w])`), flag);
+  });
+  test('a size limit that is neither a count nor a prefix length stops the webhook, naming the flag', () => {
+    refused(['--cidr-max-addresses-ipv4=/33'], {}, /^--cidr-max-addresses-ipv4: must be a number of addresses \(at least 1\) or a prefix length from \/0 to \/32, e\.g\. \/16; \/0 means no limit; not "\/33"$/);
+    refused([], { NETWATCH_WEBHOOK_CIDR_MAX_ADDRESSES_IPV6: '0' }, /^NETWATCH_WEBHOOK_CIDR_MAX_ADDRESSES_IPV6: must be .* from \/0 to \/128, e\.g\. \/48/);
+    refused(['--default-cidr-deny-overlapping=no'], {}, /--default-cidr-deny-overlapping: must be true or false/);
   });
 });
 

@@ -7,14 +7,10 @@
 // isServiceLink). Known variables reach yargs as a config object, which ranks below the command line and above
 // the defaults, so a flag still wins over its variable.
 import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
-import {
-  DEFAULT_CIDR_DENY_LIST,
-  DEFAULT_WEBHOOK_CONFIG,
-  isValidCidr,
-  parseDuration,
-  webhookConfig,
-  type WebhookConfig,
-} from '../lib/domain/validate.ts';
+import { isValidCidr } from '../lib/domain/cidr.ts';
+import { DEFAULT_CIDR_DENY_LIST, DEFAULT_CIDR_DENY_OVERLAPPING, parseAddressLimit } from '../lib/domain/cidr-policy.ts';
+import { parseDuration } from '../lib/domain/duration.ts';
+import { DEFAULT_WEBHOOK_CONFIG, webhookConfig, type WebhookConfig } from './config.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -48,18 +44,39 @@ const OPTIONS = {
     type: 'string',
     array: true,
     default: [] as string[],
-    describe: `also refuse requested CIDRs that cover one of these, in addition to ${DEFAULT_CIDR_DENY_LIST.join(' and ')} (repeatable; in ${ENV_PREFIX}CIDR_DENY separate them with spaces or commas)`,
+    describe: `also refuse a request whose CIDRs together cover one of these, in addition to ${DEFAULT_CIDR_DENY_LIST.join(' and ')} (repeatable; in ${ENV_PREFIX}CIDR_DENY separate them with spaces or commas)`,
   },
   'default-cidr-deny': {
     type: 'boolean',
     default: true,
-    describe: `refuse requested CIDRs that cover ${DEFAULT_CIDR_DENY_LIST.join(' or ')} (the whole Internet); --no-default-cidr-deny allows them`,
+    describe: `refuse a request whose CIDRs together cover ${DEFAULT_CIDR_DENY_LIST.join(' or ')} (the whole Internet); --no-default-cidr-deny allows them and keeps every other CIDR rule`,
   },
   'cidr-deny-overlapping': {
     type: 'string',
     array: true,
     default: [] as string[],
-    describe: `refuse requested CIDRs that overlap one of these (repeatable; in ${ENV_PREFIX}CIDR_DENY_OVERLAPPING separate them with spaces or commas)`,
+    describe: `also refuse requested CIDRs that overlap one of these (repeatable; in ${ENV_PREFIX}CIDR_DENY_OVERLAPPING separate them with spaces or commas)`,
+  },
+  'default-cidr-deny-overlapping': {
+    type: 'boolean',
+    default: true,
+    describe: `refuse requested CIDRs that overlap link-local, cloud metadata, NAT64 or IPv4-mapped ranges (${DEFAULT_CIDR_DENY_OVERLAPPING.join(', ')}); --no-default-cidr-deny-overlapping allows them`,
+  },
+  'cluster-cidr': {
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe: `the cluster's pod and Service ranges: requested CIDRs that overlap one are refused (repeatable; in ${ENV_PREFIX}CLUSTER_CIDR separate them with spaces or commas)`,
+  },
+  'cidr-max-addresses-ipv4': {
+    type: 'string',
+    default: DEFAULT_WEBHOOK_CONFIG.cidrMaxAddressesIPv4,
+    describe: 'most IPv4 addresses the CIDRs of one request may hold together: a count (65536) or a prefix length (/16); /0 for no limit',
+  },
+  'cidr-max-addresses-ipv6': {
+    type: 'string',
+    default: DEFAULT_WEBHOOK_CONFIG.cidrMaxAddressesIPv6,
+    describe: 'most IPv6 addresses the CIDRs of one request may hold together: a count or a prefix length (/48); /0 for no limit',
   },
   'controller-username': {
     type: 'string',
@@ -203,11 +220,20 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
         (maxMs === 'unlimited' ? '; to accept unlimited requests use --allow-unlimited' : ''),
     );
   }
-  const lists: Record<'cidr-deny' | 'cidr-deny-overlapping', string[]> = { 'cidr-deny': [], 'cidr-deny-overlapping': [] };
-  for (const flag of ['cidr-deny', 'cidr-deny-overlapping'] as const) {
+  const lists: Record<'cidr-deny' | 'cidr-deny-overlapping' | 'cluster-cidr', string[]> = { 'cidr-deny': [], 'cidr-deny-overlapping': [], 'cluster-cidr': [] };
+  for (const flag of ['cidr-deny', 'cidr-deny-overlapping', 'cluster-cidr'] as const) {
     lists[flag] = (argv[flag] as unknown[]).map(String);
     for (const cidr of lists[flag]) {
       if (!isValidCidr(cidr)) problems.push(`${given(flag).name}: ${JSON.stringify(cidr)} is not a CIDR with a prefix, e.g. 10.0.0.0/8 or 2001:db8::/32`);
+    }
+  }
+  const limits = { 'cidr-max-addresses-ipv4': 4, 'cidr-max-addresses-ipv6': 6 } as const;
+  for (const [flag, family] of Object.entries(limits) as [keyof typeof limits, 4 | 6][]) {
+    const text = argv[flag] as string;
+    if (parseAddressLimit(text, family) === null) {
+      problems.push(
+        `${given(flag).name}: must be a number of addresses (at least 1) or a prefix length from /0 to /${family === 4 ? 32 : 128}, e.g. ${DEFAULT_WEBHOOK_CONFIG[family === 4 ? 'cidrMaxAddressesIPv4' : 'cidrMaxAddressesIPv6']}; /0 means no limit; not ${JSON.stringify(text)}`,
+      );
     }
   }
   const controllerUsername = argv['controller-username'] as string;
@@ -228,7 +254,11 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
       allowUnlimited: argv['allow-unlimited'] as boolean,
       defaultCidrDeny: argv['default-cidr-deny'] as boolean,
       cidrDenyList: lists['cidr-deny'],
+      defaultCidrDenyOverlapping: argv['default-cidr-deny-overlapping'] as boolean,
       cidrDenyOverlapping: lists['cidr-deny-overlapping'],
+      clusterCidrs: lists['cluster-cidr'],
+      cidrMaxAddressesIPv4: argv['cidr-max-addresses-ipv4'] as string,
+      cidrMaxAddressesIPv6: argv['cidr-max-addresses-ipv6'] as string,
       controllerUsername,
       maxOpenRequests,
       markerDeleters,

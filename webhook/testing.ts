@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { AdmissionregistrationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { applyObjects, loadYamlFile, type ControlPlane } from '../scripts/controlplane.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../lib/api/accessrequest.ts';
-import { webhookConfig, type WebhookConfig } from '../lib/domain/validate.ts';
+import { webhookConfig, type WebhookConfig } from './config.ts';
 import { build } from './app.ts';
 import { makeServingCertificates } from './certs.ts';
 import { WEBHOOK_CONFIGURATION_NAME, webhookConfigurations } from './configurations.ts';

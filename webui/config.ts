@@ -1,6 +1,6 @@
 // Configuration from environment variables, as a pure function of (env, file reader) so it is testable; only
 // main.ts calls it with the real process environment.
-import { parseDuration } from '../lib/domain/validate.ts';
+import { parseDuration } from '../lib/domain/duration.ts';
 import type { ActAs, WebUiConfig } from './app.ts';
 import type { OidcSettings } from './oidc.ts';
 

@@ -52,3 +52,9 @@ test('a CIDR with an impossible address is refused like the webhook would', () =
   const r = parseExternalForm({ namespace: 'shop', service: 'frontend', cidrs: '300.1.2.3/32', direction: 'ingress', duration: '30m', reason: 'x' }, durations);
   assert.deepEqual(r, { ok: false, errors: { cidrs: '"300.1.2.3/32" is not a CIDR such as 203.0.113.7/32' } });
 });
+
+test('a reason is measured as the CRD measures it, in characters: 512 emoji pass, 513 do not', () => {
+  const form = (reason: string) => ({ namespace: 'shop', service: 'frontend', cidrs: '203.0.113.7/32', direction: 'ingress', duration: '30m', reason });
+  assert.equal(parseExternalForm(form('🔥'.repeat(512)), durations).ok, true);
+  assert.deepEqual(parseExternalForm(form('🔥'.repeat(513)), durations), { ok: false, errors: { reason: 'at most 512 characters' } });
+});

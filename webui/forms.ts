@@ -1,6 +1,7 @@
 // Form fields → AccessRequest spec, with errors named by field so the form can show them next to the input.
 // The API server (CRD schema + CEL) and the webhook remain the authority; this catches typos early.
-import { isValidCidr } from '../lib/domain/validate.ts';
+import { isValidCidr } from '../lib/domain/cidr.ts';
+import { schemaLength } from '../lib/api/length.ts';
 import { DNS1035_LABEL, DNS1123_LABEL } from '../lib/api/names.ts';
 import { CIDRS_MAX, PORTS_MAX, REASON_MAX_LENGTH, type AccessRequestSpec, type Direction, type Port, type Protocol } from '../lib/api/accessrequest.ts';
 
@@ -43,7 +44,7 @@ function common(v: FormValues, durations: string[], errors: FieldErrors): { dura
   if (!durations.includes(duration)) errors['duration'] = 'choose one of the offered durations';
   const reason = (v['reason'] ?? '').trim();
   if (!reason) errors['reason'] = 'a reason is required';
-  else if (reason.length > REASON_MAX_LENGTH) errors['reason'] = `at most ${REASON_MAX_LENGTH} characters`;
+  else if (schemaLength(reason) > REASON_MAX_LENGTH) errors['reason'] = `at most ${REASON_MAX_LENGTH} characters`;
   const p = parsePorts(v['ports'] ?? '');
   if ('error' in p) errors['ports'] = p.error;
   return { duration, reason, ports: 'ports' in p ? p.ports : [] };

@@ -86,7 +86,9 @@ export const DirectionSchema = StringEnum(
 
 export const RequestTypeSchema = StringEnum(['Service', 'External'], 'Service-to-service or external CIDR access.');
 
-export const DURATION_PATTERN = '^(unlimited|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$';
+/** A finite duration: hours, minutes and seconds, each optional, in that order (`2h`, `1h30m`, `90s`). */
+export const FINITE_DURATION_PATTERN = '([0-9]+h)?([0-9]+m)?([0-9]+s)?';
+export const DURATION_PATTERN = `^(${UNLIMITED_DURATION}|${FINITE_DURATION_PATTERN})$`;
 
 export const RequesterSchema = Type.Object(
   {

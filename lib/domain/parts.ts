@@ -35,7 +35,7 @@ export interface PartPermission {
 /**
  * Service type: a `source` part and a `target` part when the namespaces differ, a single `target` part when
  * they are equal (one namespace consents once for both ends). External type: one `target` part, the Service's
- * namespace.
+ * namespace. Any other type: none.
  */
 export function partsOf(spec: Pick<AccessRequestSpec, 'type' | 'source' | 'target' | 'service'>): Part[] {
   switch (spec.type) {
@@ -52,6 +52,10 @@ export function partsOf(spec: Pick<AccessRequestSpec, 'type' | 'source' | 'targe
       if (!ns) return [];
       return [{ name: 'target', namespace: ns, maxtacKind: 'ExternalAccess', maxtacResource: 'externalaccesses' }];
     }
+    default:
+      // An unknown type has no parts. The CRD admits only the two above, but the mutating webhook runs before the
+      // API server checks the schema, and clients may hold objects of a newer version: none of them may crash.
+      return [];
   }
 }
 

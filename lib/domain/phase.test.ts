@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { derivePhase, parseDurationSeconds, setCondition, type PhaseInput } from './phase.ts';
+import { derivePhase, setCondition, type PhaseInput } from './phase.ts';
 
 const base: PhaseInput = { approvedParts: 0, totalParts: 2, expired: false, pendingTimedOut: false };
 
@@ -56,10 +56,4 @@ describe('setCondition', () => {
     const out = setCondition(two, { type: 'A', status: 'False', reason: 'R', message: '' }, t1, 1);
     assert.deepEqual(out.map((c) => c.type), ['A', 'B']);
   });
-});
-
-describe('parseDurationSeconds', () => {
-  const cases: [string, number | null][] = [['2h', 7200], ['30m', 1800], ['1h30m', 5400], ['45s', 45], ['1h2m3s', 3723], ['unlimited', null]];
-  for (const [input, seconds] of cases) it(`${input} is ${seconds} seconds`, () => assert.equal(parseDurationSeconds(input), seconds));
-  for (const bad of ['', '1d', 'forever', '2H']) it(`${JSON.stringify(bad)} is refused`, () => assert.throws(() => parseDurationSeconds(bad)));
 });

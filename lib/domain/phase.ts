@@ -134,11 +134,3 @@ export function derivePhase(input: PhaseInput, previous?: { reason: string; mess
   }
   return { phase: 'Pending', reason: Reason.AwaitingApproval, message: 'No part is approved yet.' };
 }
-
-/** Parses the spec duration (`1h30m`, `45s`); null for `unlimited`; throws on anything else. */
-export function parseDurationSeconds(duration: string): number | null {
-  if (duration === 'unlimited') return null;
-  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(duration);
-  if (!m || duration === '') throw new Error(`invalid duration ${JSON.stringify(duration)}`);
-  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
-}

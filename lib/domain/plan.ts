@@ -13,7 +13,8 @@ import type {
 } from '../api/accessrequest.ts';
 import { partsOf } from './parts.ts';
 import { objectName } from './names.ts';
-import { ConditionType, Reason, derivePhase, findCondition, isTerminal, parseDurationSeconds, setCondition } from './phase.ts';
+import { durationSeconds as secondsOfDuration } from './duration.ts';
+import { ConditionType, Reason, derivePhase, findCondition, isTerminal, setCondition } from './phase.ts';
 import type {
   LabelSelector,
   MaxtacDirection,
@@ -486,7 +487,7 @@ function planWith(observed: Observed, now: Date, config: PlanConfig, forced: { r
   let durationSeconds: number | null = null;
   let durationError: string | undefined;
   try {
-    durationSeconds = parseDurationSeconds(request.spec.duration);
+    durationSeconds = secondsOfDuration(request.spec.duration);
   } catch (e) {
     durationError = (e as Error).message;
   }

@@ -13,7 +13,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, ensureBinaries, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { SERVER_ENTRIES } from '../../scripts/build-dist.ts';
 import { settingsFromEnv } from '../../webui/config.ts';
-import { parseDurationSeconds } from '../../lib/domain/phase.ts';
+import { durationSeconds, isNever } from '../../lib/domain/duration.ts';
 import { partsOf, permissionFor } from '../../lib/domain/parts.ts';
 import {
   REPO,
@@ -255,7 +255,7 @@ describe('manifests: kustomize trees the API server accepts', () => {
     const args = controller.args ?? [];
     for (const d of ['pending-ttl', 'retention', 'lease-duration', 'sweep-interval']) {
       const value = flag(args, d);
-      if (value !== undefined && value !== 'never') assert.doesNotThrow(() => parseDurationSeconds(value), `--${d}=${value}`);
+      if (value !== undefined && !isNever(value)) assert.doesNotThrow(() => durationSeconds(value), `--${d}=${value}`);
     }
     assert.equal(Number(flag(args, 'listen')?.split(':').pop()), containerPort(controller, 'http'));
     const webhook = containerOf(find<Deployment>(objectsOf('default'), 'Deployment', 'netwatch-webhook'));

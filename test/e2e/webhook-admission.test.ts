@@ -363,6 +363,68 @@ describe('the admission webhook on a real API server', () => {
     });
   });
 
+  describe('the CIDR policy, on the union of a request and on special-purpose ranges', () => {
+    const external = (cidrs: string[]): AccessRequestSpec => ({
+      type: 'External',
+      service: { namespace: DST, name: 'db' },
+      cidrs,
+      direction: 'egress',
+      duration: '1h',
+      reason: 'e2e: CIDR policy',
+    });
+    const DENIED = 'admission webhook "validate.accessrequests.netwatch.vtk.io" denied the request: ';
+    const cases: { name: string; cidrs: string[]; message: string }[] = [
+      {
+        name: 'two halves of the IPv4 Internet in one request',
+        cidrs: ['0.0.0.0/1', '128.0.0.0/1'],
+        message:
+          "spec.cidrs: spec.cidrs[0] 0.0.0.0/1 and spec.cidrs[1] 128.0.0.0/1 together cover 0.0.0.0/0 (the whole IPv4 Internet), which the cluster's CIDR policy refuses (a webhook default, lifted by --no-default-cidr-deny); request networks that leave part of it out",
+      },
+      {
+        name: 'the cloud metadata address, next to an allowed one',
+        cidrs: ['203.0.113.7/32', '169.254.169.254/32'],
+        message:
+          "spec.cidrs[1]: 169.254.169.254/32 overlaps 169.254.0.0/16 (IPv4 link-local, where clouds serve instance metadata at 169.254.169.254), which the cluster's CIDR policy refuses (a webhook default, lifted by --no-default-cidr-deny-overlapping); request addresses outside it",
+      },
+      {
+        name: "AWS's IPv6 metadata address",
+        cidrs: ['fd00:ec2::254/128'],
+        message:
+          "spec.cidrs[0]: fd00:ec2::254/128 is refused by the cluster's CIDR policy: it is the AWS instance metadata address over IPv6 (a webhook default, lifted by --no-default-cidr-deny-overlapping); request other addresses",
+      },
+      {
+        name: 'adjacent networks that together hold more addresses than the limit',
+        cidrs: ['198.18.0.0/17', '198.18.128.0/17', '198.19.0.0/32'],
+        message:
+          'spec.cidrs: spec.cidrs[0] 198.18.0.0/17, spec.cidrs[1] 198.18.128.0/17 and spec.cidrs[2] 198.19.0.0/32 together hold 65537 IPv4 addresses, more than the 65536 IPv4 addresses (a /16) the cluster allows in one request (webhook setting --cidr-max-addresses-ipv4); request fewer addresses',
+      },
+    ];
+    for (const c of cases) {
+      test(`refuses ${c.name}, with the message the user sees`, async () => {
+        const r = await refused(create('alice', external(c.cidrs)));
+        assert.equal(r.code, 422);
+        assert.equal(r.message, `${DENIED}${c.message}`);
+      });
+    }
+    test('accepts adjacent networks that together hold exactly the limit', async () => {
+      const ar = await create('alice', external(['198.18.0.0/17', '198.18.128.0/17']));
+      assert.deepEqual((await get(ar.metadata.name ?? '')).spec.cidrs, ['198.18.0.0/17', '198.18.128.0/17']);
+    });
+  });
+
+  describe('input the webhook used to get wrong', () => {
+    test('type Cluster is refused by the API server with its field error, not by a crashed webhook', async () => {
+      const r = await refused(create('alice', { ...serviceSpec(), type: 'Cluster' as 'Service' }));
+      assert.match(r.message, /spec\.type: Unsupported value: "Cluster": supported values: "Service", "External"/);
+      assert.doesNotMatch(r.message, /webhook|Cannot read properties/);
+    });
+    test('a reason of 300 emoji is accepted, as the CRD accepts it', async () => {
+      const reason = '🔥'.repeat(300);
+      const ar = await create('alice', serviceSpec({ reason }));
+      assert.equal((await get(ar.metadata.name ?? '')).spec.reason, reason);
+    });
+  });
+
   // Last: it stops the webhook.
   test('with the webhook down, creates and decisions are refused (fail closed)', async () => {
     const name = (await create('alice', serviceSpec())).metadata.name ?? '';

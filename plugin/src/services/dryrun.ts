@@ -3,7 +3,7 @@
 // (lib/domain/plan.ts) so the preview cannot drift from what really happens.
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
 import { desiredClone, desiredMaxtac, halvesOf, key, resolvePorts } from '../../../lib/domain/plan.ts';
-import { parseDurationSeconds } from '../../../lib/domain/phase.ts';
+import { durationSeconds } from '../../../lib/domain/duration.ts';
 import type { Service } from '../../../lib/kube/types.ts';
 import type { ClusterPort } from './port.ts';
 import { ApiError } from './port.ts';
@@ -34,7 +34,7 @@ export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Pr
   }
   let seconds: number | null;
   try {
-    seconds = parseDurationSeconds(request.spec.duration);
+    seconds = durationSeconds(request.spec.duration);
   } catch {
     seconds = null;
   }

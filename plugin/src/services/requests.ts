@@ -20,21 +20,16 @@ import { describePermission, mayApprove, partsOf, permissionFor, type Part } fro
 import {
   formatFieldErrors,
   validateServices,
-  validateSpec,
-  webhookConfig,
+  validateSpecSyntax,
   type FieldError,
   type ServiceFacts,
-} from '../../../lib/domain/validate.ts';
+} from '../../../lib/domain/spec.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { LABEL_REQUEST_ID } from '../../../lib/api/markers.ts';
 import { isDns1035Label, isDns1123Label } from '../../../lib/api/names.ts';
 import { UserError, explain } from '../errors.ts';
 import { inert } from './format.ts';
 import { ApiError, type ClusterPort, type DetailKind, type Identity } from './port.ts';
-
-// The client does not know the cluster's policy (maximum duration, CIDR deny lists): it checks syntax only and
-// leaves policy to the webhook, whose message names the field.
-const CLIENT_POLICY = webhookConfig({ maxDuration: '8760h', allowUnlimited: true, defaultCidrDeny: false, cidrDenyList: [], cidrDenyOverlapping: [] });
 
 
 /** `ns/svc` or `svc` (in the default namespace). */
@@ -103,9 +98,13 @@ export function externalSpec(input: ExternalRequestInput, defaultNamespace: stri
   };
 }
 
-/** Syntax errors of a (possibly partial) spec, each naming its field; the forms show them as you type. */
+/**
+ * Syntax errors of a (possibly partial) spec, each naming its field; the forms show them as you type. The client
+ * does not know the cluster's policy (maximum duration, CIDR rules): the webhook applies it, and its message names
+ * the field.
+ */
 export function specErrors(spec: unknown): FieldError[] {
-  return validateSpec(spec, CLIENT_POLICY);
+  return validateSpecSyntax(spec);
 }
 
 export function newRequest(spec: AccessRequestSpec): AccessRequest {

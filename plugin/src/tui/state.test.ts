@@ -77,6 +77,13 @@ describe('the hub', () => {
     assert.equal(s.effects[0]?.type, 'decide');
     assert.equal((s.effects[0] as { reason: string }).reason, 'freeze week');
   });
+  test('a decision reason stops at 512 characters as the CRD counts them, never inside an emoji', () => {
+    let s = apply(loaded(), { type: 'perms', name: 'pending-1', perms: { target: true } });
+    s = apply(s, { type: 'move', delta: visible(s).findIndex((r) => r.metadata.name === 'pending-1') - s.selected }, key('d'));
+    s = apply(s, { type: 'prompt-input', text: '🔥'.repeat(600) });
+    assert.equal([...(s.prompt?.reason ?? '')].length, 512);
+    assert.equal(s.prompt?.reason, '🔥'.repeat(512));
+  });
   test('the requester may abort their own pending request; a revoke key appears on active ones', () => {
     let s = loaded();
     const mine = visible(s).findIndex((r) => r.metadata.name === 'mine-1');

@@ -2,7 +2,7 @@
 // and (at most one) effect for the App to perform against the cluster. Nothing here renders or does I/O, so the
 // whole interaction is tested without a terminal (state.test.ts).
 import { isDns1123Label } from '../../../lib/api/names.ts';
-import type { AccessRequest, AccessRequestSpec, PartName } from '../../../lib/api/accessrequest.ts';
+import { REASON_MAX_LENGTH, type AccessRequest, type AccessRequestSpec, type PartName } from '../../../lib/api/accessrequest.ts';
 import type { Identity } from '../services/port.ts';
 import type { Action as RequestAction, Materialized } from '../services/requests.ts';
 import { byNewest, matches, phase, specErrors, viewOf, type RequestView } from '../services/requests.ts';
@@ -198,7 +198,7 @@ export function fieldValue(form: FormState, key: string): string {
   return form.fields.find((f) => f.key === key)?.value.trim() ?? '';
 }
 
-/** The spec the form describes, and errors per field key (from lib/domain/validate.ts, the webhook's own rules). */
+/** The spec the form describes, and errors per field key (from lib/domain/spec.ts, the webhook's own syntax rules). */
 export function formSpec(form: FormState): { spec: AccessRequestSpec; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   let ports: AccessRequestSpec['ports'];
@@ -420,7 +420,7 @@ export function reduce(state: State, action: UiAction): State {
     case 'prompt':
       return { ...state, prompt: action.prompt, message: undefined };
     case 'prompt-input':
-      return state.prompt ? { ...state, prompt: { ...state.prompt, reason: (state.prompt.reason + action.text).slice(0, 512) } } : state;
+      return state.prompt ? { ...state, prompt: { ...state.prompt, reason: [...state.prompt.reason, ...action.text].slice(0, REASON_MAX_LENGTH).join('') } } : state;
     case 'prompt-erase':
       return state.prompt ? { ...state, prompt: { ...state.prompt, reason: [...state.prompt.reason].slice(0, -1).join('') } } : state;
     case 'prompt-cancel':

@@ -2,111 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequestSpec } from '../api/accessrequest.ts';
 import { externalSpec, serviceSpec } from './testing.ts';
-import {
-  DEFAULT_WEBHOOK_CONFIG,
-  canonicalCidr,
-  cidrCovers,
-  cidrsOverlap,
-  formatDuration,
-  isValidCidr,
-  parseDuration,
-  serviceKey,
-  validateServices,
-  validateSpec,
-  webhookConfig,
-  type FieldError,
-  type ServiceFacts,
-} from './validate.ts';
-
-describe('parseDuration', () => {
-  const cases: [string, number | 'unlimited' | null][] = [
-    ['30m', 30 * 60_000],
-    ['2h', 2 * 3600_000],
-    ['1h30m', 90 * 60_000],
-    ['90s', 90_000],
-    ['1h2m3s', 3723_000],
-    ['0s', 0],
-    ['unlimited', 'unlimited'],
-    ['', null],
-    ['2d', null],
-    ['30', null],
-    ['1m1h', null],
-    ['1.5h', null],
-    ['-1h', null],
-    ['Unlimited', null],
-    [' 2h', null],
-    ['99999999999999999999h', null],
-  ];
-  for (const [text, expected] of cases) {
-    test(`reads ${JSON.stringify(text)} as ${String(expected)}`, () => assert.equal(parseDuration(text), expected));
-  }
-  test('formatDuration is its inverse for whole seconds', () => {
-    for (const text of ['30m', '2h', '1h30m', '90s', '1h2m3s']) {
-      const ms = parseDuration(text);
-      assert.equal(typeof ms, 'number');
-      assert.equal(parseDuration(formatDuration(ms as number)), ms);
-    }
-    assert.equal(formatDuration(5_400_000), '1h30m');
-  });
-});
-
-describe('CIDRs', () => {
-  const valid: [string, string][] = [
-    ['203.0.113.7/32', '203.0.113.7/32'],
-    ['10.1.2.3/16', '10.1.0.0/16'],
-    ['0.0.0.0/0', '0.0.0.0/0'],
-    ['2001:db8::/64', '2001:db8::/64'],
-    ['2001:DB8:0:0::1/64', '2001:db8::/64'],
-    ['2001:db8:0:0:1:0:0:1/128', '2001:db8::1:0:0:1/128'],
-    ['::/0', '::/0'],
-    ['::1/128', '::1/128'],
-    ['fe80:0:0:0:0:0:0:0/10', 'fe80::/10'],
-    ['::ffff:192.0.2.1/128', '::ffff:c000:201/128'],
-    ['2001:0db8:0000:0000:0000:0000:0000:0000/32', '2001:db8::/32'],
-  ];
-  for (const [text, canonical] of valid) {
-    test(`${text} is a CIDR whose canonical form is ${canonical}`, () => {
-      assert.equal(isValidCidr(text), true);
-      assert.equal(canonicalCidr(text), canonical);
-    });
-  }
-  const invalid = [
-    '203.0.113.7',
-    '203.0.113.7/33',
-    '256.0.0.1/32',
-    '010.0.0.1/32',
-    '10.0.0/8',
-    '10.0.0.0/08',
-    '10.0.0.0/',
-    '/8',
-    '2001:db8::/129',
-    '2001:db8::1::/64',
-    'fe80::1%eth0/64',
-    'example.com/32',
-    '10.0.0.0/8/8',
-    '',
-  ];
-  for (const text of invalid) {
-    test(`${JSON.stringify(text)} is not a CIDR`, () => {
-      assert.equal(isValidCidr(text), false);
-      assert.equal(canonicalCidr(text), null);
-    });
-  }
-  const relations: [string, string, boolean, boolean][] = [
-    ['0.0.0.0/0', '203.0.113.7/32', true, true],
-    ['203.0.113.7/32', '0.0.0.0/0', false, true],
-    ['10.0.0.0/8', '10.9.0.0/16', true, true],
-    ['10.0.0.0/16', '10.1.0.0/16', false, false],
-    ['::/0', '10.0.0.0/8', false, false],
-    ['2001:db8::/32', '2001:db8:1::/48', true, true],
-  ];
-  for (const [a, b, covers, overlaps] of relations) {
-    test(`${a} ${covers ? 'covers' : 'does not cover'} ${b} and ${overlaps ? 'overlaps' : 'does not overlap'} it`, () => {
-      assert.equal(cidrCovers(a, b), covers);
-      assert.equal(cidrsOverlap(a, b), overlaps);
-    });
-  }
-});
+import { webhookConfig } from '../../webhook/config.ts';
+import { serviceKey, validateServices, validateSpec, validateSpecSyntax, type FieldError, type ServiceFacts } from './spec.ts';
 
 const fields = (errors: FieldError[]) => errors.map((e) => e.field);
 
@@ -118,6 +15,12 @@ describe('validateSpec', () => {
     { name: 'ports may be left out (every port of the target)', spec: serviceSpec({ ports: undefined }), fields: [] },
     { name: 'a missing spec is reported on spec', spec: undefined, fields: ['spec'] },
     { name: 'an unknown type is reported on spec.type', spec: { ...serviceSpec(), type: 'Pod' }, fields: ['spec.type'] },
+    {
+      name: 'type Cluster is reported on spec.type with the types that exist',
+      spec: { ...externalSpec(), type: 'Cluster' },
+      fields: ['spec.type'],
+      message: /^must be Service or External$/,
+    },
     {
       name: 'a Service request without a target names spec.target',
       spec: serviceSpec({ target: undefined }),
@@ -175,9 +78,10 @@ describe('validateSpec', () => {
       message: /covers 169\.254\.169\.254\/32/,
     },
     {
-      name: 'the deny list can be emptied by an administrator',
+      name: 'the deny lists and the size limit can be lifted by an administrator',
       spec: externalSpec({ cidrs: ['0.0.0.0/0'] }),
-      config: { defaultCidrDeny: false, cidrDenyList: [] },
+      // The whole Internet also overlaps the special-purpose defaults and exceeds the default size limit.
+      config: { defaultCidrDeny: false, cidrDenyList: [], defaultCidrDenyOverlapping: false, cidrMaxAddressesIPv4: '/0' },
       fields: [],
     },
     {
@@ -235,6 +139,32 @@ describe('validateSpec', () => {
     { name: 'unlimited is accepted when allowed', spec: serviceSpec({ duration: 'unlimited' }), config: { allowUnlimited: true }, fields: [] },
     { name: 'a blank reason is refused', spec: serviceSpec({ reason: '   ' }), fields: ['spec.reason'] },
     { name: 'a reason above 512 characters is refused', spec: serviceSpec({ reason: 'x'.repeat(513) }), fields: ['spec.reason'] },
+    // The CRD's maxLength counts code points; an emoji is one, though two UTF-16 units.
+    { name: 'a reason of 512 emoji is accepted, as the CRD accepts it', spec: serviceSpec({ reason: '🔥'.repeat(512) }), fields: [] },
+    {
+      name: 'a reason of 513 emoji is refused',
+      spec: serviceSpec({ reason: '🔥'.repeat(513) }),
+      fields: ['spec.reason'],
+      message: /at most 512 characters/,
+    },
+    {
+      name: 'the metadata address is refused by default, naming the range and the setting',
+      spec: externalSpec({ cidrs: ['169.254.169.254/32'] }),
+      fields: ['spec.cidrs[0]'],
+      message: /^169\.254\.169\.254\/32 overlaps 169\.254\.0\.0\/16 \(IPv4 link-local.*--no-default-cidr-deny-overlapping/,
+    },
+    {
+      name: 'two halves of the IPv4 Internet are refused together, on spec.cidrs',
+      spec: externalSpec({ cidrs: ['0.0.0.0/1', '128.0.0.0/1'] }),
+      fields: ['spec.cidrs'],
+      message: /^spec\.cidrs\[0\] 0\.0\.0\.0\/1 and spec\.cidrs\[1\] 128\.0\.0\.0\/1 together cover 0\.0\.0\.0\/0 \(the whole IPv4 Internet\)/,
+    },
+    {
+      name: 'a network larger than the limit is refused with the limit and its flag',
+      spec: externalSpec({ cidrs: ['10.0.0.0/8'] }),
+      fields: ['spec.cidrs[0]'],
+      message: /more than the 65536 IPv4 addresses \(a \/16\) .*--cidr-max-addresses-ipv4/,
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -243,6 +173,14 @@ describe('validateSpec', () => {
       if (c.message) assert.match(errors[0]?.message ?? '', c.message);
     });
   }
+  test('the syntax-only check leaves policy to the webhook: no maximum, unlimited allowed, any network', () => {
+    for (const spec of [serviceSpec({ duration: '9000h' }), serviceSpec({ duration: 'unlimited' }), externalSpec({ cidrs: ['0.0.0.0/1', '128.0.0.0/1', '169.254.169.254/32'] })]) {
+      assert.deepEqual(validateSpecSyntax(spec), [], JSON.stringify(spec));
+    }
+    assert.deepEqual(fields(validateSpecSyntax(externalSpec({ cidrs: ['10.1.2.3/16'], duration: '1d', type: 'Cluster' as 'External' }))), ['spec.type', 'spec.duration']);
+    assert.deepEqual(fields(validateSpecSyntax(externalSpec({ cidrs: ['10.1.2.3/16'] }))), ['spec.cidrs[0]']);
+    assert.match(validateSpecSyntax(serviceSpec({ duration: '1d' }))[0]?.message ?? '', /^must be a duration such as 30m, 2h or 1h30m \(hours, minutes, seconds\)$/);
+  });
   test('is usable as-you-type: a half-filled form reports every missing field', () => {
     assert.deepEqual(fields(validateSpec({ type: 'External' }, config)), [
       'spec.service',
@@ -251,40 +189,6 @@ describe('validateSpec', () => {
       'spec.duration',
       'spec.reason',
     ]);
-  });
-});
-
-describe('webhookConfig', () => {
-  test('refuses 0.0.0.0/0 and ::/0, allows no unlimited and bounds duration by default', () => {
-    assert.deepEqual(webhookConfig(), { ...DEFAULT_WEBHOOK_CONFIG });
-    assert.deepEqual(DEFAULT_WEBHOOK_CONFIG.cidrDenyList, ['0.0.0.0/0', '::/0']);
-    assert.equal(DEFAULT_WEBHOOK_CONFIG.allowUnlimited, false);
-  });
-  test('ignores overrides that are undefined', () => {
-    assert.equal(webhookConfig({ maxDuration: undefined }).maxDuration, '24h');
-  });
-  test('throws on an invalid maximum or deny-list entry, naming the field', () => {
-    assert.throws(() => webhookConfig({ maxDuration: '1 day' }), /maxDuration/);
-    assert.throws(() => webhookConfig({ cidrDenyList: ['10.0.0.0'] }), /cidrDenyList\[0\]/);
-    assert.throws(() => webhookConfig({ cidrDenyList: ['10.0.0.0/8', 'nope'] }), /cidrDenyList\[1\]: must be a CIDR/);
-  });
-  test('deny-list entries are added to the defaults, not put in their place', () => {
-    assert.deepEqual(webhookConfig({ cidrDenyList: ['169.254.169.254/32'] }).cidrDenyList, ['0.0.0.0/0', '::/0', '169.254.169.254/32']);
-    assert.deepEqual(webhookConfig({ cidrDenyList: [] }).cidrDenyList, ['0.0.0.0/0', '::/0']);
-  });
-  test('defaultCidrDeny: false drops the defaults and keeps the additions', () => {
-    const config = webhookConfig({ defaultCidrDeny: false, cidrDenyList: ['10.0.0.0/8'] });
-    assert.deepEqual(config.cidrDenyList, ['10.0.0.0/8']);
-    assert.equal(config.defaultCidrDeny, false);
-    assert.deepEqual(webhookConfig({ defaultCidrDeny: false }).cidrDenyList, []);
-  });
-  test('the same network twice is kept once, and a configuration fed back in is unchanged', () => {
-    const config = webhookConfig({ cidrDenyList: ['0.0.0.0/0', '10.1.2.3/16', '10.1.0.0/16'], cidrDenyOverlapping: ['10.0.0.0/8', '10.0.0.0/8'] });
-    assert.deepEqual(config.cidrDenyList, ['0.0.0.0/0', '::/0', '10.1.2.3/16']);
-    assert.deepEqual(config.cidrDenyOverlapping, ['10.0.0.0/8']);
-    assert.deepEqual(webhookConfig(config), config);
-    const open = webhookConfig({ defaultCidrDeny: false, cidrDenyList: ['10.0.0.0/8'] });
-    assert.deepEqual(webhookConfig(open), open);
   });
 });
 
