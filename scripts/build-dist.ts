@@ -28,7 +28,7 @@ const LEAN_CLIENT_EXPORTS: Partial<Record<ServerName, Record<string, string>>> =
 };
 
 function leanKubeClient(exportsUsed: Record<string, string>): Plugin {
-  // By path segment, not by CLIENT_DIST: node_modules may be a link (the image recipe test links it).
+  // By path segment, not by CLIENT_DIST: node_modules may be a link (to a shared install), which esbuild resolves.
   const inPackage = (importer: string) => importer.includes('/node_modules/@kubernetes/client-node/dist/');
   return {
     name: 'lean-kube-client',
