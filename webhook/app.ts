@@ -8,6 +8,7 @@ import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import type { ServiceFacts, WebhookConfig } from '../lib/domain/validate.ts';
 import { serviceKey } from '../lib/domain/validate.ts';
 import { approvableParts, type AccessReviewer } from '../lib/kube/access-review.ts';
+import { KubeError } from '../lib/kube/errors.ts';
 import {
   factsNeeded,
   isAccessRequestResource,
@@ -80,6 +81,7 @@ const admissionReviewSchema = {
 
 /** Kubernetes API errors carry the whole response (headers included): keep only what helps a user. */
 export function describeError(err: unknown): string {
+  if (err instanceof KubeError) return err.status ? `the Kubernetes API answered ${err.status}: ${err.message.slice(0, 200)}` : err.message.slice(0, 300);
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'number') {
     const body = (err as { body?: unknown }).body;
