@@ -184,6 +184,9 @@ describe('the Kubernetes transport', () => {
         );
         // A call can be given a longer (or shorter) time of its own.
         await assert.rejects(t.request('GET', '/slow', { timeoutMs: 100 }), /within 100 ms/);
+        // A watch whose answer does not start in time ends the same way.
+        const ended = await new Promise<Error | undefined>((resolve) => t.watch('/watch?watch=1', () => undefined, resolve));
+        assert.ok(ended instanceof KubeError && ended.reason === NO_ANSWER.timeout && /within 300 ms/.test(ended.message), String(ended));
       },
     );
     const kc = new KubeConfig();

@@ -155,12 +155,16 @@ export class KubeTransport {
    * no error when the API server closed the stream or `stop()` was called, else with the error (an ERROR event
    * becomes the KubeError of its Status).
    */
-  watch<T = unknown>(path: string, onEvent: (e: WatchEvent<T>) => void, onEnd: (err?: Error) => void, opts: { as?: Acting } = {}): Watch {
+  watch<T = unknown>(path: string, onEvent: (e: WatchEvent<T>) => void, onEnd: (err?: Error) => void, opts: { as?: Acting; timeoutMs?: number } = {}): Watch {
     let req: http.ClientRequest | undefined;
     let ended = false;
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    // Until the answer starts; the stream itself lasts as long as the API server keeps it (its timeoutSeconds).
+    const timer = setTimeout(() => end(new KubeError(0, NO_ANSWER.timeout, `the Kubernetes API did not answer the watch ${path} within ${timeoutMs} ms`)), timeoutMs);
     const end = (err?: Error) => {
       if (ended) return;
       ended = true;
+      clearTimeout(timer);
       req?.destroy();
       onEnd(err);
     };
@@ -169,6 +173,7 @@ export class KubeTransport {
       (route) => {
         if (ended) return;
         req = this.open('GET', path, route, undefined, {}, (err, res) => {
+          clearTimeout(timer);
           if (err || !res) return end(err);
           if (res.statusCode !== 200) {
             if (res.statusCode === 401) this.invalidate(route.material);
