@@ -269,6 +269,27 @@ describe('the Kubernetes transport', () => {
     );
   });
 
+  test('open watches do not take the sockets requests are bounded to', async () => {
+    await withApi(
+      (s, res) => {
+        if (!s.url.includes('watch')) return json(res, 200, {});
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '1' } } }) + '\n');
+      },
+      { token: 't' },
+      { maxSockets: 1, timeoutMs: 2000 },
+      async (t) => {
+        let streaming: () => void = () => undefined;
+        const started = new Promise<void>((r) => (streaming = r));
+        const watch = t.watch('/watch?watch=1', () => streaming(), () => undefined);
+        await started;
+        // With the watch streaming, a request still gets the one socket it may use (else: a timeout).
+        assert.deepEqual(await t.request('GET', '/api'), {});
+        watch.stop();
+      },
+    );
+  });
+
   test('acts with a bearer token given per call: only that token, over a connection without the client certificate', async () => {
     await withApi(
       (_s, res) => json(res, 200, {}),

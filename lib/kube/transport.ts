@@ -68,6 +68,8 @@ export interface Watch {
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 type Headers = Record<string, string | string[]>;
+/** Whether the agent presents the kubeconfig's client certificate (`own`) or none, and what it carries. */
+type AgentKind = `${'own' | 'anonymous'} ${'request' | 'watch'}`;
 type AnyAgent = http.Agent | https.Agent;
 
 interface Tls {
@@ -107,8 +109,8 @@ export class KubeTransport {
   private readonly timeoutMs: number;
   private material: Material | undefined;
   private refreshing: Promise<Material> | undefined;
-  /** Agents for the current TLS material: `own` presents the client certificate, `anonymous` does not. */
-  private agents: { tls?: Tls; own?: Promise<AnyAgent>; anonymous?: Promise<AnyAgent> } = {};
+  /** Agents for the current TLS material, by AgentKind. */
+  private agents: { tls?: Tls; made: Map<AgentKind, Promise<AnyAgent>> } = { made: new Map() };
   private closed = false;
 
   constructor(
@@ -140,7 +142,7 @@ export class KubeTransport {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     const as = opts.as ?? SELF;
     for (let attempt = 0; ; attempt++) {
-      const route = await this.route(as);
+      const route = await this.route(as, 'request');
       const { status, text } = await this.exchange(method, path, route, payload, opts);
       if (status >= 200 && status < 300) return text;
       // Credentials may have expired since they were read (an exec plugin's token, a rotated file): read them
@@ -169,7 +171,7 @@ export class KubeTransport {
       onEnd(err);
     };
     const as = opts.as ?? SELF;
-    this.route(as).then(
+    this.route(as, 'watch').then(
       (route) => {
         if (ended) return;
         req = this.open('GET', path, route, undefined, {}, (err, res) => {
@@ -209,25 +211,25 @@ export class KubeTransport {
   /** Closes every connection; the transport is not used afterwards. */
   close(): void {
     this.closed = true;
-    const { own, anonymous } = this.agents;
-    this.agents = {};
-    for (const agent of [own, anonymous]) void agent?.then((a) => a.destroy(), () => undefined);
+    const { made } = this.agents;
+    this.agents = { made: new Map() };
+    for (const agent of made.values()) void agent.then((a) => a.destroy(), () => undefined);
   }
 
-  private async route(as: Acting): Promise<{ agent: AnyAgent; headers: Headers; material: Material }> {
+  private async route(as: Acting, use: 'request' | 'watch'): Promise<{ agent: AnyAgent; headers: Headers; material: Material }> {
     const material = await this.fresh();
     switch (as.kind) {
       case 'self':
-        return { agent: await this.agentFor(material, 'own'), headers: material.headers, material };
+        return { agent: await this.agentFor(material, `own ${use}`), headers: material.headers, material };
       case 'token':
-        return { agent: await this.agentFor(material, 'anonymous'), headers: { Authorization: `Bearer ${as.token}` }, material };
+        return { agent: await this.agentFor(material, `anonymous ${use}`), headers: { Authorization: `Bearer ${as.token}` }, material };
       case 'impersonate': {
         const who = impersonable(as.identity);
         if (!who) throw new KubeError(403, 'Forbidden', 'this user may not be impersonated');
         const headers: Headers = { ...material.headers, 'Impersonate-User': who.username };
         delete headers['Impersonate-Group'];
         if (who.groups.length > 0) headers['Impersonate-Group'] = who.groups;
-        return { agent: await this.agentFor(material, 'own'), headers, material };
+        return { agent: await this.agentFor(material, `own ${use}`), headers, material };
       }
     }
   }
@@ -354,26 +356,25 @@ export class KubeTransport {
     return { headers, tls, files, stamp, loadedAt: now, checkedAt: now };
   }
 
-  private agentFor(material: Material, kind: 'own' | 'anonymous'): Promise<AnyAgent> {
+  private agentFor(material: Material, kind: AgentKind): Promise<AnyAgent> {
     if (this.closed) return Promise.reject(new Error('the Kubernetes transport is closed'));
     if (!this.agents.tls || !sameTls(this.agents.tls, material.tls)) {
-      const { own, anonymous } = this.agents;
-      for (const old of [own, anonymous]) void old?.then(retire, () => undefined);
-      this.agents = { tls: material.tls };
+      for (const old of this.agents.made.values()) void old.then(retire, () => undefined);
+      this.agents = { tls: material.tls, made: new Map() };
     }
-    const agents = this.agents;
-    const made = agents[kind] ?? this.makeAgent(material.tls, kind === 'own');
-    agents[kind] = made;
+    const { made } = this.agents;
+    const agent = made.get(kind) ?? this.makeAgent(material.tls, kind);
+    made.set(kind, agent);
     // A failed build is not kept: the next call tries again.
-    made.catch(() => {
-      if (agents[kind] === made) delete agents[kind];
+    agent.catch(() => {
+      if (made.get(kind) === agent) made.delete(kind);
     });
-    return made;
+    return agent;
   }
 
-  private async makeAgent(tls: Tls, clientCertificate: boolean): Promise<AnyAgent> {
+  private async makeAgent(tls: Tls, kind: AgentKind): Promise<AnyAgent> {
     const cluster = this.kc.getCurrentCluster();
-    const options = { ...tls, ...(clientCertificate ? {} : { cert: undefined, key: undefined }) };
+    const options = { ...tls, ...(kind.startsWith('own') ? {} : { cert: undefined, key: undefined }) };
     if (cluster?.proxyUrl) {
       // client-node knows how to build proxy agents (HTTP CONNECT, SOCKS), but keeps the first one it built for a
       // kubeconfig forever; one built by a KubeConfig of this material alone carries the current material.
@@ -387,7 +388,8 @@ export class KubeTransport {
       if (!o.agent || o.agent === true) throw new Error(`no agent for the proxy ${cluster.proxyUrl}`);
       return o.agent;
     }
-    const maxSockets = this.options.maxSockets ?? 64;
+    // Watches hold their socket for minutes: outside the bound, or a few of them would starve every request.
+    const maxSockets = kind.endsWith('watch') ? Infinity : (this.options.maxSockets ?? 64);
     if (this.web === http) return new http.Agent({ keepAlive: true, maxSockets });
     return new https.Agent({ keepAlive: true, maxSockets, ...withoutUndefined(options) });
   }
