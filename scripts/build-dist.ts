@@ -18,13 +18,13 @@ const CLIENT_DIST = `${root}node_modules/@kubernetes/client-node/dist/`;
 
 /**
  * What a component uses of @kubernetes/client-node at run time, by export name → file of the package's dist/. The
- * package index, and config.js and the informer's serializer through it, load the whole generated API client
+ * package index, and config.js through it, load the whole generated API client
  * (every API class and model: some 45 MB of a process's memory) that these components never call. Their bundles
  * take these exports from their own files and replace the generated client with stubs that throw if ever called;
  * importing anything else from the package fails the build. The web UI uses the generated client: not listed.
  */
 const LEAN_CLIENT_EXPORTS: Partial<Record<ServerName, Record<string, string>>> = {
-  controller: { KubeConfig: 'config.js', makeInformer: 'informer.js' },
+  controller: { KubeConfig: 'config.js' },
 };
 
 function leanKubeClient(exportsUsed: Record<string, string>): Plugin {
@@ -34,9 +34,8 @@ function leanKubeClient(exportsUsed: Record<string, string>): Plugin {
     name: 'lean-kube-client',
     setup(b) {
       b.onResolve({ filter: /^@kubernetes\/client-node$/ }, () => ({ path: 'index', namespace: 'lean-kube-client' }));
-      // config.js imports the generated client for makeApiClient only; serializer.js (the informer's selector
-      // serialization, plain strings) extends the generated serializer of every model.
-      b.onResolve({ filter: /^\.\/gen\/(index|models\/ObjectSerializer)\.js$/ }, (args) =>
+      // config.js imports the generated client for makeApiClient only.
+      b.onResolve({ filter: /^\.\/gen\/index\.js$/ }, (args) =>
         inPackage(args.importer) ? { path: args.path, namespace: 'lean-kube-client' } : undefined,
       );
       // The package itself is bundled; every other package stays external, as in the other bundles.
@@ -47,17 +46,7 @@ function leanKubeClient(exportsUsed: Record<string, string>): Plugin {
           const lines = Object.entries(exportsUsed).map(([name, file]) => `export { ${name} } from ${JSON.stringify(CLIENT_DIST + file)};`);
           return { loader: 'js', resolveDir: CLIENT_DIST, contents: lines.join('\n') };
         }
-        if (args.path === './gen/index.js') {
-          return { loader: 'js', contents: `export function createConfiguration() { ${notBundled('the generated API client')}; }\nexport class ServerConfiguration { constructor() { ${notBundled('the generated API client')}; } }` };
-        }
-        return {
-          loader: 'js',
-          contents: `const plain = new Set(['string', 'number', 'boolean']);
-export class ObjectSerializer {
-  static serialize(data, type) { if (plain.has(type)) return data; ${notBundled('the model serializer')}; }
-  static deserialize(data, type) { if (plain.has(type)) return data; ${notBundled('the model serializer')}; }
-}`,
-        };
+        return { loader: 'js', contents: `export function createConfiguration() { ${notBundled('the generated API client')}; }\nexport class ServerConfiguration { constructor() { ${notBundled('the generated API client')}; } }` };
       });
     },
   };

@@ -9,6 +9,7 @@ import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import { serviceKey, type ServiceFacts } from '../lib/domain/spec.ts';
 import type { WebhookConfig } from './config.ts';
 import { approvableParts, type AccessReviewer } from '../lib/kube/access-review.ts';
+import { KubeError } from '../lib/kube/errors.ts';
 import {
   factsNeeded,
   isAccessRequestResource,
@@ -93,6 +94,7 @@ const admissionReviewSchema = {
 
 /** Kubernetes API errors carry the whole response (headers included): keep only what helps a user. */
 export function describeError(err: unknown): string {
+  if (err instanceof KubeError) return err.status ? `the Kubernetes API answered ${err.status}: ${err.message.slice(0, 200)}` : err.message.slice(0, 300);
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'number') {
     const body = (err as { body?: unknown }).body;

@@ -4,7 +4,9 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { makeServingCertificates } from './certs.ts';
-import { KubeHttpError, kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
+import { KubeError } from '../lib/kube/errors.ts';
+import { describeError } from './app.ts';
+import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 
 // A stand-in HTTPS endpoint to observe the client's wire behaviour (the real API server is used in test/e2e).
 async function fakeApi(handler: (method: string, url: string, auth: string | undefined, body: string) => [number, unknown]) {
@@ -58,12 +60,12 @@ test('reviews and Service reads reuse a few kept-alive TLS connections and send 
   }
 });
 
-test('an API error is a KubeHttpError carrying the status code', async () => {
-  const api = await fakeApi(() => [403, { kind: 'Status', message: 'forbidden' }]);
+test('an API error is a KubeError carrying the status code, described to users with it', async () => {
+  const api = await fakeApi(() => [403, { kind: 'Status', reason: 'Forbidden', message: 'forbidden' }]);
   const http = kubeHttpFor(api.kc);
   try {
-    await assert.rejects(http.request('GET', '/api/v1/namespaces/a/services/db'), (err) => err instanceof KubeHttpError && err.code === 403);
-    await assert.rejects(serviceReaderOver(http).get('a', 'db'), /answered 403/);
+    await assert.rejects(http.request('GET', '/api/v1/namespaces/a/services/db'), (err) => err instanceof KubeError && err.status === 403 && err.reason === 'Forbidden');
+    await assert.rejects(serviceReaderOver(http).get('a', 'db'), (err) => describeError(err) === 'the Kubernetes API answered 403: forbidden');
   } finally {
     http.close();
     await api.close();

@@ -82,7 +82,7 @@ class FakeKube implements KubeGateway {
       },
       getRequest: async (name) => {
         const r = this.requests.get(name);
-        if (!r) throw new KubeError(404, 'not found');
+        if (!r) throw new KubeError(404, 'NotFound', 'not found');
         return r;
       },
       createRequest: async (spec) => {
@@ -310,7 +310,7 @@ test('a refusal from the API server is shown on the form, escaped', async () => 
   t.kube.forActor = ((orig) => (actor: Actor) => ({
     ...orig(actor),
     createRequest: async () => {
-      throw new KubeError(403, `admission webhook denied: ${XSS}`);
+      throw new KubeError(403, 'Forbidden', `admission webhook denied: ${XSS}`);
     },
   }))(t.kube.forActor.bind(t.kube));
   const res = await postForm(t, '/requests', { _csrf: t.csrf, type: 'External', namespace: 'shop', service: 'web', cidrs: '10.0.0.0/8', direction: 'ingress', duration: '30m', reason: 'r' });

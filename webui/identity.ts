@@ -45,11 +45,5 @@ export function identityFromClaims(claims: Record<string, unknown>, m: ClaimMapp
   return { ok: true, identity: { username, groups } };
 }
 
-/**
- * What may be impersonated: never a `system:` user or group (that would let an IdP claim become a node, a
- * ServiceAccount or system:masters). Returns null when the user itself must not be impersonated.
- */
-export function impersonable(identity: Identity): Identity | null {
-  if (identity.username.startsWith('system:')) return null;
-  return { username: identity.username, groups: identity.groups.filter((g) => !g.startsWith('system:')) };
-}
+// What may be impersonated (never a `system:` user or group) is the transport's rule, enforced on every call.
+export { impersonable } from '../lib/kube/transport.ts';

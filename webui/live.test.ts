@@ -69,7 +69,7 @@ test('a user who may not watch gets a closed event and no retry', async () => {
   const got: unknown[] = [];
   hub.subscribe(alice, token('a'), (e) => got.push(e));
   await tick();
-  kube.watches[0]?.onEnd(new KubeError(403, 'forbidden'));
+  kube.watches[0]?.onEnd(new KubeError(403, 'Forbidden', 'forbidden'));
   assert.deepEqual(got, [{ type: 'closed', reason: 'not allowed to watch requests' }]);
   assert.equal(hub.feedCount, 0);
 });

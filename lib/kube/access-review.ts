@@ -3,7 +3,7 @@
 // calls: a Role granted or removed a second ago must count at once. Identical reviews asked while one is already
 // on its way share its answer (a burst of creates by one user asks the same few questions hundreds of times at
 // once); the answer is then at most one round trip old, as if that caller's own review had been slow.
-import { AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview } from '@kubernetes/client-node';
+import type { V1SubjectAccessReview } from '@kubernetes/client-node';
 import type { PartName } from '../api/accessrequest.ts';
 import { mayApprove, permissionFor, type Part, type ResourceCheck } from '../domain/parts.ts';
 
@@ -104,12 +104,6 @@ export function accessReviewerFrom(
       );
     },
   };
-}
-
-/** A reviewer that creates SubjectAccessReviews with `kc`'s identity (it needs `create subjectaccessreviews`). */
-export function accessReviewerFor(kc: KubeConfig, maxInFlight = 32): AccessReviewer {
-  const api = kc.makeApiClient(AuthorizationV1Api);
-  return accessReviewerFrom((body) => api.createSubjectAccessReview({ body }), maxInFlight);
 }
 
 /**

@@ -1,16 +1,18 @@
-// The real KubePort: REST over one keep-alive HTTPS agent with bounded sockets (client-node 2.x builds a new
-// dispatcher per request, which costs a TLS handshake each time), and informer caches from client-node's
-// makeInformer, restarted on error.
-import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { makeInformer, type KubeConfig, type KubernetesObject, type KubernetesListObject, type Informer } from '@kubernetes/client-node';
+// The real KubePort: REST over the Kubernetes transport (transport.ts) and informer caches (informer.ts) fed by
+// its watches.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from './types.ts';
 import { ClusterCache } from './cache.ts';
-import { CACHED_RESOURCES, KubeError, RESOURCES, apiVersionOf, type CachedResource, type DeleteOptions, type KubePort, type Resource } from './port.ts';
+import { isExpired, isNotFound } from './errors.ts';
+import { Informer } from './informer.ts';
+import { KubeTransport, type Method } from './transport.ts';
+import { CACHED_RESOURCES, RESOURCES, apiVersionOf, type CachedResource, type DeleteOptions, type KubePort, type Resource } from './port.ts';
 
 export interface HttpKubeOptions {
   /** Upper bound of concurrent sockets to the API server. */
   maxSockets?: number;
+  /** How long one request may take (default 30 s). */
+  timeoutMs?: number;
   /** Label selector per cached resource (e.g. only netwatch-managed Services). */
   selectors?: Partial<Record<CachedResource, string>>;
   /** Resources to cache; default all. */
@@ -24,7 +26,11 @@ export interface HttpKubeOptions {
   keepManagedFields?: boolean;
 }
 
-const AUTH_REFRESH_MS = 30_000;
+interface List<T> {
+  items: T[];
+  metadata?: { resourceVersion?: string; continue?: string };
+}
+
 /** Objects per page of an informer's list (client-go's informers use 500). */
 const LIST_PAGE_SIZE = 500;
 
@@ -40,99 +46,40 @@ export function resourcePath(resource: Resource, namespace: string, name?: strin
 
 export class HttpKube implements KubePort {
   readonly cache = new ClusterCache();
-  private readonly server: URL;
-  private agent: Agent | HttpAgent | undefined;
-  private auth: { headers: Record<string, string>; at: number } | undefined;
-  private readonly informers: Informer<KubernetesObject>[] = [];
-  private stopped = false;
+  private readonly transport: KubeTransport;
+  private readonly informers: Informer<KubeObject>[] = [];
   /** Requests made, by method (for benchmarks and debugging). */
   readonly requestCounts = new Map<string, number>();
 
   constructor(
-    private readonly kc: KubeConfig,
+    kc: KubeConfig,
     private readonly options: HttpKubeOptions = {},
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.server = new URL(cluster.server);
+    this.transport = new KubeTransport(kc, {
+      maxSockets: options.maxSockets ?? 64,
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      userAgent: 'netwatch',
+    });
   }
 
-  private async requestOptions(): Promise<RequestOptions> {
-    if (!this.auth || Date.now() - this.auth.at > AUTH_REFRESH_MS) {
-      const opts: RequestOptions & { headers?: Record<string, string> } = {};
-      await this.kc.applyToHTTPSOptions(opts);
-      if (!this.agent) {
-        const maxSockets = this.options.maxSockets ?? 64;
-        this.agent =
-          this.server.protocol === 'http:'
-            ? new HttpAgent({ keepAlive: true, maxSockets })
-            : new Agent({ keepAlive: true, maxSockets, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.cert ? { cert: opts.cert } : {}), ...(opts.key ? { key: opts.key } : {}), ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}), ...(opts.servername ? { servername: opts.servername } : {}) });
-      }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(opts.headers ?? {})) headers[k] = String(v);
-      if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-      this.auth = { headers, at: Date.now() };
-    }
-    return { agent: this.agent, headers: this.auth.headers };
-  }
-
-  async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  async call<T>(method: Method, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const counted = `${method} ${/\/(\w+)(?:\/[^/?]+)?(?:\/(status))?(?:\?.*)?$/.exec(path)?.slice(1).filter(Boolean).join('/') ?? path}`;
     this.requestCounts.set(counted, (this.requestCounts.get(counted) ?? 0) + 1);
-    const base = await this.requestOptions();
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const url = new URL(path, this.server);
-    const req = this.server.protocol === 'http:' ? httpRequest : httpsRequest;
-    return new Promise<T>((resolve, reject) => {
-      const r = req(
-        url,
-        {
-          ...base,
-          method,
-          headers: {
-            ...base.headers,
-            Accept: 'application/json',
-            ...(payload ? { 'Content-Type': contentType, 'Content-Length': String(payload.length) } : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = undefined;
-            }
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) return resolve(parsed as T);
-            const s = (parsed ?? {}) as { reason?: string; message?: string };
-            reject(new KubeError(status, s.reason ?? String(status), s.message ?? `${method} ${path}: HTTP ${status} ${text.slice(0, 200)}`));
-          });
-        },
-      );
-      r.on('error', reject);
-      r.setTimeout(30_000, () => r.destroy(new Error(`${method} ${path}: timed out`)));
-      if (payload) r.write(payload);
-      r.end();
-    });
+    return this.transport.request<T>(method, path, { body, contentType });
   }
 
   async get<T extends KubeObject>(resource: Resource, namespace: string, name: string): Promise<T | undefined> {
     try {
       return withKind(resource, await this.call<T>('GET', resourcePath(resource, namespace, name)));
     } catch (e) {
-      if (e instanceof KubeError && e.status === 404) return undefined;
+      if (isNotFound(e)) return undefined;
       throw e;
     }
   }
 
-  async list<T extends KubeObject>(resource: Resource, namespace = '', labelSelector?: string): Promise<KubernetesListObject<T & KubernetesObject>> {
+  async list<T extends KubeObject>(resource: Resource, namespace = '', labelSelector?: string): Promise<List<T>> {
     const q = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
-    const list = await this.call<KubernetesListObject<T & KubernetesObject>>('GET', resourcePath(resource, namespace) + q);
+    const list = await this.call<List<T>>('GET', resourcePath(resource, namespace) + q);
     list.items = list.items.map((i) => withKind(resource, i));
     return list;
   }
@@ -162,7 +109,6 @@ export class HttpKube implements KubePort {
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
     const resources = this.options.cached ?? CACHED_RESOURCES;
     await Promise.all(resources.map((r) => this.startInformer(r)));
   }
@@ -172,78 +118,55 @@ export class HttpKube implements KubePort {
    * objects never sits in memory whole (as bytes, text and objects at once). Every page is of the same snapshot
    * (the first page's resourceVersion); if the continue token expired meanwhile, one whole list instead.
    */
-  private async listInPages<T extends KubeObject>(resource: CachedResource, labelSelector: string | undefined): Promise<KubernetesListObject<T & KubernetesObject>> {
-    const items: (T & KubernetesObject)[] = [];
-    let first: KubernetesListObject<T & KubernetesObject> | undefined;
+  private async listInPages(resource: CachedResource, labelSelector: string | undefined): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const items: KubeObject[] = [];
+    let resourceVersion: string | undefined;
     let next: string | undefined;
     do {
       const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
       if (labelSelector) q.set('labelSelector', labelSelector);
       if (next) q.set('continue', next);
-      let page: KubernetesListObject<T & KubernetesObject>;
+      let page: List<KubeObject>;
       try {
-        page = await this.call<KubernetesListObject<T & KubernetesObject>>('GET', `${resourcePath(resource, '')}?${q.toString()}`);
+        page = await this.call<List<KubeObject>>('GET', `${resourcePath(resource, '')}?${q.toString()}`);
       } catch (e) {
-        if (next && e instanceof KubeError && e.status === 410) return this.list<T>(resource, '', labelSelector);
+        if (next && isExpired(e)) {
+          const whole = await this.list(resource, '', labelSelector);
+          return { items: whole.items.map((i) => this.forCache(resource, i)), resourceVersion: whole.metadata?.resourceVersion ?? '' };
+        }
         throw e;
       }
-      first ??= page;
-      for (const item of page.items) {
-        if (this.options.keepManagedFields !== true && item.metadata) delete item.metadata.managedFields;
-        items.push(withKind(resource, item));
-      }
-      // The wire name (the generated type calls it _continue).
-      next = (page.metadata as { continue?: string } | undefined)?.continue || undefined;
+      resourceVersion ??= page.metadata?.resourceVersion ?? '';
+      for (const item of page.items) items.push(this.forCache(resource, item));
+      next = page.metadata?.continue || undefined;
     } while (next);
-    return { ...first, items, metadata: { resourceVersion: first.metadata?.resourceVersion ?? '' } };
+    return { items, resourceVersion: resourceVersion ?? '' };
+  }
+
+  private forCache(resource: CachedResource, obj: KubeObject): KubeObject {
+    // The informer keeps this same object: dropping the field here frees it in both.
+    if (this.options.keepManagedFields !== true && obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+    return withKind(resource, obj);
   }
 
   private async startInformer(resource: CachedResource): Promise<void> {
-    const selector = this.options.selectors?.[resource];
-    const path = resourcePath(resource, '');
-    // start() resolves even when the first list fails (the error goes to the error handler): a cache must not
-    // count as synced before one list succeeded, or an empty cache would read as "nothing exists".
-    let markSynced: () => void = () => undefined;
-    const synced = new Promise<void>((r) => (markSynced = r));
-    const informer = makeInformer<KubernetesObject>(this.kc, path, async () => {
-      const list = await this.listInPages<KubeObject>(resource, selector);
-      // After the informer added the listed items (it does so in the microtasks following this promise).
-      setImmediate(markSynced);
-      return list;
-    }, selector);
-    const keepManagedFields = this.options.keepManagedFields === true;
-    const feed = (type: 'add' | 'update' | 'delete') => (obj: KubernetesObject) => {
-      // The informer keeps this same object in its own store: dropping the field here frees it in both.
-      if (!keepManagedFields && obj.metadata) delete obj.metadata.managedFields;
-      this.cache.apply(resource, withKind(resource, obj as KubeObject), type);
-    };
-    informer.on('add', feed('add'));
-    informer.on('update', feed('update'));
-    informer.on('delete', feed('delete'));
-    let delay = 500;
-    informer.on('error', (err: unknown) => {
-      // Stopping aborts every watch: those errors are ours, not the API server's.
-      if (this.stopped) return;
-      this.options.onInformerError?.(resource, err);
-      // The informer stops on error; start it again (it relists, reporting vanished objects as deletes).
-      const t = setTimeout(() => {
-        if (!this.stopped) informer.start().then(() => (delay = 500), () => undefined);
-      }, delay);
-      t.unref();
-      delay = Math.min(delay * 2, 30_000);
+    const labelSelector = this.options.selectors?.[resource];
+    const informer = new Informer<KubeObject>({
+      transport: this.transport,
+      path: resourcePath(resource, ''),
+      labelSelector,
+      list: () => this.listInPages(resource, labelSelector),
+      onChange: (type, obj) => this.cache.apply(resource, this.forCache(resource, obj), type),
+      onError: (err) => this.options.onInformerError?.(resource, err),
     });
-    informer.on('connect', () => undefined);
     this.informers.push(informer);
     await informer.start();
-    await synced;
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.informers.map((i) => i.stop()));
+    for (const informer of this.informers) informer.stop();
     this.informers.length = 0;
-    this.agent?.destroy();
-    this.agent = undefined;
+    this.transport.close();
   }
 }
 

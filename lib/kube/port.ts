@@ -37,23 +37,8 @@ export function apiVersionOf(resource: Resource): string {
   return info.group ? `${info.group}/${info.version}` : info.version;
 }
 
-/** An API error with the HTTP status and the Status reason (AlreadyExists and Conflict are both 409). */
-export class KubeError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'KubeError';
-  }
-}
-
-export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404;
-export const isAlreadyExists = (e: unknown): boolean => e instanceof KubeError && e.status === 409 && e.reason === 'AlreadyExists';
-export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.status === 409 && e.reason !== 'AlreadyExists';
-/** Races that mean "look again": a quiet requeue, not an error. */
-export const isRace = (e: unknown): boolean => isNotFound(e) || isAlreadyExists(e) || isConflict(e);
+// The port's errors are the transport's (errors.ts); the fake throws the same ones.
+export { KubeError, isAlreadyExists, isConflict, isNotFound, isRace } from './errors.ts';
 
 export interface DeleteOptions {
   /** Precondition: delete only this incarnation. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { run } from './cli.ts';
 import type { ClusterPort } from './services/port.ts';
-import { ApiError } from './services/port.ts';
+import { KubeError } from '../../lib/kube/errors.ts';
 import { FakePort, serviceRequest, svc } from './testing/fake-port.ts';
 import { captured } from './testing/streams.ts';
 
@@ -73,7 +73,7 @@ describe('kubectl netwatch list', () => {
     assert.deepEqual((await names(['-n', 'elsewhere', '-A'])).sort(), ['a1', 'b1', 'p1']);
   });
   test('forbidden is a user error: one line, a hint, exit 1', async () => {
-    const port = new FakePort({ failWith: new ApiError(403, 'accessrequests.netwatch.vtk.io is forbidden: User "mallory" cannot list resource', 'Forbidden') });
+    const port = new FakePort({ failWith: new KubeError(403, 'Forbidden', 'accessrequests.netwatch.vtk.io is forbidden: User "mallory" cannot list resource') });
     const { code, err } = await cli(['list'], port);
     assert.equal(code, 1);
     assert.match(err, /^error: listing access requests: .*forbidden.*\nhint: .*can-i\n$/);

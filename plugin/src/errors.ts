@@ -1,6 +1,6 @@
 // Two kinds of failure: the user's (a bad flag, a forbidden action, an unreachable cluster) exit 1 with a
 // one-line message and a hint; anything else is a bug in the plugin and exits 2 with the stack.
-import { ApiError } from './services/port.ts';
+import { KubeError, NO_ANSWER } from '../../lib/kube/errors.ts';
 import { inert } from './services/format.ts';
 
 export class UserError extends Error {
@@ -13,9 +13,15 @@ export class UserError extends Error {
   }
 }
 
-/** Turns what the API server said into a UserError with a hint; other errors are returned unchanged. */
+/** Turns what the API server said (or why it said nothing) into a UserError with a hint; other errors are returned unchanged. */
 export function explain(err: unknown, what?: string): unknown {
-  if (!(err instanceof ApiError)) return err;
+  if (!(err instanceof KubeError)) return err;
+  // No answer: the message names the server or the kubeconfig, whatever the command was doing.
+  if (err.status === 0) {
+    const hint =
+      err.reason === NO_ANSWER.credentials ? 'check the user entry of the current context' : 'check the cluster entry of the current context (kubectl cluster-info)';
+    return new UserError(err.message, hint);
+  }
   const subject = what ? `${what}: ` : '';
   const message = `${subject}${oneLine(err.message)}`;
   switch (err.status) {

@@ -6,7 +6,7 @@ import { desiredClone, desiredMaxtac, halvesOf, key, resolvePorts } from '../../
 import { durationSeconds } from '../../../lib/domain/duration.ts';
 import type { Service } from '../../../lib/kube/types.ts';
 import type { ClusterPort } from './port.ts';
-import { ApiError } from './port.ts';
+import { KubeError } from '../../../lib/kube/errors.ts';
 
 /** Object names derive from the request's UID, which the API server assigns at creation. */
 export const PLACEHOLDER_UID = '00000000-0000-0000-0000-000000000000';
@@ -27,7 +27,8 @@ export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Pr
       try {
         originals.set(k, await port.getService(h.original.namespace, h.original.name));
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
+        // Refused or not found: shown as unreadable. No answer at all fails the command.
+        if (!(err instanceof KubeError) || err.status === 0) throw err;
         unreadable.push(k);
       }
     }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
+import { KubeError } from '../../../lib/kube/errors.ts';
+import { UserError, explain } from '../errors.ts';
 import { KubePort, jwtExpiry } from './kube.ts';
 
 const kubeconfig = {
@@ -76,7 +77,7 @@ describe('the legacy oidc auth-provider', () => {
 
   test('a valid ID token is used: the request goes out (and finds nobody listening)', async () => {
     const port = portWith('valid', { 'id-token': jwt({ exp: Math.floor(Date.now() / 1000) + 3600 }) });
-    await assert.rejects(port.listRequests(), (e: unknown) => e instanceof UserError && /cannot reach the API server/.test(e.message));
+    await assert.rejects(port.listRequests(), (e: unknown) => e instanceof KubeError && e.status === 0 && explain(e) instanceof UserError && /cannot reach the API server/.test(e.message));
   });
 
   test('the expiry of a token that is not a JWT is unknown', () => {

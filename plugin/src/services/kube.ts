@@ -1,28 +1,18 @@
-// ClusterPort over HTTPS with the user's kubeconfig. Only KubeConfig is used from @kubernetes/client-node (to
-// load the file, pick the context and apply its credentials, exec plugins included); requests are plain
-// node:https calls, which keeps `list -o json` from loading the generated API clients at all (see build.ts).
-import https from 'node:https';
-import http, { type IncomingMessage } from 'node:http';
+// ClusterPort over the Kubernetes transport (lib/kube/transport.ts) with the user's kubeconfig. Only KubeConfig is
+// used from @kubernetes/client-node (to load the file, pick the context and apply its credentials, exec plugins
+// included), which keeps `list -o json` from loading the generated API clients at all (see build.ts).
 import { readFileSync } from 'node:fs';
 import { delimiter, dirname } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { newClusters, newContexts, newUsers } from '@kubernetes/client-node/dist/config_types.js';
 import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../../../lib/domain/parts.ts';
-import { eachJsonLine } from '../../../lib/kube/json-lines.ts';
+import { isNotFound } from '../../../lib/kube/errors.ts';
+import { KubeTransport, type CallOptions, type Method } from '../../../lib/kube/transport.ts';
 import { MAXTAC_GROUP } from '../../../lib/domain/parts.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { UserError } from '../errors.ts';
-import {
-  ApiError,
-  type ClusterPort,
-  type ContextInfo,
-  type DetailKind,
-  type Identity,
-  type RequestList,
-  type Watch,
-  type WatchEvent,
-} from './port.ts';
+import type { ClusterPort, ContextInfo, DetailKind, Identity, RequestList, Watch, WatchEvent } from './port.ts';
 
 export interface KubeOptions {
   kubeconfig?: string | undefined;
@@ -31,7 +21,6 @@ export interface KubeOptions {
 }
 
 const AR_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
-const USER_AGENT = 'kubectl-netwatch';
 
 /** Loads the user's kubeconfig the way kubectl does: --kubeconfig, else $KUBECONFIG, else ~/.kube/config. */
 export function loadKubeConfig(opts: KubeOptions): KubeConfig {
@@ -83,8 +72,6 @@ function loadFile(kc: KubeConfig, file: string): void {
   kc.makePathsAbsolute(dirname(file));
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
 /** The `exp` claim of a JWT (seconds since the epoch), or undefined when it is not a JWT with one. */
 export function jwtExpiry(token: string): number | undefined {
   const payload = token.split('.')[1];
@@ -99,14 +86,14 @@ export function jwtExpiry(token: string): number | undefined {
 
 export class KubePort implements ClusterPort {
   readonly info: ContextInfo;
-  private readonly server: string;
+  private readonly transport: KubeTransport;
 
   constructor(private readonly kc: KubeConfig, namespace?: string) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new UserError('the kubeconfig has no current cluster', 'pick one with --context');
-    this.server = cluster.server.replace(/\/+$/, '');
+    this.transport = new KubeTransport(kc, { userAgent: 'kubectl-netwatch' });
     const ctx = kc.getContextObject(kc.getCurrentContext());
-    this.info = { context: kc.getCurrentContext(), server: this.server, namespace: namespace || ctx?.namespace || 'default' };
+    this.info = { context: kc.getCurrentContext(), server: cluster.server.replace(/\/+$/, ''), namespace: namespace || ctx?.namespace || 'default' };
   }
 
   static fromOptions(opts: KubeOptions): KubePort {
@@ -142,43 +129,17 @@ export class KubePort implements ClusterPort {
     return exp !== undefined && exp * 1000 <= Date.now() ? `the ID token of the kubeconfig's oidc auth-provider expired at ${new Date(exp * 1000).toISOString()}` : undefined;
   }
 
-  private async options(method: Method, path: string, contentType?: string): Promise<https.RequestOptions> {
-    const oidcProblem = this.unusableOidcToken();
-    if (oidcProblem) {
-      throw new UserError(oidcProblem, 'kubectl refreshes and saves it: run any kubectl command (kubectl get --raw /version), then retry');
-    }
-    const opts: https.RequestOptions = {};
-    try {
-      await this.kc.applyToHTTPSOptions(opts);
-    } catch (err) {
-      throw new UserError(`cannot authenticate with the kubeconfig: ${(err as Error).message}`, 'check the user entry of the current context');
-    }
-    const url = new URL(this.server + path);
-    const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined), accept: 'application/json', 'user-agent': USER_AGENT };
-    if (contentType) headers['content-type'] = contentType;
-    return { ...opts, method, protocol: url.protocol, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers };
-  }
-
-  private async send(method: Method, path: string, body?: unknown, contentType = 'application/json'): Promise<IncomingMessage> {
-    const opts = await this.options(method, path, body === undefined ? undefined : contentType);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise((resolve, reject) => {
-      // A plain-http server (a local test cluster) goes through http.request: a proxy agent picks its protocol from
-      // the module that calls it, and https.request would refuse an http: URL through a SOCKS proxy.
-      const req = (opts.protocol === 'http:' ? http : https).request(opts, resolve);
-      req.on('error', (err) =>
-        reject(new UserError(`cannot reach the API server ${this.server}: ${err.message}`, 'check the cluster entry of the current context (kubectl cluster-info)')),
-      );
-      req.end(payload);
-    });
+  /** Refuses, before anything is sent, a legacy oidc token that cannot work (unusableOidcToken). */
+  private checkOidc(): void {
+    const problem = this.unusableOidcToken();
+    if (problem) throw new UserError(problem, 'kubectl refreshes and saves it: run any kubectl command (kubectl get --raw /version), then retry');
   }
 
   private async call<T>(method: Method, path: string, body?: unknown, contentType?: string): Promise<T> {
-    const res = await this.send(method, path, body, contentType);
-    const text = await readAll(res);
-    const status = res.statusCode ?? 0;
-    if (status >= 200 && status < 300) return JSON.parse(text) as T;
-    throw apiErrorOf(status, text);
+    this.checkOidc();
+    const opts: CallOptions = { body };
+    if (contentType) opts.contentType = contentType;
+    return this.transport.request<T>(method, path, opts);
   }
 
   async whoAmI(): Promise<Identity> {
@@ -198,10 +159,8 @@ export class KubePort implements ClusterPort {
 
   /** The API server's list, byte for byte: `list -o json` prints this without a parse/serialize round trip cost. */
   async listRequestsRaw(): Promise<string> {
-    const res = await this.send('GET', AR_PATH);
-    const text = await readAll(res);
-    if (res.statusCode !== 200) throw apiErrorOf(res.statusCode ?? 0, text);
-    return text;
+    this.checkOidc();
+    return this.transport.text('GET', AR_PATH);
   }
 
   getRequest(name: string): Promise<AccessRequest> {
@@ -222,48 +181,21 @@ export class KubePort implements ClusterPort {
   }
 
   watchRequests(resourceVersion: string, onEvent: (e: WatchEvent) => void, onEnd: (err?: Error) => void): Watch {
-    let stopped = false;
-    let res: IncomingMessage | undefined;
-    let ended = false;
-    const end = (err?: Error) => {
-      if (ended) return;
-      ended = true;
-      onEnd(stopped ? undefined : err);
-    };
     const path = `${AR_PATH}?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`;
-    this.send('GET', path).then(
-      (r) => {
-        res = r;
-        if (stopped) return void r.destroy();
-        if (r.statusCode !== 200) {
-          void readAll(r).then((t) => end(apiErrorOf(r.statusCode ?? 0, t)), (e: Error) => end(e));
-          return;
-        }
-        eachJsonLine(
-          r,
-          (value) => {
-            const ev = value as { type: string; object: AccessRequest & { code?: number; message?: string; reason?: string } };
-            if (ev.type === 'ERROR') {
-              end(new ApiError(ev.object.code ?? 500, ev.object.message ?? 'watch error', ev.object.reason));
-              return false;
-            }
-            if (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED') onEvent({ type: ev.type, object: ev.object });
-          },
-          (e) => end(e),
-        );
-        r.on('end', () => end());
-        r.on('error', (e) => end(e));
-        r.on('close', () => end());
+    try {
+      this.checkOidc();
+    } catch (err) {
+      // As every other end of a watch: after watchRequests returned.
+      queueMicrotask(() => onEnd(err as Error));
+      return { stop: () => undefined };
+    }
+    return this.transport.watch<AccessRequest>(
+      path,
+      (e) => {
+        if (e.type !== 'BOOKMARK') onEvent({ type: e.type, object: e.object });
       },
-      (e: Error) => end(e),
+      onEnd,
     );
-    return {
-      stop: () => {
-        stopped = true;
-        res?.destroy();
-        end();
-      },
-    };
   }
 
   async canI(checks: readonly ResourceCheck[]): Promise<boolean[]> {
@@ -293,7 +225,7 @@ export class KubePort implements ClusterPort {
     try {
       return await this.call<Service>('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}`);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return null;
+      if (isNotFound(err)) return null;
       throw err;
     }
   }
@@ -308,23 +240,5 @@ export class KubePort implements ClusterPort {
     const selector = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
     const list = await this.call<{ items?: KubeObject[] }>('GET', `${base}/namespaces/${encodeURIComponent(namespace)}/${kind}${selector}`);
     return list.items ?? [];
-  }
-}
-
-function readAll(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-  });
-}
-
-function apiErrorOf(status: number, text: string): ApiError {
-  try {
-    const s = JSON.parse(text) as { message?: string; reason?: string; details?: unknown };
-    return new ApiError(status, s.message ?? `HTTP ${status}`, s.reason, s.details);
-  } catch {
-    return new ApiError(status, text.trim().slice(0, 500) || `HTTP ${status}`);
   }
 }

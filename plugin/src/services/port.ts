@@ -1,6 +1,7 @@
 // The plugin's port to the API server. Everything the commands and the TUI do to the cluster goes through this
 // small interface, so services and reducers are tested against an in-memory implementation and only kube.ts
-// speaks HTTP. Every call is made with the user's own kubeconfig credentials: RBAC applies to the user.
+// speaks HTTP. Every call is made with the user's own kubeconfig credentials: RBAC applies to the user. What the
+// API server refuses, or a call that gets no answer, is a KubeError (lib/kube/errors.ts).
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../../../lib/domain/parts.ts';
 import type { KubeObject, NetworkPolicy, Service } from '../../../lib/kube/types.ts';
@@ -54,21 +55,4 @@ export interface ClusterPort {
   getService(namespace: string, name: string): Promise<Service | null>;
   /** Objects of one kind in a namespace with a label selector (`a=b,c=d`). */
   listLabelled(kind: DetailKind, namespace: string, labelSelector: string): Promise<(KubeObject | NetworkPolicy)[]>;
-}
-
-/** An error the API server answered with (status code, Status.reason, Status.message). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly reason?: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-export function isApiError(err: unknown, status?: number): err is ApiError {
-  return err instanceof ApiError && (status === undefined || err.status === status);
 }

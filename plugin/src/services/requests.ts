@@ -29,7 +29,8 @@ import { LABEL_REQUEST_ID } from '../../../lib/api/markers.ts';
 import { isDns1035Label, isDns1123Label } from '../../../lib/api/names.ts';
 import { UserError, explain } from '../errors.ts';
 import { inert } from './format.ts';
-import { ApiError, type ClusterPort, type DetailKind, type Identity } from './port.ts';
+import { KubeError, isForbidden } from '../../../lib/kube/errors.ts';
+import type { ClusterPort, DetailKind, Identity } from './port.ts';
 
 
 /** `ns/svc` or `svc` (in the default namespace). */
@@ -140,7 +141,7 @@ export async function checkRequest(port: ClusterPort, spec: AccessRequestSpec): 
       const svc = await port.getService(ref.namespace, ref.service);
       facts.set(`${ref.namespace}/${ref.service}`, svc ? factsOf(svc) : null);
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 403 || err.status === 401)) return;
+      if (isForbidden(err)) return;
       throw explain(err);
     }
   }
@@ -322,7 +323,7 @@ async function withConflictRetry(
     try {
       return await write(current);
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 409) || attempt >= 5) throw err;
+      if (!(err instanceof KubeError && err.status === 409) || attempt >= 5) throw err;
       current = await port.getRequest(name);
     }
   }
@@ -418,7 +419,7 @@ export async function materializedOf(port: ClusterPort, r: AccessRequest): Promi
     try {
       return await port.listLabelled(kind, ns, sel);
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) {
+      if (err instanceof KubeError && (err.status === 403 || err.status === 404)) {
         hidden.push(`${kind} in ${ns}`);
         return [];
       }

@@ -4,7 +4,8 @@ import type { AccessRequest, Phase } from '../../../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../../../lib/domain/parts.ts';
 import { serviceSpec } from '../../../lib/domain/testing.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
-import { ApiError, type ClusterPort, type DetailKind, type Identity, type RequestList, type WatchEvent } from '../services/port.ts';
+import { KubeError } from '../../../lib/kube/errors.ts';
+import type { ClusterPort, DetailKind, Identity, RequestList, WatchEvent } from '../services/port.ts';
 
 export interface FakeOptions {
   me?: Identity;
@@ -52,7 +53,7 @@ export class FakePort implements ClusterPort {
   async getRequest(name: string): Promise<AccessRequest> {
     this.fail();
     const r = this.requests.get(name);
-    if (!r) throw new ApiError(404, `accessrequests.netwatch.vtk.io "${name}" not found`, 'NotFound');
+    if (!r) throw new KubeError(404, 'NotFound', `accessrequests.netwatch.vtk.io "${name}" not found`);
     return structuredClone(r);
   }
 
@@ -76,8 +77,8 @@ export class FakePort implements ClusterPort {
   async patchStatus(name: string, resourceVersion: string, status: Record<string, unknown>): Promise<AccessRequest> {
     this.fail();
     const r = this.requests.get(name);
-    if (!r) throw new ApiError(404, `accessrequests.netwatch.vtk.io "${name}" not found`, 'NotFound');
-    if (r.metadata.resourceVersion !== resourceVersion) throw new ApiError(409, 'the object has been modified', 'Conflict');
+    if (!r) throw new KubeError(404, 'NotFound', `accessrequests.netwatch.vtk.io "${name}" not found`);
+    if (r.metadata.resourceVersion !== resourceVersion) throw new KubeError(409, 'Conflict', 'the object has been modified');
     this.writes.push({ kind: 'status', name, body: structuredClone(status) });
     const next: AccessRequest = { ...r, metadata: { ...r.metadata, resourceVersion: String(this.rv++) }, status: { ...r.status, ...status } };
     this.requests.set(name, next);

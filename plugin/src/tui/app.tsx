@@ -6,7 +6,7 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { explain, UserError } from '../errors.ts';
 import { cell, countdown, age, fromText, inert, portsText, toText } from '../services/format.ts';
 import type { ClusterPort } from '../services/port.ts';
-import { ApiError } from '../services/port.ts';
+import { KubeError } from '../../../lib/kube/errors.ts';
 import {
   PermissionCache,
   approve,
@@ -169,7 +169,7 @@ export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs 
             namespace: ns,
             services: svcs.map((s) => ({ name: s.metadata.name ?? '', ports: (s.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`) })),
           }),
-        (err: unknown) => dispatch({ type: 'services', namespace: ns, services: err instanceof ApiError ? null : [] }),
+        (err: unknown) => dispatch({ type: 'services', namespace: ns, services: err instanceof KubeError && err.status !== 0 ? null : [] }),
       );
     }
   }, [port, toLoad]);
