@@ -281,6 +281,12 @@ describe('validate', () => {
       message: /may add exactly one thing/,
     },
     {
+      name: 'a request being deleted accepts no approval (the controller is tearing it down)',
+      in: statusUpdate(bob, { ...pendingTarget, metadata: { ...pendingTarget.metadata, deletionTimestamp: '2026-11-23T09:59:00Z' } }, approve({ ...pendingTarget, metadata: { ...pendingTarget.metadata, deletionTimestamp: '2026-11-23T09:59:00Z' } }, 'bob'), { target: true }),
+      allowed: false,
+      message: /^status\.approvals: the request is already being deleted; it accepts no further approvals or decisions/,
+    },
+    {
       name: 'a terminal request accepts no approval',
       in: statusUpdate(bob, expired, approve(expired, 'bob'), { target: true }),
       allowed: false,

@@ -7,14 +7,25 @@ import jsonpatch, { type Operation as PatchOperation } from 'fast-json-patch';
 import {
   GROUP,
   PLURAL,
-  TERMINAL_PHASES,
   type AccessRequest,
   type AccessRequestStatus,
   type Approval,
+  type DecisionType,
   type PartName,
-  type Phase,
   type Requester,
 } from '../lib/api/accessrequest.ts';
+import {
+  approvalOf,
+  closedBecause,
+  isRequester,
+  mayApproveAny,
+  mayApprovePart,
+  mayDecide,
+  mayDelete,
+  stageOf,
+  type Actor,
+  type Verdict,
+} from '../lib/domain/actions.ts';
 import { describePermission, partsOf, permissionFor, type Part } from '../lib/domain/parts.ts';
 import {
   formatFieldErrors,
@@ -87,11 +98,6 @@ function isController(input: Pick<AdmissionInput, 'userInfo' | 'config'>): boole
   return isUser(input.userInfo, input.config.controllerUsername);
 }
 
-function isRequester(user: UserInfo, request: AccessRequest | null): boolean {
-  const requester = request?.spec?.requester;
-  return !!requester?.username && requester.username === user.username;
-}
-
 function safeParts(request: AccessRequest | null): Part[] {
   const spec = request?.spec;
   if (!spec || typeof spec !== 'object') return [];
@@ -102,19 +108,8 @@ function safeParts(request: AccessRequest | null): Part[] {
   }
 }
 
-function phaseOf(request: AccessRequest | null): Phase {
-  return request?.status?.phase ?? 'Pending';
-}
-
 function netwatchFinalizers(request: AccessRequest | null): string[] {
   return (request?.metadata?.finalizers ?? []).filter((f) => f.startsWith(NETWATCH_FINALIZER_PREFIX)).sort();
-}
-
-/** Parts approved so far: mirrored approvals, plus those recorded at creation that the controller may not have mirrored yet. */
-function approvedParts(request: AccessRequest | null): Set<PartName> {
-  const out = new Set<PartName>(request?.spec?.requester?.approvedParts ?? []);
-  for (const a of request?.status?.approvals ?? []) out.add(a.part);
-  return out;
 }
 
 export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNeeded {
@@ -137,7 +132,7 @@ export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNe
     };
   }
   if (isController(q)) return none;
-  if (operation === 'DELETE') return isRequester(q.userInfo, q.oldObject) ? none : { parts: safeParts(q.oldObject), services: [] };
+  if (operation === 'DELETE') return q.oldObject && isRequester(q.oldObject, q.userInfo.username) ? none : { parts: safeParts(q.oldObject), services: [] };
   if (operation === 'UPDATE' && subResource === 'status') return { parts: safeParts(q.oldObject), services: [] };
   if (operation === 'UPDATE' && !isDeepStrictEqual(netwatchFinalizers(q.oldObject), netwatchFinalizers(q.object))) {
     return { parts: safeParts(q.oldObject), services: [] };
@@ -273,10 +268,6 @@ function specImmutability(input: AdmissionInput): FieldError[] {
   );
 }
 
-function mayApproveAny(input: AdmissionInput, parts: Part[]): boolean {
-  return parts.some((p) => input.facts.mayApprove[p.name] === true);
-}
-
 function validateUpdate(input: AdmissionInput): AdmissionResult {
   const immutability = specImmutability(input);
   if (immutability.length > 0) return denyFields(403, immutability);
@@ -284,7 +275,7 @@ function validateUpdate(input: AdmissionInput): AdmissionResult {
   // Removing the teardown finalizer from a request being deleted would leave its grants in force with nobody to
   // clean them up, so only the controller or someone who could approve the request may touch it.
   if (!isDeepStrictEqual(netwatchFinalizers(input.oldObject), netwatchFinalizers(input.object))) {
-    if (!mayApproveAny(input, safeParts(input.oldObject))) {
+    if (!input.oldObject?.spec || !mayApproveAny(input.oldObject, actorOf(input))) {
       return deny(
         403,
         `metadata.finalizers: ${NETWATCH_FINALIZER_PREFIX}* finalizers may only be changed by the netwatch controller or an approver of the request`,
@@ -294,26 +285,26 @@ function validateUpdate(input: AdmissionInput): AdmissionResult {
   return allow();
 }
 
-// Who may delete: the requester, anyone allowed to approve one of its parts, and the controller (retention). RBAC
-// `delete` alone is not enough: it is usually granted on all AccessRequests at once, which would let any
-// developer erase someone else's audit trail. Cluster administrators need no rule of their own: `approve` granted
-// cluster-wide (or system:masters) passes the approval review in every namespace, so they approve every part.
+// Who may delete: the rule book's (lib/domain/actions.ts), and the controller (retention). Cluster administrators
+// need no rule of their own: `approve` granted cluster-wide (or system:masters) passes the approval review in every
+// namespace, so they approve every part.
 function validateDelete(input: AdmissionInput): AdmissionResult {
   const old = input.oldObject;
-  if (isController(input) || isRequester(input.userInfo, old)) return allow();
-  const parts = safeParts(old);
-  if (mayApproveAny(input, parts)) return allow();
-  const requester = old?.spec?.requester?.username;
-  const approvers = parts.map((p) => describePermission(permissionFor(p))).join('; or ');
-  return deny(
-    403,
-    `metadata.name: user "${input.userInfo.username ?? ''}" may not delete AccessRequest ${old?.metadata?.name ?? ''}: only its requester${
-      requester ? ` (${requester})` : ''
-    }, a user allowed to approve one of its parts (${approvers || 'none'}) or the netwatch controller may delete it`,
-  );
+  if (isController(input)) return allow();
+  if (!old?.spec) return deny(400, 'oldObject: the AccessRequest being deleted is required');
+  return fromVerdict(mayDelete(old, actorOf(input)));
+}
+
+function actorOf(input: AdmissionInput): Actor {
+  return { username: input.userInfo.username ?? '', mayApprove: input.facts.mayApprove };
+}
+
+function fromVerdict(v: Verdict, field?: string): AdmissionResult {
+  return v.allowed ? allow() : deny(403, `${field ?? v.field}: ${v.message}`);
 }
 
 const USER_STATUS_FIELDS = new Set(['approvals', 'decision']);
+const DECISION_TYPES: readonly string[] = ['Denied', 'Aborted', 'Revoked'] satisfies DecisionType[];
 
 function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   const { oldObject: old, object } = input;
@@ -376,86 +367,33 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   if (additions > 1) {
     return deny(403, 'status: a status write may add exactly one thing: one approval (status.approvals) or one decision (status.decision)');
   }
-
-  const phase = phaseOf(old);
-  if (TERMINAL_PHASES.includes(phase) || oldStatus.decision) {
-    const what = oldStatus.decision?.type ?? phase;
-    return deny(403, `${decisionAdded ? 'status.decision' : 'status.approvals'}: the request is already ${what}; it accepts no further approvals or decisions`);
+  if (stageOf(old) === 'closed') {
+    return deny(403, `${decisionAdded ? 'status.decision' : 'status.approvals'}: the request is already ${closedBecause(old)}; it accepts no further approvals or decisions`);
   }
 
   const username = input.userInfo.username ?? '';
-  const approved = approvedParts(old);
-  const pending = parts.filter((p) => !approved.has(p.name));
-
   const first = added[0];
-  if (first) return validateApproval(input, first.a, first.index, parts, approved, username);
+  if (first) return validateApproval(input, first.a, first.index, parts, username);
 
   const decision = newStatus.decision;
   if (!decision) return allow();
   if (decision.by !== username) {
     return deny(403, 'status.decision.by: is stamped by the admission webhook with the deciding user');
   }
-  const requester = isRequester(input.userInfo, old);
-  switch (decision.type) {
-    case 'Denied': {
-      if (pending.length === 0) {
-        return deny(403, `status.decision.type: Denied needs a part pending approval and none is; ${phase === 'Active' ? 'use Revoked to end an active access' : 'use Aborted or Revoked'}`);
-      }
-      if (pending.some((p) => input.facts.mayApprove[p.name] === true)) return allow();
-      return deny(
-        403,
-        `status.decision: user "${username}" may not deny this request: denying needs the right to approve a pending part (${pending
-          .map((p) => `${p.name}: ${describePermission(permissionFor(p))}`)
-          .join('; ')})`,
-      );
-    }
-    case 'Aborted': {
-      if (!requester) {
-        return deny(403, `status.decision: only the requester (${old.spec.requester?.username ?? 'unknown'}) may abort a request; an approver may deny it instead`);
-      }
-      if (phase === 'Active') return deny(403, 'status.decision.type: an Active access cannot be aborted; use Revoked to end it');
-      return allow();
-    }
-    case 'Revoked': {
-      if (phase !== 'Active') {
-        return deny(403, `status.decision.type: only an Active access can be revoked and this request is ${phase}; ${requester ? 'use Aborted' : 'use Denied'}`);
-      }
-      if (requester || mayApproveAny(input, parts)) return allow();
-      return deny(
-        403,
-        `status.decision: user "${username}" may not revoke this access: only its requester or a user allowed to approve one of its parts (${parts
-          .map((p) => describePermission(permissionFor(p)))
-          .join('; or ')}) may`,
-      );
-    }
-    default:
-      return deny(422, 'status.decision.type: must be Denied, Aborted or Revoked');
-  }
+  if (!DECISION_TYPES.includes(decision.type)) return deny(422, 'status.decision.type: must be Denied, Aborted or Revoked');
+  return fromVerdict(mayDecide(old, actorOf(input), decision.type));
 }
 
-function validateApproval(
-  input: AdmissionInput,
-  approval: Approval,
-  index: number,
-  parts: Part[],
-  approved: Set<PartName>,
-  username: string,
-): AdmissionResult {
+function validateApproval(input: AdmissionInput, approval: Approval, index: number, parts: Part[], username: string): AdmissionResult {
   const field = `status.approvals[${index}]`;
   const part = parts.find((p) => p.name === approval.part);
   if (!part) return deny(422, `${field}.part: must be one of this request's parts: ${parts.map((p) => p.name).join(', ')}`);
   if (approval.namespace !== part.namespace) {
     return deny(422, `${field}.namespace: must be "${part.namespace}", the namespace of the ${part.name} part`);
   }
-  if (approved.has(part.name)) return deny(403, `${field}: the ${part.name} part is already approved`);
+  if (input.oldObject && approvalOf(input.oldObject, part.name)) return deny(403, `${field}: the ${part.name} part is already approved`);
   if (approval.by !== username) return deny(403, `${field}.by: is stamped by the admission webhook with the approving user`);
-  if (input.facts.mayApprove[part.name] !== true) {
-    return deny(
-      403,
-      `${field}: user "${username}" may not approve the ${part.name} part: that needs ${describePermission(permissionFor(part))}`,
-    );
-  }
-  return allow();
+  return input.oldObject ? fromVerdict(mayApprovePart(input.oldObject, actorOf(input), part.name), field) : allow();
 }
 
 /** The resource the webhook must be registered for; anything else is a configuration mistake and is refused. */

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestStatus } from '../lib/api/accessrequest.ts';
-import { partsOf } from '../lib/domain/parts.ts';
-import { checksFor, mayApproveByKey, viewOf, type Actions } from './model.ts';
+import { viewOf, type Actions } from './model.ts';
 
 function request(status?: AccessRequestStatus, approvedParts: ('source' | 'target')[] = []): AccessRequest {
   const r: AccessRequest = {
@@ -52,21 +51,21 @@ const cases: { name: string; req: AccessRequest; viewer: typeof alice; may: Map<
   },
   {
     name: 'an active request offers Revoke to the requester and nothing else',
-    req: request({ phase: 'Active' }),
+    req: request({ phase: 'Active', approvals: [{ part: 'source', namespace: 'monitoring' }, { part: 'target', namespace: 'default' }] }),
     viewer: alice,
     may: nobody,
     want: { approve: [], deny: false, abort: false, revoke: true },
   },
   {
     name: 'an active request offers Revoke to an approver of any part',
-    req: request({ phase: 'Active' }),
+    req: request({ phase: 'Active', approvals: [{ part: 'source', namespace: 'monitoring' }, { part: 'target', namespace: 'default' }] }),
     viewer: bob,
     may: approverOfTarget,
     want: { approve: [], deny: false, abort: false, revoke: true },
   },
   {
     name: 'a stranger sees no action on an active request',
-    req: request({ phase: 'Active' }),
+    req: request({ phase: 'Active', approvals: [{ part: 'source', namespace: 'monitoring' }, { part: 'target', namespace: 'default' }] }),
     viewer: bob,
     may: nobody,
     want: { approve: [], deny: false, abort: false, revoke: false },
@@ -91,14 +90,17 @@ for (const c of cases) {
   test(c.name, () => assert.deepEqual(viewOf(c.req, c.viewer, c.may).actions, c.want));
 }
 
-test('checks are deduplicated per namespace and kind, and may-approve follows approve OR all creates', () => {
-  const req = request();
-  const checks = checksFor([...partsOf(req.spec), ...partsOf(req.spec)]);
-  assert.deepEqual(checks.map((c) => c.key), ['monitoring/accesses', 'default/accesses']);
-  const may = mayApproveByKey(checks, [
-    [false, true, true],
-    [false, true, false],
-  ]);
-  assert.equal(may.get('monitoring/accesses'), true);
-  assert.equal(may.get('default/accesses'), false);
+test('a request being deleted offers nothing (the controller is tearing it down)', () => {
+  const req = request({ phase: 'Pending' });
+  req.metadata.deletionTimestamp = '2026-01-01T01:00:00Z';
+  assert.deepEqual(viewOf(req, bob, approverOfBoth).actions, { approve: [], deny: false, abort: false, revoke: false });
+});
+
+test('each part shows the permission it needs and whether the viewer has it, from the answers by namespace and kind', () => {
+  const view = viewOf(request({ phase: 'Pending' }, ['source']), bob, approverOfTarget);
+  assert.deepEqual(
+    view.parts.map((p) => [p.part, p.viewerMayApprove, p.approval?.by]),
+    [['source', false, 'alice'], ['target', true, undefined]],
+  );
+  assert.match(view.parts[1]?.permission ?? '', /^approve accessrequests\.netwatch\.vtk\.io in default, or create services and accesses\.maxtac\.vtk\.io in default$/);
 });

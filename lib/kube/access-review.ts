@@ -5,7 +5,8 @@
 // once); the answer is then at most one round trip old, as if that caller's own review had been slow.
 import type { V1SubjectAccessReview } from '@kubernetes/client-node';
 import type { PartName } from '../api/accessrequest.ts';
-import { mayApprove, permissionFor, type Part, type ResourceCheck } from '../domain/parts.ts';
+import type { Part, ResourceCheck } from '../domain/parts.ts';
+import { askPermissions, questionKey } from '../domain/actions.ts';
 
 /** The identity a review is about, as the API server reports it in an admission request's userInfo. */
 export interface ReviewSubject {
@@ -116,19 +117,6 @@ export async function approvableParts(
   subject: ReviewSubject,
   parts: readonly Part[],
 ): Promise<Partial<Record<PartName, boolean>>> {
-  const perms = parts.map(permissionFor);
-  const approves = await reviewer.check(subject, perms.map((p) => p.approve));
-  const rest = perms.filter((_, i) => approves[i] !== true);
-  const creates = await reviewer.check(subject, rest.flatMap((p) => p.create));
-  const out: Partial<Record<PartName, boolean>> = {};
-  let k = 0;
-  perms.forEach((p, i) => {
-    if (approves[i] === true) {
-      out[p.part] = true;
-      return;
-    }
-    const create = p.create.map(() => creates[k++] === true);
-    out[p.part] = mayApprove({ approve: false, create });
-  });
-  return out;
+  const answers = await askPermissions(parts, (checks) => reviewer.check(subject, checks), { createOnlyIfRefused: true });
+  return Object.fromEntries(parts.map((p) => [p.name, answers.get(questionKey(p)) === true]));
 }

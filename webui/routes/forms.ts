@@ -3,7 +3,8 @@
 // refusal (CRD schema, webhook) is shown on the form.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { describePermission, mayApprove, partsOf, permissionFor } from '../../lib/domain/parts.ts';
+import { askPermissions, mayApproveParts } from '../../lib/domain/actions.ts';
+import { describePermission, partsOf, permissionFor } from '../../lib/domain/parts.ts';
 import { parseExternalForm, parseServiceForm, type FieldErrors, type FormValues } from '../forms.ts';
 import { apiRefusal, pageContext, sendHtml } from '../respond.ts';
 import { NoQuery, RequestFormBody, type RequestForm } from '../schemas.ts';
@@ -40,13 +41,9 @@ export const formRoutes: FastifyPluginAsyncTypebox<FormRoutesOptions> = async (a
     const parsed = parse(req.body);
     if (!parsed.ok) return sendHtml(reply, page(pageContext(req, reply), await formData(req, req.body, parsed.errors)), 422);
     const kube = req.userKube();
-    const preview = await Promise.all(
-      partsOf(parsed.spec).map(async (p) => {
-        const perm = permissionFor(p);
-        const [approve, ...create] = await kube.canI([perm.approve, ...perm.create]);
-        return { part: p.name, namespace: p.namespace, permission: describePermission(perm), satisfied: mayApprove({ approve: approve === true, create }) };
-      }),
-    );
+    const parts = partsOf(parsed.spec);
+    const may = mayApproveParts({ spec: parsed.spec }, await askPermissions(parts, (checks) => kube.canI([...checks])));
+    const preview = parts.map((p) => ({ part: p.name, namespace: p.namespace, permission: describePermission(permissionFor(p)), satisfied: may.get(p.name) === true }));
     return sendHtml(reply, page(pageContext(req, reply), { ...(await formData(req, req.body)), preview }));
   });
 

@@ -3,11 +3,9 @@
 import {
   API_VERSION,
   KIND,
-  TERMINAL_PHASES,
   UNLIMITED_DURATION,
   type AccessRequest,
   type AccessRequestSpec,
-  type Approval,
   type DecisionType,
   type Direction,
   type PartName,
@@ -16,7 +14,16 @@ import {
   type Protocol,
   type ServiceRef,
 } from '../../../lib/api/accessrequest.ts';
-import { describePermission, mayApprove, partsOf, permissionFor, type Part } from '../../../lib/domain/parts.ts';
+import { describePermission, partsOf, permissionFor, type Part } from '../../../lib/domain/parts.ts';
+import {
+  allowedActions,
+  approvalOf,
+  askPermissions,
+  isRequester as isRequesterOf,
+  phaseOf,
+  questionKey,
+  stageOf,
+} from '../../../lib/domain/actions.ts';
 import {
   formatFieldErrors,
   validateServices,
@@ -175,28 +182,23 @@ export interface RequestView {
 }
 
 export function phase(r: AccessRequest): Phase {
-  return r.status?.phase ?? 'Pending';
+  return phaseOf(r);
 }
 
+/** Closed to approvals and decisions: ended, decided, or being deleted (the rule book's `closed`). */
 export function isTerminal(r: AccessRequest): boolean {
-  return TERMINAL_PHASES.includes(phase(r)) || !!r.status?.decision;
+  return stageOf(r) === 'closed';
 }
 
-export function approvalOf(r: AccessRequest, part: PartName): Approval | undefined {
-  const found = r.status?.approvals?.find((a) => a.part === part);
-  if (found) return found;
-  if (r.spec.requester?.approvedParts?.includes(part)) {
-    const ns = partsOf(r.spec).find((p) => p.name === part)?.namespace ?? '';
-    return { part, namespace: ns, by: r.spec.requester.username, ...(r.metadata.creationTimestamp ? { at: r.metadata.creationTimestamp } : {}) };
-  }
-  return undefined;
-}
+export { approvalOf };
 
 export function isRequester(r: AccessRequest, me: Identity | undefined): boolean {
-  return !!me && !!r.spec.requester?.username && r.spec.requester.username === me.username;
+  return isRequesterOf(r, me?.username);
 }
 
-/** Pure: what a user may do to a request, given whether they pass each part's permission. */
+const ACTIONS: readonly Action[] = ['approve', 'deny', 'abort', 'revoke'];
+
+/** Pure: what a user may do to a request (the rule book, lib/domain/actions.ts), given whether they pass each part's permission. */
 export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePart: ReadonlyMap<PartName, boolean>): RequestView {
   const parts: PartView[] = partsOf(r.spec).map((p) => {
     const approval = approvalOf(r, p.name);
@@ -209,33 +211,18 @@ export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePar
       youMayApprove: mayApprovePart.get(p.name) === true,
     };
   });
-  const terminal = isTerminal(r);
-  const active = phase(r) === 'Active';
-  const open = !terminal && !active;
-  const approvable = open ? parts.filter((p) => !p.approved && p.youMayApprove).map((p) => p.part) : [];
-  const actions: Action[] = [];
-  if (approvable.length > 0) actions.push('approve', 'deny');
-  if (open && isRequester(r, me)) actions.push('abort');
-  if (active && !terminal && (isRequester(r, me) || parts.some((p) => p.youMayApprove))) actions.push('revoke');
-  return { parts, approvable, actions };
+  const allowed = allowedActions(r, { username: me?.username ?? '', mayApprove: mayApprovePart });
+  const actions = ACTIONS.filter((a) => (a === 'approve' ? allowed.approve.length > 0 : allowed[a]));
+  return { parts, approvable: allowed.approve, actions };
 }
 
-/** Asks the API server (SelfSubjectAccessReview) which parts of the request the user may approve. */
+/** Asks the API server (SelfSubjectAccessReview) which of these parts the user may approve. */
 export async function partPermissions(port: ClusterPort, parts: readonly Part[]): Promise<Map<PartName, boolean>> {
-  const perms = parts.map(permissionFor);
-  const checks = perms.flatMap((p) => [p.approve, ...p.create]);
-  const answers = await port.canI(checks);
-  const out = new Map<PartName, boolean>();
-  let i = 0;
-  for (const p of perms) {
-    const approve = answers[i++] === true;
-    const create = p.create.map(() => answers[i++] === true);
-    out.set(p.part, mayApprove({ approve, create }));
-  }
-  return out;
+  const answers = await askPermissions(parts, (checks) => port.canI(checks));
+  return new Map(parts.map((p) => [p.name, answers.get(questionKey(p)) === true]));
 }
 
-/** Permission answers for many requests, asking once per distinct (part kind, namespace). */
+/** Permission answers for many requests, asking once per distinct question (namespace and maxtac kind). */
 export class PermissionCache {
   private readonly cache = new Map<string, Promise<boolean>>();
   constructor(private readonly port: ClusterPort) {}
@@ -244,7 +231,7 @@ export class PermissionCache {
     const out = new Map<PartName, boolean>();
     await Promise.all(
       partsOf(r.spec).map(async (p) => {
-        const key = `${p.maxtacResource}/${p.namespace}`;
+        const key = questionKey(p);
         let answer = this.cache.get(key);
         if (!answer) {
           answer = partPermissions(this.port, [p]).then((m) => m.get(p.name) === true);

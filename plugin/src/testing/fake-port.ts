@@ -156,6 +156,13 @@ export function serviceRequest(name: string, over: { by?: string; reason?: strin
       reason: over.reason ?? 'debug replication lag',
       requester: { username: over.by ?? 'alice', groups: ['developers'], approvedParts: over.approvedParts ?? [] },
     }),
-    status: { phase: over.phase ?? 'Pending', ...(over.expiresAt ? { expiresAt: over.expiresAt } : {}) },
+    status: {
+      phase: over.phase ?? 'Pending',
+      // An Active (or expired, revoked) request had every part approved: the controller mirrors them into status.
+      ...(over.phase && !['Pending', 'PartiallyApproved', 'Denied', 'Aborted'].includes(over.phase)
+        ? { approvals: [{ part: 'source' as const, namespace: 'monitoring', by: 'carol' }, { part: 'target' as const, namespace: 'shop', by: 'bob' }] }
+        : {}),
+      ...(over.expiresAt ? { expiresAt: over.expiresAt } : {}),
+    },
   };
 }

@@ -1,0 +1,115 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccessRequest, AccessRequestStatus, PartName } from '../api/accessrequest.ts';
+import { serviceSpec } from './testing.ts';
+import { partsOf } from './parts.ts';
+import {
+  allowedActions,
+  askPermissions,
+  effectiveApprovals,
+  mayApproveParts,
+  mayDecide,
+  mayDelete,
+  permissionQuestions,
+  stageOf,
+  type Actor,
+  type AllowedActions,
+} from './actions.ts';
+import type { ResourceCheck } from './parts.ts';
+
+/** alice's request monitoring/prometheus → default/database; `approvedParts` she could approve at creation. */
+function request(status?: AccessRequestStatus, opts: { approvedParts?: PartName[]; deleting?: boolean } = {}): AccessRequest {
+  return {
+    apiVersion: 'netwatch.vtk.io/v1alpha1',
+    kind: 'AccessRequest',
+    metadata: { name: 'ar-1', creationTimestamp: '2026-01-01T00:00:00Z', ...(opts.deleting ? { deletionTimestamp: '2026-01-01T01:00:00Z' } : {}) },
+    spec: serviceSpec({ requester: { username: 'alice', approvedParts: opts.approvedParts ?? [] } }),
+    ...(status ? { status } : {}),
+  };
+}
+
+const actor = (username: string, parts: PartName[] = []): Actor => ({ username, mayApprove: new Map(parts.map((p) => [p, true])) });
+const alice = actor('alice');
+const bob = actor('bob', ['target']);
+const carol = actor('carol', ['source', 'target']);
+const mallory = actor('mallory');
+/** Active: every part approved. */
+const bothApproved = { approvals: [{ part: 'source' as const, namespace: 'monitoring' }, { part: 'target' as const, namespace: 'default' }] };
+const none: AllowedActions = { approve: [], deny: false, abort: false, revoke: false, delete: false };
+
+describe('the rule book: what each person may do', () => {
+  const cases: { name: string; req: AccessRequest; who: Actor; want: AllowedActions }[] = [
+    { name: 'an approver of the target may approve it, deny and delete a pending request', req: request({ phase: 'Pending' }), who: bob, want: { ...none, approve: ['target'], deny: true, delete: true } },
+    { name: 'the requester without rights may abort and delete her pending request', req: request({ phase: 'Pending' }), who: alice, want: { ...none, abort: true, delete: true } },
+    { name: 'a stranger may do nothing to a pending request', req: request({ phase: 'Pending' }), who: mallory, want: none },
+    { name: 'a request with no phase yet is pending', req: request(), who: bob, want: { ...none, approve: ['target'], deny: true, delete: true } },
+    { name: 'a part approved at creation is not approvable again before the controller mirrors it', req: request(undefined, { approvedParts: ['target'] }), who: carol, want: { ...none, approve: ['source'], deny: true, delete: true } },
+    { name: 'once every pending part is approved nobody may deny', req: request({ phase: 'PartiallyApproved', approvals: [{ part: 'source', namespace: 'monitoring' }] }, { approvedParts: ['target'] }), who: carol, want: { ...none, delete: true } },
+    { name: 'the requester may revoke but not abort an active access', req: request({ phase: 'Active', ...bothApproved }), who: alice, want: { ...none, revoke: true, delete: true } },
+    { name: 'an approver of any part may revoke an active access', req: request({ phase: 'Active', ...bothApproved }), who: bob, want: { ...none, revoke: true, delete: true } },
+    { name: 'a stranger may not revoke an active access', req: request({ phase: 'Active', ...bothApproved }), who: mallory, want: none },
+    { name: 'a denied request accepts nothing more but may still be deleted by its people', req: request({ phase: 'Denied', decision: { type: 'Denied', by: 'bob' } }), who: carol, want: { ...none, delete: true } },
+    { name: 'a decision the controller has not processed yet closes the request', req: request({ phase: 'Pending', decision: { type: 'Aborted', by: 'alice' } }), who: carol, want: { ...none, delete: true } },
+    { name: 'a request being deleted is closed to approvals and decisions', req: request({ phase: 'Pending' }, { deleting: true }), who: carol, want: { ...none, delete: true } },
+    { name: 'an expired request offers only deletion to its requester', req: request({ phase: 'Expired' }), who: alice, want: { ...none, delete: true } },
+  ];
+  for (const c of cases) test(c.name, () => assert.deepEqual(allowedActions(c.req, c.who), c.want));
+
+  test('refusals name the field and say what is allowed', () => {
+    const pending = request({ phase: 'Pending' });
+    assert.deepEqual(mayDecide(pending, mallory, 'Revoked'), { allowed: false, field: 'status.decision.type', message: 'only an Active access can be revoked and this request is Pending; use Denied' });
+    assert.deepEqual(mayDecide(request({ phase: 'Active' }), alice, 'Aborted'), { allowed: false, field: 'status.decision.type', message: 'an Active access cannot be aborted; use Revoked to end it' });
+    const revoke = mayDecide(request({ phase: 'Active' }), mallory, 'Revoked');
+    assert.equal(revoke.allowed, false);
+    assert.match(revoke.allowed ? '' : revoke.message, /^user "mallory" may not revoke this access: only its requester or a user allowed to approve one of its parts \(approve accessrequests\.netwatch\.vtk\.io in monitoring, or create services and accesses\.maxtac\.vtk\.io in monitoring; or approve/);
+    const closed = mayDecide(request({ phase: 'Pending' }, { deleting: true }), carol, 'Denied');
+    assert.deepEqual(closed, { allowed: false, field: 'status.decision', message: 'the request is already being deleted; it accepts no further approvals or decisions' });
+    assert.match((mayDelete(pending, mallory) as { message: string }).message, /^user "mallory" may not delete AccessRequest ar-1: only its requester \(alice\), a user allowed to approve/);
+  });
+
+  test('stages', () => {
+    assert.equal(stageOf(request()), 'waiting');
+    assert.equal(stageOf(request({ phase: 'PartiallyApproved' })), 'waiting');
+    assert.equal(stageOf(request({ phase: 'Active' })), 'active');
+    assert.equal(stageOf(request({ phase: 'Active', decision: { type: 'Revoked' } })), 'closed');
+    assert.equal(stageOf(request({ phase: 'Failed' })), 'closed');
+  });
+
+  test('approvals: recorded ones first, then the ones made at creation; approvals of parts the request lacks do not count', () => {
+    const r = request({ approvals: [{ part: 'target', namespace: 'default', by: 'bob', at: '2026-01-01T00:10:00Z' }, { part: 'target', namespace: 'elsewhere', by: 'x' }] }, { approvedParts: ['source'] });
+    assert.deepEqual(effectiveApprovals(r), [
+      { part: 'target', namespace: 'default', by: 'bob', at: '2026-01-01T00:10:00Z' },
+      { part: 'source', namespace: 'monitoring', by: 'alice', at: '2026-01-01T00:00:00Z' },
+    ]);
+    const wrongNamespace = request({ approvals: [{ part: 'target', namespace: 'monitoring', by: 'bob' }] });
+    assert.deepEqual(effectiveApprovals(wrongNamespace), []);
+  });
+});
+
+describe('the permission questions', () => {
+  const parts = [...partsOf(request().spec), ...partsOf(request().spec)];
+
+  test('one question per namespace and maxtac kind, however many requests share it', () => {
+    assert.deepEqual(permissionQuestions(parts).map((q) => q.key), ['monitoring/accesses', 'default/accesses']);
+  });
+
+  test('approve OR every create check; answers fold per part of a request', async () => {
+    const granted = new Set(['approve default', 'create monitoring services', 'create monitoring accesses']);
+    const asked: ResourceCheck[][] = [];
+    const ask = async (checks: readonly ResourceCheck[]) => {
+      asked.push([...checks]);
+      return checks.map((c) => granted.has(`${c.verb} ${c.namespace}${c.verb === 'create' ? ` ${c.resource}` : ''}`));
+    };
+    const all = await askPermissions(parts, ask);
+    assert.equal(asked.length, 1, 'everything in one round');
+    assert.deepEqual([...mayApproveParts(request(), all)], [['source', true], ['target', true]]);
+
+    asked.length = 0;
+    const twoRounds = await askPermissions(parts, ask, { createOnlyIfRefused: true });
+    assert.deepEqual(asked.map((round) => round.length), [2, 2], 'approve for both, then the two create checks where approve was refused');
+    assert.deepEqual([...twoRounds], [...all]);
+
+    granted.delete('create monitoring accesses');
+    assert.deepEqual([...mayApproveParts(request(), await askPermissions(parts, ask))], [['source', false], ['target', true]], 'half of "could have created it" is not enough');
+  });
+});

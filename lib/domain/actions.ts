@@ -1,0 +1,257 @@
+// The one rule book of who may do what to an AccessRequest. The admission webhook enforces it; the controller
+// counts approvals by it; the plugin and the web UI offer exactly the actions it allows (and the webhook would
+// refuse the rest anyway). Pure: the caller says who the actor is and which parts the actor may approve.
+import {
+  TERMINAL_PHASES,
+  type AccessRequest,
+  type Approval,
+  type DecisionType,
+  type PartName,
+  type Phase,
+} from '../api/accessrequest.ts';
+import { describePermission, mayApprove, partsOf, permissionFor, type Part, type ResourceCheck } from './parts.ts';
+
+/** Before the controller's first reconcile there is no phase yet: the request waits like any pending one. */
+export function phaseOf(request: AccessRequest): Phase {
+  return request.status?.phase ?? 'Pending';
+}
+
+/**
+ * Where a request stands for the people acting on it: `waiting` for approvals, `active`, or `closed` (a terminal
+ * phase, a decision the controller has not turned into a phase yet, or being deleted). A closed request accepts
+ * no approval and no decision.
+ */
+export type Stage = 'waiting' | 'active' | 'closed';
+
+export function stageOf(request: AccessRequest): Stage {
+  const phase = phaseOf(request);
+  if (TERMINAL_PHASES.includes(phase) || request.status?.decision || request.metadata.deletionTimestamp) return 'closed';
+  return phase === 'Active' ? 'active' : 'waiting';
+}
+
+/** Why a request is closed, in the words a refusal uses. */
+export function closedBecause(request: AccessRequest): string {
+  if (request.status?.decision) return request.status.decision.type;
+  if (request.metadata.deletionTimestamp && !TERMINAL_PHASES.includes(phaseOf(request))) return 'being deleted';
+  return phaseOf(request);
+}
+
+/**
+ * The approvals that count, one per part: those recorded in status, plus the parts the requester could approve at
+ * creation (stamped by the webhook in spec.requester.approvedParts, mirrored into status by the controller later).
+ * An approval naming a part the request does not have, or the wrong namespace, does not count.
+ */
+export function effectiveApprovals(request: AccessRequest): Approval[] {
+  const parts = partsOf(request.spec);
+  const out: Approval[] = [];
+  for (const a of request.status?.approvals ?? []) {
+    if (parts.some((p) => p.name === a.part && p.namespace === a.namespace) && !out.some((b) => b.part === a.part)) out.push(a);
+  }
+  const requester = request.spec.requester;
+  for (const name of requester?.approvedParts ?? []) {
+    const part = parts.find((p) => p.name === name);
+    if (!part || out.some((a) => a.part === name)) continue;
+    const approval: Approval = { part: name, namespace: part.namespace };
+    if (requester?.username) approval.by = requester.username;
+    if (request.metadata.creationTimestamp) approval.at = request.metadata.creationTimestamp;
+    out.push(approval);
+  }
+  return out;
+}
+
+export function approvalOf(request: AccessRequest, part: PartName): Approval | undefined {
+  return effectiveApprovals(request).find((a) => a.part === part);
+}
+
+export function pendingParts(request: AccessRequest): Part[] {
+  const approved = new Set(effectiveApprovals(request).map((a) => a.part));
+  return partsOf(request.spec).filter((p) => !approved.has(p.name));
+}
+
+export function isRequester(request: AccessRequest, username: string | undefined): boolean {
+  // Tolerates a malformed object: the webhook asks this of whatever the API server sends.
+  const requester = (request.spec as AccessRequest['spec'] | undefined)?.requester?.username;
+  return !!username && !!requester && requester === username;
+}
+
+/** Who acts, and which parts of this request they may approve (from SubjectAccessReviews, or their own). */
+export interface Actor {
+  username: string;
+  mayApprove: ReadonlyMap<PartName, boolean> | Partial<Record<PartName, boolean>>;
+}
+
+function may(actor: Actor, part: PartName): boolean {
+  const m = actor.mayApprove;
+  return (m instanceof Map ? m.get(part) : (m as Partial<Record<PartName, boolean>>)[part]) === true;
+}
+
+export function mayApproveAny(request: AccessRequest, actor: Actor): boolean {
+  return partsOf(request.spec).some((p) => may(actor, p.name));
+}
+
+/** Allowed, or refused with the field at fault and what is allowed instead (the webhook's words). */
+export type Verdict = { allowed: true } | { allowed: false; field: string; message: string };
+
+const yes: Verdict = { allowed: true };
+const no = (field: string, message: string): Verdict => ({ allowed: false, field, message });
+
+function needs(parts: readonly Part[], withName = false): string {
+  return parts.map((p) => (withName ? `${p.name}: ` : '') + describePermission(permissionFor(p))).join(withName ? '; ' : '; or ');
+}
+
+function closed(request: AccessRequest, field: string): Verdict | undefined {
+  if (stageOf(request) !== 'closed') return undefined;
+  return no(field, `the request is already ${closedBecause(request)}; it accepts no further approvals or decisions`);
+}
+
+/** Approving one part: it exists, it is pending, the request still waits, and the actor may approve it. */
+export function mayApprovePart(request: AccessRequest, actor: Actor, partName: PartName): Verdict {
+  const field = 'status.approvals';
+  const parts = partsOf(request.spec);
+  const part = parts.find((p) => p.name === partName);
+  if (!part) return no(`${field}.part`, `must be one of this request's parts: ${parts.map((p) => p.name).join(', ')}`);
+  const refusal = closed(request, field);
+  if (refusal) return refusal;
+  if (approvalOf(request, partName)) return no(field, `the ${partName} part is already approved`);
+  if (!may(actor, partName)) return no(field, `user "${actor.username}" may not approve the ${partName} part: that needs ${needs([part])}`);
+  return yes;
+}
+
+/** One decision: Denied (an approver of a pending part), Aborted (the requester, before Active), Revoked (Active). */
+export function mayDecide(request: AccessRequest, actor: Actor, type: DecisionType): Verdict {
+  const refusal = closed(request, 'status.decision');
+  if (refusal) return refusal;
+  const stage = stageOf(request);
+  const requester = isRequester(request, actor.username);
+  switch (type) {
+    case 'Denied': {
+      const pending = pendingParts(request);
+      if (pending.length === 0) {
+        return no('status.decision.type', `Denied needs a part pending approval and none is; ${stage === 'active' ? 'use Revoked to end an active access' : 'use Aborted or Revoked'}`);
+      }
+      if (pending.some((p) => may(actor, p.name))) return yes;
+      return no('status.decision', `user "${actor.username}" may not deny this request: denying needs the right to approve a pending part (${needs(pending, true)})`);
+    }
+    case 'Aborted':
+      if (!requester) {
+        return no('status.decision', `only the requester (${request.spec.requester?.username ?? 'unknown'}) may abort a request; an approver may deny it instead`);
+      }
+      if (stage === 'active') return no('status.decision.type', 'an Active access cannot be aborted; use Revoked to end it');
+      return yes;
+    case 'Revoked':
+      if (stage !== 'active') {
+        return no('status.decision.type', `only an Active access can be revoked and this request is ${phaseOf(request)}; ${requester ? 'use Aborted' : 'use Denied'}`);
+      }
+      if (requester || mayApproveAny(request, actor)) return yes;
+      return no(
+        'status.decision',
+        `user "${actor.username}" may not revoke this access: only its requester or a user allowed to approve one of its parts (${needs(partsOf(request.spec))}) may`,
+      );
+  }
+}
+
+/**
+ * Deleting: its requester or anyone allowed to approve one of its parts (RBAC `delete` alone is usually granted on
+ * every AccessRequest at once, and would let any developer erase someone else's audit trail). The controller
+ * deletes at the end of retention; the webhook lets it through before asking this.
+ */
+export function mayDelete(request: AccessRequest, actor: Actor): Verdict {
+  if (isRequester(request, actor.username) || mayApproveAny(request, actor)) return yes;
+  const requester = request.spec.requester?.username;
+  return no(
+    'metadata.name',
+    `user "${actor.username}" may not delete AccessRequest ${request.metadata.name ?? ''}: only its requester${requester ? ` (${requester})` : ''}, a user allowed to approve one of its parts (${needs(partsOf(request.spec)) || 'none'}) or the netwatch controller may delete it`,
+  );
+}
+
+export interface AllowedActions {
+  /** Parts the actor may approve now. */
+  approve: PartName[];
+  deny: boolean;
+  abort: boolean;
+  revoke: boolean;
+  delete: boolean;
+}
+
+/** What to offer the actor: exactly what the webhook would accept. */
+export function allowedActions(request: AccessRequest, actor: Actor): AllowedActions {
+  return {
+    approve: partsOf(request.spec)
+      .filter((p) => mayApprovePart(request, actor, p.name).allowed)
+      .map((p) => p.name),
+    deny: mayDecide(request, actor, 'Denied').allowed,
+    abort: mayDecide(request, actor, 'Aborted').allowed,
+    revoke: mayDecide(request, actor, 'Revoked').allowed,
+    delete: mayDelete(request, actor).allowed,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The permission questions: "may this user approve that part?" asked of the authorizer
+
+/**
+ * One question per namespace and maxtac kind (parts of many requests often share them): `approve` there, or
+ * `create` on both services and the maxtac kind ("you may approve what you could have created yourself").
+ */
+export interface PermissionQuestion {
+  key: string;
+  approve: ResourceCheck;
+  create: ResourceCheck[];
+}
+
+export function questionKey(part: Part): string {
+  return `${part.namespace}/${part.maxtacResource}`;
+}
+
+export function permissionQuestions(parts: readonly Part[]): PermissionQuestion[] {
+  const out = new Map<string, PermissionQuestion>();
+  for (const part of parts) {
+    const key = questionKey(part);
+    if (out.has(key)) continue;
+    const perm = permissionFor(part);
+    out.set(key, { key, approve: perm.approve, create: perm.create });
+  }
+  return [...out.values()];
+}
+
+/** Answers by question key. */
+export type PermissionAnswers = ReadonlyMap<string, boolean>;
+
+/**
+ * Asks the questions of `parts` through `ask` (SubjectAccessReviews for someone else, SelfSubjectAccessReviews for
+ * oneself; one boolean per check, in order). `createOnlyIfRefused` asks `approve` first and the two `create` checks
+ * only where it was refused: fewer reviews for approvers (the webhook's choice), one more round trip for others.
+ */
+export async function askPermissions(
+  parts: readonly Part[],
+  ask: (checks: readonly ResourceCheck[]) => Promise<boolean[]>,
+  opts: { createOnlyIfRefused?: boolean } = {},
+): Promise<PermissionAnswers> {
+  const questions = permissionQuestions(parts);
+  const out = new Map<string, boolean>();
+  if (questions.length === 0) return out;
+  if (!opts.createOnlyIfRefused) {
+    const answers = await ask(questions.flatMap((q) => [q.approve, ...q.create]));
+    let i = 0;
+    for (const q of questions) {
+      const approve = answers[i++] === true;
+      const create = q.create.map(() => answers[i++] === true);
+      out.set(q.key, mayApprove({ approve, create }));
+    }
+    return out;
+  }
+  const approves = await ask(questions.map((q) => q.approve));
+  const rest = questions.filter((_, i) => approves[i] !== true);
+  const creates = rest.length > 0 ? await ask(rest.flatMap((q) => q.create)) : [];
+  let k = 0;
+  questions.forEach((q, i) => {
+    if (approves[i] === true) return out.set(q.key, true);
+    out.set(q.key, mayApprove({ approve: false, create: q.create.map(() => creates[k++] === true) }));
+  });
+  return out;
+}
+
+/** The answers for one request's parts, by part name. */
+export function mayApproveParts(request: Pick<AccessRequest, 'spec'>, answers: PermissionAnswers): Map<PartName, boolean> {
+  return new Map(partsOf(request.spec).map((p) => [p.name, answers.get(questionKey(p)) === true]));
+}
