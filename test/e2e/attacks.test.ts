@@ -15,6 +15,7 @@ import { KubeError } from '../../lib/kube/port.ts';
 import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type PartName } from '../../lib/api/accessrequest.ts';
 import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
 import { objectName } from '../../lib/domain/names.ts';
+import { externalSpec } from '../../lib/domain/testing.ts';
 import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -95,15 +96,8 @@ const serviceToDatabase: AccessRequestSpec = {
   reason: 'dashboards',
 };
 
-const internetToFrontend: AccessRequestSpec = {
-  type: 'External',
-  service: { namespace: 'shop', name: 'frontend' },
-  cidrs: ['203.0.113.7/32'],
-  direction: 'ingress',
-  ports: [{ port: 443, protocol: 'TCP' }],
-  duration: '30m',
-  reason: 'partner integration',
-};
+/** The sandbox's shop/frontend, reached from one partner address. */
+const internetToFrontend: AccessRequestSpec = externalSpec();
 
 let serviceGrant: AccessRequest;
 let externalGrant: AccessRequest;
