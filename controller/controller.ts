@@ -15,17 +15,8 @@ import {
   MAXTAC_FINALIZER,
   REQUEST_FINALIZER,
 } from '../lib/api/markers.ts';
-import {
-  DEFAULT_PLAN_CONFIG,
-  createChains,
-  halvesOf,
-  key,
-  plan,
-  type CreateAction,
-  type Observed,
-  type Plan,
-  type PlanConfig,
-} from '../lib/domain/plan.ts';
+import { DEFAULT_PLAN_CONFIG, createChains, plan, type CreateAction, type Observed, type Plan, type PlanConfig } from '../lib/domain/plan.ts';
+import { halvesOf, key } from '../lib/domain/desired.ts';
 import { isTerminal } from '../lib/domain/phase.ts';
 import type { KubePort, Resource, CachedResource } from '../lib/kube/port.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';

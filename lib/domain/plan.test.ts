@@ -3,14 +3,8 @@ import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestSpec, AccessRequestStatus } from '../api/accessrequest.ts';
 import type { MaxtacObject, NetworkPolicy, Service } from '../kube/types.ts';
 import { objectName } from './names.ts';
-import {
-  DEFAULT_PLAN_CONFIG,
-  createChains,
-  plan,
-  selectorCovers,
-  type Observed,
-  type PlanConfig,
-} from './plan.ts';
+import { DEFAULT_PLAN_CONFIG, createChains, plan, type Observed, type PlanConfig } from './plan.ts';
+import { selectorCovers } from './isolation.ts';
 import { LABEL_REQUEST_ID, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../api/markers.ts';
 
 // ----- fixture builders
