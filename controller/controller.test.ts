@@ -8,7 +8,7 @@ import { FakeKube, type CacheUpdate } from '../lib/kube/fake.ts';
 import { KubeError } from '../lib/kube/port.ts';
 import type { Lease, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { objectName } from '../lib/domain/names.ts';
-import { MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
+import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG } from './controller.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics } from './metrics.ts';
@@ -43,6 +43,11 @@ async function setup(opts: SetupOptions = {}): Promise<{ kube: FakeKube; control
 /** A controller whose reconciles the test drives; `start` (no workers) lets it hear cache updates as it would. */
 function newController(kube: FakeKube, workers = 0): Controller {
   return new Controller(kube, { ...DEFAULT_CONTROLLER_CONFIG, workers }, log, createMetrics());
+}
+
+/** netwatch's markers on a clone or maxtac object of request `uid`, half `role`. */
+function markers(uid: string, role: 'source' | 'target'): Record<string, string> {
+  return { [LABEL_REQUEST_ID]: uid, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ROLE]: role };
 }
 
 const get = (kube: FakeKube) => kube.cache.get<AccessRequest>('accessrequests', '', 'r1');
@@ -122,11 +127,12 @@ describe('Controller with the fake kube port', () => {
 
   it('objects whose request is gone are deleted as orphans; legacy finalizers are removed from any maxtac object', async () => {
     const { kube, controller } = await setup();
-    await kube.create<Service>('services', { metadata: { name: 'nws-x', namespace: 'src', labels: { 'netwatch.vtk.io/request-id': 'gone', 'app.kubernetes.io/managed-by': 'netwatch' }, annotations: { 'netwatch.vtk.io/request-name': 'gone' } }, spec: {} });
+    const orphan = objectName('gone', 'sourceClone');
+    await kube.create<Service>('services', { metadata: { name: orphan, namespace: 'src', labels: markers('gone', 'source'), annotations: { 'netwatch.vtk.io/request-name': 'gone' } }, spec: {} });
     await kube.create<MaxtacObject>('accesses', { apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', metadata: { name: 'theirs', namespace: 'src', finalizers: ['netwatch.vtk.io/access-cleanup-finalizer'] }, spec: { serviceSelector: {}, direction: 'egress' } });
-    await controller.reconcileObject('obj/services/src/nws-x');
+    await controller.reconcileObject(`obj/services/src/${orphan}`);
     await controller.reconcileObject('obj/accesses/src/theirs');
-    assert.equal(kube.all<Service>('services').find((s) => s.metadata.name === 'nws-x'), undefined);
+    assert.equal(kube.all<Service>('services').find((s) => s.metadata.name === orphan), undefined);
     assert.deepEqual(kube.all<MaxtacObject>('accesses').find((a) => a.metadata.name === 'theirs')?.metadata.finalizers, []);
   });
 
@@ -134,6 +140,89 @@ describe('Controller with the fake kube port', () => {
     const { kube, controller } = await setup();
     await controller.reconcileRequest('r1');
     assert.ok(kube.all<MaxtacObject>('accesses').every((a) => a.metadata.finalizers?.includes(MAXTAC_FINALIZER) && a.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netwatch'));
+  });
+});
+
+describe('Controller: ownership is proven, never assumed', () => {
+  const services = (kube: FakeKube) => kube.all<Service>('services').map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+  const lookalike = (namespace: string, name: string, labels: Record<string, string>, extra: Partial<Service['metadata']> = {}): Service => ({
+    metadata: { name, namespace, labels, annotations: { 'netwatch.vtk.io/request-name': 'r1' }, ...extra },
+    spec: { selector: { app: 'x' }, ports: [{ port: 80, protocol: 'TCP' }] },
+  });
+
+  it('teardown and the sweep leave a Service marked with the request uid in another namespace, or under another name', async () => {
+    const { kube, controller, ar } = await setup();
+    const uid = ar.metadata.uid ?? '';
+    await controller.reconcileRequest('r1');
+    const elsewhere = lookalike('elsewhere', objectName(uid, 'targetClone'), markers(uid, 'target'), {
+      // Even claiming to be owned by an Access that does not exist (the sweep deletes such clones of ours).
+      ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'gone', uid: 'no-such-uid', controller: true }],
+    });
+    const misnamed = lookalike('dst', 'nwt-lookalike', markers(uid, 'target'));
+    for (const s of [elsewhere, misnamed]) await kube.create('services', s);
+    const before = services(kube);
+    await controller.reconcileRequest('r1');
+    for (const s of [elsewhere, misnamed]) await controller.reconcileObject(`obj/services/${s.metadata.namespace}/${s.metadata.name}`);
+    assert.deepEqual(services(kube), before, 'an Active request adopts nothing more, the sweep deletes nothing');
+
+    const latest = kube.all<AccessRequest>('accessrequests')[0]!;
+    await kube.replaceStatus('accessrequests', { ...latest, status: { ...latest.status, decision: { type: 'Revoked', by: 'bob' } } });
+    await controller.reconcileRequest('r1');
+    for (const a of kube.all<MaxtacObject>('accesses')) await controller.reconcileObject(`obj/accesses/${a.metadata.namespace}/${a.metadata.name}`);
+    for (const s of [elsewhere, misnamed]) await controller.reconcileObject(`obj/services/${s.metadata.namespace}/${s.metadata.name}`);
+    assert.equal(get(kube)?.status?.phase, 'Revoked');
+    assert.equal(kube.all('accesses').length, 0);
+    assert.deepEqual(services(kube), ['src/client', 'dst/server', 'elsewhere/' + objectName(uid, 'targetClone'), 'dst/nwt-lookalike']);
+  });
+
+  it('the sweep leaves a marked Service whose name is not the one netwatch gives those labels, request or not', async () => {
+    const { kube, controller } = await setup();
+    const squatters = [
+      lookalike('src', 'nws-squatter', markers('no-such-request', 'source')),
+      lookalike('src', objectName('no-such-request', 'targetClone'), markers('no-such-request', 'source')),
+      lookalike('src', objectName('no-such-request', 'sourceClone'), { [LABEL_REQUEST_ID]: 'no-such-request', [LABEL_MANAGED_BY]: MANAGED_BY }),
+    ];
+    for (const s of squatters) {
+      await kube.create('services', s);
+      await controller.reconcileObject(`obj/services/src/${s.metadata.name}`);
+    }
+    assert.equal(kube.all('services').length, 2 + squatters.length);
+  });
+
+  it('a collision with an object at our name, labelled with our uid but not managed by netwatch, is never adopted', async () => {
+    const { kube, controller, ar } = await setup();
+    const name = objectName(ar.metadata.uid ?? '', 'targetClone');
+    // Made a moment ago (the cache has not seen it): the controller's create collides with it.
+    kube.holdCache();
+    await kube.create('services', lookalike('dst', name, { [LABEL_REQUEST_ID]: ar.metadata.uid ?? '' }));
+    kube.releaseCache((u) => u.resource === 'accessrequests');
+    await assert.rejects(controller.reconcileRequest('r1'), (e: unknown) => e instanceof KubeError && e.reason === 'AlreadyExists');
+    kube.resumeCache();
+    await controller.reconcileRequest('r1');
+    const failed = get(kube);
+    assert.equal(failed?.status?.phase, 'Failed');
+    assert.equal(failed?.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'NameConflict');
+    assert.ok(!failed?.status?.objects?.some((o) => o.name === name));
+    assert.deepEqual(kube.all<Service>('services').find((s) => s.metadata.name === name)?.metadata.labels, { [LABEL_REQUEST_ID]: ar.metadata.uid ?? '' });
+  });
+
+  it('deleting a look-alike maxtac object that carries our finalizer releases it and leaves the real clone alone', async () => {
+    const { kube, controller, ar } = await setup();
+    const uid = ar.metadata.uid ?? '';
+    // Nothing isolates the target's pods: its half is skipped, and its clone (the source Access's peer) has no owner.
+    await kube.delete('networkpolicies', 'dst', 'deny');
+    await controller.reconcileRequest('r1');
+    assert.deepEqual(kube.all<Service>('services').find((s) => s.metadata.name === objectName(uid, 'targetClone'))?.metadata.ownerReferences, undefined);
+    await kube.create<MaxtacObject>('accesses', {
+      apiVersion: 'maxtac.vtk.io/v1alpha1',
+      kind: 'Access',
+      metadata: { name: 'lookalike', namespace: 'dst', labels: markers(uid, 'target'), finalizers: [MAXTAC_FINALIZER] },
+      spec: { serviceSelector: {}, direction: 'ingress' },
+    });
+    await kube.delete('accesses', 'dst', 'lookalike');
+    await controller.reconcileObject('obj/accesses/dst/lookalike');
+    assert.equal(kube.all<MaxtacObject>('accesses').find((a) => a.metadata.name === 'lookalike'), undefined);
+    assert.ok(services(kube).includes(`dst/${objectName(uid, 'targetClone')}`));
   });
 });
 

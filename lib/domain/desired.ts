@@ -1,7 +1,8 @@
 // What netwatch materializes for a request, object by object: the halves (one clone and one maxtac object each),
 // their deterministic names and places, and the exact objects to create. Pure, and shared by the controller's
-// planner and the plugin's dry run, so a preview cannot drift from what the controller really creates.
-import type { AccessRequest, PartName, Port } from '../api/accessrequest.ts';
+// planner and the plugin's dry run, so a preview cannot drift from what the controller really creates. Also the
+// test of ownership: which existing objects netwatch may adopt or delete.
+import type { AccessRequest, ObjectRef, PartName, Port } from '../api/accessrequest.ts';
 import {
   ANNOTATION_ORIGIN,
   ANNOTATION_REQUEST_NAME,
@@ -89,10 +90,61 @@ export function halvesOf(request: AccessRequest): Half[] {
   return [];
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Ownership. Only the controller may write netwatch's markers (the markers admission), so they are evidence that
+// netwatch made an object; being at the deterministic name of one of the request's halves, in that half's
+// namespace, completes the proof. A marked object anywhere else (markers written before that admission existed,
+// or by someone who got past it) is left alone. A uid recorded in status.objects is proof on its own: only the
+// controller writes it, and a uid names one incarnation.
+
+export type Piece = 'clone' | 'maxtac';
+
 /** Whether an object carries the markers of this request: its request-id label and netwatch's managed-by. */
 export function isMarkedFor(obj: KubeObject, requestUid: string): boolean {
   const labels = obj.metadata.labels;
   return requestUid !== '' && labels?.[LABEL_REQUEST_ID] === requestUid && labels[LABEL_MANAGED_BY] === MANAGED_BY;
+}
+
+/** Whether an object carries netwatch's markers for some request. */
+export function isMarked(obj: KubeObject): boolean {
+  return isMarkedFor(obj, obj.metadata.labels?.[LABEL_REQUEST_ID] ?? '');
+}
+
+/** The half whose clone (or maxtac object) lives exactly where this object is, if any. */
+export function halfAt(halves: readonly Half[], obj: KubeObject, piece: Piece): Half | undefined {
+  const { namespace, name } = obj.metadata;
+  return halves.find(
+    (h) =>
+      h.namespace === namespace &&
+      (piece === 'clone' ? h.cloneName === name : h.maxtacName === name && (obj.kind === undefined || obj.kind === h.kind)),
+  );
+}
+
+/** Whether a uid recorded in status.objects names this very object. */
+export function isRecorded(refs: readonly ObjectRef[], obj: KubeObject, piece: Piece): boolean {
+  const uid = obj.metadata.uid;
+  if (!uid) return false;
+  return refs.some(
+    (r) => r.uid === uid && r.namespace === obj.metadata.namespace && r.name === obj.metadata.name && (piece === 'clone') === (r.kind === 'Service'),
+  );
+}
+
+/** Whether netwatch may adopt or delete this object on behalf of the request: marked and in place, or recorded. */
+export function isOwnedBy(request: AccessRequest, halves: readonly Half[], obj: KubeObject, piece: Piece): boolean {
+  if (isRecorded(request.status?.objects ?? [], obj, piece)) return true;
+  return isMarkedFor(obj, request.metadata.uid ?? '') && halfAt(halves, obj, piece) !== undefined;
+}
+
+/**
+ * The name netwatch gives an object marked with these request-id and role labels, or undefined when the labels
+ * name no request or no role. Without the request (gone, or not yet seen) the namespace cannot be checked: the
+ * name is what is left to tell netwatch's objects from look-alikes.
+ */
+export function deterministicNameFor(labels: Record<string, string> | undefined, piece: Piece): string | undefined {
+  const uid = labels?.[LABEL_REQUEST_ID];
+  const role = labels?.[LABEL_ROLE];
+  if (!uid || (role !== 'source' && role !== 'target')) return undefined;
+  return objectName(uid, piece === 'clone' ? `${role}Clone` : `${role}Maxtac`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

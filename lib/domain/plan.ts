@@ -18,7 +18,7 @@ import type {
 } from '../api/accessrequest.ts';
 import { LABEL_REQUEST_ID, LEGACY_FINALIZERS, MAXTAC_OWNER_LABELS, REQUEST_FINALIZER } from '../api/markers.ts';
 import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Service, ServicePort } from '../kube/types.ts';
-import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isMarkedFor, key, type Half, type HalfRole, type Problem } from './desired.ts';
+import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type Half, type HalfRole, type Problem } from './desired.ts';
 import { alreadyIsolated, directionsOf, inForce, maxtacDirectionOf, type PolicyDirection } from './isolation.ts';
 import { partsOf, type Part } from './parts.ts';
 import {
@@ -61,9 +61,13 @@ export interface Observed {
   request: AccessRequest;
   /** The user's Services named by the spec, keyed `namespace/name`; absent key or null = does not exist. */
   originals: Map<string, Service | null>;
-  /** Every Service in the namespaces of the halves that has a deterministic name of this request or its label. */
+  /**
+   * The Services at this request's deterministic clone names (and at the refs its status records), whoever made
+   * them: the planner adopts or deletes only those that are provably this request's (see isOwnedBy) and fails
+   * the request over any other at its names.
+   */
   services: Service[];
-  /** Every maxtac object with a deterministic name of this request or its label. */
+  /** The maxtac objects at this request's deterministic names (and refs), likewise. */
   maxtac: MaxtacObject[];
   /** NetworkPolicies in the namespaces of the halves. */
   networkPolicies: NetworkPolicy[];
@@ -184,7 +188,7 @@ interface Facts {
   approvals: Approval[];
   approved: Set<PartName>;
   fullyApproved: boolean;
-  /** This request's own clones and maxtac objects among those observed. */
+  /** This request's own clones and maxtac objects among those observed: the only ones it adopts or deletes. */
   own: { services: Service[]; maxtac: MaxtacObject[] };
   durationSeconds: number | null;
   durationError: string | undefined;
@@ -213,7 +217,6 @@ interface Facts {
 
 function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
   const request = observed.request;
-  const uid = request.metadata.uid ?? '';
   const status = request.status ?? {};
   const nowMs = now.getTime();
   const deleting = Boolean(request.metadata.deletionTimestamp);
@@ -222,7 +225,10 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
   const approvals = effectiveApprovals(request);
   const approved = approvedPartNames(parts, approvals);
   const fullyApproved = parts.length > 0 && parts.every((p) => approved.has(p.name));
-  const own = { services: observed.services.filter((s) => isMarkedFor(s, uid)), maxtac: observed.maxtac.filter((m) => isMarkedFor(m, uid)) };
+  const own = {
+    services: observed.services.filter((s) => isOwnedBy(request, halves, s, 'clone')),
+    maxtac: observed.maxtac.filter((m) => isOwnedBy(request, halves, m, 'maxtac')),
+  };
   const { seconds: durationSeconds, error: durationError } = durationOf(request);
   const approvedAt = approvedAtOf(status, fullyApproved, parts, approvals, nowMs);
   const expiresAt = expiresAtOf(status, approvedAt, durationSeconds);
@@ -420,15 +426,15 @@ function materializedObjectsRemain(f: Facts): Problem | undefined {
   return { reason: Reason.ObjectDeleted, message: `${gone.join(', ')} was deleted outside netwatch; the access is no longer in force` };
 }
 
-/** A deterministic name taken by an object that is not this request's: never adopted. */
+/** A deterministic name taken by an object that is not provably this request's: never adopted, never deleted. */
 function deterministicNamesFree(f: Facts): Problem | undefined {
   if (!f.materializing) return undefined;
   const uid = f.request.metadata.uid ?? '';
   for (const h of f.halves) {
     const maxtac = f.observed.maxtac.find((o) => o.kind === h.kind && o.metadata.namespace === h.namespace && o.metadata.name === h.maxtacName);
     const clone = f.observed.services.find((o) => o.metadata.namespace === h.namespace && o.metadata.name === h.cloneName);
-    for (const [obj, what] of [[maxtac, h.kind], [clone, 'Service']] as const) {
-      if (obj && !isMarkedFor(obj, uid)) {
+    for (const [obj, what, piece] of [[maxtac, h.kind, 'maxtac'], [clone, 'Service', 'clone']] as const) {
+      if (obj && !isOwnedBy(f.request, f.halves, obj, piece)) {
         return {
           reason: Reason.NameConflict,
           message: `${what} ${key(h.namespace, obj.metadata.name ?? '')} exists and is not labelled as this request's (${LABEL_REQUEST_ID}=${uid}); refusing to adopt it`,
