@@ -190,7 +190,7 @@ interface Facts {
   fullyApproved: boolean;
   /** This request's own clones and maxtac objects among those observed: the only ones it adopts or deletes. */
   own: { services: Service[]; maxtac: MaxtacObject[] };
-  durationSeconds: number | null;
+  /** Why the spec's duration does not parse, if it does not. */
   durationError: string | undefined;
   approvedAt: string | undefined;
   expiresAt: string | undefined;
@@ -256,7 +256,6 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
     approved,
     fullyApproved,
     own,
-    durationSeconds,
     durationError,
     approvedAt,
     expiresAt,
@@ -405,8 +404,8 @@ function isReplacing(f: Facts, h: Half): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Checks, in order: the first problem found fails the request (a terminal phase, a decision or expiry still win,
-// see derivePhase).
+// Checks, in order: the first problem found fails the request, unless it has ended or been decided already (see
+// derivePhase).
 
 type Check = (f: Facts) => Problem | undefined;
 
