@@ -111,7 +111,7 @@ export function isMarked(obj: KubeObject): boolean {
 }
 
 /** The half whose clone (or maxtac object) lives exactly where this object is, if any. */
-export function halfAt(halves: readonly Half[], obj: KubeObject, piece: Piece): Half | undefined {
+function halfAt(halves: readonly Half[], obj: KubeObject, piece: Piece): Half | undefined {
   const { namespace, name } = obj.metadata;
   return halves.find(
     (h) =>
@@ -121,7 +121,7 @@ export function halfAt(halves: readonly Half[], obj: KubeObject, piece: Piece): 
 }
 
 /** Whether a uid recorded in status.objects names this very object. */
-export function isRecorded(refs: readonly ObjectRef[], obj: KubeObject, piece: Piece): boolean {
+function isRecorded(refs: readonly ObjectRef[], obj: KubeObject, piece: Piece): boolean {
   const uid = obj.metadata.uid;
   if (!uid) return false;
   return refs.some(
