@@ -4,23 +4,30 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { AccessRequest } from '../lib/api/accessrequest.ts';
-import { FakeKube } from '../lib/kube/fake.ts';
+import { FakeKube, type CacheUpdate } from '../lib/kube/fake.ts';
 import { KubeError } from '../lib/kube/port.ts';
 import type { Lease, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { objectName } from '../lib/domain/names.ts';
-import { MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
+import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG } from './controller.ts';
 import { LeaderElector } from './leader.ts';
 import { createMetrics } from './metrics.ts';
 
 const log = pino({ level: 'silent' });
 
-async function setup(): Promise<{ kube: FakeKube; controller: Controller; ar: AccessRequest }> {
-  const kube = new FakeKube();
+interface SetupOptions {
+  /** The target Service is created so late that the cache has not seen it when the controller first looks. */
+  lateServer?: boolean;
+  kube?: FakeKube;
+}
+
+async function setup(opts: SetupOptions = {}): Promise<{ kube: FakeKube; controller: Controller; ar: AccessRequest }> {
+  const kube = opts.kube ?? new FakeKube();
   for (const ns of ['src', 'dst']) {
     await kube.create<NetworkPolicy>('networkpolicies', { metadata: { name: 'deny', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
   }
   await kube.create<Service>('services', { metadata: { name: 'client', namespace: 'src' }, spec: { selector: { app: 'client' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } });
+  if (opts.lateServer) kube.holdCache();
   await kube.create<Service>('services', { metadata: { name: 'server', namespace: 'dst' }, spec: { selector: { app: 'server' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } });
   const ar = await kube.create<AccessRequest>('accessrequests', {
     apiVersion: 'netwatch.vtk.io/v1alpha1',
@@ -28,8 +35,19 @@ async function setup(): Promise<{ kube: FakeKube; controller: Controller; ar: Ac
     metadata: { name: 'r1' },
     spec: { type: 'Service', source: { namespace: 'src', service: 'client' }, target: { namespace: 'dst', service: 'server' }, duration: '1h', reason: 'x', requester: { username: 'alice', approvedParts: ['source', 'target'] } },
   });
-  const controller = new Controller(kube, { ...DEFAULT_CONTROLLER_CONFIG, workers: 1 }, log, createMetrics());
+  if (opts.lateServer) kube.releaseCache((u) => u.resource === 'accessrequests');
+  const controller = newController(kube);
   return { kube, controller, ar };
+}
+
+/** A controller whose reconciles the test drives; `start` (no workers) lets it hear cache updates as it would. */
+function newController(kube: FakeKube, workers = 0): Controller {
+  return new Controller(kube, { ...DEFAULT_CONTROLLER_CONFIG, workers }, log, createMetrics());
+}
+
+/** netwatch's markers on a clone or maxtac object of request `uid`, half `role`. */
+function markers(uid: string, role: 'source' | 'target'): Record<string, string> {
+  return { [LABEL_REQUEST_ID]: uid, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ROLE]: role };
 }
 
 const get = (kube: FakeKube) => kube.cache.get<AccessRequest>('accessrequests', '', 'r1');
@@ -109,11 +127,12 @@ describe('Controller with the fake kube port', () => {
 
   it('objects whose request is gone are deleted as orphans; legacy finalizers are removed from any maxtac object', async () => {
     const { kube, controller } = await setup();
-    await kube.create<Service>('services', { metadata: { name: 'nws-x', namespace: 'src', labels: { 'netwatch.vtk.io/request-id': 'gone', 'app.kubernetes.io/managed-by': 'netwatch' }, annotations: { 'netwatch.vtk.io/request-name': 'gone' } }, spec: {} });
+    const orphan = objectName('gone', 'sourceClone');
+    await kube.create<Service>('services', { metadata: { name: orphan, namespace: 'src', labels: markers('gone', 'source'), annotations: { 'netwatch.vtk.io/request-name': 'gone' } }, spec: {} });
     await kube.create<MaxtacObject>('accesses', { apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', metadata: { name: 'theirs', namespace: 'src', finalizers: ['netwatch.vtk.io/access-cleanup-finalizer'] }, spec: { serviceSelector: {}, direction: 'egress' } });
-    await controller.reconcileObject('obj/services/src/nws-x');
+    await controller.reconcileObject(`obj/services/src/${orphan}`);
     await controller.reconcileObject('obj/accesses/src/theirs');
-    assert.equal(kube.all<Service>('services').find((s) => s.metadata.name === 'nws-x'), undefined);
+    assert.equal(kube.all<Service>('services').find((s) => s.metadata.name === orphan), undefined);
     assert.deepEqual(kube.all<MaxtacObject>('accesses').find((a) => a.metadata.name === 'theirs')?.metadata.finalizers, []);
   });
 
@@ -121,6 +140,190 @@ describe('Controller with the fake kube port', () => {
     const { kube, controller } = await setup();
     await controller.reconcileRequest('r1');
     assert.ok(kube.all<MaxtacObject>('accesses').every((a) => a.metadata.finalizers?.includes(MAXTAC_FINALIZER) && a.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netwatch'));
+  });
+});
+
+describe('Controller: ownership is proven, never assumed', () => {
+  const services = (kube: FakeKube) => kube.all<Service>('services').map((s) => `${s.metadata.namespace}/${s.metadata.name}`);
+  const lookalike = (namespace: string, name: string, labels: Record<string, string>, extra: Partial<Service['metadata']> = {}): Service => ({
+    metadata: { name, namespace, labels, annotations: { 'netwatch.vtk.io/request-name': 'r1' }, ...extra },
+    spec: { selector: { app: 'x' }, ports: [{ port: 80, protocol: 'TCP' }] },
+  });
+
+  it('teardown and the sweep leave a Service marked with the request uid in another namespace, or under another name', async () => {
+    const { kube, controller, ar } = await setup();
+    const uid = ar.metadata.uid ?? '';
+    await controller.reconcileRequest('r1');
+    const elsewhere = lookalike('elsewhere', objectName(uid, 'targetClone'), markers(uid, 'target'), {
+      // Even claiming to be owned by an Access that does not exist (the sweep deletes such clones of ours).
+      ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'gone', uid: 'no-such-uid', controller: true }],
+    });
+    const misnamed = lookalike('dst', 'nwt-lookalike', markers(uid, 'target'));
+    for (const s of [elsewhere, misnamed]) await kube.create('services', s);
+    const before = services(kube);
+    await controller.reconcileRequest('r1');
+    for (const s of [elsewhere, misnamed]) await controller.reconcileObject(`obj/services/${s.metadata.namespace}/${s.metadata.name}`);
+    assert.deepEqual(services(kube), before, 'an Active request adopts nothing more, the sweep deletes nothing');
+
+    const latest = kube.all<AccessRequest>('accessrequests')[0]!;
+    await kube.replaceStatus('accessrequests', { ...latest, status: { ...latest.status, decision: { type: 'Revoked', by: 'bob' } } });
+    await controller.reconcileRequest('r1');
+    for (const a of kube.all<MaxtacObject>('accesses')) await controller.reconcileObject(`obj/accesses/${a.metadata.namespace}/${a.metadata.name}`);
+    for (const s of [elsewhere, misnamed]) await controller.reconcileObject(`obj/services/${s.metadata.namespace}/${s.metadata.name}`);
+    assert.equal(get(kube)?.status?.phase, 'Revoked');
+    assert.equal(kube.all('accesses').length, 0);
+    assert.deepEqual(services(kube), ['src/client', 'dst/server', 'elsewhere/' + objectName(uid, 'targetClone'), 'dst/nwt-lookalike']);
+  });
+
+  it('the sweep leaves a marked Service whose name is not the one netwatch gives those labels, request or not', async () => {
+    const { kube, controller } = await setup();
+    const squatters = [
+      lookalike('src', 'nws-squatter', markers('no-such-request', 'source')),
+      lookalike('src', objectName('no-such-request', 'targetClone'), markers('no-such-request', 'source')),
+      lookalike('src', objectName('no-such-request', 'sourceClone'), { [LABEL_REQUEST_ID]: 'no-such-request', [LABEL_MANAGED_BY]: MANAGED_BY }),
+    ];
+    for (const s of squatters) {
+      await kube.create('services', s);
+      await controller.reconcileObject(`obj/services/src/${s.metadata.name}`);
+    }
+    assert.equal(kube.all('services').length, 2 + squatters.length);
+  });
+
+  it('a collision with an object at our name, labelled with our uid but not managed by netwatch, is never adopted', async () => {
+    const { kube, controller, ar } = await setup();
+    const name = objectName(ar.metadata.uid ?? '', 'targetClone');
+    // Made a moment ago (the cache has not seen it): the controller's create collides with it.
+    kube.holdCache();
+    await kube.create('services', lookalike('dst', name, { [LABEL_REQUEST_ID]: ar.metadata.uid ?? '' }));
+    kube.releaseCache((u) => u.resource === 'accessrequests');
+    await assert.rejects(controller.reconcileRequest('r1'), (e: unknown) => e instanceof KubeError && e.reason === 'AlreadyExists');
+    kube.resumeCache();
+    await controller.reconcileRequest('r1');
+    const failed = get(kube);
+    assert.equal(failed?.status?.phase, 'Failed');
+    assert.equal(failed?.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'NameConflict');
+    assert.ok(!failed?.status?.objects?.some((o) => o.name === name));
+    assert.deepEqual(kube.all<Service>('services').find((s) => s.metadata.name === name)?.metadata.labels, { [LABEL_REQUEST_ID]: ar.metadata.uid ?? '' });
+  });
+
+  it('deleting a look-alike maxtac object that carries our finalizer releases it and leaves the real clone alone', async () => {
+    const { kube, controller, ar } = await setup();
+    const uid = ar.metadata.uid ?? '';
+    // Nothing isolates the target's pods: its half is skipped, and its clone (the source Access's peer) has no owner.
+    await kube.delete('networkpolicies', 'dst', 'deny');
+    await controller.reconcileRequest('r1');
+    assert.deepEqual(kube.all<Service>('services').find((s) => s.metadata.name === objectName(uid, 'targetClone'))?.metadata.ownerReferences, undefined);
+    await kube.create<MaxtacObject>('accesses', {
+      apiVersion: 'maxtac.vtk.io/v1alpha1',
+      kind: 'Access',
+      metadata: { name: 'lookalike', namespace: 'dst', labels: markers(uid, 'target'), finalizers: [MAXTAC_FINALIZER] },
+      spec: { serviceSelector: {}, direction: 'ingress' },
+    });
+    await kube.delete('accesses', 'dst', 'lookalike');
+    await controller.reconcileObject('obj/accesses/dst/lookalike');
+    assert.equal(kube.all<MaxtacObject>('accesses').find((a) => a.metadata.name === 'lookalike'), undefined);
+    assert.ok(services(kube).includes(`dst/${objectName(uid, 'targetClone')}`));
+  });
+});
+
+describe('Controller with a cache that lags behind the API server', () => {
+  const writes = (kube: FakeKube) => kube.calls.filter((c) => c.verb !== 'get' && c.resource !== 'events');
+  const requestUpdates = (u: CacheUpdate) => u.resource === 'accessrequests';
+
+  it('a reconcile while the cache still shows the request from before our own writes makes no call: their events bring it back', async () => {
+    const { kube, controller } = await setup();
+    await controller.start();
+    kube.holdCache();
+    await controller.reconcileRequest('r1');
+    assert.equal(kube.all<AccessRequest>('accessrequests')[0]?.status?.phase, 'Active');
+    kube.calls.length = 0;
+    // Without the expectation the stale copy (no finalizer, no status) would be planned again: a finalizer write
+    // refused as a Conflict, and creates refused as AlreadyExists.
+    await controller.reconcileRequest('r1');
+    assert.deepEqual(kube.calls, []);
+    kube.resumeCache();
+    await controller.reconcileRequest('r1');
+    assert.deepEqual(writes(kube), []);
+    assert.equal(get(kube)?.status?.phase, 'Active');
+    await controller.stop();
+  });
+
+  it('objects we created that the cache does not show yet are neither created again nor taken for deleted, without a read', async () => {
+    const { kube, controller } = await setup();
+    await controller.start();
+    kube.holdCache();
+    await controller.reconcileRequest('r1');
+    // The request's own updates arrive first; the four creates are still on their way.
+    kube.releaseCache(requestUpdates);
+    assert.equal(get(kube)?.status?.phase, 'Active');
+    assert.equal(kube.cache.list('accesses').length, 0);
+    kube.calls.length = 0;
+    await controller.reconcileRequest('r1');
+    assert.deepEqual(kube.calls, [], 'no create, no GET to confirm, no status write');
+    assert.equal(get(kube)?.status?.phase, 'Active');
+    await controller.stop();
+  });
+
+  it('objects we deleted that the cache still shows are not deleted again, and a deleted request is released', async () => {
+    const { kube, controller } = await setup();
+    await controller.start();
+    await controller.reconcileRequest('r1');
+    const ar = kube.all<AccessRequest>('accessrequests')[0]!;
+    await kube.replaceStatus('accessrequests', { ...ar, status: { ...ar.status, decision: { type: 'Revoked', by: 'bob' } } });
+    await kube.delete('accessrequests', '', 'r1');
+    kube.holdCache();
+    await controller.reconcileRequest('r1');
+    assert.equal(kube.all<Service>('services').filter((s) => s.metadata.name?.startsWith('nw')).length, 0);
+    kube.releaseCache(requestUpdates);
+    assert.equal(kube.cache.list('accesses').length, 2, 'the cache still shows the Accesses, not being deleted');
+    kube.calls.length = 0;
+    await controller.reconcileRequest('r1');
+    assert.deepEqual(kube.calls.filter((c) => c.verb === 'delete'), []);
+    // Everything it made is on its way out: the request's finalizer comes off.
+    assert.equal(kube.all('accessrequests').length, 0);
+    await controller.stop();
+  });
+
+  it('a target Service created a moment ago, not in the cache yet, is read from the API server instead of failing the request', async () => {
+    const { kube, controller } = await setup({ lateServer: true });
+    assert.equal(kube.cache.get('services', 'dst', 'server'), undefined);
+    await controller.reconcileRequest('r1');
+    assert.equal(kube.all<AccessRequest>('accessrequests')[0]?.status?.phase, 'Active');
+    assert.equal(kube.all('accesses').length, 2);
+  });
+
+  it('after a restart, objects the status records that the cache does not show yet are read from the API server, not taken for deleted', async () => {
+    const { kube, controller } = await setup();
+    kube.holdCache();
+    await controller.reconcileRequest('r1');
+    kube.releaseCache(requestUpdates);
+    // A new incarnation of the controller (a restart, another replica taking over): no memory of its writes, and
+    // its Service and Access caches listed before the creates, its request cache after the status write.
+    const restarted = newController(kube);
+    await restarted.reconcileRequest('r1');
+    const now = kube.all<AccessRequest>('accessrequests')[0];
+    assert.equal(now?.status?.phase, 'Active', JSON.stringify(now?.status?.conditions));
+    assert.equal(kube.all('accesses').length, 2);
+  });
+
+  it('running with every watch event late, the controller converges on one of each object and never repeats a write', async () => {
+    const kube = new FakeKube({ cacheDelayMs: 5 });
+    await setup({ kube });
+    await new Promise((r) => setTimeout(r, 20));
+    kube.calls.length = 0;
+    const controller = newController(kube, 4);
+    await controller.start();
+    const deadline = Date.now() + 5_000;
+    while (get(kube)?.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False' || kube.undelivered > 0) {
+      if (Date.now() > deadline) assert.fail(`not converged: ${JSON.stringify(get(kube)?.status)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    await controller.stop();
+    const made = writes(kube).map((c) => `${c.verb} ${c.resource} ${c.namespace}/${c.name}`);
+    assert.equal(new Set(made).size, made.length, made.join('\n'));
+    assert.equal(kube.all('accesses').length, 2);
+    assert.equal(get(kube)?.status?.phase, 'Active');
   });
 });
 

@@ -7,25 +7,13 @@ import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import { API_VERSION, KIND } from '../lib/api/accessrequest.ts';
 import {
   ANNOTATION_REQUEST_NAME,
-  LABEL_MANAGED_BY,
   LABEL_REQUEST_ID,
-  LABEL_ROLE,
   LEGACY_FINALIZERS,
-  MANAGED_BY,
   MAXTAC_FINALIZER,
   REQUEST_FINALIZER,
 } from '../lib/api/markers.ts';
-import {
-  DEFAULT_PLAN_CONFIG,
-  createChains,
-  halvesOf,
-  key,
-  plan,
-  type CreateAction,
-  type Observed,
-  type Plan,
-  type PlanConfig,
-} from '../lib/domain/plan.ts';
+import { DEFAULT_PLAN_CONFIG, createChains, plan, type CreateAction, type Observed, type Plan, type PlanConfig } from '../lib/domain/plan.ts';
+import { deterministicNameFor, halvesOf, isMarked, isMarkedFor, isOwnedBy, key, type Piece } from '../lib/domain/desired.ts';
 import { isTerminal } from '../lib/domain/phase.ts';
 import type { KubePort, Resource, CachedResource } from '../lib/kube/port.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
@@ -116,7 +104,7 @@ export class Controller {
     for (const r of this.kube.cache.list<AccessRequest>('accessrequests')) this.queue.add(`ar/${r.metadata.name}`);
     for (const resource of ['services', ...MAXTAC_RESOURCES] as CachedResource[]) {
       for (const o of this.kube.cache.list(resource)) {
-        if (isManaged(o) || hasLegacy(o)) this.queue.add(objKey(resource, o));
+        if (isMarked(o) || hasLegacy(o)) this.queue.add(objKey(resource, o));
       }
     }
   }
@@ -132,9 +120,9 @@ export class Controller {
       case 'services':
       case 'accesses':
       case 'externalaccesses': {
-        if (isManaged(obj) || hasLegacy(obj)) this.queue.add(objKey(resource, obj));
+        if (isMarked(obj) || hasLegacy(obj)) this.queue.add(objKey(resource, obj));
         const requestName = obj.metadata.annotations?.[ANNOTATION_REQUEST_NAME];
-        if (isManaged(obj) && requestName) this.queue.add(`ar/${requestName}`);
+        if (isMarked(obj) && requestName) this.queue.add(`ar/${requestName}`);
         return;
       }
       case 'networkpolicies': {
@@ -142,7 +130,7 @@ export class Controller {
         for (const ref of obj.metadata.ownerReferences ?? []) {
           const owner = ref.kind === 'Access' || ref.kind === 'ExternalAccess' ? this.kube.cache.byUid<MaxtacObject>(ref.kind === 'Access' ? 'accesses' : 'externalaccesses', ref.uid) : undefined;
           const requestName = owner?.metadata.annotations?.[ANNOTATION_REQUEST_NAME];
-          if (owner && isManaged(owner) && requestName) this.queue.add(`ar/${requestName}`);
+          if (owner && isMarked(owner) && requestName) this.queue.add(`ar/${requestName}`);
         }
         return;
       }
@@ -184,7 +172,6 @@ export class Controller {
   /** Gathers what plan needs, from the caches, confirming with the API server where a stale cache would mislead. */
   async gather(request: AccessRequest, confirm: boolean): Promise<Observed> {
     const cache = this.kube.cache;
-    const uid = request.metadata.uid ?? '';
     const halves = halvesOf(request);
     const originals = new Map<string, Service | null>();
     const active = !isTerminal(request.status?.phase) && !request.metadata.deletionTimestamp;
@@ -195,16 +182,20 @@ export class Controller {
       if (!svc && confirm && active) svc = (await this.kube.get<Service>('services', h.original.namespace, h.original.name)) ?? null;
       originals.set(k, svc);
     }
+    // Only where this request's objects can be: its deterministic names in its halves' namespaces, and the refs
+    // its status records. An object labelled with its uid anywhere else is not its own, whatever the label says.
     const services = new Map<string, Service>();
-    for (const s of cache.byRequest<Service>('services', uid)) services.set(key(s.metadata.namespace ?? '', s.metadata.name ?? ''), s);
     const maxtac = new Map<string, MaxtacObject>();
-    for (const r of MAXTAC_RESOURCES) for (const m of cache.byRequest<MaxtacObject>(r, uid)) maxtac.set(`${m.kind}/${key(m.metadata.namespace ?? '', m.metadata.name ?? '')}`, m);
-    for (const h of halves) {
-      const maxtacResource = h.kind === 'Access' ? 'accesses' : 'externalaccesses';
-      const s = cache.get<Service>('services', h.namespace, h.cloneName) ?? (this.recentlyCreated(`services/${h.namespace}/${h.cloneName}`));
-      if (s) services.set(key(h.namespace, h.cloneName), s);
-      const m = cache.get<MaxtacObject>(maxtacResource, h.namespace, h.maxtacName) ?? (this.recentlyCreated(`${maxtacResource}/${h.namespace}/${h.maxtacName}`) as MaxtacObject | undefined);
-      if (m) maxtac.set(`${h.kind}/${key(h.namespace, h.maxtacName)}`, m);
+    const places = halves.flatMap((h) => [
+      { kind: 'Service', namespace: h.namespace, name: h.cloneName },
+      { kind: h.kind, namespace: h.namespace, name: h.maxtacName },
+    ]);
+    for (const { kind, namespace, name } of [...places, ...(request.status?.objects ?? [])]) {
+      const resource = cachedResourceOfKind(kind);
+      if (!resource) continue;
+      const o = cache.get<KubeObject>(resource, namespace, name) ?? this.recentlyCreated(`${resource}/${namespace}/${name}`);
+      if (o && kind === 'Service') services.set(key(namespace, name), o);
+      else if (o) maxtac.set(`${kind}/${key(namespace, name)}`, o as MaxtacObject);
     }
     for (const [k, o] of [...services, ...maxtac]) if (o.metadata.uid && this.deletedUids.has(o.metadata.uid)) (o.kind === 'Service' || !o.kind ? services : maxtac).delete(k);
     // Objects the status says we created but the cache does not show: deleted, or the cache is behind. Ask.
@@ -324,7 +315,10 @@ export class Controller {
     set.add(resourceVersion ?? '');
   }
 
-  /** Creates one planned object; AlreadyExists means adopt it when its labels say it is this request's. */
+  /**
+   * Creates one planned object. AlreadyExists (a crash before the status write, a cache behind) means adopt it when
+   * its markers say it is this request's: it is at one of the request's deterministic names by construction.
+   */
   private async create(action: CreateAction, uids: Map<string, string>, requestUid: string): Promise<KubeObject> {
     const obj = structuredClone(action.object);
     if (action.ownerMaxtac) {
@@ -344,7 +338,7 @@ export class Controller {
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
       const existing = await this.kube.get(resource, obj.metadata.namespace ?? '', obj.metadata.name ?? '');
-      if (existing && existing.metadata.labels?.[LABEL_REQUEST_ID] === requestUid && !existing.metadata.deletionTimestamp) return existing;
+      if (existing && isMarkedFor(existing, requestUid) && !existing.metadata.deletionTimestamp) return existing;
       // Not ours (the next plan fails the request with NameConflict once the cache shows it), or being deleted.
       throw e;
     }
@@ -383,11 +377,12 @@ export class Controller {
     const isMaxtac = resource === 'accesses' || resource === 'externalaccesses';
 
     if (isMaxtac && obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).includes(MAXTAC_FINALIZER)) {
-      // Whoever deleted it (maxtac at expiry, a user, us), its clones go first: there is no garbage collector we
+      // Whoever deleted it (maxtac at expiry, a user, us), its clone goes first: there is no garbage collector we
       // may count on.
-      for (const clone of this.clonesOf(obj).filter((c) => !this.deletedUids.has(c.metadata.uid ?? ''))) {
-        this.deletedUids.add(clone.metadata.uid ?? '');
-        await this.kube.delete('services', clone.metadata.namespace ?? '', clone.metadata.name ?? '', { uid: clone.metadata.uid ?? '' }).catch(ignoreGone);
+      const clone = this.cloneOf(obj);
+      if (clone?.metadata.uid && !this.deletedUids.has(clone.metadata.uid)) {
+        this.deletedUids.add(clone.metadata.uid);
+        await this.kube.delete('services', clone.metadata.namespace ?? '', clone.metadata.name ?? '', { uid: clone.metadata.uid }).catch(ignoreGone);
       }
       const remaining = (obj.metadata.finalizers ?? []).filter((f) => f !== MAXTAC_FINALIZER && !LEGACY_FINALIZERS.includes(f));
       await this.kube.setFinalizers(resource, namespace, name, obj.metadata.resourceVersion ?? '', remaining).catch(ignoreNotFound);
@@ -398,13 +393,20 @@ export class Controller {
       await this.kube.setFinalizers(resource, namespace, name, obj.metadata.resourceVersion ?? '', remaining).catch(ignoreNotFound);
       return undefined;
     }
-    if (!isManaged(obj) || obj.metadata.deletionTimestamp) return undefined;
+    if (!isMarked(obj) || obj.metadata.deletionTimestamp) return undefined;
+    // Only netwatch's own objects are touched: marked, and named as netwatch names the half those markers describe.
+    // Anything else is a look-alike, whatever its labels claim.
+    const piece: Piece = isMaxtac ? 'maxtac' : 'clone';
+    if (deterministicNameFor(obj.metadata.labels, piece) !== name) return undefined;
 
-    if (!(await this.requestExists(obj))) {
+    const request = await this.requestOf(obj);
+    if (!request) {
       this.log.info({ kind: obj.kind, namespace, name }, 'deleting orphan: its request is gone');
       await this.kube.delete(resource, namespace, name, { uid: obj.metadata.uid ?? '' }).catch(ignoreGone);
       return undefined;
     }
+    // Its request exists: it must also be in the namespace where that request puts this half.
+    if (!isOwnedBy(request, halvesOf(request), obj, piece)) return undefined;
     if (resource === 'services') {
       for (const ref of obj.metadata.ownerReferences ?? []) {
         if (ref.kind !== 'Access' && ref.kind !== 'ExternalAccess') continue;
@@ -420,41 +422,51 @@ export class Controller {
     return undefined;
   }
 
-  private clonesOf(maxtac: KubeObject): Service[] {
-    const uid = maxtac.metadata.uid;
-    const requestId = maxtac.metadata.labels?.[LABEL_REQUEST_ID];
-    const role = maxtac.metadata.labels?.[LABEL_ROLE];
-    return this.kube.cache
-      .inNamespace<Service>('services', maxtac.metadata.namespace ?? '')
-      .filter(
-        (s) =>
-          (s.metadata.ownerReferences ?? []).some((o) => o.uid === uid) ||
-          (requestId !== undefined && s.metadata.labels?.[LABEL_REQUEST_ID] === requestId && s.metadata.labels[LABEL_ROLE] === role && !(s.metadata.ownerReferences ?? []).length && isManaged(s)),
-      );
+  /**
+   * The clone a maxtac object selects, when both are netwatch's: the maxtac object marked and at its deterministic
+   * name, the clone marked for the same request, at the clone name of the same half, in the same namespace, and
+   * owned by this incarnation (or by none yet).
+   */
+  private cloneOf(maxtac: KubeObject): Service | undefined {
+    const labels = maxtac.metadata.labels;
+    if (!isMarked(maxtac) || deterministicNameFor(labels, 'maxtac') !== maxtac.metadata.name) return undefined;
+    const cloneName = deterministicNameFor(labels, 'clone');
+    const clone = cloneName ? this.kube.cache.get<Service>('services', maxtac.metadata.namespace ?? '', cloneName) : undefined;
+    if (!clone || !isMarkedFor(clone, labels?.[LABEL_REQUEST_ID] ?? '')) return undefined;
+    const owners = clone.metadata.ownerReferences ?? [];
+    return owners.length === 0 || owners.some((o) => o.uid === maxtac.metadata.uid) ? clone : undefined;
   }
 
-  private async requestExists(obj: KubeObject): Promise<boolean> {
-    const uid = obj.metadata.labels?.[LABEL_REQUEST_ID];
+  /** The request an object's markers name; before anything is deleted over its absence, the API server is asked. */
+  private async requestOf(obj: KubeObject): Promise<AccessRequest | undefined> {
+    const uid = obj.metadata.labels?.[LABEL_REQUEST_ID] ?? '';
     const name = obj.metadata.annotations?.[ANNOTATION_REQUEST_NAME];
-    if (!uid) return true;
-    if (name) {
-      const cached = this.kube.cache.get<AccessRequest>('accessrequests', '', name);
-      if (cached?.metadata.uid === uid) return true;
-    }
-    if (this.kube.cache.byUid('accessrequests', uid)) return true;
-    // Not in the cache: confirm with the API server before deleting anything.
-    if (!name) return false;
+    const cached = name ? this.kube.cache.get<AccessRequest>('accessrequests', '', name) : undefined;
+    if (cached?.metadata.uid === uid) return cached;
+    const byUid = this.kube.cache.byUid<AccessRequest>('accessrequests', uid);
+    if (byUid) return byUid;
+    if (!name) return undefined;
     const live = await this.kube.get<AccessRequest>('accessrequests', '', name);
-    return live?.metadata.uid === uid;
+    return live?.metadata.uid === uid ? live : undefined;
+  }
+}
+
+/** The cached resource of the kinds netwatch materializes; undefined for any other kind. */
+function cachedResourceOfKind(kind: string): CachedResource | undefined {
+  switch (kind) {
+    case 'Service':
+      return 'services';
+    case 'Access':
+      return 'accesses';
+    case 'ExternalAccess':
+      return 'externalaccesses';
+    default:
+      return undefined;
   }
 }
 
 function objKey(resource: CachedResource, obj: KubeObject): string {
   return `obj/${resource}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
-}
-
-export function isManaged(obj: KubeObject): boolean {
-  return obj.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY && Boolean(obj.metadata.labels[LABEL_REQUEST_ID]);
 }
 
 function hasLegacy(obj: KubeObject): boolean {

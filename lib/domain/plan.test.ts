@@ -3,14 +3,8 @@ import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestSpec, AccessRequestStatus } from '../api/accessrequest.ts';
 import type { MaxtacObject, NetworkPolicy, Service } from '../kube/types.ts';
 import { objectName } from './names.ts';
-import {
-  DEFAULT_PLAN_CONFIG,
-  createChains,
-  plan,
-  selectorCovers,
-  type Observed,
-  type PlanConfig,
-} from './plan.ts';
+import { DEFAULT_PLAN_CONFIG, createChains, plan, type Observed, type PlanConfig } from './plan.ts';
+import { selectorCovers } from './isolation.ts';
 import { LABEL_REQUEST_ID, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../api/markers.ts';
 
 // ----- fixture builders
@@ -351,6 +345,43 @@ describe('plan: shapes', () => {
     const p = plan(crashed, NOW);
     assert.deepEqual(p.creates, []);
     assert.equal(p.status?.objects?.length, 4);
+  });
+});
+
+describe('plan: ownership', () => {
+  const marked = (namespace: string, name: string, uid = UID): Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { namespace, name, uid: `uid-lookalike-${namespace}-${name}`, labels: { [LABEL_REQUEST_ID]: uid, 'app.kubernetes.io/managed-by': 'netwatch', 'netwatch.vtk.io/role': 'target' } },
+  });
+  const revoke = (o: Observed): Observed => ({ ...o, request: { ...o.request, status: { ...o.request.status, decision: { type: 'Revoked' as const, by: 'bob' } } } });
+
+  it('a Service marked with this request in another namespace, or under another name, is neither adopted nor torn down', () => {
+    const after = materialize(observed(request(svcSpec, bothApproved)));
+    const lookalikes = [marked('elsewhere', objectName(UID, 'targetClone')), marked('db', 'nwt-lookalike')];
+    const withThem = { ...after, services: [...after.services, ...lookalikes] };
+    const active = plan(withThem, NOW);
+    assert.equal(active.status, undefined);
+    assert.deepEqual(active.deletes, []);
+    const p = plan(revoke(withThem), NOW);
+    assert.equal(p.status?.phase, 'Revoked');
+    assert.deepEqual(p.deletes.map((d) => `${d.namespace}/${d.name}`).sort(), [...after.services, ...after.maxtac].map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort());
+  });
+
+  it('an object marked for another request at our deterministic name is a NameConflict, left alone', () => {
+    const o = observed(request(svcSpec, bothApproved));
+    o.services = [marked('db', objectName(UID, 'targetClone'), 'another-request')];
+    const p = plan(o, NOW);
+    assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'NameConflict');
+    assert.deepEqual(p.deletes, []);
+  });
+
+  it('an object whose uid the status records is this request\'s even without its markers: kept while Active, torn down after', () => {
+    const after = materialize(observed(request(svcSpec, bothApproved)));
+    const unmarked = structuredClone(after);
+    for (const s of unmarked.services) delete s.metadata.labels;
+    assert.equal(plan(unmarked, NOW).status, undefined);
+    assert.equal(plan(revoke(unmarked), NOW).deletes.length, 4);
   });
 });
 

@@ -1,42 +1,38 @@
 // The pure heart of the controller: from one AccessRequest and what was observed about it, the exact objects that
 // must exist, those that must go, the status to record and the Events to emit. No client, no clock: `now` and
 // the observation are arguments, so every rule here is a table test.
+//
+// One pass, in four steps: the facts are computed once from the observation; ordered named checks each return a
+// problem or nothing, and the first problem fails the request; the phase follows from the facts and that verdict;
+// then the creates and deletes, the status, the Events, and the finalizers and wake-up are derived from them.
 import type {
   AccessRequest,
   AccessRequestStatus,
   Approval,
+  Condition,
   ObjectRef,
   PartName,
   PartStatus,
   Phase,
   Port,
 } from '../api/accessrequest.ts';
-import { partsOf } from './parts.ts';
-import { objectName } from './names.ts';
-import { durationSeconds as secondsOfDuration } from './duration.ts';
-import { ConditionType, Reason, derivePhase, findCondition, isTerminal, setCondition } from './phase.ts';
-import type {
-  LabelSelector,
-  MaxtacDirection,
-  MaxtacKind,
-  MaxtacObject,
-  NetworkPolicy,
-  Service,
-  ServicePort,
-} from '../kube/types.ts';
-import { MAXTAC_API_VERSION } from '../kube/types.ts';
+import { LABEL_REQUEST_ID, LEGACY_FINALIZERS, MAXTAC_OWNER_LABELS, REQUEST_FINALIZER } from '../api/markers.ts';
+import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Service, ServicePort } from '../kube/types.ts';
+import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type Half, type HalfRole, type Problem } from './desired.ts';
+import { alreadyIsolated, directionsOf, inForce, maxtacDirectionOf, type PolicyDirection } from './isolation.ts';
+import { partsOf, type Part } from './parts.ts';
+import { effectiveApprovals } from './actions.ts';
+import { durationSeconds } from './duration.ts';
 import {
-  ANNOTATION_ORIGIN,
-  ANNOTATION_REQUEST_NAME,
-  LABEL_MANAGED_BY,
-  LABEL_REQUEST_ID,
-  LABEL_ROLE,
-  LEGACY_FINALIZERS,
-  MANAGED_BY,
-  MAXTAC_FINALIZER,
-  MAXTAC_OWNER_LABELS,
-  REQUEST_FINALIZER,
-} from '../api/markers.ts';
+  ConditionType,
+  Reason,
+  derivePhase,
+  findCondition,
+  isTerminal,
+  setCondition,
+  type ConditionInput,
+  type PhaseResult,
+} from './phase.ts';
 
 export type IsolationPolicy = 'skip' | 'refuse' | 'allow';
 
@@ -61,82 +57,18 @@ export const DEFAULT_PLAN_CONFIG: PlanConfig = {
   expiryToleranceSeconds: 30,
 };
 
-export type HalfRole = 'source' | 'target';
-
-/** One end of the traffic that gets its own clone and maxtac object. A part has one or two halves. */
-export interface Half {
-  role: HalfRole;
-  part: PartName;
-  namespace: string;
-  kind: MaxtacKind;
-  maxtacName: string;
-  cloneName: string;
-  /** The user's Service this half clones. */
-  original: { namespace: string; name: string };
-  /** Direction as requested, in maxtac's words. */
-  direction: MaxtacDirection;
-  targets?: { serviceName: string; namespace: string }[];
-  targetCIDRs?: string[];
-}
-
-/** The halves of a request: Service type has a source half (egress) and a target half (ingress); External has one. */
-export function halvesOf(request: AccessRequest): Half[] {
-  const uid = request.metadata.uid ?? '';
-  const spec = request.spec;
-  const parts = partsOf(spec);
-  if (spec.type === 'Service' && spec.source && spec.target) {
-    const sourcePart = parts.find((p) => p.namespace === spec.source?.namespace)?.name ?? 'source';
-    return [
-      {
-        role: 'source',
-        part: sourcePart,
-        namespace: spec.source.namespace,
-        kind: 'Access',
-        maxtacName: objectName(uid, 'sourceMaxtac'),
-        cloneName: objectName(uid, 'sourceClone'),
-        original: { namespace: spec.source.namespace, name: spec.source.service },
-        direction: 'egress',
-        targets: [{ serviceName: objectName(uid, 'targetClone'), namespace: spec.target.namespace }],
-      },
-      {
-        role: 'target',
-        part: 'target',
-        namespace: spec.target.namespace,
-        kind: 'Access',
-        maxtacName: objectName(uid, 'targetMaxtac'),
-        cloneName: objectName(uid, 'targetClone'),
-        original: { namespace: spec.target.namespace, name: spec.target.service },
-        direction: 'ingress',
-        targets: [{ serviceName: objectName(uid, 'sourceClone'), namespace: spec.source.namespace }],
-      },
-    ];
-  }
-  if (spec.type === 'External' && spec.service && spec.cidrs && spec.direction) {
-    return [
-      {
-        role: 'target',
-        part: 'target',
-        namespace: spec.service.namespace,
-        kind: 'ExternalAccess',
-        maxtacName: objectName(uid, 'targetMaxtac'),
-        cloneName: objectName(uid, 'targetClone'),
-        original: { namespace: spec.service.namespace, name: spec.service.name },
-        direction: spec.direction === 'both' ? 'all' : spec.direction,
-        targetCIDRs: [...spec.cidrs],
-      },
-    ];
-  }
-  return [];
-}
-
 /** What the controller saw of one request, from its caches (and a live GET where the cache cannot be trusted). */
 export interface Observed {
   request: AccessRequest;
   /** The user's Services named by the spec, keyed `namespace/name`; absent key or null = does not exist. */
   originals: Map<string, Service | null>;
-  /** Every Service in the namespaces of the halves that has a deterministic name of this request or its label. */
+  /**
+   * The Services at this request's deterministic clone names (and at the refs its status records), whoever made
+   * them: the planner adopts or deletes only those that are provably this request's (see isOwnedBy) and fails
+   * the request over any other at its names.
+   */
   services: Service[];
-  /** Every maxtac object with a deterministic name of this request or its label. */
+  /** The maxtac objects at this request's deterministic names (and refs), likewise. */
   maxtac: MaxtacObject[];
   /** NetworkPolicies in the namespaces of the halves. */
   networkPolicies: NetworkPolicy[];
@@ -202,34 +134,179 @@ export interface Plan {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Helpers
+// The plan
 
-export function key(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
-
-function isOurs(obj: { metadata: { labels?: Record<string, string> } }, uid: string): boolean {
-  return obj.metadata.labels?.[LABEL_REQUEST_ID] === uid && obj.metadata.labels[LABEL_MANAGED_BY] === MANAGED_BY;
-}
-
-/** The approvals that count: one per part of the request, including the requester's own parts at creation. */
-export function effectiveApprovals(request: AccessRequest): Approval[] {
-  const parts = partsOf(request.spec);
-  const out: Approval[] = [...(request.status?.approvals ?? [])];
-  const requester = request.spec.requester;
-  for (const partName of requester?.approvedParts ?? []) {
-    const part = parts.find((p) => p.name === partName);
-    if (!part || out.some((a) => a.part === partName)) continue;
-    const approval: Approval = { part: partName, namespace: part.namespace };
-    if (requester?.username) approval.by = requester.username;
-    if (request.metadata.creationTimestamp) approval.at = request.metadata.creationTimestamp;
-    out.push(approval);
-  }
+export function plan(observed: Observed, now: Date, config: PlanConfig = DEFAULT_PLAN_CONFIG): Plan {
+  const facts = factsOf(observed, now, config);
+  const verdict = verdictOf(facts, firstProblem(facts));
+  const { creates, deletes } = changesOf(facts, verdict.phase);
+  const status = statusOf(facts, verdict, creates);
+  const conditions = status.conditions ?? [];
+  const { deleteRequest, requeueAfterMs } = scheduleOf(facts, verdict.phase, conditions);
+  const out: Plan = {
+    ...finalizersOf(facts, verdict.phase, deletes),
+    creates,
+    deletes,
+    status: statusEqual(facts.request.status, status) ? undefined : status,
+    events: eventsOf(facts, verdict, conditions),
+    deleteRequest,
+    becameActive: verdict.phase === 'Active' && facts.status.phase !== 'Active',
+  };
+  if (requeueAfterMs !== undefined) out.requeueAfterMs = requeueAfterMs;
   return out;
 }
 
-function approvedPartNames(request: AccessRequest, approvals: Approval[]): Set<PartName> {
+// ---------------------------------------------------------------------------------------------------------------
+// Facts: everything the checks and the derivations read, computed once.
+
+/** How one half is materialized, decided while the request is to be Active. */
+interface HalfDecision {
+  half: Half;
+  /** This half's maxtac object, when it exists already. */
+  existing?: MaxtacObject;
+  /** Direction to create with (the existing object's when it exists); undefined: the half is skipped. */
+  direction?: MaxtacDirection;
+  skippedDirections: PolicyDirection[];
+  /** What a new grant would isolate for the first time (for the refuse policy's message). */
+  wouldIsolate?: string;
+  /** The existing object no longer grants what the half asks: it is deleted with its clone (never edited). */
+  stale: boolean;
+  /** The existing object is on its way out (stale or being deleted): neither it nor its clone is recorded or made. */
+  replacing: boolean;
+}
+
+interface Facts {
+  observed: Observed;
+  request: AccessRequest;
+  status: AccessRequestStatus;
+  config: PlanConfig;
+  now: Date;
+  nowMs: number;
+  deleting: boolean;
+  parts: Part[];
+  halves: Half[];
+  /** Approvals that count, including the requester's own parts at creation. */
+  approvals: Approval[];
+  approved: Set<PartName>;
+  fullyApproved: boolean;
+  /** This request's own clones and maxtac objects among those observed: the only ones it adopts or deletes. */
+  own: { services: Service[]; maxtac: MaxtacObject[] };
+  /** Why the spec's duration does not parse, if it does not. */
+  durationError: string | undefined;
+  approvedAt: string | undefined;
+  expiresAt: string | undefined;
+  expiresMs: number | undefined;
+  expired: boolean;
+  /** Within the expiry tolerance of expiresAt: a maxtac object that vanishes now went by maxtac's own expiry. */
+  nearExpiry: boolean;
+  expiredByMaxtac: boolean;
+  createdMs: number;
+  pendingTimedOut: boolean;
+  /** Objects status.objects records as created that are gone, replaced by another incarnation, or being deleted. */
+  goneRefs: ObjectRef[];
+  /** Not ended, not decided, not being deleted. */
+  live: boolean;
+  /** Live, fully approved and not expired: the request is to be Active unless a check finds a problem. */
+  materializing: boolean;
+  /** One per half while materializing, none otherwise. */
+  decisions: HalfDecision[];
+  /** The halves whose clone this pass creates (while materializing). */
+  clonesToCreate: Half[];
+  /** The ports of those clones, or why there are none (undefined when no clone is created). */
+  ports: { ports: ServicePort[] } | Problem | undefined;
+}
+
+function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
+  const request = observed.request;
+  const status = request.status ?? {};
+  const nowMs = now.getTime();
+  const deleting = Boolean(request.metadata.deletionTimestamp);
   const parts = partsOf(request.spec);
+  const halves = halvesOf(request);
+  const approvals = effectiveApprovals(request);
+  const approved = approvedPartNames(parts, approvals);
+  const fullyApproved = parts.length > 0 && parts.every((p) => approved.has(p.name));
+  const own = {
+    services: observed.services.filter((s) => isOwnedBy(request, halves, s, 'clone')),
+    maxtac: observed.maxtac.filter((m) => isOwnedBy(request, halves, m, 'maxtac')),
+  };
+  const { seconds: durationSeconds, error: durationError } = durationOf(request);
+  const approvedAt = approvedAtOf(status, fullyApproved, parts, approvals, nowMs);
+  const expiresAt = expiresAtOf(status, approvedAt, durationSeconds);
+  const expiresMs = expiresAt ? Date.parse(expiresAt) : undefined;
+  const expired = expiresMs !== undefined && nowMs >= expiresMs;
+  const nearExpiry = expiresMs !== undefined && nowMs >= expiresMs - config.expiryToleranceSeconds * 1000;
+  const createdMs = request.metadata.creationTimestamp ? Date.parse(request.metadata.creationTimestamp) : nowMs;
+  const live = !isTerminal(status.phase) && !deleting && !status.decision;
+  const refs = status.objects ?? [];
+  const expiredByMaxtac =
+    live && fullyApproved && !expired && nearExpiry &&
+    refs.some((ref) => ref.kind !== 'Service' && !own.maxtac.some((m) => m.metadata.name === ref.name && !m.metadata.deletionTimestamp));
+  const materializing = live && fullyApproved && !expired && !expiredByMaxtac;
+  const facts: Facts = {
+    observed,
+    request,
+    status,
+    config,
+    now,
+    nowMs,
+    deleting,
+    parts,
+    halves,
+    approvals,
+    approved,
+    fullyApproved,
+    own,
+    durationError,
+    approvedAt,
+    expiresAt,
+    expiresMs,
+    expired,
+    nearExpiry,
+    expiredByMaxtac,
+    createdMs,
+    pendingTimedOut: config.pendingTtlSeconds !== null && nowMs >= createdMs + config.pendingTtlSeconds * 1000,
+    goneRefs: refs.filter((ref) => isGone(own, ref)),
+    live,
+    materializing,
+    decisions: [],
+    clonesToCreate: [],
+    ports: undefined,
+  };
+  if (materializing) {
+    facts.decisions = halves.map((h) => decideHalf(facts, h));
+    facts.clonesToCreate = clonesToCreate(facts);
+    if (facts.clonesToCreate.length > 0) facts.ports = clonePorts(request, halves, observed.originals);
+  }
+  return facts;
+}
+
+function durationOf(request: AccessRequest): { seconds: number | null; error: string | undefined } {
+  try {
+    return { seconds: durationSeconds(request.spec.duration), error: undefined };
+  } catch (e) {
+    return { seconds: null, error: (e as Error).message };
+  }
+}
+
+/**
+ * Full approval happened when the last part was approved (not at submission, not when we noticed), but never in
+ * the future of our clock; once recorded it stays.
+ */
+function approvedAtOf(status: AccessRequestStatus, fullyApproved: boolean, parts: Part[], approvals: Approval[], nowMs: number): string | undefined {
+  if (status.approvedAt || !fullyApproved) return status.approvedAt;
+  const times = approvals.filter((a) => parts.some((p) => p.name === a.part)).map((a) => (a.at ? Date.parse(a.at) : NaN));
+  const last = times.length > 0 && times.every((t) => Number.isFinite(t)) ? Math.max(...times) : nowMs;
+  return new Date(Math.min(last, nowMs)).toISOString();
+}
+
+function expiresAtOf(status: AccessRequestStatus, approvedAt: string | undefined, durationSeconds: number | null): string | undefined {
+  if (status.expiresAt || !approvedAt || durationSeconds === null) return status.expiresAt;
+  return new Date(Date.parse(approvedAt) + durationSeconds * 1000).toISOString();
+}
+
+/** An approval counts for a part only when it names the part's namespace too. */
+function approvedPartNames(parts: Part[], approvals: Approval[]): Set<PartName> {
   const approved = new Set<PartName>();
   for (const a of approvals) {
     if (parts.some((p) => p.name === a.part && p.namespace === a.namespace)) approved.add(a.part);
@@ -237,163 +314,230 @@ function approvedPartNames(request: AccessRequest, approvals: Approval[]): Set<P
   return approved;
 }
 
-function portsSummary(ports: Port[] | undefined): string {
-  if (!ports || ports.length === 0) return 'all';
-  return ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
+function ownClone(f: Pick<Facts, 'own'>, h: Half): Service | undefined {
+  return f.own.services.find((s) => s.metadata.namespace === h.namespace && s.metadata.name === h.cloneName);
 }
 
-function displayEnds(request: AccessRequest): { from: string; to: string } {
-  const s = request.spec;
-  if (s.type === 'Service') {
-    return { from: s.source ? key(s.source.namespace, s.source.service) : '', to: s.target ? key(s.target.namespace, s.target.service) : '' };
-  }
-  const svc = s.service ? key(s.service.namespace, s.service.name) : '';
-  const cidrs = (s.cidrs ?? []).join(',');
-  return s.direction === 'egress' ? { from: svc, to: cidrs } : { from: cidrs, to: svc };
+function ownMaxtac(f: Pick<Facts, 'own'>, h: Half): MaxtacObject | undefined {
+  return f.own.maxtac.find((m) => m.kind === h.kind && m.metadata.namespace === h.namespace && m.metadata.name === h.maxtacName);
 }
 
-/** Resolves the requested ports against the target Service: each keeps that Service's name and targetPort. */
-export function resolvePorts(target: Service, requested: Port[] | undefined): { ports: ServicePort[] } | { error: string } {
-  const available = target.spec?.ports ?? [];
-  const where = key(target.metadata.namespace ?? '', target.metadata.name ?? '');
-  if (available.length === 0) return { error: `Service ${where} has no ports` };
-  const copy = (p: ServicePort): ServicePort => {
-    const out: ServicePort = { port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port };
-    if (p.name) out.name = p.name;
-    if (p.appProtocol) out.appProtocol = p.appProtocol;
-    return out;
-  };
-  if (!requested || requested.length === 0) return { ports: available.map(copy) };
-  const out: ServicePort[] = [];
-  const missing: string[] = [];
-  for (const r of requested) {
-    const protocol = r.protocol ?? 'TCP';
-    const found = available.find((p) => p.port === r.port && (p.protocol ?? 'TCP') === protocol);
-    if (found) out.push(copy(found));
-    else missing.push(`${r.port}/${protocol}`);
-  }
-  if (missing.length > 0) {
-    const has = available.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(', ');
-    return { error: `port ${missing.join(', ')} is not a port of Service ${where} (it has ${has})` };
-  }
-  // Several ports need distinct names on a Service; a single one may be unnamed.
-  if (out.length > 1) out.forEach((p, i) => (p.name ??= `p${i}-${p.port}-${(p.protocol ?? 'TCP').toLowerCase()}`));
-  return { ports: out };
+/** A recorded object is gone when it is missing, another incarnation took its name, or it is being deleted. */
+function isGone(own: Facts['own'], ref: ObjectRef): boolean {
+  const found: Service | MaxtacObject | undefined =
+    ref.kind === 'Service'
+      ? own.services.find((s) => s.metadata.namespace === ref.namespace && s.metadata.name === ref.name)
+      : own.maxtac.find((m) => m.kind === ref.kind && m.metadata.namespace === ref.namespace && m.metadata.name === ref.name);
+  return !found || (ref.uid !== undefined && ref.uid !== '' && found.metadata.uid !== ref.uid) || Boolean(found.metadata.deletionTimestamp);
 }
 
 /**
- * Whether a label selector provably selects every pod that carries `podLabels` (a Service selector: the pods
- * may carry more labels, which we cannot see). Anything undecidable counts as "not proven".
+ * An existing maxtac object keeps its direction; a new one gets the requested direction narrowed to what is
+ * already isolated, unless the isolation policy allows isolating pods anew. Isolation is decided once, before
+ * creation: afterwards our own policy would count.
  */
-export function selectorCovers(selector: LabelSelector | undefined, podLabels: Record<string, string>): boolean {
-  if (!selector) return true;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (podLabels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const value = podLabels[e.key];
-    switch (e.operator) {
-      case 'In':
-        if (value === undefined || !(e.values ?? []).includes(value)) return false;
-        break;
-      case 'NotIn':
-        if (value === undefined || (e.values ?? []).includes(value)) return false;
-        break;
-      case 'Exists':
-        if (value === undefined) return false;
-        break;
-      default:
-        // DoesNotExist (pods may carry the key) and unknown operators cannot be proven from a Service selector.
-        return false;
+function decideHalf(f: Facts, h: Half): HalfDecision {
+  const existing = ownMaxtac(f, h);
+  if (existing) {
+    const direction = existing.spec?.direction;
+    const granted = directionsOf(direction ?? h.direction);
+    const beingDeleted = Boolean(existing.metadata.deletionTimestamp);
+    const stale = direction !== undefined && !beingDeleted && !maxtacMatches(existing, desiredMaxtac(f.request, h, direction, null), h.direction);
+    return {
+      half: h,
+      existing,
+      direction,
+      skippedDirections: directionsOf(h.direction).filter((d) => !granted.includes(d)),
+      stale,
+      replacing: direction !== undefined && (stale || beingDeleted),
+    };
+  }
+  const ownNames = new Set(f.halves.map((x) => x.maxtacName));
+  const isOwnPolicy = (np: NetworkPolicy) => Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? ''));
+  const original = f.observed.originals.get(key(h.original.namespace, h.original.name)) ?? undefined;
+  const podLabels = original?.spec?.selector ?? {};
+  const wanted = directionsOf(h.direction);
+  const isolated = wanted.filter((d) => alreadyIsolated(f.observed.networkPolicies, h.namespace, podLabels, d, isOwnPolicy));
+  const newly = wanted.filter((d) => !isolated.includes(d));
+  const decision: HalfDecision = { half: h, direction: h.direction, skippedDirections: [], stale: false, replacing: false };
+  if (newly.length === 0) return decision;
+  decision.wouldIsolate = `${h.role === 'source' ? 'egress of' : 'pods of'} ${key(h.original.namespace, h.original.name)} (${newly.join(', ').toLowerCase()})`;
+  if (f.config.isolation === 'allow') return decision;
+  const narrowed = maxtacDirectionOf(isolated);
+  if (narrowed) decision.direction = narrowed;
+  else delete decision.direction;
+  decision.skippedDirections = newly;
+  return decision;
+}
+
+/**
+ * Every half with a maxtac object needs its own clone (the object selects it) and, for a Service request, the
+ * other half's clone (its peer). A half being replaced gets its clone back with its new maxtac object.
+ */
+function clonesToCreate(f: Facts): Half[] {
+  const needed = new Set<HalfRole>();
+  for (const d of f.decisions) {
+    if (d.direction === undefined) continue;
+    needed.add(d.half.role);
+    if (f.request.spec.type === 'Service') needed.add(d.half.role === 'source' ? 'target' : 'source');
+  }
+  return f.halves.filter((h) => needed.has(h.role) && !isReplacing(f, h) && !ownClone(f, h));
+}
+
+function isReplacing(f: Facts, h: Half): boolean {
+  return f.decisions.some((d) => d.half === h && d.replacing);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Checks, in order: the first problem found fails the request, unless it has ended or been decided already (see
+// derivePhase).
+
+type Check = (f: Facts) => Problem | undefined;
+
+function specNamesAService(f: Facts): Problem | undefined {
+  if (!f.fullyApproved || f.halves.length > 0) return undefined;
+  return { reason: Reason.InvalidSpec, message: 'the spec names no Service to grant' };
+}
+
+function durationParses(f: Facts): Problem | undefined {
+  return f.durationError === undefined ? undefined : { reason: Reason.InvalidSpec, message: f.durationError };
+}
+
+/** Objects recorded as created and now gone were deleted by someone else (near expiry: by maxtac's own expiry). */
+function materializedObjectsRemain(f: Facts): Problem | undefined {
+  if (!f.live || !f.fullyApproved || f.expired || f.nearExpiry || f.goneRefs.length === 0) return undefined;
+  const gone = f.goneRefs.map((ref) => `${ref.kind} ${key(ref.namespace, ref.name)}`);
+  return { reason: Reason.ObjectDeleted, message: `${gone.join(', ')} was deleted outside netwatch; the access is no longer in force` };
+}
+
+/** A deterministic name taken by an object that is not provably this request's: never adopted, never deleted. */
+function deterministicNamesFree(f: Facts): Problem | undefined {
+  if (!f.materializing) return undefined;
+  const uid = f.request.metadata.uid ?? '';
+  for (const h of f.halves) {
+    const maxtac = f.observed.maxtac.find((o) => o.kind === h.kind && o.metadata.namespace === h.namespace && o.metadata.name === h.maxtacName);
+    const clone = f.observed.services.find((o) => o.metadata.namespace === h.namespace && o.metadata.name === h.cloneName);
+    for (const [obj, what, piece] of [[maxtac, h.kind, 'maxtac'], [clone, 'Service', 'clone']] as const) {
+      if (obj && !isOwnedBy(f.request, f.halves, obj, piece)) {
+        return {
+          reason: Reason.NameConflict,
+          message: `${what} ${key(h.namespace, obj.metadata.name ?? '')} exists and is not labelled as this request's (${LABEL_REQUEST_ID}=${uid}); refusing to adopt it`,
+        };
+      }
     }
   }
-  return true;
+  return undefined;
 }
 
-export function policyTypesOf(np: NetworkPolicy): ('Ingress' | 'Egress')[] {
-  if (np.spec?.policyTypes && np.spec.policyTypes.length > 0) return np.spec.policyTypes;
-  // The API server's defaulting: Ingress always, Egress when egress rules exist.
-  return (np.spec?.egress?.length ?? 0) > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+function isolationAllowed(f: Facts): Problem | undefined {
+  if (f.config.isolation !== 'refuse') return undefined;
+  const would = f.decisions.flatMap((d) => (d.wouldIsolate ? [d.wouldIsolate] : []));
+  if (would.length === 0) return undefined;
+  return {
+    reason: Reason.WouldIsolate,
+    message: `no NetworkPolicy isolates ${would.join('; ')} yet: a grant would cut their other traffic in that direction, and the isolation policy is refuse`,
+  };
 }
 
-/** True when some NetworkPolicy other than `ignoreOwners`' already isolates those pods in that direction. */
-export function alreadyIsolated(
-  policies: NetworkPolicy[],
-  namespace: string,
-  podLabels: Record<string, string>,
-  direction: 'Ingress' | 'Egress',
-  ignore: (np: NetworkPolicy) => boolean,
-): boolean {
-  return policies.some(
-    (np) =>
-      np.metadata.namespace === namespace &&
-      !np.metadata.deletionTimestamp &&
-      !ignore(np) &&
-      policyTypesOf(np).includes(direction) &&
-      selectorCovers(np.spec?.podSelector, podLabels),
+/** Nothing is created when the request cannot be materialized in full: each clone copies an existing Service. */
+function originalsUsable(f: Facts): Problem | undefined {
+  if (f.ports && 'reason' in f.ports) return f.ports;
+  for (const h of f.clonesToCreate) {
+    const where = key(h.original.namespace, h.original.name);
+    const original = f.observed.originals.get(where) ?? null;
+    // A missing target Service is the ports' problem, reported above.
+    if (!original && h.role !== 'target') return { reason: Reason.ServiceNotFound, message: `Service ${where} does not exist` };
+    if (original && Object.keys(original.spec?.selector ?? {}).length === 0) {
+      return { reason: Reason.ServiceWithoutSelector, message: `Service ${where} has no selector, so it selects no pods to grant` };
+    }
+  }
+  return undefined;
+}
+
+const CHECKS: readonly Check[] = [specNamesAService, durationParses, materializedObjectsRemain, deterministicNamesFree, isolationAllowed, originalsUsable];
+
+function firstProblem(f: Facts): Problem | undefined {
+  for (const check of CHECKS) {
+    const problem = check(f);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function verdictOf(f: Facts, problem: Problem | undefined): PhaseResult {
+  return derivePhase(
+    {
+      ...(f.status.phase ? { current: f.status.phase } : {}),
+      ...(f.status.decision?.type ? { decision: f.status.decision.type } : {}),
+      approvedParts: f.parts.filter((p) => f.approved.has(p.name)).length,
+      totalParts: f.parts.length,
+      expired: f.expired || f.expiredByMaxtac,
+      pendingTimedOut: f.pendingTimedOut,
+      ...(problem ? { failure: problem } : {}),
+    },
+    findCondition(f.status.conditions, ConditionType.Ended),
   );
 }
 
-function directionsOf(d: MaxtacDirection): ('Ingress' | 'Egress')[] {
-  return d === 'all' ? ['Ingress', 'Egress'] : d === 'ingress' ? ['Ingress'] : ['Egress'];
+// ---------------------------------------------------------------------------------------------------------------
+// Creates and deletes
+
+interface Changes {
+  creates: CreateAction[];
+  deletes: DeleteAction[];
 }
 
-function maxtacDirectionOf(dirs: ('Ingress' | 'Egress')[]): MaxtacDirection | undefined {
-  const i = dirs.includes('Ingress');
-  const e = dirs.includes('Egress');
-  return i && e ? 'all' : i ? 'ingress' : e ? 'egress' : undefined;
+function changesOf(f: Facts, phase: Phase): Changes {
+  if (phase === 'Active' && !f.deleting) return materialization(f);
+  if (isTerminal(phase) || f.deleting) return { creates: [], deletes: teardown(f) };
+  return { creates: [], deletes: [] };
 }
 
-function labelsFor(uid: string, role: HalfRole): Record<string, string> {
-  return { [LABEL_REQUEST_ID]: uid, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ROLE]: role };
+/** The maxtac objects first, then the clones that name them as owners; stale objects go with their clones. */
+function materialization(f: Facts): Changes {
+  const creates: CreateAction[] = [];
+  const deletes: DeleteAction[] = [];
+  const remaining = f.expiresMs === undefined ? null : Math.max(1, Math.ceil((f.expiresMs - f.nowMs) / 1000));
+  for (const d of f.decisions) {
+    if (d.direction === undefined) continue;
+    if (!d.existing) {
+      creates.push({ object: desiredMaxtac(f.request, d.half, d.direction, remaining) });
+      continue;
+    }
+    if (d.stale) {
+      // Never edit a materialized maxtac object (maxtac leaves the old policies behind): delete it and its clone,
+      // forget their refs, and recreate both once they are gone.
+      const clone = ownClone(f, d.half);
+      if (clone) deletes.push(deleteOf(clone));
+      deletes.push(deleteOf(d.existing));
+    }
+  }
+  const ports = f.ports && 'ports' in f.ports ? f.ports.ports : [];
+  for (const h of f.clonesToCreate) {
+    const original = f.observed.originals.get(key(h.original.namespace, h.original.name));
+    if (!original) continue;
+    const action: CreateAction = { object: desiredClone(f.request, h, original, ports) };
+    if (f.decisions.some((d) => d.half.role === h.role && d.direction !== undefined)) action.ownerMaxtac = { kind: h.kind, name: h.maxtacName, namespace: h.namespace };
+    creates.push(action);
+  }
+  return { creates, deletes };
 }
 
-function selectorFor(uid: string, role: HalfRole): LabelSelector {
-  return { matchLabels: { [LABEL_REQUEST_ID]: uid, [LABEL_ROLE]: role } };
+/** Clones first: the clones finalizer of each maxtac object then finds nothing left to do. */
+function teardown(f: Facts): DeleteAction[] {
+  const live = [...f.own.services, ...f.own.maxtac].filter((o) => !o.metadata.deletionTimestamp);
+  return live.map(deleteOf);
 }
 
-export function desiredMaxtac(request: AccessRequest, half: Half, direction: MaxtacDirection, durationSeconds: number | null): MaxtacObject {
-  const uid = request.metadata.uid ?? '';
-  const spec: MaxtacObject['spec'] = { serviceSelector: selectorFor(uid, half.role), direction };
-  if (half.targets) spec.targets = half.targets.map((t) => ({ ...t }));
-  if (half.targetCIDRs) spec.targetCIDRs = [...half.targetCIDRs];
-  if (durationSeconds !== null) spec.duration = `${durationSeconds}s`;
-  return {
-    apiVersion: MAXTAC_API_VERSION,
-    kind: half.kind,
-    metadata: {
-      name: half.maxtacName,
-      namespace: half.namespace,
-      labels: labelsFor(uid, half.role),
-      annotations: { [ANNOTATION_REQUEST_NAME]: request.metadata.name ?? '' },
-      finalizers: [MAXTAC_FINALIZER],
-    },
-    spec,
+function deleteOf(obj: Service | MaxtacObject): DeleteAction {
+  const d: DeleteAction = {
+    apiVersion: obj.apiVersion ?? 'v1',
+    kind: obj.kind ?? 'Service',
+    namespace: obj.metadata.namespace ?? '',
+    name: obj.metadata.name ?? '',
   };
-}
-
-export function desiredClone(request: AccessRequest, half: Half, original: Service, ports: ServicePort[]): Service {
-  const uid = request.metadata.uid ?? '';
-  const headless = original.spec?.clusterIP === 'None';
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: {
-      name: half.cloneName,
-      namespace: half.namespace,
-      labels: labelsFor(uid, half.role),
-      // Only our annotations: maxtac reads targets/direction from Service annotations before the Access spec,
-      // so copying the original's annotations could redirect the grant.
-      annotations: {
-        [ANNOTATION_REQUEST_NAME]: request.metadata.name ?? '',
-        [ANNOTATION_ORIGIN]: key(half.original.namespace, half.original.name),
-      },
-    },
-    spec: {
-      type: 'ClusterIP',
-      ...(headless ? { clusterIP: 'None' } : {}),
-      selector: { ...(original.spec?.selector ?? {}) },
-      ports: ports.map((p) => ({ ...p })),
-    },
-  };
+  if (obj.metadata.uid) d.uid = obj.metadata.uid;
+  return d;
 }
 
 /** Whether an existing maxtac object still grants what this half asks (direction may be the narrowed one). */
@@ -409,6 +553,49 @@ function maxtacMatches(existing: MaxtacObject, wanted: MaxtacObject, requested: 
   return got === 'ingress' || got === 'egress' || got === 'all' ? directionsOf(got).every((d) => allowed.includes(d)) : false;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Status and conditions
+
+function statusOf(f: Facts, verdict: PhaseResult, creates: CreateAction[]): AccessRequestStatus {
+  const next: AccessRequestStatus = { ...f.status, phase: verdict.phase };
+  const mirrored = f.approvals.filter((a) => !(f.status.approvals ?? []).some((b) => b.part === a.part));
+  if (mirrored.length > 0) next.approvals = [...(f.status.approvals ?? []), ...mirrored];
+  if (f.approvedAt) next.approvedAt = f.approvedAt;
+  if (f.expiresAt) next.expiresAt = f.expiresAt;
+  else delete next.expiresAt;
+  const ends = displayEnds(f.request);
+  next.from = ends.from;
+  next.to = ends.to;
+  next.portsSummary = portsSummary(f.request.spec.ports);
+  const generation = f.request.metadata.generation;
+  if (generation !== undefined) next.observedGeneration = generation;
+  // Refs are kept after teardown (audit).
+  if (verdict.phase === 'Active') next.objects = refsOf(f, creates);
+  const readiness = readinessOf(f, verdict);
+  next.parts = readiness.parts;
+  let conditions = setCondition(f.status.conditions, approvedCondition(f), f.now, generation);
+  conditions = setCondition(conditions, readyCondition(verdict, readiness), f.now, generation);
+  if (isTerminal(verdict.phase)) {
+    conditions = setCondition(conditions, { type: ConditionType.Ended, status: 'True', reason: verdict.reason, message: verdict.message }, f.now, generation);
+  }
+  next.conditions = conditions;
+  return next;
+}
+
+/** What exists now plus what this plan creates (apply fills in the new uids); not what is being replaced. */
+function refsOf(f: Facts, creates: CreateAction[]): ObjectRef[] {
+  const created = (kind: string, name: string) => creates.find((c) => c.object.kind === kind && c.object.metadata.name === name)?.object;
+  const refs: ObjectRef[] = [];
+  for (const h of f.halves) {
+    if (isReplacing(f, h)) continue;
+    const maxtac = ownMaxtac(f, h) ?? created(h.kind, h.maxtacName);
+    if (maxtac) refs.push(refOf(maxtac, h.part));
+    const clone = ownClone(f, h) ?? created('Service', h.cloneName);
+    if (clone) refs.push(refOf(clone, h.part));
+  }
+  return refs;
+}
+
 function refOf(obj: Service | MaxtacObject, part: PartName): ObjectRef {
   const ref: ObjectRef = {
     apiVersion: obj.apiVersion ?? 'v1',
@@ -421,13 +608,57 @@ function refOf(obj: Service | MaxtacObject, part: PartName): ObjectRef {
   return ref;
 }
 
-/** The NetworkPolicy maxtac wrote for a maxtac object: same namespace, ownerReference to that uid. */
-export function inForce(policies: NetworkPolicy[], obj: MaxtacObject): boolean {
-  const uid = obj.metadata.uid;
-  return (
-    uid !== undefined &&
-    policies.some((np) => np.metadata.namespace === obj.metadata.namespace && (np.metadata.ownerReferences ?? []).some((o) => o.uid === uid))
-  );
+interface Readiness {
+  parts: PartStatus[];
+  /** The maxtac objects (of parts not skipped) whose NetworkPolicy maxtac has not written yet. */
+  notInForce: string[];
+}
+
+function readinessOf(f: Facts, verdict: PhaseResult): Readiness {
+  const notInForce: string[] = [];
+  const parts = f.parts.map((p) => {
+    const ps: PartStatus = { part: p.name, namespace: p.namespace, state: f.approved.has(p.name) ? 'Approved' : 'Pending' };
+    if (verdict.phase === 'Failed') return { ...ps, state: 'Failed' as const, message: verdict.message };
+    if (verdict.phase !== 'Active') return ps;
+    const decisions = f.decisions.filter((d) => d.half.part === p.name);
+    const messages = decisions.filter((d) => d.skippedDirections.length > 0).map((d) => skippedMessage(d));
+    if (messages.length > 0) ps.message = messages.join('; ');
+    const granting = decisions.filter((d) => d.direction !== undefined);
+    const waiting = granting.filter((d) => !d.existing || !inForce(f.observed.networkPolicies, d.existing));
+    notInForce.push(...waiting.map((d) => `${d.half.kind} ${key(d.half.namespace, d.half.maxtacName)}`));
+    if (decisions.length > 0 && granting.length === 0) ps.state = 'Skipped';
+    else if (waiting.length === 0) ps.state = 'Active';
+    return ps;
+  });
+  return { parts, notInForce };
+}
+
+function skippedMessage(d: HalfDecision): string {
+  const what = `${d.skippedDirections.join(' and ').toLowerCase()} of ${key(d.half.original.namespace, d.half.original.name)}`;
+  return `skipped ${what}: no NetworkPolicy isolates it yet, so that traffic is already allowed, and a policy would cut its other traffic`;
+}
+
+function approvedCondition(f: Facts): ConditionInput {
+  if (f.fullyApproved) return { type: ConditionType.Approved, status: 'True', reason: Reason.AllPartsApproved, message: 'Every part is approved.' };
+  if (f.approved.size > 0) {
+    return { type: ConditionType.Approved, status: 'False', reason: Reason.PartiallyApproved, message: `${f.approved.size} of ${f.parts.length} parts approved.` };
+  }
+  return { type: ConditionType.Approved, status: 'False', reason: Reason.AwaitingApproval, message: 'No part is approved yet.' };
+}
+
+function readyCondition(verdict: PhaseResult, readiness: Readiness): ConditionInput {
+  const ready = ConditionType.Ready;
+  if (verdict.phase === 'Active') {
+    if (readiness.notInForce.length > 0) {
+      return { type: ready, status: 'False', reason: Reason.Materializing, message: `waiting for maxtac to write the NetworkPolicy of ${readiness.notInForce.join(', ')}` };
+    }
+    if (readiness.parts.every((p) => p.state === 'Skipped')) {
+      return { type: ready, status: 'True', reason: Reason.AlreadyAllowed, message: 'No NetworkPolicy isolates these pods in the requested directions: the traffic is already allowed.' };
+    }
+    return { type: ready, status: 'True', reason: Reason.InForce, message: 'maxtac wrote the NetworkPolicy of every part.' };
+  }
+  if (isTerminal(verdict.phase)) return { type: ready, status: 'False', reason: verdict.reason, message: verdict.message };
+  return { type: ready, status: 'False', reason: Reason.NotApproved, message: 'The request is not fully approved.' };
 }
 
 function statusEqual(a: AccessRequestStatus | undefined, b: AccessRequestStatus): boolean {
@@ -447,380 +678,68 @@ function normalize(value: unknown): unknown {
   return value;
 }
 
+function portsSummary(ports: Port[] | undefined): string {
+  if (!ports || ports.length === 0) return 'all';
+  return ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
+}
+
+function displayEnds(request: AccessRequest): { from: string; to: string } {
+  const s = request.spec;
+  if (s.type === 'Service') {
+    return { from: s.source ? key(s.source.namespace, s.source.service) : '', to: s.target ? key(s.target.namespace, s.target.service) : '' };
+  }
+  const svc = s.service ? key(s.service.namespace, s.service.name) : '';
+  const cidrs = (s.cidrs ?? []).join(',');
+  return s.direction === 'egress' ? { from: svc, to: cidrs } : { from: cidrs, to: svc };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
-// The plan
+// Events, finalizers and wake-ups
 
-interface HalfDecision {
-  half: Half;
-  /** The observed maxtac object of this half, if any (ours). */
-  existing?: MaxtacObject;
-  /** Direction to create with; undefined = skipped. */
-  direction?: MaxtacDirection;
-  skippedDirections: ('Ingress' | 'Egress')[];
-}
-
-export function plan(observed: Observed, now: Date, config: PlanConfig = DEFAULT_PLAN_CONFIG): Plan {
-  return planWith(observed, now, config, undefined);
-}
-
-function planWith(observed: Observed, now: Date, config: PlanConfig, forced: { reason: string; message: string } | undefined): Plan {
-  const request = observed.request;
-  const uid = request.metadata.uid ?? '';
-  const status = request.status ?? {};
-  const generation = request.metadata.generation;
-  const nowMs = now.getTime();
-  const deleting = Boolean(request.metadata.deletionTimestamp);
-  const parts = partsOf(request.spec);
-  const halves = halvesOf(request);
-
-  const approvals = effectiveApprovals(request);
-  const approved = approvedPartNames(request, approvals);
-  const fullyApproved = parts.length > 0 && parts.every((p) => approved.has(p.name));
-
-  const ownServices = observed.services.filter((s) => isOurs(s, uid));
-  const ownMaxtac = observed.maxtac.filter((m) => isOurs(m, uid));
-  const ownNames = new Set(halves.map((h) => h.maxtacName));
-  const isOwnPolicy = (np: NetworkPolicy) =>
-    Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? ''));
-
-  // --- durations and times
-  let durationSeconds: number | null = null;
-  let durationError: string | undefined;
-  try {
-    durationSeconds = secondsOfDuration(request.spec.duration);
-  } catch (e) {
-    durationError = (e as Error).message;
-  }
-  let approvedAt = status.approvedAt;
-  if (fullyApproved && !approvedAt) {
-    // Full approval happened when the last part was approved (not at submission, not when we noticed), but
-    // never in the future of our clock.
-    const times = approvals.filter((a) => parts.some((p) => p.name === a.part)).map((a) => (a.at ? Date.parse(a.at) : NaN));
-    const last = times.every((t) => Number.isFinite(t)) && times.length > 0 ? Math.max(...times) : nowMs;
-    approvedAt = new Date(Math.min(last, nowMs)).toISOString();
-  }
-  let expiresAt = status.expiresAt;
-  if (approvedAt && !expiresAt && durationSeconds !== null) {
-    expiresAt = new Date(Date.parse(approvedAt) + durationSeconds * 1000).toISOString();
-  }
-  const expiresMs = expiresAt ? Date.parse(expiresAt) : undefined;
-  const expired = expiresMs !== undefined && nowMs >= expiresMs;
-  const createdMs = request.metadata.creationTimestamp ? Date.parse(request.metadata.creationTimestamp) : nowMs;
-  const pendingTimedOut = config.pendingTtlSeconds !== null && nowMs >= createdMs + config.pendingTtlSeconds * 1000;
-
-  // --- what is materialized, what is missing, what conflicts
-  let failure: { reason: string; message: string } | undefined = forced;
-  if (durationError) failure = { reason: Reason.InvalidSpec, message: durationError };
-  if (fullyApproved && halves.length === 0) failure = { reason: Reason.InvalidSpec, message: 'the spec names no Service to grant' };
-
-  const decisions: HalfDecision[] = [];
-  const creates: CreateAction[] = [];
-  const deletes: DeleteAction[] = [];
-  const recordedRefs = status.objects ?? [];
-  const live = !isTerminal(status.phase) && !deleting && !status.decision;
-
-  if (live && fullyApproved && !expired && !failure) {
-    // Objects recorded as created and now gone were deleted by someone else (or by maxtac's own expiry).
-    const gone: string[] = [];
-    for (const ref of recordedRefs) {
-      const found =
-        ref.kind === 'Service'
-          ? ownServices.find((s) => s.metadata.namespace === ref.namespace && s.metadata.name === ref.name)
-          : ownMaxtac.find((m) => m.kind === ref.kind && m.metadata.namespace === ref.namespace && m.metadata.name === ref.name);
-      if (!found || (ref.uid && found.metadata.uid !== ref.uid) || found.metadata.deletionTimestamp) gone.push(`${ref.kind} ${key(ref.namespace, ref.name)}`);
-    }
-    if (gone.length > 0) {
-      const nearExpiry = expiresMs !== undefined && nowMs >= expiresMs - config.expiryToleranceSeconds * 1000;
-      if (!nearExpiry) {
-        failure = { reason: Reason.ObjectDeleted, message: `${gone.join(', ')} was deleted outside netwatch; the access is no longer in force` };
-      }
-    }
-  }
-  const expiredByMaxtac =
-    live && fullyApproved && !failure && !expired && expiresMs !== undefined && nowMs >= expiresMs - config.expiryToleranceSeconds * 1000 &&
-    recordedRefs.some((ref) => ref.kind !== 'Service' && !ownMaxtac.some((m) => m.metadata.name === ref.name && !m.metadata.deletionTimestamp));
-
-  if (live && fullyApproved && !expired && !expiredByMaxtac && !failure) {
-    // Name conflicts: a deterministic name taken by an object that is not this request's.
-    for (const h of halves) {
-      const m = observed.maxtac.find((o) => o.kind === h.kind && o.metadata.namespace === h.namespace && o.metadata.name === h.maxtacName);
-      const c = observed.services.find((o) => o.metadata.namespace === h.namespace && o.metadata.name === h.cloneName);
-      for (const [obj, what] of [[m, h.kind], [c, 'Service']] as const) {
-        if (obj && !isOurs(obj, uid)) {
-          failure = { reason: Reason.NameConflict, message: `${what} ${key(h.namespace, obj.metadata.name ?? '')} exists and is not labelled as this request's (${LABEL_REQUEST_ID}=${uid}); refusing to adopt it` };
-        }
-      }
-    }
-  }
-
-  if (live && fullyApproved && !expired && !expiredByMaxtac && !failure) {
-    const wouldIsolate: string[] = [];
-    for (const h of halves) {
-      const existing = ownMaxtac.find((o) => o.kind === h.kind && o.metadata.namespace === h.namespace && o.metadata.name === h.maxtacName);
-      if (existing) {
-        decisions.push({ half: h, existing, direction: existing.spec?.direction, skippedDirections: directionsOf(h.direction).filter((d) => !directionsOf(existing.spec?.direction ?? h.direction).includes(d)) });
-        continue;
-      }
-      // Isolation is decided once, before creation: afterwards our own policy would count.
-      const original = observed.originals.get(key(h.original.namespace, h.original.name)) ?? undefined;
-      const podLabels = original?.spec?.selector ?? {};
-      const wanted = directionsOf(h.direction);
-      const isolated = wanted.filter((d) => alreadyIsolated(observed.networkPolicies, h.namespace, podLabels, d, isOwnPolicy));
-      const newly = wanted.filter((d) => !isolated.includes(d));
-      if (newly.length > 0) {
-        wouldIsolate.push(`${h.role === 'source' ? 'egress of' : 'pods of'} ${key(h.original.namespace, h.original.name)} (${newly.join(', ').toLowerCase()})`);
-      }
-      if (config.isolation === 'allow' || newly.length === 0) decisions.push({ half: h, direction: h.direction, skippedDirections: [] });
-      else decisions.push({ half: h, direction: maxtacDirectionOf(isolated), skippedDirections: newly });
-    }
-    if (config.isolation === 'refuse' && wouldIsolate.length > 0) {
-      failure = {
-        reason: Reason.WouldIsolate,
-        message: `no NetworkPolicy isolates ${wouldIsolate.join('; ')} yet: a grant would cut their other traffic in that direction, and the isolation policy is refuse`,
-      };
-      decisions.length = 0;
-    }
-  }
-
-  // --- phase
-  const phaseResult = derivePhase(
-    {
-      ...(status.phase ? { current: status.phase } : {}),
-      ...(status.decision?.type ? { decision: status.decision.type } : {}),
-      approvedParts: parts.filter((p) => approved.has(p.name)).length,
-      totalParts: parts.length,
-      expired: expired || expiredByMaxtac,
-      pendingTimedOut,
-      ...(failure ? { failure } : {}),
-    },
-    findCondition(status.conditions, ConditionType.Ended),
-  );
-  const phase: Phase = phaseResult.phase;
-  const terminal = isTerminal(phase);
-
-  // --- creates (only while Active)
-  const createdNow = new Set<string>();
-  /** maxtac objects on their way out to be recreated: neither they nor their clones are recorded or re-owned. */
-  const replacing = new Set<string>();
-  if (phase === 'Active' && !deleting) {
-    const remaining = expiresMs === undefined ? null : Math.max(1, Math.ceil((expiresMs - nowMs) / 1000));
-    const materialized = decisions.filter((d) => d.direction !== undefined);
-    const neededClones = new Set<HalfRole>();
-    for (const d of materialized) {
-      neededClones.add(d.half.role);
-      if (request.spec.type === 'Service') neededClones.add(d.half.role === 'source' ? 'target' : 'source');
-    }
-    for (const d of materialized) {
-      const wanted = desiredMaxtac(request, d.half, d.direction ?? d.half.direction, remaining);
-      if (d.existing) {
-        if (!d.existing.metadata.deletionTimestamp && !maxtacMatches(d.existing, wanted, d.half.direction)) {
-          // Never edit a materialized maxtac object (maxtac leaves the old policies behind): delete it and its
-          // clone, forget their refs, and recreate both once they are gone.
-          const clone = ownServices.find((o) => o.metadata.namespace === d.half.namespace && o.metadata.name === d.half.cloneName);
-          if (clone) deletes.push(deleteOf(clone));
-          deletes.push(deleteOf(d.existing));
-          replacing.add(d.half.maxtacName);
-        }
-        if (d.existing.metadata.deletionTimestamp) replacing.add(d.half.maxtacName);
-        continue;
-      }
-      creates.push({ object: wanted });
-      createdNow.add(d.half.maxtacName);
-    }
-    const targetHalf = halves.find((h) => h.role === 'target');
-    const clonesToCreate = halves.filter(
-      (h) => neededClones.has(h.role) && !replacing.has(h.maxtacName) && !ownServices.some((s) => s.metadata.namespace === h.namespace && s.metadata.name === h.cloneName),
-    );
-    if (clonesToCreate.length > 0 && targetHalf) {
-      const problems: { reason: string; message: string }[] = [];
-      const targetOriginal = observed.originals.get(key(targetHalf.original.namespace, targetHalf.original.name)) ?? null;
-      let ports: ServicePort[] = [];
-      if (!targetOriginal) problems.push({ reason: Reason.ServiceNotFound, message: `Service ${key(targetHalf.original.namespace, targetHalf.original.name)} does not exist` });
-      else {
-        const resolved = resolvePorts(targetOriginal, request.spec.ports);
-        if ('error' in resolved) problems.push({ reason: Reason.PortNotFound, message: resolved.error });
-        else ports = resolved.ports;
-      }
-      for (const h of clonesToCreate) {
-        const original = observed.originals.get(key(h.original.namespace, h.original.name)) ?? null;
-        if (!original) {
-          if (h !== targetHalf) problems.push({ reason: Reason.ServiceNotFound, message: `Service ${key(h.original.namespace, h.original.name)} does not exist` });
-          continue;
-        }
-        if (!original.spec?.selector || Object.keys(original.spec.selector).length === 0) {
-          problems.push({ reason: Reason.ServiceWithoutSelector, message: `Service ${key(h.original.namespace, h.original.name)} has no selector, so it selects no pods to grant` });
-          continue;
-        }
-        if (problems.length > 0) continue;
-        const mine = decisions.find((d) => d.half.role === h.role && d.direction !== undefined);
-        const action: CreateAction = { object: desiredClone(request, h, original, ports) };
-        if (mine) action.ownerMaxtac = { kind: h.kind, name: h.maxtacName, namespace: h.namespace };
-        creates.push(action);
-      }
-      if (problems.length > 0) {
-        // Nothing is created when the request cannot be materialized in full; the request fails instead.
-        return planWith(observed, now, config, problems[0]);
-      }
-    }
-  }
-
-  // --- teardown (terminal, or deleting)
-  if (terminal || deleting) {
-    // Clones first: the clones finalizer of each maxtac object then finds nothing left to do.
-    for (const s of ownServices) if (!s.metadata.deletionTimestamp) deletes.push(deleteOf(s));
-    for (const m of ownMaxtac) if (!m.metadata.deletionTimestamp) deletes.push(deleteOf(m));
-  }
-  const nothingLeft = ownMaxtac.length === 0 && ownServices.length === 0;
-
-  // --- status
-  const next: AccessRequestStatus = { ...status };
-  next.phase = phase;
-  const mirrored = approvals.filter((a) => !(status.approvals ?? []).some((b) => b.part === a.part));
-  if (mirrored.length > 0) next.approvals = [...(status.approvals ?? []), ...mirrored];
-  if (approvedAt) next.approvedAt = approvedAt;
-  if (expiresAt) next.expiresAt = expiresAt;
-  else delete next.expiresAt;
-  const ends = displayEnds(request);
-  next.from = ends.from;
-  next.to = ends.to;
-  next.portsSummary = portsSummary(request.spec.ports);
-  if (generation !== undefined) next.observedGeneration = generation;
-
-  // Refs: what exists now plus what this plan creates (apply fills in the new uids). Kept after teardown (audit).
-  if (phase === 'Active') {
-    const refs: ObjectRef[] = [];
-    for (const h of halves) {
-      const m = ownMaxtac.find((o) => o.kind === h.kind && o.metadata.namespace === h.namespace && o.metadata.name === h.maxtacName);
-      const mc = creates.find((c) => c.object.kind === h.kind && c.object.metadata.name === h.maxtacName);
-      if (replacing.has(h.maxtacName)) continue;
-      if (m || mc) refs.push(refOf((m ?? mc?.object)!, h.part));
-      const c = ownServices.find((o) => o.metadata.namespace === h.namespace && o.metadata.name === h.cloneName);
-      const cc = creates.find((x) => x.object.kind === 'Service' && x.object.metadata.name === h.cloneName);
-      if (c || cc) refs.push(refOf((c ?? cc?.object)!, h.part));
-    }
-    next.objects = refs;
-  }
-
-  // Parts and readiness.
-  const partStatuses: PartStatus[] = [];
-  let allInForce = phase === 'Active';
-  const notInForce: string[] = [];
-  for (const p of parts) {
-    const ps: PartStatus = { part: p.name, namespace: p.namespace, state: approved.has(p.name) ? 'Approved' : 'Pending' };
-    if (phase === 'Failed') {
-      ps.state = 'Failed';
-      ps.message = phaseResult.message;
-    } else if (phase === 'Active') {
-      const ds = decisions.filter((d) => d.half.part === p.name);
-      const messages: string[] = [];
-      let skippedAll = ds.length > 0;
-      let active = true;
-      for (const d of ds) {
-        if (d.skippedDirections.length > 0) {
-          const what = `${d.skippedDirections.join(' and ').toLowerCase()} of ${key(d.half.original.namespace, d.half.original.name)}`;
-          messages.push(
-            `skipped ${what}: no NetworkPolicy isolates it yet, so that traffic is already allowed, and a policy would cut its other traffic`,
-          );
-        }
-        if (d.direction === undefined) continue;
-        skippedAll = false;
-        const obj = d.existing;
-        if (!obj || !inForce(observed.networkPolicies, obj)) {
-          active = false;
-          notInForce.push(`${d.half.kind} ${key(d.half.namespace, d.half.maxtacName)}`);
-        }
-      }
-      if (skippedAll) ps.state = 'Skipped';
-      else if (active) ps.state = 'Active';
-      else allInForce = false;
-      if (messages.length > 0) ps.message = messages.join('; ');
-    } else if (terminal) {
-      ps.state = approved.has(p.name) ? 'Approved' : 'Pending';
-    }
-    partStatuses.push(ps);
-  }
-  next.parts = partStatuses;
-
-  let conditions = status.conditions ?? [];
-  conditions = setCondition(
-    conditions,
-    fullyApproved
-      ? { type: ConditionType.Approved, status: 'True', reason: Reason.AllPartsApproved, message: 'Every part is approved.' }
-      : approved.size > 0
-        ? { type: ConditionType.Approved, status: 'False', reason: Reason.PartiallyApproved, message: `${approved.size} of ${parts.length} parts approved.` }
-        : { type: ConditionType.Approved, status: 'False', reason: Reason.AwaitingApproval, message: 'No part is approved yet.' },
-    now,
-    generation,
-  );
-  const skippedEverything = phase === 'Active' && partStatuses.every((p) => p.state === 'Skipped');
-  conditions = setCondition(
-    conditions,
-    phase === 'Active'
-      ? allInForce
-        ? skippedEverything
-          ? { type: ConditionType.Ready, status: 'True', reason: Reason.AlreadyAllowed, message: 'No NetworkPolicy isolates these pods in the requested directions: the traffic is already allowed.' }
-          : { type: ConditionType.Ready, status: 'True', reason: Reason.InForce, message: 'maxtac wrote the NetworkPolicy of every part.' }
-        : { type: ConditionType.Ready, status: 'False', reason: Reason.Materializing, message: `waiting for maxtac to write the NetworkPolicy of ${notInForce.join(', ')}` }
-      : terminal
-        ? { type: ConditionType.Ready, status: 'False', reason: phaseResult.reason, message: phaseResult.message }
-        : { type: ConditionType.Ready, status: 'False', reason: Reason.NotApproved, message: 'The request is not fully approved.' },
-    now,
-    generation,
-  );
-  if (terminal) {
-    conditions = setCondition(conditions, { type: ConditionType.Ended, status: 'True', reason: phaseResult.reason, message: phaseResult.message }, now, generation);
-  }
-  next.conditions = conditions;
-
-  // --- events: one per transition
+/** One Event per phase transition, and one when the access comes into force. */
+function eventsOf(f: Facts, verdict: PhaseResult, conditions: Condition[]): PlannedEvent[] {
   const events: PlannedEvent[] = [];
-  if (phase !== status.phase) {
-    events.push({ type: phase === 'Failed' ? 'Warning' : 'Normal', reason: phase === 'Active' ? 'Activated' : phaseResult.reason, message: phase === 'Active' ? describeActive(request, expiresAt) : phaseResult.message });
-  }
-  const wasReady = findCondition(status.conditions, ConditionType.Ready)?.status === 'True';
-  const isReady = findCondition(conditions, ConditionType.Ready)?.status === 'True';
-  if (isReady && !wasReady) events.push({ type: 'Normal', reason: findCondition(conditions, ConditionType.Ready)?.reason ?? Reason.InForce, message: findCondition(conditions, ConditionType.Ready)?.message ?? '' });
-
-  // --- finalizers, retention, requeue
-  const finalizers = request.metadata.finalizers ?? [];
-  const addFinalizer = !deleting && !finalizers.includes(REQUEST_FINALIZER) && !(terminal && nothingLeft);
-  const legacy = finalizers.filter((f) => LEGACY_FINALIZERS.includes(f));
-  const removeFinalizers = deleting && nothingLeft && deletes.length === 0 ? finalizers.filter((f) => f === REQUEST_FINALIZER || LEGACY_FINALIZERS.includes(f)) : legacy;
-
-  const endedAt = findCondition(conditions, ConditionType.Ended)?.lastTransitionTime;
-  const retentionDue = terminal && config.retentionSeconds !== null && endedAt !== undefined && nowMs >= Date.parse(endedAt) + config.retentionSeconds * 1000;
-  const wakeups: number[] = [];
-  if (phase === 'Active' && expiresMs !== undefined) wakeups.push(expiresMs - nowMs);
-  if (!fullyApproved && !terminal && config.pendingTtlSeconds !== null) wakeups.push(createdMs + config.pendingTtlSeconds * 1000 - nowMs);
-  if (terminal && config.retentionSeconds !== null && endedAt && !retentionDue) wakeups.push(Date.parse(endedAt) + config.retentionSeconds * 1000 - nowMs);
-  const future = wakeups.filter((w) => w > 0);
-
-  const out: Plan = {
-    addFinalizer,
-    creates,
-    deletes,
-    status: statusEqual(request.status, next) ? undefined : next,
-    events,
-    removeFinalizers,
-    deleteRequest: retentionDue && !deleting,
-    becameActive: phase === 'Active' && status.phase !== 'Active',
-  };
-  if (future.length > 0) out.requeueAfterMs = Math.min(...future);
-  return out;
+  if (verdict.phase !== f.status.phase) events.push(transitionEvent(f, verdict));
+  const wasReady = findCondition(f.status.conditions, ConditionType.Ready)?.status === 'True';
+  const ready = findCondition(conditions, ConditionType.Ready);
+  if (ready?.status === 'True' && !wasReady) events.push({ type: 'Normal', reason: ready.reason, message: ready.message });
+  return events;
 }
 
-function deleteOf(obj: Service | MaxtacObject): DeleteAction {
-  const d: DeleteAction = {
-    apiVersion: obj.apiVersion ?? 'v1',
-    kind: obj.kind ?? 'Service',
-    namespace: obj.metadata.namespace ?? '',
-    name: obj.metadata.name ?? '',
-  };
-  if (obj.metadata.uid) d.uid = obj.metadata.uid;
-  return d;
+function transitionEvent(f: Facts, verdict: PhaseResult): PlannedEvent {
+  if (verdict.phase === 'Active') return { type: 'Normal', reason: 'Activated', message: describeActive(f.request, f.expiresAt) };
+  return { type: verdict.phase === 'Failed' ? 'Warning' : 'Normal', reason: verdict.reason, message: verdict.message };
 }
 
 function describeActive(request: AccessRequest, expiresAt: string | undefined): string {
   const ends = displayEnds(request);
   return `Access from ${ends.from} to ${ends.to} (${portsSummary(request.spec.ports)}) is active${expiresAt ? ` until ${expiresAt}` : ' without expiry'}.`;
+}
+
+/**
+ * Our finalizer goes on before anything is materialized and comes off only once a deleted request has nothing
+ * left; legacy finalizers always come off.
+ */
+function finalizersOf(f: Facts, phase: Phase, deletes: DeleteAction[]): Pick<Plan, 'addFinalizer' | 'removeFinalizers'> {
+  const finalizers = f.request.metadata.finalizers ?? [];
+  const nothingLeft = f.own.maxtac.length === 0 && f.own.services.length === 0;
+  const released = f.deleting && nothingLeft && deletes.length === 0;
+  return {
+    addFinalizer: !f.deleting && !finalizers.includes(REQUEST_FINALIZER) && !(isTerminal(phase) && nothingLeft),
+    removeFinalizers: finalizers.filter((fin) => LEGACY_FINALIZERS.includes(fin) || (released && fin === REQUEST_FINALIZER)),
+  };
+}
+
+/** Retention, and when to look again: at expiry, at the end of the pending TTL, at the end of retention. */
+function scheduleOf(f: Facts, phase: Phase, conditions: Condition[]): { deleteRequest: boolean; requeueAfterMs?: number } {
+  const terminal = isTerminal(phase);
+  const endedAt = findCondition(conditions, ConditionType.Ended)?.lastTransitionTime;
+  const retentionEndsMs = terminal && f.config.retentionSeconds !== null && endedAt ? Date.parse(endedAt) + f.config.retentionSeconds * 1000 : undefined;
+  const retentionDue = retentionEndsMs !== undefined && f.nowMs >= retentionEndsMs;
+  const wakeups: number[] = [];
+  if (phase === 'Active' && f.expiresMs !== undefined) wakeups.push(f.expiresMs);
+  if (!f.fullyApproved && !terminal && f.config.pendingTtlSeconds !== null) wakeups.push(f.createdMs + f.config.pendingTtlSeconds * 1000);
+  if (retentionEndsMs !== undefined && !retentionDue) wakeups.push(retentionEndsMs);
+  const future = wakeups.map((at) => at - f.nowMs).filter((ms) => ms > 0);
+  return { deleteRequest: retentionDue && !f.deleting, ...(future.length > 0 ? { requeueAfterMs: Math.min(...future) } : {}) };
 }

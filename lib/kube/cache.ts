@@ -1,18 +1,15 @@
-// The read side: one map per cached resource, indexed by `namespace/name`, by uid, and by the netwatch request id
-// label, fed by informers (real) or by the fake API server. Listeners hear every change (level-based consumers
+// The read side: one map per cached resource, indexed by `namespace/name`, by uid and by namespace, fed by
+// informers (real) or by the fake API server. Listeners hear every change (level-based consumers
 // only use them to know *what* to look at again).
 import type { KubeObject } from './types.ts';
 import type { CachedResource } from './port.ts';
 import { CACHED_RESOURCES } from './port.ts';
-import { LABEL_REQUEST_ID } from '../api/markers.ts';
-
 
 export type ChangeListener = (resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete') => void;
 
 class Store {
   readonly byKey = new Map<string, KubeObject>();
   readonly byUid = new Map<string, KubeObject>();
-  readonly byRequest = new Map<string, Map<string, KubeObject>>();
   readonly byNamespace = new Map<string, Map<string, KubeObject>>();
 
   upsert(obj: KubeObject): void {
@@ -21,8 +18,6 @@ class Store {
     if (old) this.remove(old);
     this.byKey.set(k, obj);
     if (obj.metadata.uid) this.byUid.set(obj.metadata.uid, obj);
-    const rid = obj.metadata.labels?.[LABEL_REQUEST_ID];
-    if (rid) mapOf(this.byRequest, rid).set(k, obj);
     mapOf(this.byNamespace, obj.metadata.namespace ?? '').set(k, obj);
   }
 
@@ -32,12 +27,6 @@ class Store {
     if (!cur) return;
     this.byKey.delete(k);
     if (cur.metadata.uid) this.byUid.delete(cur.metadata.uid);
-    const rid = cur.metadata.labels?.[LABEL_REQUEST_ID];
-    if (rid) {
-      const m = this.byRequest.get(rid);
-      m?.delete(k);
-      if (m?.size === 0) this.byRequest.delete(rid);
-    }
     const ns = this.byNamespace.get(cur.metadata.namespace ?? '');
     ns?.delete(k);
     if (ns?.size === 0) this.byNamespace.delete(cur.metadata.namespace ?? '');
@@ -91,10 +80,6 @@ export class ClusterCache {
 
   byUid<T extends KubeObject>(resource: CachedResource, uid: string): T | undefined {
     return this.store(resource).byUid.get(uid) as T | undefined;
-  }
-
-  byRequest<T extends KubeObject>(resource: CachedResource, requestId: string): T[] {
-    return [...(this.store(resource).byRequest.get(requestId)?.values() ?? [])] as T[];
   }
 
   inNamespace<T extends KubeObject>(resource: CachedResource, namespace: string): T[] {

@@ -1,6 +1,7 @@
 // An in-memory implementation of the KubePort, for unit tests of the controller logic (never for end-to-end
 // tests). It keeps the API server semantics the controller relies on: uids, resourceVersion preconditions,
-// AlreadyExists, status subresources, finalizers delaying deletion, and a cache fed on every write.
+// AlreadyExists, status subresources, finalizers delaying deletion, and a cache fed on every write: at once by
+// default, or late, as watch events are, so the controller's stale-cache paths run in unit tests too.
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from './types.ts';
 import { ClusterCache } from './cache.ts';
@@ -15,6 +16,18 @@ export interface FakeCall {
   name: string;
 }
 
+export interface FakeKubeOptions {
+  /** Every cache update arrives this many milliseconds after its write (in write order) instead of at once. */
+  cacheDelayMs?: number;
+}
+
+/** One write as the cache hears of it: the object as the write left it. */
+export interface CacheUpdate {
+  resource: CachedResource;
+  obj: KubeObject;
+  type: 'add' | 'update' | 'delete';
+}
+
 export class FakeKube implements KubePort {
   readonly cache = new ClusterCache();
   readonly calls: FakeCall[] = [];
@@ -22,6 +35,39 @@ export class FakeKube implements KubePort {
   private rv = 1;
   /** Makes the next matching call fail with this error (once). */
   private faults: { match: (c: FakeCall) => boolean; error: Error }[] = [];
+  /** Cache updates written while the cache is held, oldest first; undefined while updates flow. */
+  private held: CacheUpdate[] | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly options: FakeKubeOptions = {}) {}
+
+  /** From now on cache updates wait, as watch events can, until `releaseCache` or `resumeCache` delivers them. */
+  holdCache(): void {
+    this.held ??= [];
+  }
+
+  /**
+   * Delivers the held updates that `which` selects (all by default), in write order; the others stay held.
+   * Returns how many were delivered.
+   */
+  releaseCache(which: (u: CacheUpdate) => boolean = () => true): number {
+    const held = this.held ?? [];
+    const now = held.filter(which);
+    this.held = held.filter((u) => !which(u));
+    for (const u of now) this.cache.apply(u.resource, u.obj, u.type);
+    return now.length;
+  }
+
+  /** Delivers everything held and lets updates flow again. */
+  resumeCache(): void {
+    this.releaseCache();
+    this.held = undefined;
+  }
+
+  /** How many cache updates are written but not delivered yet (held or delayed). */
+  get undelivered(): number {
+    return (this.held?.length ?? 0) + this.timers.size;
+  }
 
   injectFault(match: (c: FakeCall) => boolean, error: Error): void {
     this.faults.push({ match, error });
@@ -41,11 +87,28 @@ export class FakeKube implements KubePort {
   }
 
   private feed(resource: Resource, obj: KubeObject, type: 'add' | 'update' | 'delete'): void {
-    if ((CACHED_RESOURCES as readonly string[]).includes(resource)) this.cache.apply(resource as CachedResource, structuredClone(obj), type);
+    if (!(CACHED_RESOURCES as readonly string[]).includes(resource)) return;
+    const update: CacheUpdate = { resource: resource as CachedResource, obj: structuredClone(obj), type };
+    if (this.held) {
+      this.held.push(update);
+    } else if (this.options.cacheDelayMs !== undefined) {
+      // Timers of equal delay fire in the order they were set: updates keep their write order.
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.cache.apply(update.resource, update.obj, update.type);
+      }, this.options.cacheDelayMs);
+      this.timers.add(timer);
+    } else {
+      this.cache.apply(update.resource, update.obj, update.type);
+    }
   }
 
   async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
 
   /** Every stored object of a resource (a test's view of the "API server"). */
   all<T extends KubeObject>(resource: Resource): T[] {

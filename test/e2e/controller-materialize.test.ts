@@ -7,6 +7,7 @@ import { installController, type InstalledController } from '../../controller/te
 import { objectName } from '../../lib/domain/names.ts';
 import type { NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
+import { ANNOTATION_REQUEST_NAME, LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
 import { Admin, suffix, waitFor, waitForPhase, waitForReady } from './controller-support.ts';
 
 let cp: ControlPlane;
@@ -26,6 +27,27 @@ after(async () => {
 });
 
 const policyOf = (policies: NetworkPolicy[], namespace: string) => policies.filter((p) => p.metadata.namespace === namespace);
+
+/** A Service with netwatch's markers for half `role` of request `requestId`, as only the controller should write. */
+function marked(namespace: string, name: string, requestId: string, role: 'source' | 'target', requestName = requestId): Service {
+  return {
+    metadata: {
+      name,
+      namespace,
+      labels: { [LABEL_REQUEST_ID]: requestId, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ROLE]: role },
+      annotations: { [ANNOTATION_REQUEST_NAME]: requestName },
+    },
+    spec: { selector: { app: 'x' }, ports: [{ port: 80, protocol: 'TCP' }] },
+  };
+}
+
+/** Plants netwatch's clone of a request that does not exist and waits for the orphan sweep to delete it. */
+async function sweptOrphan(namespace: string): Promise<void> {
+  const requestId = `gone-${suffix()}`;
+  const orphan = marked(namespace, objectName(requestId, 'sourceClone'), requestId, 'source');
+  await admin.kube.create('services', orphan);
+  await waitFor('a real orphan swept', async () => (await admin.kube.get('services', namespace, orphan.metadata.name ?? '')) === undefined);
+}
 
 async function nothingLeft(uid: string): Promise<boolean> {
   const m = await admin.materialized(uid);
@@ -235,12 +257,46 @@ describe('controller: endings', () => {
 
   it('an orphan clone whose request does not exist is swept', async () => {
     const ns = await admin.namespace(`orphan-${suffix()}`);
-    const orphan: Service = {
-      metadata: { name: 'nws-orphan', namespace: ns, labels: { 'netwatch.vtk.io/request-id': 'no-such-request', 'app.kubernetes.io/managed-by': 'netwatch', 'netwatch.vtk.io/role': 'source' }, annotations: { 'netwatch.vtk.io/request-name': 'no-such-request' } },
-      spec: { selector: { app: 'x' }, ports: [{ port: 80, protocol: 'TCP' }] },
-    };
-    await admin.kube.create('services', orphan);
-    await waitFor('orphan swept', async () => (await admin.kube.get('services', ns, 'nws-orphan')) === undefined);
+    const orphan = await admin.kube.create<Service>('services', marked(ns, objectName('no-such-request', 'sourceClone'), 'no-such-request', 'source'));
+    await waitFor('orphan swept', async () => (await admin.kube.get('services', ns, orphan.metadata.name ?? '')) === undefined);
+  });
+
+  it('Services marked as a request\'s that netwatch did not make there survive its teardown and the orphan sweep', async () => {
+    const { name, uid } = await activeRequest();
+    const ar = await admin.get(name);
+    const dst = ar?.spec.target?.namespace ?? '';
+    const elsewhere = await admin.namespace(`else-${suffix()}`);
+    // Written as the admin: this suite does not register the markers admission that would refuse them.
+    const lookalikes = [
+      // The request's own target clone name, in a namespace that is none of its halves'.
+      marked(elsewhere, objectName(uid, 'targetClone'), uid, 'target', name),
+      // The target half's namespace, under a name netwatch never gives it.
+      marked(dst, `nwt-lookalike-${suffix()}`, uid, 'target', name),
+      // A request that does not exist, under a name netwatch never gives those labels.
+      marked(elsewhere, 'nws-squatter', 'no-such-request', 'source'),
+    ];
+    for (const l of lookalikes) await admin.kube.create('services', l);
+    const exists = async (l: Service) => (await admin.kube.get<Service>('services', l.metadata.namespace ?? '', l.metadata.name ?? '')) !== undefined;
+    // A real orphan planted after them is swept: the sweep has looked at them too by then (a create sends each
+    // object to it at once).
+    await sweptOrphan(elsewhere);
+    for (const l of lookalikes) assert.ok(await exists(l), `${l.metadata.namespace}/${l.metadata.name} survives the sweep`);
+
+    await admin.decide(name, 'Revoked');
+    await waitForPhase(admin, name, 'Revoked');
+    const own = [objectName(uid, 'sourceClone'), objectName(uid, 'targetClone')];
+    await waitFor('the request\'s own objects torn down', async () => {
+      const m = await admin.materialized(uid);
+      return m.maxtac.length === 0 && m.policies.length === 0 && !m.clones.some((c) => own.includes(c.metadata.name ?? '') && c.metadata.namespace !== elsewhere);
+    });
+    // Touch each (a watch event sends it to the sweep again), then wait for another real orphan to go.
+    for (const l of lookalikes) {
+      const cur = await admin.kube.get<Service>('services', l.metadata.namespace ?? '', l.metadata.name ?? '');
+      assert.ok(cur, `${l.metadata.namespace}/${l.metadata.name} survives the teardown`);
+      await admin.kube.replace('services', { ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, touched: 'yes' } } });
+    }
+    await sweptOrphan(elsewhere);
+    for (const l of lookalikes) assert.ok(await exists(l), `${l.metadata.namespace}/${l.metadata.name} survives the sweep after teardown`);
   });
 
   it('a netwatch Service with our name but not our labels fails the request instead of being adopted', async () => {

@@ -1,8 +1,8 @@
 // `request --dry-run`: what would be created. The AccessRequest itself, and the clones and maxtac objects the
-// controller would materialize once every part is approved, computed by the controller's own pure planner
-// (lib/domain/plan.ts) so the preview cannot drift from what really happens.
+// controller would materialize once every part is approved, built by the controller's own builders
+// (lib/domain/desired.ts) so the preview cannot drift from what really happens.
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
-import { desiredClone, desiredMaxtac, halvesOf, key, resolvePorts } from '../../../lib/domain/plan.ts';
+import { clonePorts, desiredClone, desiredMaxtac, halvesOf, key } from '../../../lib/domain/desired.ts';
 import { durationSeconds } from '../../../lib/domain/duration.ts';
 import type { Service } from '../../../lib/kube/types.ts';
 import type { ClusterPort } from './port.ts';
@@ -40,12 +40,10 @@ export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Pr
     seconds = null;
   }
   const objects: unknown[] = [];
-  const target = halves.find((h) => h.role === 'target');
-  const targetOriginal = target ? originals.get(key(target.original.namespace, target.original.name)) : undefined;
-  const resolved = targetOriginal ? resolvePorts(targetOriginal, request.spec.ports) : undefined;
+  const ports = clonePorts(preview, halves, originals);
   for (const h of halves) {
     const original = originals.get(key(h.original.namespace, h.original.name));
-    if (original && resolved && 'ports' in resolved) objects.push(desiredClone(preview, h, original, resolved.ports));
+    if (original && 'ports' in ports) objects.push(desiredClone(preview, h, original, ports.ports));
     objects.push(desiredMaxtac(preview, h, h.direction, seconds));
   }
   const notes = [`object names and labels derive from the request's UID, assigned at creation (shown as ${PLACEHOLDER_UID})`];
