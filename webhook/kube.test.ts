@@ -87,7 +87,8 @@ test('identical reviews and Service reads pending at the same time are sent once
   });
   const http = kubeHttpFor(api.kc, { maxSockets: 4 });
   try {
-    const reviewer = reviewerOver(http);
+    // Answers kept 300 ms here (2 s in the webhook's default), to see both reuse and expiry.
+    const reviewer = reviewerOver(http, 300);
     const check = { verb: 'approve', group: 'g', resource: 'r', namespace: 'n' };
     // 100 admissions of alice at once ask the same question: one review. bob (another subject) gets his own.
     const answers = await Promise.all([
@@ -98,15 +99,26 @@ test('identical reviews and Service reads pending at the same time are sent once
     assert.deepEqual(answers.slice(0, 100), Array.from({ length: 100 }, () => [true]));
     assert.deepEqual(answers.slice(100), [[false], [true]]);
     assert.equal(reviews, 3);
-    // Once answered, nothing is kept: a Role removed meanwhile counts at the next question.
+    // Within the time an answer is kept, a Role removed meanwhile does not count yet; after it, it does.
     allowed = false;
+    assert.deepEqual(await reviewer.check({ username: 'alice', groups: ['developers'] }, [check]), [true]);
+    assert.equal(reviews, 3);
+    await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual(await reviewer.check({ username: 'alice', groups: ['developers'] }, [check]), [false]);
     assert.equal(reviews, 4);
+    // With no time to keep answers, the next question is asked again at once.
+    const uncached = reviewerOver(http, 0);
+    await uncached.check({ username: 'alice', groups: ['developers'] }, [check]);
+    await uncached.check({ username: 'alice', groups: ['developers'] }, [check]);
+    assert.equal(reviews, 6);
 
-    const services = serviceReaderOver(http);
+    const services = serviceReaderOver(http, 300);
     const facts = await Promise.all(Array.from({ length: 50 }, () => services.get('a', 'db')));
     assert.ok(facts.every((f) => f?.hasSelector === true));
     assert.equal(reads, 1);
+    await services.get('a', 'db');
+    assert.equal(reads, 1, 'reused');
+    await new Promise((r) => setTimeout(r, 400));
     await services.get('a', 'db');
     assert.equal(reads, 2);
   } finally {

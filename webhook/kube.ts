@@ -3,7 +3,7 @@
 import type { KubeConfig, V1Service, V1SubjectAccessReview } from '@kubernetes/client-node';
 import type { Protocol } from '../lib/api/accessrequest.ts';
 import type { ServiceFacts } from '../lib/domain/spec.ts';
-import { accessReviewerFrom, concurrencyLimit, sharedWhilePending, type AccessReviewer } from '../lib/kube/access-review.ts';
+import { DEFAULT_ANSWER_TTL_MS, accessReviewerFrom, concurrencyLimit, sharedAnswers, type AccessReviewer } from '../lib/kube/access-review.ts';
 import { isNotFound } from '../lib/kube/errors.ts';
 import { KubeTransport } from '../lib/kube/transport.ts';
 
@@ -33,21 +33,22 @@ export function kubeHttpFor(kc: KubeConfig, opts: { maxSockets?: number; timeout
 }
 
 /** SubjectAccessReviews over `http` (needs `create subjectaccessreviews`). */
-export function reviewerOver(http: KubeTransport, maxInFlight = 32): AccessReviewer {
+export function reviewerOver(http: KubeTransport, ttlMs = DEFAULT_ANSWER_TTL_MS, maxInFlight = 32): AccessReviewer {
   return accessReviewerFrom(
     (review) => http.request<V1SubjectAccessReview>('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { body: review }),
     maxInFlight,
+    ttlMs,
   );
 }
 
 /**
  * Service reads over `http` (needs `get services`). Reads of the same Service pending at the same time are sent
  * once (admissions of a burst of requests for the same Services would otherwise ask for them hundreds of times at
- * once); nothing is kept once answered.
+ * once), and an answer is reused for `ttlMs`.
  */
-export function serviceReaderOver(http: KubeTransport, maxInFlight = 16): ServiceReader {
+export function serviceReaderOver(http: KubeTransport, ttlMs = DEFAULT_ANSWER_TTL_MS, maxInFlight = 16): ServiceReader {
   const limit = concurrencyLimit(maxInFlight);
-  const shared = sharedWhilePending<ServiceFacts | null>();
+  const shared = sharedAnswers<ServiceFacts | null>(ttlMs);
   return {
     get: (namespace, name) =>
       shared(`${namespace}/${name}`, () =>

@@ -219,35 +219,19 @@ export type PermissionAnswers = ReadonlyMap<string, boolean>;
 
 /**
  * Asks the questions of `parts` through `ask` (SubjectAccessReviews for someone else, SelfSubjectAccessReviews for
- * oneself; one boolean per check, in order). `createOnlyIfRefused` asks `approve` first and the two `create` checks
- * only where it was refused: fewer reviews for approvers (the webhook's choice), one more round trip for others.
+ * oneself; one boolean per check, in order), every check in one round, and folds the answers per question.
  */
-export async function askPermissions(
-  parts: readonly Part[],
-  ask: (checks: readonly ResourceCheck[]) => Promise<boolean[]>,
-  opts: { createOnlyIfRefused?: boolean } = {},
-): Promise<PermissionAnswers> {
+export async function askPermissions(parts: readonly Part[], ask: (checks: readonly ResourceCheck[]) => Promise<boolean[]>): Promise<PermissionAnswers> {
   const questions = permissionQuestions(parts);
   const out = new Map<string, boolean>();
   if (questions.length === 0) return out;
-  if (!opts.createOnlyIfRefused) {
-    const answers = await ask(questions.flatMap((q) => [q.approve, ...q.create]));
-    let i = 0;
-    for (const q of questions) {
-      const approve = answers[i++] === true;
-      const create = q.create.map(() => answers[i++] === true);
-      out.set(q.key, mayApprove({ approve, create }));
-    }
-    return out;
+  const answers = await ask(questions.flatMap((q) => [q.approve, ...q.create]));
+  let i = 0;
+  for (const q of questions) {
+    const approve = answers[i++] === true;
+    const create = q.create.map(() => answers[i++] === true);
+    out.set(q.key, mayApprove({ approve, create }));
   }
-  const approves = await ask(questions.map((q) => q.approve));
-  const rest = questions.filter((_, i) => approves[i] !== true);
-  const creates = rest.length > 0 ? await ask(rest.flatMap((q) => q.create)) : [];
-  let k = 0;
-  questions.forEach((q, i) => {
-    if (approves[i] === true) return out.set(q.key, true);
-    out.set(q.key, mayApprove({ approve: false, create: q.create.map(() => creates[k++] === true) }));
-  });
   return out;
 }
 

@@ -57,36 +57,59 @@ export function concurrencyLimit(max: number): <T>(task: () => Promise<T>) => Pr
   };
 }
 
+/** At most this many answers are kept: beyond it, new answers are shared only while pending. */
+const MAX_KEPT = 10_000;
+
 /**
- * Calls with the same key while a task for it is pending (queued or in flight) share that task's result; once it
- * settles the key is forgotten, so nothing outlives the call that produced it (this is not a cache).
+ * Calls with the same key while a task for it is pending (queued or in flight) share that task's result. A result
+ * is kept `keepMs` after it settled successfully (0: forgotten at once, so nothing outlives the call that produced
+ * it); a failure is never kept. `now` is injectable for tests.
  */
-export function sharedWhilePending<T>(): (key: string, task: () => Promise<T>) => Promise<T> {
-  const pending = new Map<string, Promise<T>>();
+export function sharedAnswers<T>(keepMs = 0, now: () => number = Date.now): (key: string, task: () => Promise<T>) => Promise<T> {
+  const entries = new Map<string, { answer: Promise<T>; until: number }>();
   return (key, task) => {
-    const running = pending.get(key);
-    if (running) return running;
-    const p = task();
-    pending.set(key, p);
-    const forget = () => {
-      if (pending.get(key) === p) pending.delete(key);
+    const t = now();
+    const known = entries.get(key);
+    if (known && known.until >= t) return known.answer;
+    const answer = task();
+    // Pending: shared until it settles; then kept for keepMs when it succeeded.
+    entries.set(key, { answer, until: Number.POSITIVE_INFINITY });
+    const settle = (ok: boolean) => {
+      if (entries.get(key)?.answer !== answer) return;
+      if (!ok || keepMs <= 0) entries.delete(key);
+      else entries.set(key, { answer, until: now() + keepMs });
     };
-    p.then(forget, forget);
-    return p;
+    answer.then(
+      () => settle(true),
+      () => settle(false),
+    );
+    if (entries.size > MAX_KEPT) {
+      for (const [k, e] of entries) if (e.until < t) entries.delete(k);
+    }
+    return answer;
   };
 }
 
 /**
+ * How long an answer (a SubjectAccessReview's, a Service read) is reused. The mutating and the validating webhook
+ * ask the same questions about the same create, and one user's creates ask the same ones again and again; a Role
+ * granted or removed counts from the next question after this (the API server's own webhook authorizer caches its
+ * answers for minutes).
+ */
+export const DEFAULT_ANSWER_TTL_MS = 2000;
+
+/**
  * A reviewer from a function that creates one SubjectAccessReview, with at most `maxInFlight` in flight: a burst
- * of admissions would otherwise open one connection (and TLS handshake) per review. Identical reviews pending at
- * the same time (same subject, same attributes) are sent once.
+ * of admissions would otherwise open one connection (and TLS handshake) per review. Identical reviews (same
+ * subject, same attributes) pending at the same time are sent once, and an answer is reused for `ttlMs`.
  */
 export function accessReviewerFrom(
   create: (review: V1SubjectAccessReview) => Promise<V1SubjectAccessReview>,
   maxInFlight = 32,
+  ttlMs = DEFAULT_ANSWER_TTL_MS,
 ): AccessReviewer {
   const limit = concurrencyLimit(maxInFlight);
-  const shared = sharedWhilePending<boolean>();
+  const shared = sharedAnswers<boolean>(ttlMs);
   return {
     async check(subject, checks) {
       // In parallel: the admission latency is one round trip, not one per check.
@@ -117,6 +140,7 @@ export async function approvableParts(
   subject: ReviewSubject,
   parts: readonly Part[],
 ): Promise<Partial<Record<PartName, boolean>>> {
-  const answers = await askPermissions(parts, (checks) => reviewer.check(subject, checks), { createOnlyIfRefused: true });
+  // Every check in one round: one round trip per admission (answers are reused, so the extra reviews are cheap).
+  const answers = await askPermissions(parts, (checks) => reviewer.check(subject, checks));
   return Object.fromEntries(parts.map((p) => [p.name, answers.get(questionKey(p)) === true]));
 }
