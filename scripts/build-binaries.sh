@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the real control-plane binaries the tests and the sandbox run (etcd, kube-apiserver, maxtac) with
-# this machine's Go from the Go module proxy, and caches them outside the repository, keyed by version. Also
-# fetches cert-manager's CRDs (the manifests test checks the cert-manager overlay against them).
+# Builds the real control-plane binaries the tests and the sandbox run (etcd, kube-apiserver,
+# kube-controller-manager, maxtac) and the test-only NetworkPolicy engine (kube-router) with this machine's Go from
+# the Go module proxy, and caches them outside the repository, keyed by version. Also fetches cert-manager's CRDs
+# (the manifests test checks the cert-manager overlay against them).
 # A binary already in the cache is never rebuilt. Prints `name=path` of each binary it stands for, one per line
 # (stdout; progress goes to stderr).
 set -euo pipefail
@@ -9,6 +10,7 @@ set -euo pipefail
 ETCD_VERSION="${NETWATCH_ETCD_VERSION:-v3.6.16}"
 KUBE_VERSION="${NETWATCH_KUBE_VERSION:-v1.36.3}"
 MAXTAC_VERSION="${NETWATCH_MAXTAC_VERSION:-v0.3.0}"
+KUBE_ROUTER_VERSION="${NETWATCH_KUBE_ROUTER_VERSION:-v2.1.0}"
 CERT_MANAGER_VERSION="${NETWATCH_CERT_MANAGER_VERSION:-v1.21.2}"
 CACHE_DIR="${NETWATCH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/netwatch}"
 BIN_DIR="$CACHE_DIR/bin"
@@ -73,9 +75,9 @@ else
   log "etcd $ETCD_VERSION cached"
 fi
 
-# kube-apiserver comes from a wrapper module that requires k8s.io/kubernetes.
-kube_wrapper() { # dir
-  local work=$1
+# kube-apiserver and kube-controller-manager come from a wrapper module that requires k8s.io/kubernetes.
+kube_wrapper() { # dir component
+  local work=$1 component=$2
   local staging_version="v0.${KUBE_VERSION#v1.}"
   (cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" >"$work/dl.json")
   local kube_gomod
@@ -91,16 +93,16 @@ kube_wrapper() { # dir
     # published v0.X.Y of each instead.
     grep -E '^\s*k8s\.io/[^ ]+ => \./staging/' "$kube_gomod" | awk -v v="$staging_version" '{print "replace " $1 " => " $1 " " v}'
   } >"$work/go.mod"
-  cat >"$work/tools.go" <<'GO'
+  cat >"$work/tools.go" <<GO
 //go:build tools
 
 package tools
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import _ "k8s.io/kubernetes/cmd/$component"
 GO
-  log "resolving Kubernetes $KUBE_VERSION modules"
+  log "resolving Kubernetes $KUBE_VERSION modules for $component"
   (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
-  (cd "$work" && GOFLAGS=-mod=mod go list -tags tools k8s.io/kubernetes/cmd/kube-apiserver >/dev/null)
+  (cd "$work" && GOFLAGS=-mod=mod go list -tags tools "k8s.io/kubernetes/cmd/$component" >/dev/null)
 }
 
 kube_ldflags() {
@@ -108,16 +110,16 @@ kube_ldflags() {
   echo "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$KUBE_VERSION -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 }
 
-# (A loop so that other Kubernetes binaries can be added; the design keeps kube-controller-manager out: no test
-# may rely on garbage collection.)
-for component in kube-apiserver; do
+# kube-controller-manager runs only its garbage collector (scripts/controlplane.ts), as in every real cluster. Most of
+# its packages are kube-apiserver's too: built second, it compiles only its own few hundred from Go's build cache.
+for component in kube-apiserver kube-controller-manager; do
   bin="$BIN_DIR/$component-$KUBE_VERSION"
   if [[ -x "$bin" ]]; then
     log "$component $KUBE_VERSION cached"
     continue
   fi
   work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  kube_wrapper "$work"
+  kube_wrapper "$work" "$component"
   LDFLAGS=$(kube_ldflags) GOFLAGS=-mod=mod build_in_wrapper "$component" "$bin" "k8s.io/kubernetes/cmd/$component" "$work"
   rm -rf "$work"; trap - EXIT
 done
@@ -138,6 +140,25 @@ else
   log "maxtac $MAXTAC_VERSION cached"
 fi
 
+# kube-router, firewall only: the NetworkPolicy engine of the packet-level tests (scripts/dataplane.ts). It is a
+# test engine and is never shipped: v2.1.0 is the only version the proxy lists and has published advisories. Its
+# module has no replace directives, so go install builds it at its own go.mod's dependencies.
+kube_router_bin="$BIN_DIR/kube-router-$KUBE_ROUTER_VERSION"
+if [[ ! -x "$kube_router_bin" ]]; then
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+  started=$SECONDS
+  log "building kube-router $KUBE_ROUTER_VERSION (this takes several minutes the first time)"
+  (cd "$work" && CGO_ENABLED=0 GOBIN="$work/bin" go install -v -trimpath \
+    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" 2>&1) | progress kube-router
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || { log "kube-router build failed"; exit 1; }
+  mv "$work/bin/kube-router" "$kube_router_bin"
+  log "kube-router built in $((SECONDS - started))s -> $kube_router_bin"
+  rm -rf "$work"; trap - EXIT
+else
+  log "kube-router $KUBE_ROUTER_VERSION cached"
+fi
+
 # cert-manager's CRDs, as its release installs them (deploy/crds of the module). Its controller and cainjector are
 # separate Go modules the proxy does not serve, so they are not built: the test checks the overlay's objects against
 # cert-manager's real schemas, not the certificates cert-manager would issue.
@@ -156,6 +177,8 @@ fi
 
 echo "etcd=$etcd_bin"
 echo "kube-apiserver=$BIN_DIR/kube-apiserver-$KUBE_VERSION"
+echo "kube-controller-manager=$BIN_DIR/kube-controller-manager-$KUBE_VERSION"
 echo "maxtac=$maxtac_bin"
 echo "maxtac-crds=$maxtac_crds"
+echo "kube-router=$kube_router_bin"
 echo "cert-manager-crds=$cm_crds"

@@ -1,7 +1,9 @@
 // A real, throw-away Kubernetes control plane on loopback: etcd + kube-apiserver (RBAC on, token-file users,
-// optional OIDC) + the real maxtac controller, with maxtac's CRDs and ours installed. Used by the end-to-end
-// tests and by the sandbox. No kube-controller-manager runs (as the design requires): nothing is
-// garbage-collected behind our back, so a test passes only if netwatch cleans up by itself.
+// optional OIDC) + the real maxtac controller + kube-controller-manager with its garbage collector alone, with
+// maxtac's CRDs and ours installed. Used by the end-to-end tests and by the sandbox. The garbage collector is what
+// every real cluster runs (it removes maxtac's NetworkPolicies once their owner is gone); it proves nothing away:
+// nothing owns an AccessRequest or a maxtac object, and a clone's owner goes only once netwatch's finalizer lets it,
+// so a test still passes only if netwatch cleans up by itself.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -41,6 +43,11 @@ export interface OidcOptions {
 export interface ControlPlaneOptions {
   /** Start the real maxtac controller (default true). */
   maxtac?: boolean;
+  /**
+   * Run kube-controller-manager with the garbage collector alone (default true, as in every real cluster). Off, a
+   * NetworkPolicy whose owner was deleted stays: for tests that show what netwatch itself sees and does then.
+   */
+  garbageCollector?: boolean;
   extraUsers?: (TestUser & { key?: string })[];
   oidc?: OidcOptions;
   /** Keep the temporary folder (logs, certificates) after stop(), for debugging. Also NETWATCH_KEEP_CP=1. */
@@ -79,7 +86,7 @@ export interface ControlPlane {
   users: Record<string, TestUser>;
   kubeConfigFor(user: string): KubeConfig;
   kubeconfigPathFor(user: string): string;
-  /** PIDs of etcd, kube-apiserver and maxtac (for tests that check teardown). */
+  /** PIDs of etcd, kube-apiserver, maxtac and kube-controller-manager (for tests that check teardown). */
   pids(): number[];
   /** The audit events written so far (a request's event may land a moment after its response). Needs `audit`. */
   auditEvents(): AuditEvent[];
@@ -89,10 +96,13 @@ export interface ControlPlane {
 export interface Binaries {
   etcd: string;
   apiserver: string;
+  controllerManager: string;
   maxtac: string;
   maxtacCrds: string;
   /** cert-manager's CRD files (deploy/crds of its module), for checking the cert-manager overlay. */
   certManagerCrds: string;
+  /** The test-only NetworkPolicy engine of scripts/dataplane.ts. */
+  kubeRouter: string;
 }
 
 /** Builds (first time) or finds the cached binaries; see scripts/build-binaries.sh. */
@@ -110,7 +120,15 @@ export function ensureBinaries(): Binaries {
     if (!p || !existsSync(p)) throw new Error(`scripts/build-binaries.sh did not provide ${name} (got: ${result.stdout.trim()})`);
     return p;
   };
-  return { etcd: path('etcd'), apiserver: path('kube-apiserver'), maxtac: path('maxtac'), maxtacCrds: path('maxtac-crds'), certManagerCrds: path('cert-manager-crds') };
+  return {
+    etcd: path('etcd'),
+    apiserver: path('kube-apiserver'),
+    controllerManager: path('kube-controller-manager'),
+    maxtac: path('maxtac'),
+    maxtacCrds: path('maxtac-crds'),
+    certManagerCrds: path('cert-manager-crds'),
+    kubeRouter: path('kube-router'),
+  };
 }
 
 /**
@@ -175,6 +193,9 @@ function makeCertificates(dir: string): void {
   openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'webhook-client-ca.key', '-out', 'webhook-client-ca.crt', '-days', '2', '-subj', '/CN=netwatch-test-webhook-client-ca']);
   openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'webhook-client.key', '-out', 'webhook-client.csr', '-subj', '/CN=kube-apiserver-webhook-client']);
   openssl(dir, ['x509', '-req', '-in', 'webhook-client.csr', '-CA', 'webhook-client-ca.crt', '-CAkey', 'webhook-client-ca.key', '-CAcreateserial', '-out', 'webhook-client.crt', '-days', '2', '-extfile', 'client.ext']);
+  // kube-controller-manager's identity, the user Kubernetes' own RBAC bootstrap binds to system:kube-controller-manager.
+  openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'controller-manager.key', '-out', 'controller-manager.csr', '-subj', '/CN=system:kube-controller-manager']);
+  openssl(dir, ['x509', '-req', '-in', 'controller-manager.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'controller-manager.crt', '-days', '2', '-extfile', 'client.ext']);
   openssl(dir, ['genrsa', '-out', 'sa.key', '2048']);
   openssl(dir, ['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub']);
 }
@@ -374,6 +395,19 @@ const MAXTAC_CLUSTER_ROLE = {
     { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
     { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
   ],
+};
+
+// kube-controller-manager runs without --use-service-account-credentials, so the garbage collector acts as
+// system:kube-controller-manager (a name the markers webhook's default --marker-deleter list expects). Kubernetes'
+// bootstrap role of that name covers the manager itself (discovery, events, token and access reviews); this adds
+// what the garbage collector does to every kind: list and watch (metadata only) to build its graph, get an owner,
+// delete a dependent whose owners are gone, patch or update ownerReferences and finalizers (orphaning, foreground
+// deletion). The same verbs as Kubernetes' system:controller:generic-garbage-collector role.
+const GARBAGE_COLLECTOR_CLUSTER_ROLE = {
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRole',
+  metadata: { name: 'netwatch-test-garbage-collector' },
+  rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch', 'patch', 'update', 'delete'] }],
 };
 
 /**
@@ -576,6 +610,45 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       );
       procs.push(maxtac);
       await waitFor('maxtac readiness', maxtac, async () => (await fetch(`http://127.0.0.1:${probePort}/readyz`)).ok, 60_000);
+    }
+
+    if (opts.garbageCollector !== false) {
+      await applyObjects(admin, [
+        GARBAGE_COLLECTOR_CLUSTER_ROLE,
+        roleBinding('netwatch-test-garbage-collector', 'netwatch-test-garbage-collector', { kind: 'User', name: 'system:kube-controller-manager' }),
+      ]);
+      const kcmKubeconfig = join(dir, 'controller-manager.kubeconfig');
+      const kcmObj = kubeConfigObject(
+        server,
+        caPem,
+        { certPem: readFileSync(join(dir, 'controller-manager.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'controller-manager.key'), 'utf8') },
+        'kube-controller-manager',
+      );
+      writeFileSync(kcmKubeconfig, JSON.stringify(kcmObj), { mode: 0o600 });
+      const kcmPort = await freePort();
+      const kcm = startProcess(
+        'kube-controller-manager',
+        bins.controllerManager,
+        [
+          `--kubeconfig=${kcmKubeconfig}`,
+          // The garbage collector and nothing else: no namespace, ServiceAccount or endpoint controllers.
+          '--controllers=garbagecollector',
+          '--use-service-account-credentials=false',
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          `--secure-port=${kcmPort}`,
+          `--cert-dir=${join(dir, 'controller-manager-certs')}`,
+          // /healthz is always allowed; nothing else is served to anyone, so no delegated authentication lookups.
+          '--authentication-skip-lookup=true',
+          '--profiling=false',
+          '--v=1',
+        ],
+        logDir,
+      );
+      procs.push(kcm);
+      const insecure = new Agent({ rejectUnauthorized: false });
+      await waitFor('kube-controller-manager /healthz', kcm, async () => (await httpGet(`https://127.0.0.1:${kcmPort}/healthz`, insecure)) === 200, 60_000);
+      insecure.destroy();
     }
 
     watchdog = startWatchdog(dir, pids, keep);

@@ -18,22 +18,19 @@ import { objectName } from '../../lib/domain/names.ts';
 import { externalSpec } from '../../lib/domain/testing.ts';
 import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { waitFor } from './support/wait.ts';
+import { Users } from './support/users.ts';
 
 const CONTROLLER = 'system:serviceaccount:netwatch-system:netwatch-controller';
 
 let cp: ControlPlane;
 let webhook: InstalledWebhook;
 let controller: InstalledController;
-const clients = new Map<string, HttpKube>();
-
-function as(user: string): HttpKube {
-  let kube = clients.get(user);
-  if (!kube) {
-    kube = new HttpKube(user === 'admin' ? cp.admin : cp.kubeConfigFor(user), { cached: [], maxSockets: 4 });
-    clients.set(user, kube);
-  }
-  return kube;
-}
+let users: Users;
+const as = (user: string): HttpKube => users.as(user);
+const createRequest = (user: string, spec: AccessRequestSpec, extra: Partial<AccessRequest['metadata']> = {}): Promise<AccessRequest> =>
+  users.createRequest(user, spec, { generateName: 'attack-', ...extra });
+const writeStatus = (user: string, name: string, change: (ar: AccessRequest) => AccessRequest['status']): Promise<void> => users.writeStatus(user, name, change);
+const approve = (user: string, name: string, part: PartName, namespace: string): Promise<void> => users.approve(user, name, part, namespace);
 
 /** The message the API server answers a refused write with (what kubectl prints after "Error from server"). */
 async function refused(what: Promise<unknown>): Promise<string> {
@@ -44,28 +41,6 @@ async function refused(what: Promise<unknown>): Promise<string> {
     throw err;
   }
   assert.fail('the API server accepted a write that must be refused');
-}
-
-async function createRequest(user: string, spec: AccessRequestSpec, extra: Partial<AccessRequest['metadata']> = {}): Promise<AccessRequest> {
-  return as(user).create<AccessRequest>('accessrequests', { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'attack-', ...extra }, spec });
-}
-
-/** Read-modify-write of the status, as the plugin does it: the controller writes status too, so retry a Conflict. */
-async function writeStatus(user: string, name: string, change: (ar: AccessRequest) => AccessRequest['status']): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const ar = await as(user).get<AccessRequest>('accessrequests', '', name);
-    if (!ar) throw new Error(`${name} is gone`);
-    try {
-      await as(user).replaceStatus('accessrequests', { ...ar, status: change(ar) });
-      return;
-    } catch (err) {
-      if (!(err instanceof KubeError && err.status === 409 && err.reason === 'Conflict') || attempt > 10) throw err;
-    }
-  }
-}
-
-async function approve(user: string, name: string, part: PartName, namespace: string): Promise<void> {
-  await writeStatus(user, name, (ar) => ({ ...ar.status, approvals: [...(ar.status?.approvals ?? []), { part, namespace }] }));
 }
 
 async function phaseOf(name: string, phase: string): Promise<AccessRequest> {
@@ -110,6 +85,7 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
       // Someone who got a token named like the controller, without being its ServiceAccount.
       extraUsers: [{ key: 'impostor', name: CONTROLLER, token: randomBytes(24).toString('hex'), groups: ['developers'] }],
     });
+    users = new Users(cp);
     await installDemo(cp);
     // What Kubernetes' `edit` role allows on Services (these test clusters run no role aggregation, so `edit` is
     // empty here and this is written out).
@@ -145,7 +121,7 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
   after(async () => {
     await controller?.stop();
     await webhook?.close();
-    for (const c of clients.values()) await c.stop();
+    await users?.close();
     await cp?.stop();
   });
 

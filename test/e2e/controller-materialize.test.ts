@@ -231,8 +231,8 @@ describe('controller: endings', () => {
       const again = m.maxtac.find((a) => a.metadata.name === access.metadata.name);
       if (!again || again.metadata.uid === access.metadata.uid) return false;
       // The old incarnation's policies (the edit left one behind, as maxtac does) are the garbage collector's to
-      // delete in a cluster; this control plane runs none, so the test plays its part. maxtac cannot take over
-      // a policy another Access still owns.
+      // delete; the test plays its part too so as not to wait for it (maxtac cannot take over a policy another
+      // Access still owns).
       for (const np of m.orphanPolicies) await admin.kube.delete('networkpolicies', np.metadata.namespace ?? '', np.metadata.name ?? '').catch(() => undefined);
       return m.clones.length === 2 && m.policies.length === 2;
     }).catch(async (e: unknown) => {

@@ -83,8 +83,8 @@ export class Admin {
 
   /**
    * Everything netwatch materialized for a request, and the NetworkPolicies maxtac wrote for it. `policies` are
-   * those whose owner (our maxtac object) still exists; `orphanPolicies` lost their owner: in a cluster the
-   * garbage collector deletes them through their ownerReference, and these test clusters run none.
+   * those whose owner (our maxtac object) still exists; `orphanPolicies` lost their owner: the garbage collector
+   * deletes them through their ownerReference (in a cluster, and in these test clusters unless started without it).
    */
   async materialized(uid: string): Promise<{ clones: Service[]; maxtac: MaxtacObject[]; policies: NetworkPolicy[]; orphanPolicies: NetworkPolicy[] }> {
     const sel = `${LABEL_REQUEST_ID}=${uid}`;

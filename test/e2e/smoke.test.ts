@@ -96,7 +96,8 @@ describe('the local control plane', () => {
     await core.createNamespace({ body: { metadata: { name: 'smoke-c' } } });
     const rbac = { apiGroup: 'rbac.authorization.k8s.io' };
     const rbacApi = cp.admin.makeApiClient(RbacAuthorizationV1Api);
-    // Not the built-in `view` ClusterRole: it is aggregated by kube-controller-manager, which does not run here.
+    // Not the built-in `view` ClusterRole: it is aggregated by kube-controller-manager's
+    // clusterrole-aggregation controller, which does not run here (only its garbage collector does).
     await rbacApi.createNamespacedRole({
       namespace: 'smoke-c',
       body: { metadata: { name: 'service-reader' }, rules: [{ apiGroups: [''], resources: ['services'], verbs: ['list'] }] },
@@ -120,8 +121,8 @@ describe('tearing the control plane down', () => {
   test('stop() ends every process and removes the folder', async () => {
     const cp = await startControlPlane({ maxtac: true });
     const pids = cp.pids();
-    // etcd, kube-apiserver, maxtac
-    assert.equal(pids.length, 3);
+    // etcd, kube-apiserver, maxtac, kube-controller-manager (the garbage collector)
+    assert.equal(pids.length, 4);
     await cp.stop();
     for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} still runs`);
     assert.equal(existsSync(cp.dir), false);
@@ -143,7 +144,7 @@ describe('a test process that dies without stopping its control plane', () => {
       child.on('exit', (code) => reject(new Error(`child exited early with ${String(code)}`)));
     });
     const { pids, dir } = JSON.parse(line) as { pids: number[]; dir: string };
-    assert.equal(pids.length, 3);
+    assert.equal(pids.length, 4);
     child.kill('SIGKILL');
     const gone = await eventually('the watchdog to clean up', async () => {
       const alive = pids.filter((pid) => {

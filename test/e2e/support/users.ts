@@ -1,0 +1,54 @@
+// People acting through the real API server with their own tokens, as the plugin does: requests are created and
+// decided by status writes that the webhook judges from the authenticated user.
+import type { ControlPlane } from '../../../scripts/controlplane.ts';
+import { HttpKube } from '../../../lib/kube/http.ts';
+import { KubeError } from '../../../lib/kube/port.ts';
+import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type DecisionType, type PartName } from '../../../lib/api/accessrequest.ts';
+
+export class Users {
+  private readonly clients = new Map<string, HttpKube>();
+
+  constructor(private readonly cp: ControlPlane) {}
+
+  /** A client with `user`'s own credentials (`admin` is the control plane's administrator). */
+  as(user: string): HttpKube {
+    let kube = this.clients.get(user);
+    if (!kube) {
+      kube = new HttpKube(user === 'admin' ? this.cp.admin : this.cp.kubeConfigFor(user), { cached: [], maxSockets: 4 });
+      this.clients.set(user, kube);
+    }
+    return kube;
+  }
+
+  async createRequest(user: string, spec: AccessRequestSpec, metadata: Partial<AccessRequest['metadata']> = {}): Promise<AccessRequest> {
+    return this.as(user).create<AccessRequest>('accessrequests', { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'e2e-', ...metadata }, spec });
+  }
+
+  /** Read-modify-write of the status, as the plugin does it: the controller writes status too, so retry a Conflict. */
+  async writeStatus(user: string, name: string, change: (ar: AccessRequest) => AccessRequest['status']): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const ar = await this.as(user).get<AccessRequest>('accessrequests', '', name);
+      if (!ar) throw new Error(`${name} is gone`);
+      try {
+        await this.as(user).replaceStatus('accessrequests', { ...ar, status: change(ar) });
+        return;
+      } catch (err) {
+        if (!(err instanceof KubeError && err.status === 409 && err.reason === 'Conflict') || attempt > 10) throw err;
+      }
+    }
+  }
+
+  async approve(user: string, name: string, part: PartName, namespace: string): Promise<void> {
+    await this.writeStatus(user, name, (ar) => ({ ...ar.status, approvals: [...(ar.status?.approvals ?? []), { part, namespace }] }));
+  }
+
+  /** Deny, abort or revoke: the webhook stamps who and when. */
+  async decide(user: string, name: string, type: DecisionType, reason?: string): Promise<void> {
+    await this.writeStatus(user, name, (ar) => ({ ...ar.status, decision: { type, ...(reason ? { reason } : {}) } }));
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.values()) await c.stop();
+    this.clients.clear();
+  }
+}
