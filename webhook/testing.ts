@@ -26,12 +26,9 @@ export interface InstalledWebhook {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// The API server picks configuration changes up asynchronously. A dry-run create (webhooks with sideEffects None
-// are called for dry runs, nothing is stored) whose Services do not exist is refused by our validating webhook
-// with "does not exist" only once the mutating webhook has stamped the requester too: then both are live.
-export async function waitUntilLive(cp: ControlPlane, timeoutMs = 30_000): Promise<void> {
-  const custom = cp.admin.makeApiClient(CustomObjectsApi);
-  const body = {
+/** An AccessRequest for dry runs only: its Services do not exist, so the validating webhook refuses it. */
+function probeRequest(reason: string) {
+  return {
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: { generateName: 'netwatch-webhook-probe-' },
@@ -40,9 +37,17 @@ export async function waitUntilLive(cp: ControlPlane, timeoutMs = 30_000): Promi
       source: { namespace: 'netwatch-webhook-probe', service: 'probe-a' },
       target: { namespace: 'netwatch-webhook-probe', service: 'probe-b' },
       duration: '1m',
-      reason: 'webhook readiness probe (dry run)',
+      reason,
     },
   };
+}
+
+// The API server picks configuration changes up asynchronously. A dry-run create (webhooks with sideEffects None
+// are called for dry runs, nothing is stored) whose Services do not exist is refused by our validating webhook
+// with "does not exist" only once the mutating webhook has stamped the requester too: then both are live.
+export async function waitUntilLive(cp: ControlPlane, timeoutMs = 30_000): Promise<void> {
+  const custom = cp.admin.makeApiClient(CustomObjectsApi);
+  const body = probeRequest('webhook readiness probe (dry run)');
   const deadline = Date.now() + timeoutMs;
   let last: string;
   for (;;) {
@@ -75,6 +80,24 @@ export async function registerWebhook(cp: ControlPlane, url: string, caPem: stri
   return admission;
 }
 
+/** Deletes both webhook configurations and waits until the API server stops calling the webhook. */
+export async function unregisterWebhook(cp: ControlPlane, timeoutMs = 30_000): Promise<void> {
+  const admission = cp.admin.makeApiClient(AdmissionregistrationV1Api);
+  await admission.deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
+  await admission.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
+  // A dry-run create that comes back with no requester went through no mutating webhook.
+  const custom = cp.admin.makeApiClient(CustomObjectsApi);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const created = (await custom
+      .createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, body: probeRequest('webhook removal probe (dry run)'), dryRun: 'All' })
+      .catch(() => undefined)) as { spec?: { requester?: unknown } } | undefined;
+    if (created && !created.spec?.requester) return;
+    await sleep(100);
+  }
+  throw new Error('the API server still calls the netwatch webhooks after their configurations were deleted');
+}
+
 export interface InstallWebhookOptions extends Partial<WebhookConfig> {
   /** Answer admission requests without asking for the API server's client certificate (default: ask). */
   anyCaller?: boolean;
@@ -104,7 +127,7 @@ export async function installWebhook(cp: ControlPlane, opts: InstallWebhookOptio
   if (!address || typeof address !== 'object') throw new Error('the webhook server has no address');
   const url = `https://127.0.0.1:${address.port}`;
 
-  const admission = await registerWebhook(cp, url, certs.caPem);
+  await registerWebhook(cp, url, certs.caPem);
   try {
     await waitUntilLive(cp);
   } catch (err) {
@@ -124,9 +147,6 @@ export async function installWebhook(cp: ControlPlane, opts: InstallWebhookOptio
       http.close();
       await requestCache.stop();
     },
-    async unregister() {
-      await admission.deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
-      await admission.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
-    },
+    unregister: () => unregisterWebhook(cp),
   };
 }

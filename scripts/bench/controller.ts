@@ -25,13 +25,13 @@ import { resourceOfKind, type Resource } from '../../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { installDemo } from '../demo.ts';
-import { registerWebhook, waitUntilLive } from '../../webhook/testing.ts';
+import { registerWebhook, unregisterWebhook, waitUntilLive } from '../../webhook/testing.ts';
 import { applyControllerRbac } from '../../controller/testing.ts';
 import { benchClient, percentile, runConcurrently } from './http.ts';
 import { CpuMeter, controlPlanePids, formatCpu, startControllerProcess, startWebhookProcess, type ControllerProcess } from './procs.ts';
 import type { Figure } from './table.ts';
 import { counterBy, subtractCounters } from './prom.ts';
-import { BENCH_LABEL, apiRequestCounts, formatPerItem, unregisterWebhook } from './webhook.ts';
+import { BENCH_LABEL, apiRequestCounts, formatPerItem } from './webhook.ts';
 
 export interface ControllerBenchOptions {
   requests: number;

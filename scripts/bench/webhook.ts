@@ -3,13 +3,11 @@
 // Rounds alternate (without, with | with, without | ...) so drift in the machine's load hits both sides. The
 // webhook runs as its own process (webhook/main.ts, bundled), as in a cluster: the load generator does not share
 // its event loop, and its CPU is read from /proc.
-import { AdmissionregistrationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/accessrequest.ts';
 import { serviceSpec } from '../../lib/domain/testing.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { installDemo } from '../demo.ts';
-import { WEBHOOK_CONFIGURATION_NAME } from '../../webhook/configurations.ts';
-import { registerWebhook, waitUntilLive } from '../../webhook/testing.ts';
+import { registerWebhook, unregisterWebhook, waitUntilLive } from '../../webhook/testing.ts';
 import { benchClient, mean, percentile, runConcurrently } from './http.ts';
 import { CpuMeter, controlPlanePids, formatCpu, startWebhookProcess, type WebhookProcess } from './procs.ts';
 import { counterBy, histogramBuckets, quantileBound, subtractBuckets, subtractCounters, type Buckets } from './prom.ts';
@@ -34,36 +32,6 @@ export interface WebhookFigures {
 }
 
 export const BENCH_LABEL = 'netwatch.vtk.io/bench';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Deletes the webhook configurations and waits until the API server stops calling the webhook. */
-export async function unregisterWebhook(cp: ControlPlane): Promise<void> {
-  const admission = cp.admin.makeApiClient(AdmissionregistrationV1Api);
-  await admission.deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
-  await admission.deleteValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
-  // A dry-run create stamped with no requester went through no mutating webhook.
-  const custom = cp.admin.makeApiClient(CustomObjectsApi);
-  for (let i = 0; i < 300; i++) {
-    const created = (await custom
-      .createClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        dryRun: 'All',
-        body: {
-          apiVersion: API_VERSION,
-          kind: KIND,
-          metadata: { generateName: 'bench-probe-' },
-          spec: { type: 'Service', source: { namespace: 'nope', service: 'a' }, target: { namespace: 'nope', service: 'b' }, duration: '1m', reason: 'probe' },
-        },
-      })
-      .catch(() => undefined)) as { spec?: { requester?: unknown } } | undefined;
-    if (created && !created.spec?.requester) return;
-    await sleep(100);
-  }
-  throw new Error('the webhook configurations did not go away');
-}
-
 /** Deletes every AccessRequest a benchmark labelled (none may carry a finalizer: no controller handles them). */
 export async function deleteLabelledRequests(cp: ControlPlane, value: string): Promise<void> {
   const admin = benchClient(cp, 'admin-cert', 4);

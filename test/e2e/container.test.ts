@@ -1,6 +1,9 @@
 // The image, for real: built from Containerfile with podman (on a Debian base made here with debootstrap: the test
 // machines have no image registry) and run as the Deployments of manifests/default run it: their user, read-only
 // root filesystem, dropped capabilities, no privilege escalation, memory limit, args, environment and volumes.
+// The servers run against one real control plane for the whole file (etcd + kube-apiserver on loopback, reached
+// from the host network), with the in-cluster configuration a Pod gets: KUBERNETES_SERVICE_HOST/PORT and the
+// ServiceAccount mount holding its identity's token, the control plane's CA and the namespace.
 // Slow (a minute or two, plus about one the first time on a machine for the base), hence end to end.
 //
 // Podman, runc and debootstrap are required (.ci/run installs them): without them this suite fails and says so.
@@ -14,9 +17,13 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort } from '../../scripts/controlplane.ts';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { freePort, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { SERVER_ENTRIES, type ServerName } from '../../scripts/build-dist.ts';
-import { REPO, find, render, type Deployment, type Manifest } from './support/manifests.ts';
+import { applyControllerRbac } from '../../controller/testing.ts';
+import { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive } from '../../webhook/testing.ts';
+import { installWebUiRbac } from '../../webui/testing.ts';
+import { REPO, find, render, type Container, type Deployment, type Manifest } from './support/manifests.ts';
 import {
   PodmanRun,
   buildImages,
@@ -38,8 +45,8 @@ import { waitFor } from './support/wait.ts';
 
 const SKIP = process.env.NETWATCH_SKIP_CONTAINER === '1' ? 'NETWATCH_SKIP_CONTAINER=1 (podman is required everywhere else, CI included)' : false;
 const COMPONENTS = Object.keys(SERVER_ENTRIES) as ServerName[];
-/** Never listened on: the components reach the API server and the identity provider on demand only. */
-const UNREACHABLE = { host: '127.0.0.1', port: 9 };
+/** Never listened on: the web UI reaches the identity provider on demand only (at a sign-in). */
+const UNREACHABLE_IDP = 'https://127.0.0.1:9/';
 
 interface PackageJson {
   version: string;
@@ -57,8 +64,12 @@ describe('the container image, built from Containerfile and run with podman as t
   let pkg: PackageJson;
   /** Host folders standing for the Pods' volumes, by volume name. */
   let volumes: Record<string, string>;
-  let serviceAccountToken: string;
-  let caPem: string;
+  /** The CA of the serving certificates (certs/dev-certs.sh) the webhook and the web UI present. */
+  let devCaPem: string;
+  let controlPlane: Promise<ControlPlane> | undefined;
+  let cp: ControlPlane;
+  /** Per ServiceAccount name, the folder the kubelet would mount for it: token, ca.crt, namespace. */
+  const serviceAccountMounts: Record<string, string> = {};
 
   before(
     async () => {
@@ -73,25 +84,48 @@ describe('the container image, built from Containerfile and run with podman as t
       // The user the containers run as must read what the volumes hold, as with a Secret's default mode 0644.
       await chmod(work, 0o755);
       [objects, pkg] = await Promise.all([render(join(REPO, 'manifests/default')), readFile(join(REPO, 'package.json'), 'utf8').then((t) => JSON.parse(t) as PackageJson)]);
-      ({ volumes, serviceAccountToken, caPem } = await podVolumes(work));
-      images = await buildImages(runInfo, revision, (line) => process.stderr.write(`[container test] ${line}\n`));
+      ({ volumes, devCaPem } = await podVolumes(work));
+      // The control plane starts while the image builds: the build waits on npm and podman much of the time.
+      const started = Date.now();
+      controlPlane = startControlPlane({ maxtac: false });
+      const log = (line: string) => process.stderr.write(`[container test] ${line}\n`);
+      [cp, images] = await Promise.all([controlPlane.then((c) => (log(`control plane started (${Date.now() - started} ms)`), c)), buildImages(runInfo, revision, log)]);
+      // Each component's identity with exactly its RBAC of manifests/, and the web UI's sessions ConfigMap.
+      await applyWebhookRbac(cp);
+      await applyControllerRbac(cp);
+      await installWebUiRbac(cp);
+      for (const c of COMPONENTS) {
+        const sa = serviceAccountOf(c);
+        const namespace = sa.metadata.namespace ?? 'default';
+        const user = cp.users[sa.metadata.name];
+        assert.equal(user?.name, `system:serviceaccount:${namespace}:${sa.metadata.name}`, `the control plane has no token for ServiceAccount ${sa.metadata.name}`);
+        serviceAccountMounts[sa.metadata.name] = await folder(work, `serviceaccount-${sa.metadata.name}`, { token: user.token, 'ca.crt': cp.caPem, namespace });
+      }
     },
     { timeout: 30 * 60_000 },
   );
 
   after(async () => {
     const problems = await runInfo.cleanup();
+    // Started even when the build failed, and stopped whether or not it came up.
+    await controlPlane?.then(
+      (c) => c.stop(),
+      () => undefined,
+    );
     if (work) await rm(work, { recursive: true, force: true });
     assert.deepEqual(problems, [], 'podman objects of this run were left behind');
   });
 
   const deploymentOf = (c: ServerName) => find<Deployment>(objects, 'Deployment', `netwatch-${c}`);
+  const serviceAccountOf = (c: ServerName) => find(objects, 'ServiceAccount', deploymentOf(c).spec.template.spec.serviceAccountName ?? 'default');
   let runs = 0;
   /** The component's Pod as its Deployment has it, with the changes a test asks for. */
   const pod = (c: ServerName, change: Partial<PodRun> = {}): PodRun => {
-    const deployment = deploymentOf(c);
-    const serviceAccount = find(objects, 'ServiceAccount', deployment.spec.template.spec.serviceAccountName ?? 'default');
-    return { deployment, serviceAccount, volumes, serviceAccountToken, apiServer: UNREACHABLE, network: 'none', name: runInfo.containerName(`${c}-${++runs}`), ...change };
+    const serviceAccount = serviceAccountOf(c);
+    const serviceAccountToken = serviceAccountMounts[serviceAccount.metadata.name];
+    assert.ok(serviceAccountToken, `no ServiceAccount mount for ${serviceAccount.metadata.name}`);
+    const apiServer = { host: '127.0.0.1', port: Number(new URL(cp.server).port) };
+    return { deployment: deploymentOf(c), serviceAccount, volumes, serviceAccountToken, apiServer, network: 'none', name: runInfo.containerName(`${c}-${++runs}`), ...change };
   };
   const deploymentArgs = (c: ServerName) => containerOf(deploymentOf(c)).args ?? [];
 
@@ -211,7 +245,7 @@ describe('the container image, built from Containerfile and run with podman as t
   });
 
   for (const c of COMPONENTS) {
-    test(`the ${c}, run as its Deployment, serves its probes${c === 'controller' ? '' : ' over HTTPS'} and exits 0 on SIGTERM`, async () => {
+    test(`the ${c}, run as its Deployment against the API server, passes its probes, serves and exits 0 on SIGTERM`, async () => {
       await serveAndStop(c, false);
     });
   }
@@ -230,42 +264,78 @@ describe('the container image, built from Containerfile and run with podman as t
   });
 
   /**
-   * Starts the component as its Deployment does (on loopback ports of the host network), waits for its probes to
-   * answer, checks what it serves, sends SIGTERM and expects exit code 0. Returns the container's name; the
+   * Starts the component as its Deployment does, its ports moved to free ones on the host's loopback; waits until
+   * the Deployment's liveness and readiness probes pass (each read from the Deployment: path, port, scheme); checks
+   * what it serves, at the ports its Services send clients to (admission as the API server calls it, the Lease it
+   * holds, static files, metrics); sends SIGTERM and expects exit code 0. Returns the container's name; the
    * container is kept when `writableRoot` (for `podman diff`).
    */
   async function serveAndStop(c: ServerName, writableRoot: boolean): Promise<string> {
-    const port = await freePort();
-    const args = deploymentArgs(c);
-    const run = pod(c, { network: 'host', writableRoot });
-    const https = c !== 'controller';
-    const base = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
-    if (c === 'webhook') run.args = [...withFlag(args, '--port', String(port)), '--host=127.0.0.1'];
-    if (c === 'controller') run.args = withFlag(args, '--listen', `127.0.0.1:${port}`);
-    if (c === 'webui') run.env = { HOST: '127.0.0.1', PORT: String(port), NETWATCH_WEBUI_PUBLIC_URL: base, OIDC_ISSUER_URL: `https://${UNREACHABLE.host}:${UNREACHABLE.port}/` };
+    const container = containerOf(deploymentOf(c));
+    const hostPorts = new Map<number, number>();
+    for (const p of container.ports ?? []) hostPorts.set(p.containerPort, await freePort());
+    const hostPort = (port: string | number | undefined) => {
+      const containerPort = typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
+      const mapped = containerPort === undefined ? undefined : hostPorts.get(containerPort);
+      assert.ok(mapped, `${c}: port ${String(port)} is not a port of the container`);
+      return mapped;
+    };
+    // Where a Service of the manifests sends its clients: the API server's admission calls and the browsers (through
+    // an ingress) to netwatch-<component>, Prometheus to netwatch-<component>-metrics.
+    const serviceUrl = (name: string, scheme: 'https' | 'http') => `${scheme}://127.0.0.1:${hostPort(find<Service>(objects, 'Service', name).spec.ports[0]?.targetPort)}`;
+    const metrics = async () => {
+      const r = await fetchText(`${serviceUrl(`netwatch-${c}-metrics`, 'http')}/metrics`, devCaPem);
+      assert.equal(r.status, 200, `${c} /metrics`);
+      return r.body;
+    };
+
+    const run = pod(c, { network: 'host', writableRoot, ...listeningOnLoopback(c, container, hostPorts) });
+    if (c === 'webui') run.env = { ...run.env, NETWATCH_WEBUI_PUBLIC_URL: serviceUrl(`netwatch-${c}`, 'https'), OIDC_ISSUER_URL: UNREACHABLE_IDP };
+    const leases = cp.admin.makeApiClient(CoordinationV1Api);
+    const lease = () => ({ namespace: flagOf(container, '--lease-namespace'), name: flagOf(container, '--lease-name') });
 
     await startPod(run, images.image, runInfo.label);
-    const get = (path: string) => fetchText(`${base}${path}`, caPem);
+    const withLogs = async (e: unknown) => {
+      throw new Error(`${(e as Error).message}\n${await logsOf(run.name)}`);
+    };
     try {
-      const probes = containerOf(deploymentOf(c));
-      for (const probe of [probes.livenessProbe, probes.readinessProbe]) {
-        const path = probe?.httpGet?.path;
-        assert.ok(path, `${c}: probe without httpGet path`);
-        assert.equal(probe?.httpGet?.scheme ?? 'HTTP', https ? 'HTTPS' : 'HTTP');
-        const answer = await waitFor(`${c} ${path}`, async () => ((await get(path)).status === 200 ? true : undefined), 60_000, 250).catch(async (e: unknown) => {
-          throw new Error(`${(e as Error).message}\n${await logsOf(run.name)}`);
-        });
-        assert.ok(answer);
+      for (const probe of [container.livenessProbe, container.readinessProbe]) {
+        const get = probe?.httpGet;
+        assert.ok(get?.path, `${c}: probe without httpGet path`);
+        const url = `${(get.scheme ?? 'HTTP').toLowerCase()}://127.0.0.1:${hostPort(get.port)}${get.path}`;
+        await waitFor(`${c} ${url}`, async () => (await fetchText(url, devCaPem)).status === 200, 60_000, 250).catch(withLogs);
+      }
+
+      if (c === 'webhook') {
+        // The API server calls the webhook over HTTPS, trusting the dev CA; the webhook answers with its own
+        // identity's reviews and reads (the probe request's Services "do not exist").
+        try {
+          await registerWebhook(cp, serviceUrl(`netwatch-${c}`, 'https'), devCaPem);
+          await waitUntilLive(cp).catch(withLogs);
+        } finally {
+          await unregisterWebhook(cp);
+        }
+        assert.match(await metrics(), /^netwatch_webhook_admission_requests_total\{[^}]*\} [1-9]/m, 'the admission requests are not counted');
+      }
+      if (c === 'controller') {
+        // Ready as the leader: it holds the Lease its flags name, as this Pod.
+        await waitFor(`${c} holding its Lease`, async () => (await leases.readNamespacedLease(lease())).spec?.holderIdentity === run.name, 60_000, 250).catch(withLogs);
+        assert.match(await metrics(), /^netwatch_controller_is_leader 1$/m);
       }
       if (c === 'webui') {
         for (const file of ['app.css', 'live.js']) {
-          const r = await get(`/static/${file}`);
+          const r = await fetchText(`${serviceUrl(`netwatch-${c}`, 'https')}/static/${file}`, devCaPem);
           assert.equal(r.status, 200);
           assert.equal(r.body, await readFile(join(REPO, 'webui/static', file), 'utf8'));
         }
       }
+
       const code = await terminate(run.name);
       assert.equal(code, 0, `${c} did not stop cleanly on SIGTERM:\n${await logsOf(run.name)}`);
+      if (c === 'controller') {
+        // It let go of the Lease on its way out, so a standby replica takes over at once.
+        assert.ok(!(await leases.readNamespacedLease(lease())).spec?.holderIdentity, `${c} kept the Lease after SIGTERM:\n${await logsOf(run.name)}`);
+      }
     } finally {
       if (!writableRoot) await removeContainer(run.name);
     }
@@ -276,41 +346,84 @@ describe('the container image, built from Containerfile and run with podman as t
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Folders standing for every volume of the three Pods, plus the automounted ServiceAccount token: the webhook's and
- * web UI's serving certificate from certs/dev-certs.sh (for 127.0.0.1), the web UI's OIDC client secret and session
- * key, and the API server's CA for the in-cluster configuration.
+ * Folders standing for every volume of the three Pods: the webhook's and web UI's serving certificate from
+ * certs/dev-certs.sh (for 127.0.0.1), the web UI's OIDC client secret and session key.
  */
-async function podVolumes(work: string): Promise<{ volumes: Record<string, string>; serviceAccountToken: string; caPem: string }> {
+async function podVolumes(work: string): Promise<{ volumes: Record<string, string>; devCaPem: string }> {
   const tls = join(work, 'tls');
   execFileSync('bash', [join(REPO, 'certs/dev-certs.sh'), '-o', tls, '--san', 'IP:127.0.0.1'], { stdio: 'ignore' });
   await rm(join(tls, 'ca.key'));
-  const caPem = await readFile(join(tls, 'ca.crt'), 'utf8');
-  const folder = async (name: string, files: Record<string, string>) => {
-    const dir = join(work, name);
-    await mkdir(dir, { recursive: true });
-    for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content);
-    return dir;
-  };
+  const devCaPem = await readFile(join(tls, 'ca.crt'), 'utf8');
   for (const f of ['tls.crt', 'tls.key']) await chmod(join(tls, f), 0o644);
   await chmod(tls, 0o755);
-  const kubeCa = await folder('kube-ca', { 'ca.crt': caPem, namespace: 'netwatch-system' });
-  const serviceAccountToken = await folder('serviceaccount', { token: randomBytes(24).toString('hex'), 'ca.crt': caPem, namespace: 'netwatch-system' });
   return {
     volumes: {
       tls,
-      oidc: await folder('oidc', { 'client-secret': randomBytes(16).toString('hex') }),
-      session: await folder('session', { key: randomBytes(32).toString('base64') }),
-      'kube-ca': kubeCa,
+      oidc: await folder(work, 'oidc', { 'client-secret': randomBytes(16).toString('hex') }),
+      session: await folder(work, 'session', { key: randomBytes(32).toString('base64') }),
     },
-    serviceAccountToken,
-    caPem,
+    devCaPem,
   };
 }
 
-/** `args` with `--name=value` set (replaced where the Deployment gives it). */
-function withFlag(args: string[], name: string, value: string): string[] {
-  assert.ok(!args.includes(name), `${name} is given without =: this test replaces only --name=value`);
-  return [...args.filter((a) => !a.startsWith(`${name}=`)), `${name}=${value}`];
+/** A folder of `work` holding `files`, readable by the containers' user as a Secret volume's files are. */
+async function folder(work: string, name: string, files: Record<string, string>): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir, { recursive: true });
+  for (const [file, content] of Object.entries(files)) await writeFile(join(dir, file), content, { mode: 0o644 });
+  return dir;
+}
+
+/**
+ * How each component is told to listen on loopback where its port settings do not say the address (the
+ * Deployments listen on every address; here the containers share the host's network).
+ */
+const LOOPBACK: Record<ServerName, { args?: string[]; env?: Record<string, string> }> = {
+  webhook: { args: ['--host=127.0.0.1'] },
+  controller: {},
+  webui: { env: { HOST: '127.0.0.1' } },
+};
+
+/**
+ * The container's args and environment with each port it declares moved to its host port, on loopback: a
+ * `--flag=PORT` or `--flag=ADDRESS:PORT` argument, or a `NAME=PORT` variable, naming a declared containerPort. Each
+ * declared port must be set exactly once, so that the probes (which name the declared ports) reach what the
+ * Deployment makes the process listen on.
+ */
+function listeningOnLoopback(c: ServerName, container: Container, hostPorts: Map<number, number>): { args: string[]; env: Record<string, string> } {
+  const set = new Map<number, string[]>();
+  const moved = (value: string, where: string) => {
+    const m = /^(?:(.+):)?(\d+)$/.exec(value);
+    const hostPort = m ? hostPorts.get(Number(m[2])) : undefined;
+    if (!m || hostPort === undefined) return value;
+    set.set(Number(m[2]), [...(set.get(Number(m[2])) ?? []), where]);
+    return m[1] === undefined ? String(hostPort) : `127.0.0.1:${hostPort}`;
+  };
+  const args = (container.args ?? []).map((a) => {
+    const m = /^(--[\w-]+)=(.*)$/.exec(a);
+    return m ? `${m[1]}=${moved(m[2] ?? '', m[1] ?? '')}` : a;
+  });
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    if (e.value === undefined) continue;
+    const value = moved(e.value, e.name);
+    if (value !== e.value) env[e.name] = value;
+  }
+  for (const port of hostPorts.keys()) {
+    assert.equal((set.get(port) ?? []).length, 1, `${c}: containerPort ${port} is set by ${JSON.stringify(set.get(port) ?? [])} of the Deployment's args and env; expected exactly one`);
+  }
+  return { args: [...args, ...(LOOPBACK[c].args ?? [])], env: { ...env, ...LOOPBACK[c].env } };
+}
+
+/** The value of the container's `--name=value` argument. */
+function flagOf(container: Container, name: string): string {
+  const value = container.args?.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
+  assert.ok(value, `the container has no ${name}=`);
+  return value;
+}
+
+interface Service extends Manifest {
+  spec: { ports: { name?: string; port: number; targetPort?: string | number }[] };
 }
 
 function withoutRunAsUser(d: Deployment): Deployment {
