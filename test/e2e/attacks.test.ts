@@ -2,6 +2,8 @@
 // webhook registered as a cluster would have it (mutual TLS, the markers webhook), the real controller and the
 // real maxtac. Each attack must be refused with the message a user sees, or be without effect; after all of
 // them, the NetworkPolicies maxtac wrote for netwatch's objects select only what the approved requests named.
+// Case 6 (a session replayed after logout) needs the web UI, a browser and an identity provider: it is replayed
+// in test/e2e/webui-browser.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
@@ -203,6 +205,29 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
     });
   });
 
+  describe('3. CIDRs: judged together, and the special-purpose ranges', () => {
+    const external = (cidrs: string[]) => createRequest('alice', externalSpec({ cidrs, reason: 'cidr attack' }));
+    test('the two halves of the IPv4 Internet in one request are refused as the whole Internet', async () => {
+      const message = await refused(external(['0.0.0.0/1', '128.0.0.0/1']));
+      assert.match(message, /spec\.cidrs: spec\.cidrs\[0\] 0\.0\.0\.0\/1 and spec\.cidrs\[1\] 128\.0\.0\.0\/1 together cover 0\.0\.0\.0\/0 \(the whole IPv4 Internet\), which the cluster's CIDR policy refuses/);
+    });
+    test('link-local (the cloud metadata address), AWS IPv6 metadata and NAT64 are refused, each naming the setting that lifts it', async () => {
+      for (const [cidr, what] of [
+        ['169.254.169.254/32', /169\.254\.0\.0\/16 \(IPv4 link-local/],
+        ['fd00:ec2::254/128', /fd00:ec2::254\/128/],
+        ['64:ff9b::cb00:7107/128', /64:ff9b::\/96/],
+      ] as const) {
+        const message = await refused(external([cidr]));
+        assert.match(message, what, cidr);
+        assert.match(message, /lifted by --no-default-cidr-deny-overlapping/, cidr);
+      }
+    });
+    test('more addresses than the limit, spread over adjacent networks, are refused', async () => {
+      const message = await refused(external(['10.0.0.0/16', '10.1.0.0/24']));
+      assert.match(message, /--cidr-max-addresses-ipv4/);
+    });
+  });
+
   describe('4. confused deputy: objects netwatch did not make', () => {
     test('a Service labelled managed-by netwatch for a request that does not exist is refused', async () => {
       const message = await refused(
@@ -268,6 +293,18 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
       assert.match(message, /spec\.requester: user "erin" already has 20 open AccessRequests \(Pending, PartiallyApproved or Active\) and the limit is 20 \(webhook setting --max-open-requests\)/);
       await writeStatus('erin', names[0] ?? '', (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
       await waitFor('a place to free up', async () => (await createRequest('erin', { ...serviceToDatabase, reason: 'after abort' }).catch(() => undefined)) ?? undefined, 15_000, 200);
+    });
+
+    test('an unknown spec.type gets the API server\'s field error (the webhook no longer crashes on it)', async () => {
+      const message = await refused(createRequest('alice', { ...serviceToDatabase, type: 'Cluster' as 'Service' }));
+      assert.match(message, /spec\.type: Unsupported value: "Cluster": supported values: "Service", "External"/);
+      assert.doesNotMatch(message, /could not decide/);
+    });
+
+    test('a reason of 300 emoji (300 characters, 600 UTF-16 units) is accepted as the CRD accepts it', async () => {
+      const created = await createRequest('alice', { ...serviceToDatabase, reason: '\u{1F512}'.repeat(300) });
+      assert.equal([...created.spec.reason].length, 300);
+      await writeStatus('alice', created.metadata.name ?? '', (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
     });
 
     test('a user with the controller\'s name but not its ServiceAccount is not the controller', async () => {
