@@ -18,7 +18,7 @@ import { isTerminal } from '../lib/domain/phase.ts';
 import type { KubePort, Resource, CachedResource } from '../lib/kube/port.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue } from '../lib/kube/workqueue.ts';
 import type { ControllerMetrics } from './metrics.ts';
 
 export interface ControllerConfig extends PlanConfig {

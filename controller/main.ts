@@ -8,6 +8,7 @@ import { ControllerApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
 import { parseControllerArgs } from './options.ts';
 import { parsedOrExit } from '../lib/cli/flags.ts';
+import { timingsForLease } from '../lib/kube/leader.ts';
 
 const component = { component: 'netwatch-controller' };
 
@@ -19,7 +20,6 @@ const kc = new KubeConfig();
 if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
 else kc.loadFromDefault();
 
-const leaseSeconds = options.leaseDurationSeconds;
 const app = new ControllerApp({
   kubeConfig: kc,
   log,
@@ -37,9 +37,7 @@ const app = new ControllerApp({
     ? {
         namespace: options.leaseNamespace,
         name: options.leaseName,
-        leaseDurationSeconds: leaseSeconds,
-        renewDeadlineSeconds: Math.max(1, Math.floor((leaseSeconds * 2) / 3)),
-        retryPeriodSeconds: Math.max(1, Math.floor(leaseSeconds / 7)),
+        ...timingsForLease(options.leaseDurationSeconds),
       }
     : false,
 });

@@ -1,21 +1,14 @@
 // The controller's flags, parsed and range-checked as a pure function of the arguments: main.ts passes
 // process.argv and acts on the result. Every refusal names the flag and what it accepts, so a typo stops the
 // controller at start-up instead of quietly running it with a meaningless setting.
-import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
-import { durationHint, formatDuration, isNever, parseDuration } from '../lib/domain/duration.ts';
+import { MAX_TIMER_SECONDS, UsageError, commandLineValue, durationFlag, flagShapeProblems, parseListen, runYargs, type Parsed } from '../lib/cli/flags.ts';
+import { formatDuration } from '../lib/domain/duration.ts';
 import type { IsolationPolicy } from '../lib/domain/plan.ts';
 import { isDns1123Label, isDns1123Subdomain } from '../lib/api/names.ts';
 
 export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies readonly IsolationPolicy[];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/**
- * Node's timers hold at most 2^31-1 ms; a longer delay is silently replaced by 1 ms, which would turn the sweep
- * (setInterval) or the leader's retry (setTimeout, ⌊lease/7⌋) into a busy loop against the API server.
- */
-const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
-
 
 const OPTIONS = {
   kubeconfig: {
@@ -45,8 +38,6 @@ const OPTIONS = {
   'log-level': { choices: LOG_LEVELS, default: 'info' as LogLevel },
 } as const;
 
-type Flag = keyof typeof OPTIONS;
-
 export interface ControllerOptions {
   kubeconfig: string | undefined;
   listen: { host: string; port: number };
@@ -70,54 +61,6 @@ export type ControllerArgs = Parsed<{ options: ControllerOptions }>;
 
 export { UsageError };
 
-const DURATION_EXAMPLES = 'such as 30s, 5m, 1h30m or 168h (hours, minutes, seconds)';
-
-/**
- * Whole seconds of a duration flag, or null for never/forever where `allowNever`. `min`/`max` in seconds.
- * Pushes a message naming the flag onto `problems` and returns undefined when the value is not allowed.
- */
-function durationFlag(
-  flag: Flag,
-  text: string,
-  limits: { min: number; max?: number; allowNever: boolean },
-  problems: string[],
-): number | null | undefined {
-  const allowed = [
-    limits.min > 0 ? `a duration of at least ${formatDuration(limits.min * 1000)}` : 'a duration',
-    limits.max !== undefined ? `and at most ${formatDuration(limits.max * 1000)}` : '',
-    DURATION_EXAMPLES,
-  ]
-    .filter(Boolean)
-    .join(' ');
-  const refuse = (why = '') => {
-    problems.push(`--${flag}: must be ${allowed}${limits.allowNever ? ', or never' : ''}; ${JSON.stringify(text)} ${why || 'is not one'}`);
-    return undefined;
-  };
-  if (isNever(text)) return limits.allowNever ? null : refuse('is not allowed here: a finite duration is required');
-  const ms = parseDuration(text);
-  // `unlimited` is a spec.duration word; here it used to be taken silently as "never" (or, for the sweep and the
-  // lease, as the default).
-  if (ms === 'unlimited') return refuse(limits.allowNever ? 'means nothing here: write never' : 'is not allowed here');
-  if (ms === null) return refuse(durationHint(text));
-  const seconds = ms / 1000;
-  if (seconds < limits.min) return refuse('is too short');
-  if (limits.max !== undefined && seconds > limits.max) return refuse('is too long');
-  return seconds;
-}
-
-function parseListen(text: string, problems: string[]): { host: string; port: number } {
-  const colon = text.lastIndexOf(':');
-  const portText = colon < 0 ? '' : text.slice(colon + 1);
-  const port = Number(portText);
-  if (colon < 0 || !/^\d+$/.test(portText) || port > 65535) {
-    problems.push(`--listen: must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:8080 or :8080; ${JSON.stringify(text)} is not`);
-    return { host: '0.0.0.0', port: 0 };
-  }
-  // `[::1]:8080`: net.Server.listen wants the address without brackets.
-  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  return { host: host || '0.0.0.0', port };
-}
-
 /** Parses and checks every flag; throws UsageError with one message per problem, each naming its flag. */
 export function parseControllerArgs(args: readonly string[]): ControllerArgs {
   const { argv, output } = runYargs(args, { scriptName: 'netwatch-controller', options: OPTIONS });
@@ -131,7 +74,7 @@ export function parseControllerArgs(args: readonly string[]): ControllerArgs {
     // 0 would start no worker at all: nothing would ever be reconciled.
     problems.push(`--workers: must be an integer of at least 1; ${JSON.stringify(commandLineValue(args, 'workers') ?? String(workers))} is not`);
   }
-  const listen = parseListen(argv.listen as string, problems);
+  const listen = parseListen('listen', argv.listen as string, problems);
   // 0s would expire every pending request at once.
   const pendingTtlSeconds = durationFlag('pending-ttl', argv['pending-ttl'] as string, { min: 1, allowNever: true }, problems);
   // 0s is allowed: it deletes a request as soon as it ends (no history kept), which is a choice, not a typo.
