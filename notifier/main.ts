@@ -1,5 +1,5 @@
-// The notifier process: reads flags (options.ts checks them), the configuration file (config.ts) and the
-// environment, checks that every secret file it names can be read, listens for probes and metrics, runs until
+// The notifier process: reads flags (options.ts checks them), the kubeconfig, the configuration file (config.ts)
+// and the environment, checks that every secret file it names can be read, listens for probes and metrics, runs until
 // SIGTERM. A mistake in any of them stops it with one fatal line naming the flag or field, before it sends anything.
 import { access, constants, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -18,6 +18,10 @@ const component = { component: 'netwatch-notifier' };
 const { options } = parsedOrExit(() => parseNotifierArgs(hideBin(process.argv)), component.component);
 
 const log = pino({ level: options.logLevel, base: component });
+
+const kc = new KubeConfig();
+if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
+else kc.loadFromDefault();
 
 async function loadConfig(path: string): Promise<NotifierConfig> {
   let text: string;
@@ -45,10 +49,6 @@ try {
   process.exit(1);
 }
 if (config.sinks.length === 0) log.warn({ config: options.configFile }, 'no sinks are configured: nothing will be sent');
-
-const kc = new KubeConfig();
-if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-else kc.loadFromDefault();
 
 const identity = options.identity ?? process.env.POD_NAME ?? hostname();
 const app = new NotifierApp({

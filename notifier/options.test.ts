@@ -11,7 +11,7 @@ function run(args: string[]) {
 describe('notifier flags', () => {
   it('defaults', () => {
     const o = run([]);
-    assert.equal(o.configFile, '/etc/netwatch-notifier/config.json');
+    assert.equal(o.configFile, '/etc/netwatch-notifier/config/config.json');
     assert.deepEqual(o.listen, { host: '0.0.0.0', port: 8080 });
     assert.deepEqual(o.settings.timings, { pendingReminderMs: 4 * 3600_000, expiryWarningMs: 600_000, activeGraceMs: 60_000 });
     assert.deepEqual(o.settings.retry, { initialMs: 5000, maxMs: 600_000, maxAttempts: 8 });

@@ -9,7 +9,7 @@ import type { NotifierSettings } from './notifier.ts';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const DEFAULT_CONFIG_FILE = '/etc/netwatch-notifier/config.json';
+export const DEFAULT_CONFIG_FILE = '/etc/netwatch-notifier/config/config.json';
 
 const OPTIONS = {
   kubeconfig: {
