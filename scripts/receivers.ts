@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { makeServingCertificates, type ServingCertificates } from '../webhook/certs.ts';
+import { inert } from '../plugin/src/services/format.ts';
 
 export interface ReceivedRequest {
   method: string;
@@ -254,4 +255,23 @@ export function parseMail(raw: string): Pick<ReceivedMail, 'headers' | 'subject'
   };
   visit(headers, body);
   return out;
+}
+
+/**
+ * One line saying what a receiver got, for people watching (the sandbox): the Slack header or the CloudEvent's type
+ * and subject, or the mail's recipients and subject. Other users' strings are made inert for the terminal.
+ */
+export function describeDelivery(d: ReceivedRequest | ReceivedMail): string {
+  if ('raw' in d) return `mail to ${inert(d.to.join(', '))}: ${inert(d.subject)}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(d.body);
+  } catch {
+    parsed = undefined;
+  }
+  const p = (parsed ?? {}) as { blocks?: { type?: string; text?: { text?: string } }[]; type?: string; subject?: string; source?: string };
+  const header = p.blocks?.find((b) => b.type === 'header')?.text?.text;
+  if (header !== undefined) return `Slack message to ${d.path}: ${inert(header)}`;
+  if (p.type && p.source) return `CloudEvent to ${d.path}: ${inert(p.type)} ${inert(p.subject ?? '')} (${inert(p.source)})`;
+  return `POST ${d.path} (${d.body.length} bytes)`;
 }
