@@ -15,7 +15,8 @@ import {
 import { DEFAULT_PLAN_CONFIG, createChains, plan, type CreateAction, type Observed, type Plan, type PlanConfig } from '../lib/domain/plan.ts';
 import { deterministicNameFor, halvesOf, isMarked, isMarkedFor, isOwnedBy, key, type Piece } from '../lib/domain/desired.ts';
 import { isTerminal } from '../lib/domain/phase.ts';
-import type { KubePort, Resource, CachedResource } from '../lib/kube/port.ts';
+import type { KubePort, Resource } from '../lib/kube/port.ts';
+import type { CachedResource } from '../lib/kube/cache.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { WorkQueue } from './queue.ts';

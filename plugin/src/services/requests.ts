@@ -25,12 +25,11 @@ import {
   stageOf,
 } from '../../../lib/domain/actions.ts';
 import {
-  formatFieldErrors,
   validateServices,
   validateSpecSyntax,
-  type FieldError,
   type ServiceFacts,
 } from '../../../lib/domain/spec.ts';
+import { formatFieldErrors, type FieldError } from '../../../lib/domain/field-error.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { LABEL_REQUEST_ID } from '../../../lib/api/markers.ts';
 import { isDns1035Label, isDns1123Label } from '../../../lib/api/names.ts';
