@@ -221,7 +221,7 @@ export class Controller {
     let observed = await this.gather(cached, false);
     const now = this.clock();
     let p = plan(observed, now, this.config);
-    if (p.status?.phase === 'Failed' && cached.status?.phase !== 'Failed') {
+    if (p.becameFailed) {
       // About to fail the request over something missing from the caches: the caches may only be behind (a
       // Service created a moment ago, our own objects whose watch events have not arrived). Ask the API server
       // before deciding; the hot path never pays for these reads.
