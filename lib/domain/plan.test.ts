@@ -602,6 +602,11 @@ describe('plan: closing waits for the NetworkPolicies of its maxtac objects', ()
     );
     assert.ok(p.events[0]?.message.includes(`kubectl delete networkpolicy -n ${policy.metadata.namespace} ${policy.metadata.name}`), p.events[0]?.message);
     assert.equal(p.status?.phase, 'Active');
+    // Two of them: the form of the command (maxtac's names are long; an Event keeps 1024 characters).
+    const both = withStatus(tornDown(after, grantPolicies), first.status);
+    const two = plan(both, at(EXPIRES + 120_000)).events[0]?.message ?? '';
+    for (const n of names) assert.ok(two.includes(`NetworkPolicy ${n} (owner Access`), two);
+    assert.match(two, /\(kubectl delete networkpolicy -n NAMESPACE NAME, for each\)\.$/);
     // Warned once: the next pass neither warns again nor wakes up for it.
     const next = plan(withStatus(o, p.status), at(EXPIRES + 600_000));
     assert.deepEqual(next.events, []);

@@ -586,8 +586,10 @@ function endedWhileClosing(f: Facts, verdict: PhaseResult, closing: ClosingState
   const hints: string[] = [];
   const gone = closing.remaining.filter((p) => p.ownerGone);
   if (gone.length > 0) {
-    const commands = gone.map((p) => `kubectl delete networkpolicy -n ${p.owner.namespace} ${p.policy.metadata.name ?? ''}`).join('; ');
-    hints.push(`Only Kubernetes' garbage collector removes a NetworkPolicy whose owner is gone: check that kube-controller-manager runs it, or have an administrator delete the policy (${commands}).`);
+    // One exact command, or the form of it: maxtac's policy names are long, and an Event message keeps 1024 characters.
+    const [only] = gone;
+    const command = gone.length === 1 && only ? `kubectl delete networkpolicy -n ${only.owner.namespace} ${only.policy.metadata.name ?? ''}` : 'kubectl delete networkpolicy -n NAMESPACE NAME, for each';
+    hints.push(`Only Kubernetes' garbage collector removes a NetworkPolicy whose owner is gone: check that kube-controller-manager runs it, or have an administrator delete the policy (${command}).`);
   }
   if (gone.length < closing.remaining.length) hints.push('maxtac removes the policies of an owner it sees deleted: check that maxtac runs, and what keeps the owner from going (its finalizers).');
   return {
