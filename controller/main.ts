@@ -28,6 +28,7 @@ const app = new ControllerApp({
     isolation: options.isolation,
     pendingTtlSeconds: options.pendingTtlSeconds,
     retentionSeconds: options.retentionSeconds,
+    lingerWarningSeconds: options.lingerWarningSeconds,
     workers: options.workers,
     eventNamespace: options.eventNamespace,
     sweepIntervalSeconds: options.sweepIntervalSeconds,

@@ -26,6 +26,7 @@ test('the defaults are those of the manifests and the documentation', () => {
     isolation: 'skip',
     pendingTtlSeconds: 168 * 3600,
     retentionSeconds: 720 * 3600,
+    lingerWarningSeconds: 120,
     workers: 16,
     leaderElect: true,
     leaseNamespace: 'netwatch-system',
@@ -77,6 +78,17 @@ describe('--retention', () => {
   test('unlimited and other words are refused', () => {
     refused(['--retention=unlimited'], /^--retention: must be a duration such as .*, or never; "unlimited" means nothing here: write never$/);
     refused(['--retention=a month'], /^--retention: .*"a month" is not one$/);
+  });
+});
+
+describe('--linger-warning', () => {
+  test('a positive duration or never is accepted', () => {
+    assert.equal(options(['--linger-warning=30s']).lingerWarningSeconds, 30);
+    assert.equal(options(['--linger-warning=never']).lingerWarningSeconds, null);
+  });
+  test('0s (a warning about every request that ends) and unlimited are refused', () => {
+    refused(['--linger-warning=0s'], /^--linger-warning: must be a duration of at least 1s .*, or never; "0s" is too short$/);
+    refused(['--linger-warning=unlimited'], /^--linger-warning: .*"unlimited" means nothing here: write never$/);
   });
 });
 

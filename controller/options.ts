@@ -30,6 +30,11 @@ const OPTIONS = {
   },
   'pending-ttl': { type: 'string', default: '168h', describe: 'requests not fully approved within this expire: a positive duration, or never' },
   retention: { type: 'string', default: '720h', describe: 'terminal requests are deleted this long after they ended: a duration, or never' },
+  'linger-warning': {
+    type: 'string',
+    default: '2m',
+    describe: 'a Warning Event when an ended request\'s NetworkPolicies are still there this long after its teardown: a positive duration, or never',
+  },
   workers: { type: 'number', default: 16, describe: 'concurrent reconciles, an integer of at least 1' },
   'leader-elect': { type: 'boolean', default: true, describe: 'reconcile only while holding the Lease (--no-leader-elect for a single replica)' },
   'lease-namespace': { type: 'string', default: 'netwatch-system', describe: 'namespace of the Lease' },
@@ -55,6 +60,8 @@ export interface ControllerOptions {
   pendingTtlSeconds: number | null;
   /** null: terminal requests are kept. */
   retentionSeconds: number | null;
+  /** null: no Warning Event about NetworkPolicies that outlive a request's teardown. */
+  lingerWarningSeconds: number | null;
   workers: number;
   leaderElect: boolean;
   leaseNamespace: string;
@@ -136,6 +143,8 @@ export function parseControllerArgs(args: readonly string[]): ControllerArgs {
   const pendingTtlSeconds = durationFlag('pending-ttl', argv['pending-ttl'] as string, { min: 1, allowNever: true }, problems);
   // 0s is allowed: it deletes a request as soon as it ends (no history kept), which is a choice, not a typo.
   const retentionSeconds = durationFlag('retention', argv.retention as string, { min: 0, allowNever: true }, problems);
+  // 0s would warn about every request, whose policies always take a moment to go.
+  const lingerWarningSeconds = durationFlag('linger-warning', argv['linger-warning'] as string, { min: 1, allowNever: true }, problems);
   // 0s would run the sweep continuously.
   const sweepIntervalSeconds = durationFlag('sweep-interval', argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
   // At least 2s: the renew deadline (⌊⅔⌋ of it, at least 1s) must stay below the lease duration.
@@ -163,6 +172,7 @@ export function parseControllerArgs(args: readonly string[]): ControllerArgs {
       isolation: argv.isolation as IsolationPolicy,
       pendingTtlSeconds: pendingTtlSeconds as number | null,
       retentionSeconds: retentionSeconds as number | null,
+      lingerWarningSeconds: lingerWarningSeconds as number | null,
       workers,
       leaderElect: argv['leader-elect'] as boolean,
       leaseNamespace: argv['lease-namespace'] as string,

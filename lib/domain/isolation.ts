@@ -1,7 +1,9 @@
 // What NetworkPolicies already do to a Service's pods, in maxtac's terms. A policy isolates the pods it selects in
 // its direction, so a grant on pods nothing isolated yet would cut their other traffic: the planner skips, refuses
-// or allows such a half from these answers. And the proof that a grant is in force: maxtac's own policy.
-import type { LabelSelector, MaxtacDirection, MaxtacObject, NetworkPolicy } from '../kube/types.ts';
+// or allows such a half from these answers. And the proof that a grant is in force, or not yet closed: maxtac's own
+// policy.
+import { MAXTAC_OWNER_LABELS } from '../api/markers.ts';
+import type { LabelSelector, MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy } from '../kube/types.ts';
 
 export type PolicyDirection = 'Ingress' | 'Egress';
 
@@ -84,4 +86,32 @@ export function inForce(policies: NetworkPolicy[], obj: MaxtacObject): boolean {
     uid !== undefined &&
     policies.some((np) => np.metadata.namespace === obj.metadata.namespace && (np.metadata.ownerReferences ?? []).some((o) => o.uid === uid))
   );
+}
+
+/** A maxtac object a request made or would make (existing or not): where it is, and every uid it had. */
+export interface PolicyOwner {
+  kind: MaxtacKind;
+  namespace: string;
+  name: string;
+  uids: ReadonlySet<string>;
+}
+
+/**
+ * The NetworkPolicies maxtac wrote for any incarnation of these maxtac objects, whether the object still exists or
+ * not: in its namespace, with an ownerReference to one of its uids or to its kind and name, or maxtac's owner label
+ * naming it. Deliberately wider than inForce: a grant counts as closed only when none of these is left, so any sign
+ * of maxtac's authorship counts (the names are netwatch's, reserved at admission).
+ */
+export function policiesOwnedBy(policies: readonly NetworkPolicy[], owners: readonly PolicyOwner[]): { policy: NetworkPolicy; owner: PolicyOwner }[] {
+  const found: { policy: NetworkPolicy; owner: PolicyOwner }[] = [];
+  for (const policy of policies) {
+    const owner = owners.find(
+      (o) =>
+        policy.metadata.namespace === o.namespace &&
+        ((policy.metadata.ownerReferences ?? []).some((r) => o.uids.has(r.uid) || (r.kind === o.kind && r.name === o.name)) ||
+          policy.metadata.labels?.[MAXTAC_OWNER_LABELS[o.kind]] === o.name),
+    );
+    if (owner) found.push({ policy, owner });
+  }
+  return found;
 }
