@@ -7,7 +7,7 @@ import { applyObjects, loadYamlFile, type ControlPlane } from '../scripts/contro
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../lib/api/accessrequest.ts';
 import { webhookConfig, type WebhookConfig } from './config.ts';
 import { build } from './app.ts';
-import { makeServingCertificates } from './certs.ts';
+import { makeServingCertificates } from '../scripts/certs.ts';
 import { WEBHOOK_CONFIGURATION_NAME, webhookConfigurations } from './configurations.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 import { HttpKube } from '../lib/kube/http.ts';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { buildServers } from '../build-dist.ts';
 import { freePort, type ControlPlane } from '../controlplane.ts';
-import { makeServingCertificates } from '../../webhook/certs.ts';
+import { makeServingCertificates } from '../certs.ts';
 import { applyWebhookRbac } from '../../webhook/testing.ts';
 import { applyControllerRbac } from '../../controller/testing.ts';
 
