@@ -186,11 +186,12 @@ describe('the container image, built from Containerfile and run with podman as t
     assert.deepEqual([own.uid, own.gid], [65532, 65532]);
   });
 
-  test("each Deployment's command exists; the webhook and the controller print their usage for --help", async () => {
+  test("each Deployment's command exists; each component prints its usage for --help", async () => {
     for (const c of COMPONENTS) assert.equal(deploymentArgs(c)[0], `dist/${c}.mjs`);
     for (const [c, flag] of [
       ['webhook', '--tls-cert-file'],
       ['controller', '--leader-elect'],
+      ['webui', '--public-url'],
     ] as const) {
       const r = await runPod(pod(c, { args: [deploymentArgs(c)[0]!, '--help'] }), images.image, runInfo.label);
       assert.equal(r.code, 0, `${c} --help: exit ${r.code}\n${r.stderr}`);
@@ -242,7 +243,9 @@ describe('the container image, built from Containerfile and run with podman as t
     const base = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
     if (c === 'webhook') run.args = [...withFlag(args, '--port', String(port)), '--host=127.0.0.1'];
     if (c === 'controller') run.args = withFlag(args, '--listen', `127.0.0.1:${port}`);
-    if (c === 'webui') run.env = { HOST: '127.0.0.1', PORT: String(port), NETWATCH_WEBUI_PUBLIC_URL: base, OIDC_ISSUER_URL: `https://${UNREACHABLE.host}:${UNREACHABLE.port}/` };
+    if (c === 'webui') {
+      run.env = { NETWATCH_WEBUI_HOST: '127.0.0.1', NETWATCH_WEBUI_PORT: String(port), NETWATCH_WEBUI_PUBLIC_URL: base, NETWATCH_WEBUI_OIDC_ISSUER_URL: `https://${UNREACHABLE.host}:${UNREACHABLE.port}/` };
+    }
 
     await startPod(run, images.image, runInfo.label);
     const get = (path: string) => fetchText(`${base}${path}`, caPem);
