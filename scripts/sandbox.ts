@@ -17,13 +17,13 @@ import type { FastifyInstance } from 'fastify';
 import { applyObjects, freePort, roleBinding, startControlPlane, type ControlPlane } from './controlplane.ts';
 import { DEMO_PEOPLE, installDemo } from './demo.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from './idp.ts';
-import { installWebhook, type InstalledWebhook } from '../webhook/testing.ts';
-import { installController, type InstalledController } from '../controller/testing.ts';
+import { installWebhook, type InstalledWebhook } from '../test/support/webhook.ts';
+import { installController, type InstalledController } from '../test/support/controller.ts';
 import { build as buildWebUi } from '../webui/app.ts';
 import { kubeGateway } from '../webui/kube.ts';
 import { openIdClient } from '../webui/oidc.ts';
 import { configMapRevocations } from '../webui/revocations-configmap.ts';
-import { installWebUiRbac } from '../webui/testing.ts';
+import { installWebUiRbac } from './deploy.ts';
 import { bundle as bundlePlugin } from '../plugin/build.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));

@@ -12,8 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { buildServers } from '../build-dist.ts';
 import { freePort, type ControlPlane } from '../controlplane.ts';
 import { makeServingCertificates } from '../certs.ts';
-import { applyWebhookRbac } from '../../webhook/testing.ts';
-import { applyControllerRbac } from '../../controller/testing.ts';
+import { applyControllerRbac, applyWebhookRbac } from '../deploy.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** Inside the repository (the bundles import their packages from its node_modules), apart from dist/. */

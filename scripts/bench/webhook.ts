@@ -9,7 +9,7 @@ import { serviceSpec } from '../../lib/domain/testing.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { installDemo } from '../demo.ts';
 import { WEBHOOK_CONFIGURATION_NAME } from '../../webhook/configurations.ts';
-import { registerWebhook, waitUntilLive } from '../../webhook/testing.ts';
+import { registerWebhook, waitUntilLive } from '../deploy.ts';
 import { benchClient, mean, percentile, runConcurrently } from './http.ts';
 import { CpuMeter, controlPlanePids, formatCpu, startWebhookProcess, type WebhookProcess } from './procs.ts';
 import { counterBy, histogramBuckets, quantileBound, subtractBuckets, subtractCounters, type Buckets } from './prom.ts';
