@@ -7,6 +7,7 @@ import { parseControllerArgs } from '../controller/options.ts';
 import { parseWebUiArgs } from '../webui/options.ts';
 import { checkComponentFlags, commandLine, deployed, flagsOf } from './components.ts';
 import { CONTROLLER_COMMAND } from '../controller/options.ts';
+import { splitCommandLine } from './sandbox.ts';
 
 const idp = { issuer: 'https://127.0.0.1:1', caFile: '/ca.crt', clientId: 'c', usernameClaim: 'sub', usernamePrefix: '-', groupsClaim: 'groups', groupsPrefix: '' };
 
@@ -81,4 +82,13 @@ describe("checkComponentFlags: the sandbox's check before anything starts", () =
     assert.deepEqual(parsed.warnings, []);
     assert.deepEqual([parsed.settings.app.claims.usernameClaim, parsed.settings.app.claims.usernamePrefix, parsed.settings.app.claims.groupsPrefix], ['sub', '-', '']);
   });
+});
+
+describe("the sandbox's command line", () => {
+  test('its own flags first, then a section per component', () =>
+    assert.deepEqual(splitCommandLine(['--no-tui', '--port', '0', 'controller', '--isolation', 'refuse', 'webhook', '--max-duration=8h', 'controller', '--workers=4']), {
+      sandbox: ['--no-tui', '--port', '0'],
+      components: { controller: ['--isolation', 'refuse', '--workers=4'], webhook: ['--max-duration=8h'] },
+    }));
+  test('no section: everything is the sandbox’s', () => assert.deepEqual(splitCommandLine(['--no-tui']), { sandbox: ['--no-tui'], components: {} }));
 });
