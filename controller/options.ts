@@ -1,14 +1,13 @@
-// The controller's flags, parsed and range-checked as a pure function of the arguments: main.ts passes
-// process.argv and acts on the result. Every refusal names the flag and what it accepts, so a typo stops the
-// controller at start-up instead of quietly running it with a meaningless setting.
-import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
+// The controller's flags and NETWATCH_CONTROLLER_* environment variables, parsed and range-checked as a pure
+// function of (arguments, environment) on the components' one configuration path (lib/cli/flags.ts): main.ts
+// passes process.argv and process.env and acts on the result. Every refusal names the flag or variable and what
+// it accepts, so a typo stops the controller at start-up instead of quietly running it with a meaningless setting.
+import { LOG_LEVELS, UsageError, readCommandLine, type Command, type Env, type FlagOption, type LogLevel, type Parsed, type Source } from '../lib/cli/flags.ts';
 import { durationHint, formatDuration, isNever, parseDuration } from '../lib/domain/duration.ts';
 import type { IsolationPolicy } from '../lib/domain/plan.ts';
 import { isDns1123Label, isDns1123Subdomain } from '../lib/api/names.ts';
 
 export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies readonly IsolationPolicy[];
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Node's timers hold at most 2^31-1 ms; a longer delay is silently replaced by 1 ms, which would turn the sweep
@@ -16,6 +15,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
+export const ENV_PREFIX = 'NETWATCH_CONTROLLER_';
 
 const OPTIONS = {
   kubeconfig: {
@@ -47,10 +47,13 @@ const OPTIONS = {
     default: '5m',
     describe: `how often every object is looked at again, from 1s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}`,
   },
-  'log-level': { choices: LOG_LEVELS, default: 'info' as LogLevel },
-} as const;
+  'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines (pino) at this level and above' },
+} as const satisfies Record<string, FlagOption>;
 
 type Flag = keyof typeof OPTIONS;
+
+/** The controller's flags and variables: the docs test (docs/configuration.test.ts) and the sandbox read them too. */
+export const CONTROLLER_COMMAND: Command<Flag> = { name: 'netwatch-controller', what: 'controller', envPrefix: ENV_PREFIX, options: OPTIONS };
 
 export interface ControllerOptions {
   kubeconfig: string | undefined;
@@ -73,9 +76,10 @@ export interface ControllerOptions {
   logLevel: LogLevel;
 }
 
-export type ControllerArgs = Parsed<{ options: ControllerOptions }>;
+/** Start the controller (logging each warning first), or print help/version. */
+export type ControllerArgs = Parsed<{ options: ControllerOptions; warnings: string[] }>;
 
-export { UsageError };
+export { UsageError, type Env };
 
 const DURATION_EXAMPLES = 'such as 30s, 5m, 1h30m or 168h (hours, minutes, seconds)';
 
@@ -84,7 +88,7 @@ const DURATION_EXAMPLES = 'such as 30s, 5m, 1h30m or 168h (hours, minutes, secon
  * Pushes a message naming the flag onto `problems` and returns undefined when the value is not allowed.
  */
 function durationFlag(
-  flag: Flag,
+  given: Source,
   text: string,
   limits: { min: number; max?: number; allowNever: boolean },
   problems: string[],
@@ -97,7 +101,7 @@ function durationFlag(
     .filter(Boolean)
     .join(' ');
   const refuse = (why = '') => {
-    problems.push(`--${flag}: must be ${allowed}${limits.allowNever ? ', or never' : ''}; ${JSON.stringify(text)} ${why || 'is not one'}`);
+    problems.push(`${given.name}: must be ${allowed}${limits.allowNever ? ', or never' : ''}; ${JSON.stringify(text)} ${why || 'is not one'}`);
     return undefined;
   };
   if (isNever(text)) return limits.allowNever ? null : refuse('is not allowed here: a finite duration is required');
@@ -112,12 +116,12 @@ function durationFlag(
   return seconds;
 }
 
-function parseListen(text: string, problems: string[]): { host: string; port: number } {
+function parseListen(given: Source, text: string, problems: string[]): { host: string; port: number } {
   const colon = text.lastIndexOf(':');
   const portText = colon < 0 ? '' : text.slice(colon + 1);
   const port = Number(portText);
   if (colon < 0 || !/^\d+$/.test(portText) || port > 65535) {
-    problems.push(`--listen: must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:8080 or :8080; ${JSON.stringify(text)} is not`);
+    problems.push(`${given.name}: must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:8080 or :8080; ${JSON.stringify(text)} is not`);
     return { host: '0.0.0.0', port: 0 };
   }
   // `[::1]:8080`: net.Server.listen wants the address without brackets.
@@ -125,47 +129,48 @@ function parseListen(text: string, problems: string[]): { host: string; port: nu
   return { host: host || '0.0.0.0', port };
 }
 
-/** Parses and checks every flag; throws UsageError with one message per problem, each naming its flag. */
-export function parseControllerArgs(args: readonly string[]): ControllerArgs {
-  const { argv, output } = runYargs(args, { scriptName: 'netwatch-controller', options: OPTIONS });
-  if (output) return { kind: 'print', text: output };
-
-  const problems = flagShapeProblems(args, argv, OPTIONS);
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
+/** Parses and checks every flag and variable; throws UsageError with one message per problem, each naming its source. */
+export function parseControllerArgs(args: readonly string[], env: Env): ControllerArgs {
+  const read = readCommandLine(CONTROLLER_COMMAND, args, env);
+  if (read.kind === 'print') return read;
+  const { argv, source: given } = read;
+  const problems: string[] = [];
 
   const workers = argv.workers as number;
   if (!Number.isSafeInteger(workers) || workers < 1) {
     // 0 would start no worker at all: nothing would ever be reconciled.
-    problems.push(`--workers: must be an integer of at least 1; ${JSON.stringify(commandLineValue(args, 'workers') ?? String(workers))} is not`);
+    const { name, raw } = given('workers');
+    problems.push(`${name}: must be an integer of at least 1; ${JSON.stringify(raw ?? String(workers))} is not`);
   }
-  const listen = parseListen(argv.listen as string, problems);
+  const listen = parseListen(given('listen'), argv.listen as string, problems);
   // 0s would expire every pending request at once.
-  const pendingTtlSeconds = durationFlag('pending-ttl', argv['pending-ttl'] as string, { min: 1, allowNever: true }, problems);
+  const pendingTtlSeconds = durationFlag(given('pending-ttl'), argv['pending-ttl'] as string, { min: 1, allowNever: true }, problems);
   // 0s is allowed: it deletes a request as soon as it ends (no history kept), which is a choice, not a typo.
-  const retentionSeconds = durationFlag('retention', argv.retention as string, { min: 0, allowNever: true }, problems);
+  const retentionSeconds = durationFlag(given('retention'), argv.retention as string, { min: 0, allowNever: true }, problems);
   // 0s would warn about every request, whose policies always take a moment to go.
-  const lingerWarningSeconds = durationFlag('linger-warning', argv['linger-warning'] as string, { min: 1, allowNever: true }, problems);
+  const lingerWarningSeconds = durationFlag(given('linger-warning'), argv['linger-warning'] as string, { min: 1, allowNever: true }, problems);
   // 0s would run the sweep continuously.
-  const sweepIntervalSeconds = durationFlag('sweep-interval', argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
+  const sweepIntervalSeconds = durationFlag(given('sweep-interval'), argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
   // At least 2s: the renew deadline (⌊⅔⌋ of it, at least 1s) must stay below the lease duration.
-  const leaseDurationSeconds = durationFlag('lease-duration', argv['lease-duration'] as string, { min: 2, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
+  const leaseDurationSeconds = durationFlag(given('lease-duration'), argv['lease-duration'] as string, { min: 2, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
   for (const flag of ['lease-namespace', 'event-namespace'] as const) {
     const value = argv[flag] as string;
     if (!isDns1123Label(value)) {
-      problems.push(`--${flag}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
+      problems.push(`${given(flag).name}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
     }
   }
   const leaseName = argv['lease-name'] as string;
   if (!isDns1123Subdomain(leaseName)) {
-    problems.push(`--lease-name: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
+    problems.push(`${given('lease-name').name}: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
   }
   const identity = argv.identity as string | undefined;
-  if (identity === '') problems.push('--identity: must not be empty; leave it out to use $POD_NAME or the hostname');
+  if (identity === '') problems.push(`${given('identity').name}: must not be empty; leave it out to use $POD_NAME or the hostname`);
   // Past this point every durationFlag result above is a number (or null where never is allowed).
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
   return {
     kind: 'run',
+    warnings: read.warnings,
     options: {
       kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
       listen,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
-import { applyControllerRbac } from '../../controller/testing.ts';
+import { applyControllerRbac } from '../support/controller.ts';
 import { objectName } from '../../lib/domain/names.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import type { Lease } from '../../lib/kube/types.ts';

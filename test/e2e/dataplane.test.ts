@@ -11,8 +11,8 @@ import { startControlPlane, type ControlPlane } from '../../scripts/controlplane
 import { installDemo } from '../../scripts/demo.ts';
 import { dataplaneUnavailable, startDataplane, type Dataplane, type DataplanePort, type Endpoint } from '../../scripts/dataplane.ts';
 import { assertReachability, cellsOf, connected, differences, type Cell, type Flow, type Table } from '../../scripts/reachability.ts';
-import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
-import { installController, type InstalledController } from '../../controller/testing.ts';
+import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
+import { installController, type InstalledController } from '../support/controller.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import type { NetworkPolicy } from '../../lib/kube/types.ts';
 import { waitFor } from './support/wait.ts';
