@@ -3,18 +3,22 @@
 // fixture (Services already isolated by default-deny); people act through the real webhook with their own tokens,
 // the real controller materializes, the real maxtac writes policies, kube-controller-manager's garbage collector
 // runs. Each step probes the whole truth table (every pod and outside host × every other one × every listening
-// port): exactly the requested port from exactly the requested pods opens, and nothing else moves.
+// port): exactly the requested ports from exactly the requested pods open, and nothing else moves; every way a
+// grant ends (revoke, expiry, deny, delete) closes it again.
+// One control plane and one dataplane serve the whole file; requests run one after another, each closed before
+// the next starts, so every table is the whole truth.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { installDemo } from '../../scripts/demo.ts';
 import { dataplaneUnavailable, startDataplane, type Dataplane, type DataplanePort, type Endpoint } from '../../scripts/dataplane.ts';
-import { assertReachability, cellsOf, connected, differences, type Cell, type Flow, type Table } from '../../scripts/reachability.ts';
+import { assertReachability, cellsOf, connected, differences, firstChange as firstChangeOf, type Cell, type Flow, type Table } from '../../scripts/reachability.ts';
 import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
 import { installController, type InstalledController } from '../../controller/testing.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
-import type { NetworkPolicy } from '../../lib/kube/types.ts';
+import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
+import type { KubeObject, NetworkPolicy } from '../../lib/kube/types.ts';
 import { waitFor } from './support/wait.ts';
 import { Users } from './support/users.ts';
 
@@ -31,7 +35,7 @@ const udp = (port: number): DataplanePort => ({ port, protocol: 'UDP' });
 
 // Pods of the demo Services (listening on their targetPorts, which maxtac's policies name), one pod per
 // namespace that no request names, and two hosts outside the cluster: the partner an External request names
-// (198.19.0.7/32) and a stranger next to it.
+// (198.19.0.7/32) and a stranger next to it, both listening on 443 and on the frontend's targetPort 8443.
 let prometheus: Endpoint;
 let grafana: Endpoint;
 let database: Endpoint;
@@ -41,7 +45,7 @@ let partner: Endpoint;
 let stranger: Endpoint;
 let cells: Cell[];
 
-const timings = { approvalToOpen: [] as number[], revokeToClosed: [] as number[], expiryToClosed: [] as number[] };
+const timings = { approvalToOpen: [] as number[], revokeToClosed: [] as number[], deleteToClosed: [] as number[], expiryToClosed: [] as number[] };
 
 const serviceGrant = (duration: string): AccessRequestSpec => ({
   type: 'Service',
@@ -63,6 +67,8 @@ const externalGrant = (duration: string): AccessRequestSpec => ({
   reason: 'dataplane e2e: partner integration',
 });
 
+const created = async (user: string, spec: AccessRequestSpec): Promise<string> => (await users.createRequest(user, spec)).metadata.name ?? '';
+
 async function request(name: string): Promise<AccessRequest | undefined> {
   return users.as('admin').get<AccessRequest>('accessrequests', '', name);
 }
@@ -80,11 +86,37 @@ async function grantPolicies(): Promise<NetworkPolicy[]> {
   return all.items.filter((np) => np.metadata.name !== 'default-deny');
 }
 
+/** Every object carrying a request's id (clones and maxtac objects), and every policy besides default-deny. */
+async function leftovers(uid: string): Promise<string[]> {
+  const admin = users.as('admin');
+  const selector = `${LABEL_REQUEST_ID}=${uid}`;
+  const marked: KubeObject[] = [];
+  for (const resource of ['services', 'accesses', 'externalaccesses'] as const) marked.push(...(await admin.list(resource, '', selector)).items);
+  return [...marked, ...(await grantPolicies())].map((o) => `${o.kind ?? '?'} ${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`);
+}
+
+/** Waits until `name` is in a terminal `phase` with nothing of it left: no clone, no maxtac object, no policy. */
+async function closedFor(name: string, wanted: string, timeoutMs = 30_000): Promise<void> {
+  const ar = await phase(name, wanted, timeoutMs);
+  await waitFor(`nothing of ${name} left`, async () => (await leftovers(ar.metadata.uid ?? '')).length === 0, timeoutMs);
+}
+
+async function activeAndReady(name: string, timeoutMs = 30_000): Promise<AccessRequest> {
+  return waitFor(`${name} Active and Ready`, async () => {
+    const ar = await request(name);
+    return ar?.status?.phase === 'Active' && ar.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? ar : undefined;
+  }, timeoutMs);
+}
+
 const probe = (from: Endpoint, to: Endpoint, port: DataplanePort) => dp!.probe(from, to, port, 1000);
 
-async function table(title: string, open: Flow[]): Promise<Table> {
+/**
+ * The whole table against `open`. Right after a change (`settle`), kube-router gets a few seconds to apply every
+ * policy of it (one grant's policies need not arrive together); otherwise one observation must hold.
+ */
+async function table(title: string, open: Flow[], settle = false): Promise<Table> {
   try {
-    return await assertReachability(title, cells, open, probe);
+    return await assertReachability(title, cells, open, probe, { withinMs: settle ? 5000 : 0 });
   } catch (err) {
     // The rules kube-router wrote explain most surprises; they are in its namespace, gone after the test.
     const rules = await dp!.rules().catch((e: unknown) => String(e));
@@ -95,32 +127,18 @@ async function table(title: string, open: Flow[]): Promise<Table> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * When `flow` first connects (or, `open` false, first fails) after `since`: probes overlap, one started every
- * 50 ms, each with a deadline shorter than TCP's first SYN retransmission, so a probe that connects got through on
- * its first packet and the moment it started bounds when the path opened (to within 50 ms). Returns ms after `since`.
+ * When `flow` first connects (or, `open` false, first fails) after `since`, one probe started every 50 ms, each with
+ * a deadline shorter than TCP's first SYN retransmission. Returns ms after `since`.
  */
-async function firstChange(flow: Flow, open: boolean, since: number, timeoutMs = 60_000): Promise<number> {
-  const cell: Cell = flow;
-  let found: number | undefined;
-  const pending: Promise<void>[] = [];
-  while (found === undefined) {
-    if (performance.now() - since > timeoutMs) throw new Error(`${flow.from.name} → ${flow.to.name} ${flow.port.port}/${flow.port.protocol} did not ${open ? 'open' : 'close'} within ${timeoutMs} ms`);
-    const started = performance.now();
-    pending.push(
-      dp!.probe(flow.from, flow.to, flow.port, 900).then((r) => {
-        if (connected(cell, r) === open && (found === undefined || started < found)) found = started;
-      }),
-    );
-    await sleep(50);
-  }
-  await Promise.all(pending);
-  return Math.round(found - since);
+function firstChange(flow: Flow, open: boolean, since: number, timeoutMs = 60_000): Promise<number> {
+  return firstChangeOf((from, to, port) => dp!.probe(from, to, port, 900), flow, open, since, { timeoutMs });
 }
 
 function report(t: TestContext): void {
   const fmt = (xs: number[]) => (xs.length ? `${xs.join(', ')} ms` : '—');
   t.diagnostic(`approval → first allowed packet: ${fmt(timings.approvalToOpen)}`);
   t.diagnostic(`revoke → first refused packet: ${fmt(timings.revokeToClosed)}`);
+  t.diagnostic(`delete → first refused packet: ${fmt(timings.deleteToClosed)}`);
   t.diagnostic(`expiresAt → first refused packet: ${fmt(timings.expiryToClosed)}`);
 }
 
@@ -140,8 +158,8 @@ describe('packets follow grants: kube-router enforcing the policies maxtac write
     database = await dp.addPod({ namespace: 'payments', name: 'database-0', labels: { app: 'postgres' }, ports: [tcp(5432), tcp(9187)] });
     paymentsApi = await dp.addPod({ namespace: 'payments', name: 'api-0', labels: { app: 'payments-api' }, ports: [tcp(8080)] });
     frontend = await dp.addPod({ namespace: 'shop', name: 'frontend-0', labels: { app: 'frontend' }, ports: [tcp(8443), udp(8443)] });
-    partner = await dp.addHost('partner', [tcp(443)], '198.19.0.7');
-    stranger = await dp.addHost('stranger', [tcp(443)], '198.19.0.8');
+    partner = await dp.addHost('partner', [tcp(443), tcp(8443)], '198.19.0.7');
+    stranger = await dp.addHost('stranger', [tcp(443), tcp(8443)], '198.19.0.8');
     const everyone = [prometheus, grafana, database, paymentsApi, frontend, partner, stranger];
     cells = cellsOf(everyone, everyone);
     await dp.waitForPods();
@@ -225,13 +243,143 @@ describe('packets follow grants: kube-router enforcing the policies maxtac write
     report(t);
   });
 
-  test('expiry closes both kinds of grant: Service → Service and External, 20 s each', async (t) => {
+  test('Service → Service in one namespace: one part, exactly 5432 from the api pods; closed again once the Active request is deleted', async (t) => {
+    const grant: Flow = { from: paymentsApi, to: database, port: tcp(5432) };
+    const name = await created('alice', { ...serviceGrant('1h'), source: { namespace: 'payments', service: 'api' }, reason: 'dataplane e2e: same namespace' });
+    await phase(name, 'Pending');
+    await table('pending', []);
+
+    // One namespace consents once for both ends.
+    const approvedAt = performance.now();
+    await users.approve('bob', name, 'target', 'payments');
+    timings.approvalToOpen.push(await firstChange(grant, true, approvedAt));
+    await activeAndReady(name);
+    await table('approved', [grant], true);
+
+    const deletedAt = performance.now();
+    await users.as('alice').delete('accessrequests', '', name);
+    timings.deleteToClosed.push(await firstChange(grant, false, deletedAt));
+    await waitFor(`${name} gone`, async () => (await request(name)) === undefined);
+    assert.deepEqual(await grantPolicies(), [], 'no policy outlives the deleted request');
+    await table('deleted', [], true);
+    report(t);
+  });
+
+  test('every port: a request without ports opens each port of the target Service (5432 and 9187) from prometheus, nothing else; closed after revoke', async (t) => {
+    const grants: Flow[] = [
+      { from: prometheus, to: database, port: tcp(5432) },
+      { from: prometheus, to: database, port: tcp(9187) },
+    ];
+    const { ports: _ports, ...everyPort } = serviceGrant('1h');
+    const name = await created('alice', { ...everyPort, reason: 'dataplane e2e: every port' });
+    await users.approve('bob', name, 'target', 'payments');
+    await phase(name, 'PartiallyApproved');
+    await table('one part approved', []);
+
+    const approvedAt = performance.now();
+    await users.approve('carol', name, 'source', 'monitoring');
+    timings.approvalToOpen.push(await firstChange(grants[0]!, true, approvedAt));
+    await activeAndReady(name);
+    await table('approved', grants, true);
+
+    const revokedAt = performance.now();
+    await users.decide('carol', name, 'Revoked', 'dataplane e2e');
+    timings.revokeToClosed.push(await firstChange(grants[1]!, false, revokedAt));
+    await closedFor(name, 'Revoked');
+    await table('revoked', [], true);
+    report(t);
+  });
+
+  test('deny of a live request: closed with one part approved, closed after the other part is denied, and nothing was ever materialized', async () => {
+    const name = await created('alice', serviceGrant('1h'));
+    await users.approve('bob', name, 'target', 'payments');
+    const partial = await phase(name, 'PartiallyApproved');
+    await table('one part approved', []);
+    await users.decide('carol', name, 'Denied', 'not for dashboards');
+    await closedFor(name, 'Denied');
+    await table('denied', []);
+    // Approving after the denial is refused at admission, and still opens nothing.
+    await assert.rejects(users.approve('carol', name, 'source', 'monitoring'));
+    assert.deepEqual(await leftovers(partial.metadata.uid ?? ''), []);
+    await table('after a refused late approval', []);
+  });
+
+  test('UDP, Service → Service: exactly 8443/UDP of the frontend from prometheus, not its TCP port on the same number; closed after revoke', async (t) => {
+    const grant: Flow = { from: prometheus, to: frontend, port: udp(8443) };
+    const name = await created('alice', {
+      type: 'Service',
+      source: { namespace: 'monitoring', service: 'prometheus' },
+      target: { namespace: 'shop', service: 'frontend' },
+      ports: [{ port: 443, protocol: 'UDP' }],
+      duration: '1h',
+      reason: 'dataplane e2e: QUIC probe',
+    });
+    await users.approve('carol', name, 'target', 'shop');
+    await phase(name, 'PartiallyApproved');
+    await table('one part approved', []);
+    const approvedAt = performance.now();
+    await users.approve('carol', name, 'source', 'monitoring');
+    timings.approvalToOpen.push(await firstChange(grant, true, approvedAt));
+    await activeAndReady(name);
+    await table('approved', [grant], true);
+
+    const revokedAt = performance.now();
+    await users.decide('alice', name, 'Revoked', 'done');
+    timings.revokeToClosed.push(await firstChange(grant, false, revokedAt));
+    await closedFor(name, 'Revoked');
+    await table('revoked', [], true);
+    report(t);
+  });
+
+  test('External egress: the frontend reaches the partner\'s /32 on the port maxtac takes from the Service (its targetPort 8443), not 443, not the stranger; closed after revoke', async (t) => {
+    // maxtac writes a policy's ports from the Service its object selects, egress included: the frontend clone's
+    // port 443 has targetPort 8443, so that is the port the frontend may reach on the partner.
+    const grant: Flow = { from: frontend, to: partner, port: tcp(8443) };
+    const name = await created('alice', { ...externalGrant('1h'), direction: 'egress', reason: 'dataplane e2e: webhook calls to the partner' });
+    await table('pending', []);
+    const approvedAt = performance.now();
+    await users.approve('carol', name, 'target', 'shop');
+    timings.approvalToOpen.push(await firstChange(grant, true, approvedAt));
+    await activeAndReady(name);
+    await table('approved', [grant], true);
+
+    const revokedAt = performance.now();
+    await users.decide('carol', name, 'Revoked', 'done');
+    timings.revokeToClosed.push(await firstChange(grant, false, revokedAt));
+    await closedFor(name, 'Revoked');
+    await table('revoked', [], true);
+    report(t);
+  });
+
+  test('External ingress on every port: TCP and UDP 8443 of the frontend from the partner\'s /32, not from the stranger; closed once the Active request is deleted', async (t) => {
+    const grants: Flow[] = [
+      { from: partner, to: frontend, port: tcp(8443) },
+      { from: partner, to: frontend, port: udp(8443) },
+    ];
+    const { ports: _ports, ...everyPort } = externalGrant('1h');
+    const name = await created('alice', { ...everyPort, reason: 'dataplane e2e: partner, every port' });
+    const approvedAt = performance.now();
+    await users.approve('carol', name, 'target', 'shop');
+    timings.approvalToOpen.push(await firstChange(grants[1]!, true, approvedAt));
+    await activeAndReady(name);
+    await table('approved', grants, true);
+
+    const deletedAt = performance.now();
+    await users.as('carol').delete('accessrequests', '', name);
+    timings.deleteToClosed.push(await firstChange(grants[0]!, false, deletedAt));
+    await waitFor(`${name} gone`, async () => (await request(name)) === undefined);
+    assert.deepEqual(await grantPolicies(), []);
+    await table('deleted', [], true);
+    report(t);
+  });
+
+  test('expiry closes both kinds of grant: Service → Service and External, 12 s each', async (t) => {
     const flows: Flow[] = [
       { from: prometheus, to: database, port: tcp(5432) },
       { from: partner, to: frontend, port: tcp(8443) },
     ];
-    const service = (await users.createRequest('alice', serviceGrant('20s'))).metadata.name ?? '';
-    const external = (await users.createRequest('alice', externalGrant('20s'))).metadata.name ?? '';
+    const service = (await users.createRequest('alice', serviceGrant('12s'))).metadata.name ?? '';
+    const external = (await users.createRequest('alice', externalGrant('12s'))).metadata.name ?? '';
     await users.approve('bob', service, 'target', 'payments');
     const serviceApprovedAt = performance.now();
     await users.approve('carol', service, 'source', 'monitoring');
