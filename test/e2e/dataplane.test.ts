@@ -4,12 +4,12 @@
 // the real controller materializes, the real maxtac writes policies, kube-controller-manager's garbage collector
 // runs. Each step probes the whole truth table (every pod and outside host × every other one × every listening
 // port): exactly the requested ports from exactly the requested pods open, and nothing else moves; every way a
-// grant ends (revoke, expiry, deny, delete) closes it again.
+// grant ends (revoke, expiry, deny, delete) closes it again, also when the controller is killed on the way.
 // One control plane and one dataplane serve the whole file; requests run one after another, each closed before
 // the next starts, so every table is the whole truth.
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { installDemo } from '../../scripts/demo.ts';
 import { dataplaneUnavailable, startDataplane, type Dataplane, type DataplanePort, type Endpoint } from '../../scripts/dataplane.ts';
@@ -19,14 +19,19 @@ import { installController, type InstalledController } from '../../controller/te
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
 import type { KubeObject, NetworkPolicy } from '../../lib/kube/types.ts';
+import { HttpKube } from '../../lib/kube/http.ts';
 import { waitFor } from './support/wait.ts';
 import { Users } from './support/users.ts';
+import { OutputTail, kill, spawnController } from './support/controller-child.ts';
 
 let cp: ControlPlane | undefined;
 let dp: Dataplane | undefined;
 let webhook: InstalledWebhook | undefined;
 let controller: InstalledController | undefined;
 let users: Users;
+/** The controller as a child process, once the crash tests took over from the in-process one. */
+let child: ChildProcess | undefined;
+const childOutput = new OutputTail();
 /** What the suite's dataplane made, read just before stop(): the teardown test checks that all of it is gone. */
 let made: { netns: string[]; pids: number[] } | undefined;
 
@@ -166,6 +171,7 @@ describe('packets follow grants: kube-router enforcing the policies maxtac write
   });
 
   after(async () => {
+    await kill(child);
     made = dp ? { netns: dp.netns(), pids: dp.pids() } : undefined;
     await dp?.stop();
     await controller?.stop();
@@ -403,6 +409,119 @@ describe('packets follow grants: kube-router enforcing the policies maxtac write
     await phase(external, 'Expired', 60_000);
     await table('both expired', []);
     report(t);
+  });
+
+  describe('the controller killed on the way (a separate process, SIGKILLed): packets follow the phase once it is back', () => {
+    const startChild = () =>
+      spawnController(cp!, ['--listen', '127.0.0.1:0', '--identity', 'dataplane-crash', '--lease-duration', '2s', '--workers', '4', '--log-level', 'warn'], childOutput);
+    const accessesOf = async (uid: string) => (await users.as('admin').list('accesses', '', `${LABEL_REQUEST_ID}=${uid}`)).items;
+
+    before(async () => {
+      // The in-process controller hands over: stopping it releases the Lease the child then takes.
+      await controller?.stop();
+      controller = undefined;
+    });
+
+    test('between approval and materialization: nothing opens while it is down, exactly the grant once it is back', async (t) => {
+      const grant: Flow = { from: prometheus, to: database, port: tcp(5432) };
+      child = startChild();
+      const name = await created('alice', serviceGrant('1h'));
+      await users.approve('bob', name, 'target', 'payments');
+      await phase(name, 'PartiallyApproved');
+
+      // Frozen, it can neither see the last approval nor act on it; the API server stores it meanwhile. Then killed.
+      child.kill('SIGSTOP');
+      await users.approve('carol', name, 'source', 'monitoring');
+      await kill(child);
+      const down = await request(name);
+      assert.equal(down?.status?.phase, 'PartiallyApproved', 'nobody wrote the status while the controller was down');
+      assert.deepEqual(await leftovers(down.metadata.uid ?? ''), [], 'nothing materialized');
+      await table('fully approved, controller down', []);
+
+      const restartedAt = performance.now();
+      child = startChild();
+      t.diagnostic(`restart → first allowed packet: ${await firstChange(grant, true, restartedAt)} ms`);
+      await activeAndReady(name);
+      await table('controller back', [grant], true);
+
+      await users.decide('bob', name, 'Revoked', 'dataplane crash e2e');
+      await closedFor(name, 'Revoked');
+      await table('revoked', [], true);
+    });
+
+    test('in the middle of materialization: killed as its first object appears, exactly the grant (made once) once it is back', async (t) => {
+      const grant: Flow = { from: prometheus, to: database, port: tcp(5432) };
+      const name = await created('alice', serviceGrant('1h'));
+      await users.approve('bob', name, 'target', 'payments');
+      const uid = (await phase(name, 'PartiallyApproved')).metadata.uid ?? '';
+      // A watch, not polling: the signal goes out as the API server announces the first Access, while the
+      // controller's other writes for the request are still on their way.
+      const watcher = new HttpKube(cp!.admin, { cached: ['accesses'], selectors: { accesses: `${LABEL_REQUEST_ID}=${uid}` }, maxSockets: 2 });
+      await watcher.start();
+      const killed = new Promise<void>((resolve) => {
+        const off = watcher.cache.onChange((resource) => {
+          if (resource !== 'accesses') return;
+          off();
+          child?.kill('SIGKILL');
+          resolve();
+        });
+      });
+      try {
+        await users.approve('carol', name, 'source', 'monitoring');
+        await killed;
+        await kill(child);
+      } finally {
+        await watcher.stop();
+      }
+      t.diagnostic(`killed with ${(await leftovers(uid)).join(', ') || 'nothing'} made`);
+
+      const restartedAt = performance.now();
+      child = startChild();
+      t.diagnostic(`restart → first allowed packet: ${await firstChange(grant, true, restartedAt)} ms`);
+      const active = await activeAndReady(name);
+      await table('controller back', [grant], true);
+      // Exactly once: a clone and an Access per half, and the status names exactly those.
+      const made = (await leftovers(uid)).filter((o) => !o.startsWith('NetworkPolicy'));
+      assert.equal(made.length, 4, made.join(', '));
+      assert.equal(active.status?.objects?.length, 4, JSON.stringify(active.status?.objects));
+
+      await users.decide('bob', name, 'Revoked', 'dataplane crash e2e');
+      await closedFor(name, 'Revoked');
+      await table('revoked', [], true);
+    });
+
+    test('between expiry and teardown: frozen before expiresAt, killed after it; closed and torn down once it is back', async (t) => {
+      const grant: Flow = { from: prometheus, to: database, port: tcp(5432) };
+      const name = await created('alice', serviceGrant('10s'));
+      await users.approve('bob', name, 'target', 'payments');
+      const approvedAt = performance.now();
+      await users.approve('carol', name, 'source', 'monitoring');
+      await firstChange(grant, true, approvedAt);
+      const active = await activeAndReady(name);
+      await table('granted', [grant], true);
+      const uid = active.metadata.uid ?? '';
+      const expiresAt = Date.parse(active.status?.expiresAt ?? '');
+      assert.ok(Number.isFinite(expiresAt), JSON.stringify(active.status));
+
+      await sleep(expiresAt - Date.now() - 1500);
+      child!.kill('SIGSTOP');
+      // Past expiresAt and past maxtac's own expiry of its Accesses (counted from their creation, in whole seconds).
+      await sleep(expiresAt + 4000 - Date.now());
+      await kill(child);
+      // What an outage at expiry looks like is reported, not asserted (the phase is only promised once the
+      // controller is back): today the grant stays open past expiresAt, since maxtac's deletion of its expired
+      // Accesses waits on netwatch's finalizer, and their policies (owned by them) wait with them.
+      const down = await request(name);
+      const open = connected(grant, await probe(grant.from, grant.to, grant.port));
+      const accesses = (await accessesOf(uid)).map((a) => `${a.metadata.name ?? ''}${a.metadata.deletionTimestamp ? ' (being deleted)' : ''}`);
+      t.diagnostic(`down ${Math.round(Date.now() - expiresAt)} ms after expiresAt: phase ${down?.status?.phase ?? '?'}, the grant ${open ? 'open' : 'closed'}, Accesses: ${accesses.join(', ') || 'none'}`);
+
+      const restartedAt = performance.now();
+      child = startChild();
+      if (open) t.diagnostic(`restart → first refused packet: ${await firstChange(grant, false, restartedAt)} ms`);
+      await closedFor(name, 'Expired', 60_000);
+      await table('expired, controller back', [], true);
+    });
   });
 });
 
