@@ -20,6 +20,7 @@ import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessreque
 import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
 import type { KubeObject, NetworkPolicy } from '../../lib/kube/types.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
+import { KubeError } from '../../lib/kube/port.ts';
 import { waitFor } from './support/wait.ts';
 import { Users } from './support/users.ts';
 import { OutputTail, kill, spawnController } from './support/controller-child.ts';
@@ -305,7 +306,7 @@ describe('packets follow grants: kube-router enforcing the policies maxtac write
     await closedFor(name, 'Denied');
     await table('denied', []);
     // Approving after the denial is refused at admission, and still opens nothing.
-    await assert.rejects(users.approve('carol', name, 'source', 'monitoring'));
+    await assert.rejects(users.approve('carol', name, 'source', 'monitoring'), (err: unknown) => err instanceof KubeError && err.status >= 400 && err.status < 500);
     assert.deepEqual(await leftovers(partial.metadata.uid ?? ''), []);
     await table('after a refused late approval', []);
   });
