@@ -87,8 +87,8 @@ const OUTPUTS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
 type Output = (typeof OUTPUTS)[number];
 
 async function defaultPort(opts: KubeOptions): Promise<ClusterPort> {
-  const { KubePort } = await import('./services/kube.ts');
-  return KubePort.fromOptions(opts);
+  const { CliKubePort } = await import('./services/kube-cli.ts');
+  return CliKubePort.fromOptions(opts);
 }
 
 async function toYaml(value: unknown): Promise<string> {
