@@ -185,6 +185,12 @@ describe('kubectl netwatch why', () => {
     assert.doesNotMatch(out, /To open it/);
   });
 
+  test('a pod behind both Services is not paired with itself, and the note says so', async () => {
+    const r = await json(['why', '--from', 'payments/database', '--to', 'payments/database', '--port', '5432'], cluster({ objects: [] }));
+    assert.deepEqual(r.pairs.map((p) => `${p.from} → ${p.to}`), ['payments/database-1 → payments/database-0', 'payments/database-0 → payments/database-1']);
+    assert.deepEqual(r.notes, ['a pod behind both Services reaching itself is left out (NetworkPolicy engines differ there)']);
+  });
+
   test('-o yaml prints the same answer as YAML', async () => {
     const { code, out } = await cli([...PROM_TO_DB, '-o', 'yaml'], cluster());
     assert.equal(code, 0);

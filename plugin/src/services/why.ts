@@ -257,11 +257,13 @@ export async function why(port: ClusterPort, q: WhyQuery): Promise<WhyResult> {
     }
     for (const from of sourcePods) {
       const fromName = `${from.namespace}/${from.name}`;
+      // A pod reaching itself is left out, as Kubernetes' own suite leaves it out: engines differ there.
+      if (fromName === toName) continue;
       if ('note' in f) pairs.push({ from: fromName, to: toName, allowed: 'no', note: f.note });
       else pairs.push(pairOf(fromName, toName, f.port, ev.evaluate({ from: { pod: from }, to: { pod: to }, port: f.port, protocol: q.port.protocol })));
     }
   }
-  if (sourcePods.some((s) => targetPods.includes(s))) notes.push('a pod behind both Services reaching itself is left to the engine (NetworkPolicy engines differ there)');
+  if (sourcePods.some((s) => targetPods.includes(s))) notes.push('a pod behind both Services reaching itself is left out (NetworkPolicy engines differ there)');
 
   const answer = sources && 'missing' in sources ? 'unknown' : 'missing' in targets ? 'unknown' : answerOf(pairs);
   const result: WhyResult = {
