@@ -143,18 +143,11 @@ function refOf(np: NetworkPolicy): PolicyRef {
   return { namespace: np.metadata.namespace ?? '', name: np.metadata.name ?? '' };
 }
 
-function inRange(r: AddressRange, a: { family: IpFamily; value: bigint }): boolean {
-  return r.family === a.family && r.first <= a.value && a.value <= r.last;
-}
+type IpBlock = NonNullable<NetworkPolicyPeer['ipBlock']>;
+type Address = { family: IpFamily; value: bigint };
 
-function ipBlockMatches(block: NonNullable<NetworkPolicyPeer['ipBlock']>, addresses: readonly string[]): boolean {
-  const cidr = parseCidr(block.cidr);
-  if (!cidr) return false;
-  const excepts = (block.except ?? []).map(parseCidr).filter((n) => n !== null);
-  return addresses.some((text) => {
-    const a = parseAddress(text);
-    return !!a && inRange(cidr, a) && !excepts.some((e) => inRange(e, a));
-  });
+function inRange(r: AddressRange, a: Address): boolean {
+  return r.family === a.family && r.first <= a.value && a.value <= r.last;
 }
 
 function portMatches(entries: readonly NetworkPolicyPort[] | undefined, port: number, protocol: Protocol, destination: PodFacts | undefined): boolean {
@@ -184,6 +177,11 @@ export class PolicyEvaluator {
   private readonly policiesByNamespace = new Map<string, NetworkPolicy[]>();
   private readonly namespaceLabels = new Map<string, Readonly<Record<string, string>>>();
   private readonly unreadable: ReadonlySet<string>;
+  // Every pair with a pod asks the same questions again (why evaluates pods × pods): a pod's isolating policies, an
+  // ipBlock's networks and an address are worked out once.
+  private readonly isolatingCache = new WeakMap<PodFacts, Partial<Record<PolicyDirection, NetworkPolicy[]>>>();
+  private readonly blocks = new WeakMap<IpBlock, { cidr: AddressRange | null; excepts: AddressRange[] }>();
+  private readonly addresses = new Map<string, Address | null>();
 
   constructor(facts: ClusterFacts) {
     for (const np of facts.policies) {
@@ -208,8 +206,14 @@ export class PolicyEvaluator {
   /** Whether `pod` is isolated in `direction`, and by which policies. */
   isolation(pod: PodFacts, direction: PolicyDirection): { isolated: Truth; by: PolicyRef[] } {
     if (this.unreadable.has(pod.namespace)) return { isolated: 'unknown', by: [] };
-    const by = isolatingPolicies(this.policiesByNamespace.get(pod.namespace) ?? [], pod, direction).map(refOf);
+    const by = this.isolating(pod, direction).map(refOf);
     return { isolated: by.length > 0 ? 'yes' : 'no', by };
+  }
+
+  private isolating(pod: PodFacts, direction: PolicyDirection): NetworkPolicy[] {
+    const cached = this.isolatingCache.get(pod) ?? {};
+    this.isolatingCache.set(pod, cached);
+    return (cached[direction] ??= isolatingPolicies(this.policiesByNamespace.get(pod.namespace) ?? [], pod, direction));
   }
 
   /**
@@ -250,31 +254,64 @@ export class PolicyEvaluator {
     if (this.unreadable.has(pod.namespace)) {
       return { ...verdict, isolated: 'unknown', allowed: 'unknown', unknown: [`the NetworkPolicies of namespace ${pod.namespace}`] };
     }
-    const isolating = isolatingPolicies(this.policiesByNamespace.get(pod.namespace) ?? [], pod, direction);
+    const isolating = this.isolating(pod, direction);
     if (isolating.length === 0) return verdict;
     verdict.isolated = 'yes';
     verdict.isolatedBy = isolating.map(refOf);
     const unknown = new Set<string>();
     for (const np of isolating) {
-      const rules = direction === 'Ingress' ? (np.spec?.ingress ?? []).map((r) => ({ ports: r.ports, peers: r.from })) : (np.spec?.egress ?? []).map((r) => ({ ports: r.ports, peers: r.to }));
-      rules.forEach((rule, index) => {
-        if (!portMatches(rule.ports, flow.port, flow.protocol, destination)) return;
-        const answers = !rule.peers || rule.peers.length === 0 ? [{ truth: 'yes' as Truth }] : rule.peers.map((p) => this.peerMatches(np.metadata.namespace ?? '', p, peer));
-        const ref: RuleRef = { ...refOf(np), direction, rule: index };
-        if (answers.some((a) => a.truth === 'yes')) verdict.allowedBy.push(ref);
-        else if (answers.some((a) => a.truth === 'unknown')) {
-          verdict.undecidedBy.push(ref);
-          for (const a of answers) if (a.missing) unknown.add(a.missing);
+      const rules: readonly { ports?: NetworkPolicyPort[]; from?: NetworkPolicyPeer[]; to?: NetworkPolicyPeer[] }[] = (direction === 'Ingress' ? np.spec?.ingress : np.spec?.egress) ?? [];
+      for (let index = 0; index < rules.length; index++) {
+        const rule = rules[index];
+        if (!rule || !portMatches(rule.ports, flow.port, flow.protocol, destination)) continue;
+        const peers = direction === 'Ingress' ? rule.from : rule.to;
+        let truth: Truth = !peers || peers.length === 0 ? 'yes' : 'no';
+        const missing: string[] = [];
+        for (const p of peers ?? []) {
+          const answer = this.peerMatches(np.metadata.namespace ?? '', p, peer);
+          if (answer.truth === 'yes') {
+            truth = 'yes';
+            break;
+          }
+          if (answer.truth === 'unknown') {
+            truth = 'unknown';
+            if (answer.missing) missing.push(answer.missing);
+          }
         }
-      });
+        if (truth === 'no') continue;
+        const ref: RuleRef = { ...refOf(np), direction, rule: index };
+        if (truth === 'yes') verdict.allowedBy.push(ref);
+        else {
+          verdict.undecidedBy.push(ref);
+          for (const m of missing) unknown.add(m);
+        }
+      }
     }
     verdict.allowed = verdict.allowedBy.length > 0 ? 'yes' : verdict.undecidedBy.length > 0 ? 'unknown' : 'no';
     if (verdict.allowed === 'unknown') verdict.unknown = [...unknown];
     return verdict;
   }
 
+  private ipBlockMatches(block: IpBlock, addresses: readonly string[]): boolean {
+    let parsed = this.blocks.get(block);
+    if (!parsed) {
+      parsed = { cidr: parseCidr(block.cidr), excepts: (block.except ?? []).map(parseCidr).filter((n) => n !== null) };
+      this.blocks.set(block, parsed);
+    }
+    const { cidr, excepts } = parsed;
+    if (!cidr) return false;
+    return addresses.some((text) => {
+      let a = this.addresses.get(text);
+      if (a === undefined) {
+        a = parseAddress(text);
+        this.addresses.set(text, a);
+      }
+      return !!a && inRange(cidr, a) && !excepts.some((e) => inRange(e, a));
+    });
+  }
+
   private peerMatches(policyNamespace: string, peer: NetworkPolicyPeer, other: Endpoint): { truth: Truth; missing?: string } {
-    if (peer.ipBlock) return { truth: ipBlockMatches(peer.ipBlock, 'pod' in other ? other.pod.ips : [other.address]) ? 'yes' : 'no' };
+    if (peer.ipBlock) return { truth: this.ipBlockMatches(peer.ipBlock, 'pod' in other ? other.pod.ips : [other.address]) ? 'yes' : 'no' };
     // A peer naming neither is refused by the API server; a selector peer never matches an address outside.
     if ((!peer.podSelector && !peer.namespaceSelector) || !('pod' in other)) return { truth: 'no' };
     const pod = other.pod;

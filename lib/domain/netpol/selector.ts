@@ -46,10 +46,21 @@ function requirement(r: LabelSelectorRequirement, labels: Readonly<Record<string
  * (In on a missing key could be met, DoesNotExist could fail).
  */
 export function selects(selector: LabelSelector | undefined, labels: Readonly<Record<string, string>>, complete = true): Truth {
-  const results: Truth[] = [];
-  for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) {
-    results.push(requirement({ key, operator: 'In', values: [value] }, labels, complete));
+  // Asked for every peer of every rule of every pair: short-circuits on the first no, allocates nothing.
+  let unknown = false;
+  const matchLabels = selector?.matchLabels;
+  if (matchLabels) {
+    for (const key in matchLabels) {
+      if (!Object.hasOwn(labels, key)) {
+        if (complete) return 'no';
+        unknown = true;
+      } else if (labels[key] !== matchLabels[key]) return 'no';
+    }
   }
-  for (const r of selector?.matchExpressions ?? []) results.push(requirement(r, labels, complete));
-  return allOf(results);
+  for (const r of selector?.matchExpressions ?? []) {
+    const t = requirement(r, labels, complete);
+    if (t === 'no') return 'no';
+    if (t === 'unknown') unknown = true;
+  }
+  return unknown ? 'unknown' : 'yes';
 }
