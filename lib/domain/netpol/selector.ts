@@ -11,12 +11,6 @@ export function allOf(values: readonly Truth[]): Truth {
   return values.includes('unknown') ? 'unknown' : 'yes';
 }
 
-/** Kleene's or: one yes decides, else one unknown leaves it open. */
-export function anyOf(values: readonly Truth[]): Truth {
-  if (values.includes('yes')) return 'yes';
-  return values.includes('unknown') ? 'unknown' : 'no';
-}
-
 const truth = (b: boolean): Truth => (b ? 'yes' : 'no');
 
 function requirement(r: LabelSelectorRequirement, labels: Readonly<Record<string, string>>, complete: boolean): Truth {
