@@ -154,6 +154,14 @@ describe('kubectl netwatch why', () => {
     assert.doesNotMatch(out, /To open it/);
   });
 
+  test('a Service the user may not read leaves its side unknown, named as such', async () => {
+    const r = await json(PROM_TO_DB, cluster({ forbidden: ['get services monitoring'] }));
+    assert.equal(r.answer, 'unknown');
+    assert.deepEqual(r.notReadable, ['Service monitoring/prometheus (get services in monitoring)']);
+    assert.deepEqual(r.notes, ['cannot list the pods of Service monitoring/prometheus: its selector could not be read']);
+    assert.deepEqual(r.pairs, []);
+  });
+
   test("unreadable target policies do not matter when the source's egress is known to block", async () => {
     const r = await json(PROM_TO_DB, cluster({ forbidden: ['list networkpolicies payments'] }));
     assert.equal(r.answer, 'blocked');

@@ -136,7 +136,7 @@ export class FakePort implements ClusterPort {
   }
 
   async getService(namespace: string, name: string): Promise<Service | null> {
-    this.fail();
+    this.fail(`get services ${namespace}`);
     return (this.opts.services ?? []).find((s) => s.metadata.namespace === namespace && s.metadata.name === name) ?? null;
   }
 
