@@ -1,62 +1,11 @@
-// What NetworkPolicies already do to a Service's pods, in maxtac's terms. A policy isolates the pods it selects in
-// its direction, so a grant on pods nothing isolated yet would cut their other traffic: the planner skips, refuses
-// or allows such a half from these answers. And the proof that a grant is in force, or not yet closed: maxtac's own
-// policy.
+// maxtac's directions in NetworkPolicy terms, and the proof that a grant is in force, or not yet closed: maxtac's
+// own policy. Whether pods are isolated already (so that a grant would cut their other traffic) is the evaluator's
+// answer (netpol/evaluate.ts, serviceIsolation).
 import { MAXTAC_OWNER_LABELS } from '../api/markers.ts';
-import type { LabelSelector, MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy } from '../kube/types.ts';
+import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy } from '../kube/types.ts';
+import type { PolicyDirection } from './netpol/evaluate.ts';
 
-export type PolicyDirection = 'Ingress' | 'Egress';
-
-/**
- * Whether a label selector provably selects every pod that carries `podLabels` (a Service selector: the pods
- * may carry more labels, which we cannot see). Anything undecidable counts as "not proven".
- */
-export function selectorCovers(selector: LabelSelector | undefined, podLabels: Record<string, string>): boolean {
-  if (!selector) return true;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (podLabels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const value = podLabels[e.key];
-    switch (e.operator) {
-      case 'In':
-        if (value === undefined || !(e.values ?? []).includes(value)) return false;
-        break;
-      case 'NotIn':
-        if (value === undefined || (e.values ?? []).includes(value)) return false;
-        break;
-      case 'Exists':
-        if (value === undefined) return false;
-        break;
-      default:
-        // DoesNotExist (pods may carry the key) and unknown operators cannot be proven from a Service selector.
-        return false;
-    }
-  }
-  return true;
-}
-
-export function policyTypesOf(np: NetworkPolicy): PolicyDirection[] {
-  if (np.spec?.policyTypes && np.spec.policyTypes.length > 0) return np.spec.policyTypes;
-  // The API server's defaulting: Ingress always, Egress when egress rules exist.
-  return (np.spec?.egress?.length ?? 0) > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
-}
-
-/** True when some NetworkPolicy other than `ignore`'s already isolates those pods in that direction. */
-export function alreadyIsolated(
-  policies: NetworkPolicy[],
-  namespace: string,
-  podLabels: Record<string, string>,
-  direction: PolicyDirection,
-  ignore: (np: NetworkPolicy) => boolean,
-): boolean {
-  return policies.some(
-    (np) =>
-      np.metadata.namespace === namespace &&
-      !np.metadata.deletionTimestamp &&
-      !ignore(np) &&
-      policyTypesOf(np).includes(direction) &&
-      selectorCovers(np.spec?.podSelector, podLabels),
-  );
-}
+export type { PolicyDirection } from './netpol/evaluate.ts';
 
 const POLICY_DIRECTIONS: Record<MaxtacDirection, PolicyDirection[]> = {
   ingress: ['Ingress'],

@@ -1,10 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestSpec, AccessRequestStatus } from '../api/accessrequest.ts';
-import type { MaxtacObject, NetworkPolicy, Service } from '../kube/types.ts';
+import type { LabelSelector, MaxtacObject, NetworkPolicy, Pod, Service } from '../kube/types.ts';
 import { objectName } from './names.ts';
 import { DEFAULT_PLAN_CONFIG, createChains, plan, type Observed, type PlanConfig } from './plan.ts';
-import { selectorCovers } from './isolation.ts';
 import { LABEL_REQUEST_ID, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../api/markers.ts';
 
 // ----- fixture builders
@@ -429,16 +428,49 @@ describe('plan: isolation', () => {
     assert.deepEqual(p.creates, []);
   });
 
-  const selectors: [string, Parameters<typeof selectorCovers>[0], boolean][] = [
+  // Without the pods, a policy counts only when its selector provably covers every pod the Service selects
+  // ({app: database}); the target half is then granted, otherwise skipped.
+  const selectors: [string, LabelSelector, boolean][] = [
     ['an empty selector covers every pod', {}, true],
-    ['matching matchLabels cover the pods', { matchLabels: { app: 'db' } }, true],
+    ['matching matchLabels cover the pods', { matchLabels: { app: 'database' } }, true],
     ['a label the Service selector does not pin is not proven', { matchLabels: { tier: 'x' } }, false],
-    ['In with the pinned value covers', { matchExpressions: [{ key: 'app', operator: 'In', values: ['db', 'x'] }] }, true],
+    ['In with the pinned value covers', { matchExpressions: [{ key: 'app', operator: 'In', values: ['database', 'x'] }] }, true],
     ['NotIn with another value covers', { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] }, true],
     ['Exists on a pinned key covers', { matchExpressions: [{ key: 'app', operator: 'Exists' }] }, true],
-    ['DoesNotExist is never proven', { matchExpressions: [{ key: 'zzz', operator: 'DoesNotExist' }] }, false],
+    ['DoesNotExist is never proven without the pods', { matchExpressions: [{ key: 'zzz', operator: 'DoesNotExist' }] }, false],
   ];
-  for (const [name, sel, expected] of selectors) it(name, () => assert.equal(selectorCovers(sel, { app: 'db' }), expected));
+  const targetGranted = (networkPolicies: NetworkPolicy[], pods?: Pod[]) => {
+    const p = plan(observed(approved, { networkPolicies: [denyAll('monitoring'), ...networkPolicies], ...(pods ? { pods } : {}) }), NOW);
+    return p.status?.parts?.find((x) => x.part === 'target');
+  };
+  const ingressPolicy = (podSelector: LabelSelector): NetworkPolicy => ({ metadata: { namespace: 'db', name: 'np' }, spec: { podSelector, policyTypes: ['Ingress'] } });
+  for (const [name, sel, expected] of selectors) it(name, () => assert.equal(targetGranted([ingressPolicy(sel)])?.state !== 'Skipped', expected));
+
+  // With the pods (the two misreadings): each pod is judged by the labels it has.
+  const pod = (name: string, labels: Record<string, string>): Pod => ({ metadata: { namespace: 'db', name, labels }, status: { phase: 'Running', podIP: '10.0.0.9' } });
+  const quarantine = ingressPolicy({ matchExpressions: [{ key: 'quarantine', operator: 'DoesNotExist' }] });
+
+  it('with the pods, a DoesNotExist policy that isolates every pod of the Service counts: the target is granted', () => {
+    assert.equal(targetGranted([quarantine], [pod('database-0', { app: 'database' }), pod('database-1', { app: 'database' })])?.state, 'Approved');
+  });
+
+  it('with the pods, a policy covering only some of them skips the half and names the pods it would newly isolate', () => {
+    const part = targetGranted([quarantine], [pod('database-0', { app: 'database' }), pod('database-1', { app: 'database', quarantine: 'true' })]);
+    assert.equal(part?.state, 'Skipped');
+    assert.equal(part?.message, 'skipped ingress of db/database: no NetworkPolicy isolates 1 of 2 pods of db/database (database-1, in ingress) yet, and a policy would cut their other traffic');
+  });
+
+  it('under refuse, the message names the pods too', () => {
+    const o = observed(approved, { networkPolicies: [denyAll('monitoring'), quarantine], pods: [pod('database-0', { app: 'database' }), pod('database-1', { app: 'database', quarantine: 'true' })] });
+    const ready = plan(o, NOW, config('refuse')).status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.reason, 'WouldIsolate');
+    assert.match(ready?.message ?? '', /no NetworkPolicy isolates 1 of 2 pods of db\/database \(database-1, in ingress\) yet/);
+  });
+
+  it('pods that have ended and pods of other Services do not count', () => {
+    const ended: Pod = { ...pod('database-old', { app: 'database', quarantine: 'true' }), status: { phase: 'Succeeded' } };
+    assert.equal(targetGranted([quarantine], [pod('database-0', { app: 'database' }), ended, pod('web-0', { app: 'web', quarantine: 'true' })])?.state, 'Approved');
+  });
 });
 
 describe('plan: approvals, pending, retention', () => {

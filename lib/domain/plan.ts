@@ -24,9 +24,10 @@ import type {
   Port,
 } from '../api/accessrequest.ts';
 import { LABEL_REQUEST_ID, LEGACY_FINALIZERS, MAXTAC_OWNER_LABELS, REQUEST_FINALIZER } from '../api/markers.ts';
-import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Service, ServicePort } from '../kube/types.ts';
+import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Pod, Service, ServicePort } from '../kube/types.ts';
 import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type Half, type HalfRole, type Problem } from './desired.ts';
-import { alreadyIsolated, directionsOf, inForce, maxtacDirectionOf, policiesOwnedBy, type PolicyDirection, type PolicyOwner } from './isolation.ts';
+import { directionsOf, inForce, maxtacDirectionOf, policiesOwnedBy, type PolicyDirection, type PolicyOwner } from './isolation.ts';
+import { isRunning, podFactsOf, serviceIsolation } from './netpol/evaluate.ts';
 import { partsOf, type Part } from './parts.ts';
 import { effectiveApprovals } from './actions.ts';
 import { durationSeconds } from './duration.ts';
@@ -87,6 +88,11 @@ export interface Observed {
   maxtac: MaxtacObject[];
   /** NetworkPolicies in the namespaces of the halves (including those whose maxtac owner is gone). */
   networkPolicies: NetworkPolicy[];
+  /**
+   * Pods in the namespaces of the halves, when the controller sees them: isolation is then judged per pod. Without
+   * them only what a Service's selector proves about every pod it may select counts (serviceIsolation).
+   */
+  pods?: Pod[];
 }
 
 /** A create; a clone's ownerReference names its same-namespace maxtac object, whose uid apply fills in. */
@@ -193,6 +199,8 @@ interface HalfDecision {
   skippedDirections: PolicyDirection[];
   /** What a new grant would isolate for the first time (for the refuse policy's message). */
   wouldIsolate?: string;
+  /** The Service's pods no policy isolates yet in the directions skipped, when the pods are known. */
+  notIsolatedPods?: string;
   /** The existing object no longer grants what the half asks: it is deleted with its clone (never edited). */
   stale: boolean;
   /** The existing object is on its way out (stale or being deleted): neither it nor its clone is recorded or made. */
@@ -413,13 +421,23 @@ function decideHalf(f: Facts, h: Half): HalfDecision {
   const ownNames = new Set(f.halves.map((x) => x.maxtacName));
   const isOwnPolicy = (np: NetworkPolicy) => Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? ''));
   const original = f.observed.originals.get(key(h.original.namespace, h.original.name)) ?? undefined;
-  const podLabels = original?.spec?.selector ?? {};
+  const pods = f.observed.pods?.filter(isRunning).map(podFactsOf);
   const wanted = directionsOf(h.direction);
-  const isolated = wanted.filter((d) => alreadyIsolated(f.observed.networkPolicies, h.namespace, podLabels, d, isOwnPolicy));
+  const answers = wanted.map((direction) => ({
+    direction,
+    ...serviceIsolation({ policies: f.observed.networkPolicies, namespace: h.namespace, selector: original?.spec?.selector, direction, pods, ignore: isOwnPolicy }),
+  }));
+  const isolated = answers.filter((a) => a.everyIsolated).map((a) => a.direction);
   const newly = wanted.filter((d) => !isolated.includes(d));
   const decision: HalfDecision = { half: h, direction: h.direction, skippedDirections: [], stale: false, replacing: false };
   if (newly.length === 0) return decision;
-  decision.wouldIsolate = `${h.role === 'source' ? 'egress of' : 'pods of'} ${key(h.original.namespace, h.original.name)} (${newly.join(', ').toLowerCase()})`;
+  // Named when the pods are known: a policy may cover only some of them.
+  const svc = key(h.original.namespace, h.original.name);
+  const notIsolated = answers.flatMap(({ pods: p, direction }) =>
+    p && p.notIsolated.length > 0 ? [`${p.notIsolated.length} of ${p.isolated.length + p.notIsolated.length} pods of ${svc} (${p.notIsolated.slice(0, 5).join(', ')}, in ${direction.toLowerCase()})`] : [],
+  );
+  if (notIsolated.length > 0) decision.notIsolatedPods = notIsolated.join('; ');
+  decision.wouldIsolate = decision.notIsolatedPods ?? `${h.role === 'source' ? 'egress of' : 'pods of'} ${svc} (${newly.join(', ').toLowerCase()})`;
   if (f.config.isolation === 'allow') return decision;
   const narrowed = maxtacDirectionOf(isolated);
   if (narrowed) decision.direction = narrowed;
@@ -759,6 +777,7 @@ function readinessOf(f: Facts, verdict: PhaseResult): Readiness {
 
 function skippedMessage(d: HalfDecision): string {
   const what = `${d.skippedDirections.join(' and ').toLowerCase()} of ${key(d.half.original.namespace, d.half.original.name)}`;
+  if (d.notIsolatedPods) return `skipped ${what}: no NetworkPolicy isolates ${d.notIsolatedPods} yet, and a policy would cut their other traffic`;
   return `skipped ${what}: no NetworkPolicy isolates it yet, so that traffic is already allowed, and a policy would cut its other traffic`;
 }
 

@@ -49,17 +49,20 @@ export function parseServiceRef(text: string, defaultNamespace: string, flag: st
   return { namespace: ns, service: svc };
 }
 
+/** `5432/TCP`, `53/udp` or `8080` (protocol defaults to TCP), given as `what`. */
+export function parsePort(item: string, what: string, example: string): Port {
+  const m = /^\s*(\d{1,5})(?:\/(tcp|udp|sctp))?\s*$/i.exec(item);
+  const port = m ? Number(m[1]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new UserError(`${what} "${inert(item)}" is not PORT[/PROTOCOL]`, `e.g. ${example} (ports 1-65535; TCP, UDP or SCTP)`);
+  }
+  return { port, protocol: (m[2] ?? 'TCP').toUpperCase() as Protocol };
+}
+
 /** `5432/TCP,53/UDP,8080` (protocol defaults to TCP). */
 export function parsePorts(text: string | undefined): Port[] | undefined {
   if (text === undefined || text.trim() === '') return undefined;
-  return text.split(',').map((item) => {
-    const m = /^\s*(\d{1,5})(?:\/(tcp|udp|sctp))?\s*$/i.exec(item);
-    const port = m ? Number(m[1]) : NaN;
-    if (!m || port < 1 || port > 65535) {
-      throw new UserError(`--ports item "${inert(item)}" is not PORT[/PROTOCOL]`, 'e.g. --ports 5432/TCP,53/UDP (ports 1-65535; TCP, UDP or SCTP)');
-    }
-    return { port, protocol: (m[2] ?? 'TCP').toUpperCase() as Protocol };
-  });
+  return text.split(',').map((item) => parsePort(item, '--ports item', '--ports 5432/TCP,53/UDP'));
 }
 
 export interface ServiceRequestInput {
