@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import { FakeKube, type CacheUpdate } from '../lib/kube/fake.ts';
 import { KubeError } from '../lib/kube/port.ts';
-import type { Lease, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
+import type { CoreEvent, Lease, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { objectName } from '../lib/domain/names.ts';
 import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG } from './controller.ts';
@@ -140,6 +140,87 @@ describe('Controller with the fake kube port', () => {
     const { kube, controller } = await setup();
     await controller.reconcileRequest('r1');
     assert.ok(kube.all<MaxtacObject>('accesses').every((a) => a.metadata.finalizers?.includes(MAXTAC_FINALIZER) && a.metadata.labels?.['app.kubernetes.io/managed-by'] === 'netwatch'));
+  });
+});
+
+describe('Controller: a request is reported ended only once its NetworkPolicies are gone', () => {
+  /** What maxtac writes for an object of ours: an ownerReference to its uid, and its owner label. */
+  const policyFor = (m: MaxtacObject): NetworkPolicy => ({
+    metadata: {
+      name: `${m.metadata.name}-policy`,
+      namespace: m.metadata.namespace ?? '',
+      labels: { 'maxtac.vtk.io.access/owner': m.metadata.name ?? '' },
+      ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: m.metadata.name ?? '', uid: m.metadata.uid ?? '', controller: true }],
+    },
+    spec: { podSelector: {} },
+  });
+  const revoke = async (kube: FakeKube) => {
+    const latest = kube.all<AccessRequest>('accessrequests')[0]!;
+    await kube.replaceStatus('accessrequests', { ...latest, status: { ...latest.status, decision: { type: 'Revoked', by: 'bob' } } });
+  };
+  const ended = (kube: FakeKube) => get(kube)?.status?.conditions?.find((c) => c.type === 'Ended');
+  async function until(what: string, check: () => boolean, timeoutMs = 2_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  it('a revoke whose policies outlive their Accesses stays closing, warns after --linger-warning, and ends once they are deleted', async () => {
+    const { kube } = await setup();
+    let now = new Date('2026-03-01T12:00:00Z');
+    const controller = new Controller(kube, { ...DEFAULT_CONTROLLER_CONFIG, workers: 0, lingerWarningSeconds: 60 }, log, createMetrics(), () => now);
+    await controller.reconcileRequest('r1');
+    for (const a of kube.all<MaxtacObject>('accesses')) await kube.create('networkpolicies', policyFor(a));
+    await controller.reconcileRequest('r1');
+    assert.equal(get(kube)?.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'InForce');
+
+    await revoke(kube);
+    await controller.reconcileRequest('r1');
+    for (const a of kube.all<MaxtacObject>('accesses')) await controller.reconcileObject(`obj/accesses/${a.metadata.namespace}/${a.metadata.name}`);
+    assert.equal(kube.all('accesses').length, 0, 'the Accesses are gone; with no garbage collector their policies stay');
+    await controller.reconcileRequest('r1');
+    assert.equal(get(kube)?.status?.phase, 'Active');
+    assert.deepEqual([ended(kube)?.status, ended(kube)?.reason], ['False', 'PoliciesRemain']);
+    const policies = kube.all<NetworkPolicy>('networkpolicies').filter((np) => np.metadata.name?.endsWith('-policy'));
+    for (const np of policies) assert.ok(ended(kube)?.message.includes(`${np.metadata.namespace}/${np.metadata.name}`), ended(kube)?.message);
+
+    const warnings = () => kube.all<CoreEvent>('events').filter((e) => e.type === 'Warning' && e.reason === 'PoliciesLinger');
+    now = new Date(now.getTime() + 60_000);
+    await controller.reconcileRequest('r1');
+    assert.equal(ended(kube)?.reason, 'PoliciesLinger');
+    assert.equal(warnings().length, 1);
+    await controller.reconcileRequest('r1');
+    assert.equal(warnings().length, 1, 'once');
+
+    for (const np of policies) await kube.delete('networkpolicies', np.metadata.namespace ?? '', np.metadata.name ?? '');
+    await controller.reconcileRequest('r1');
+    assert.equal(get(kube)?.status?.phase, 'Revoked');
+    assert.deepEqual([ended(kube)?.status, ended(kube)?.reason], ['True', 'Revoked']);
+    assert.deepEqual(kube.all<CoreEvent>('events').filter((e) => e.reason === 'Revoked').length, 1);
+  });
+
+  it('the deletion of a policy whose Access is gone wakes its request, found through the Access name maxtac wrote', async () => {
+    const { kube } = await setup();
+    const controller = newController(kube, 1);
+    await controller.start();
+    try {
+      await until('Active', () => get(kube)?.status?.phase === 'Active' && kube.all('accesses').length === 2);
+      for (const a of kube.all<MaxtacObject>('accesses')) await kube.create('networkpolicies', policyFor(a));
+      await until('InForce', () => get(kube)?.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'InForce');
+      await revoke(kube);
+      await until('closing, the Accesses gone', () => ended(kube)?.reason === 'PoliciesRemain' && kube.all('accesses').length === 0);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(get(kube)?.status?.phase, 'Active');
+      // Nothing else would wake it for minutes (no delete left to watch, the linger warning at 2m, the sweep at 5m).
+      for (const np of kube.all<NetworkPolicy>('networkpolicies').filter((x) => x.metadata.name?.endsWith('-policy'))) {
+        await kube.delete('networkpolicies', np.metadata.namespace ?? '', np.metadata.name ?? '');
+      }
+      await until('Revoked', () => get(kube)?.status?.phase === 'Revoked');
+    } finally {
+      await controller.stop();
+    }
   });
 });
 

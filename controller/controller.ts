@@ -10,12 +10,15 @@ import {
   LABEL_REQUEST_ID,
   LEGACY_FINALIZERS,
   MAXTAC_FINALIZER,
+  MAXTAC_OWNER_LABELS,
   REQUEST_FINALIZER,
 } from '../lib/api/markers.ts';
 import { DEFAULT_PLAN_CONFIG, createChains, plan, type CreateAction, type Observed, type Plan, type PlanConfig } from '../lib/domain/plan.ts';
 import { deterministicNameFor, halvesOf, isMarked, isMarkedFor, isOwnedBy, key, type Piece } from '../lib/domain/desired.ts';
 import { isTerminal } from '../lib/domain/phase.ts';
-import type { KubePort, Resource, CachedResource } from '../lib/kube/port.ts';
+import { requestHash, requestHashOfMaxtacName } from '../lib/domain/names.ts';
+import type { KubePort, Resource } from '../lib/kube/port.ts';
+import type { CachedResource } from '../lib/kube/cache.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { WorkQueue } from '../lib/kube/workqueue.ts';
@@ -57,6 +60,11 @@ export class Controller {
   private readonly createdObjects = new Map<string, { obj: KubeObject; at: number }>();
   /** uids of objects we deleted that the cache still shows. */
   private readonly deletedUids = new Set<string>();
+  /**
+   * Request hash (lib/domain/names.ts) → request name, for every cached request: a NetworkPolicy names its maxtac
+   * owner, and once that owner is gone its name is the only way back to the request waiting for the policy to go.
+   */
+  private readonly requestByHash = new Map<string, string>();
   private readonly workers: Promise<void>[] = [];
   private unsubscribe: (() => void) | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -114,9 +122,16 @@ export class Controller {
     this.createdObjects.delete(`${resource}/${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`);
     if (type === 'delete' && obj.metadata.uid) this.deletedUids.delete(obj.metadata.uid);
     switch (resource) {
-      case 'accessrequests':
+      case 'accessrequests': {
+        const uid = obj.metadata.uid;
+        if (uid) {
+          const hash = requestHash(uid);
+          if (type === 'delete') this.requestByHash.delete(hash);
+          else this.requestByHash.set(hash, obj.metadata.name ?? '');
+        }
         this.queue.add(`ar/${obj.metadata.name}`);
         return;
+      }
       case 'services':
       case 'accesses':
       case 'externalaccesses': {
@@ -126,11 +141,17 @@ export class Controller {
         return;
       }
       case 'networkpolicies': {
-        // maxtac's policy for one of our objects appeared or changed: the request may now be in force.
-        for (const ref of obj.metadata.ownerReferences ?? []) {
-          const owner = ref.kind === 'Access' || ref.kind === 'ExternalAccess' ? this.kube.cache.byUid<MaxtacObject>(ref.kind === 'Access' ? 'accesses' : 'externalaccesses', ref.uid) : undefined;
-          const requestName = owner?.metadata.annotations?.[ANNOTATION_REQUEST_NAME];
-          if (owner && isMarked(owner) && requestName) this.queue.add(`ar/${requestName}`);
+        // maxtac's policy for one of our maxtac objects appeared (the request may now be in force), changed, or went
+        // (a closing request may now be closed; its owner is usually gone by then). maxtac names the owner in an
+        // ownerReference and a label; netwatch's maxtac names carry the request's hash.
+        const owners = [
+          ...(obj.metadata.ownerReferences ?? []).filter((r) => r.kind === 'Access' || r.kind === 'ExternalAccess').map((r) => r.name),
+          ...Object.values(MAXTAC_OWNER_LABELS).map((label) => obj.metadata.labels?.[label] ?? ''),
+        ];
+        for (const owner of new Set(owners)) {
+          const hash = requestHashOfMaxtacName(owner);
+          const requestName = hash ? this.requestByHash.get(hash) : undefined;
+          if (requestName) this.queue.add(`ar/${requestName}`);
         }
         return;
       }
@@ -221,7 +242,7 @@ export class Controller {
     let observed = await this.gather(cached, false);
     const now = this.clock();
     let p = plan(observed, now, this.config);
-    if (p.status?.phase === 'Failed' && cached.status?.phase !== 'Failed') {
+    if (p.becameFailed) {
       // About to fail the request over something missing from the caches: the caches may only be behind (a
       // Service created a moment ago, our own objects whose watch events have not arrived). Ask the API server
       // before deciding; the hot path never pays for these reads.

@@ -1,5 +1,5 @@
-// The controller process: reads flags (options.ts checks them) and the environment, listens for probes and
-// metrics, runs until SIGTERM.
+// The controller process: the only file that reads flags/environment (options.ts parses and checks flags and
+// NETWATCH_CONTROLLER_* variables), listens for probes and metrics, or exits. Runs until SIGTERM.
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -7,14 +7,21 @@ import { hideBin } from 'yargs/helpers';
 import { ControllerApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
 import { parseControllerArgs } from './options.ts';
-import { parsedOrExit } from '../lib/cli/flags.ts';
+import { startup } from '../lib/cli/flags.ts';
 import { timingsForLease } from '../lib/kube/leader.ts';
 
 const component = { component: 'netwatch-controller' };
 
-const { options } = parsedOrExit(() => parseControllerArgs(hideBin(process.argv)), component.component);
+const parsed = startup(() => parseControllerArgs(hideBin(process.argv), process.env));
+if (parsed.kind === 'stop') {
+  if (parsed.code === 0) process.stdout.write(parsed.print);
+  else pino({ base: component }).fatal(parsed.fatal);
+  process.exit(parsed.code);
+}
+const { options, warnings } = parsed;
 
 const log = pino({ level: options.logLevel, base: component });
+for (const warning of warnings) log.warn(warning);
 
 const kc = new KubeConfig();
 if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
@@ -28,6 +35,7 @@ const app = new ControllerApp({
     isolation: options.isolation,
     pendingTtlSeconds: options.pendingTtlSeconds,
     retentionSeconds: options.retentionSeconds,
+    lingerWarningSeconds: options.lingerWarningSeconds,
     workers: options.workers,
     eventNamespace: options.eventNamespace,
     sweepIntervalSeconds: options.sweepIntervalSeconds,

@@ -1,16 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UsageError, parseControllerArgs, type ControllerOptions } from './options.ts';
+import { UsageError, parseControllerArgs, type ControllerOptions, type Env } from './options.ts';
 
-function options(args: string[]): ControllerOptions {
-  const parsed = parseControllerArgs(args);
+function options(args: string[], env: Env = {}): ControllerOptions {
+  const parsed = parseControllerArgs(args, env);
   assert.equal(parsed.kind, 'run');
   return parsed.options;
 }
 
-function refused(args: string[], message: RegExp): void {
+function refused(args: string[], message: RegExp, env: Env = {}): void {
   assert.throws(
-    () => parseControllerArgs(args),
+    () => parseControllerArgs(args, env),
     (err: unknown) => {
       assert.ok(err instanceof UsageError, String(err));
       assert.match(err.message, message);
@@ -26,6 +26,7 @@ test('the defaults are those of the manifests and the documentation', () => {
     isolation: 'skip',
     pendingTtlSeconds: 168 * 3600,
     retentionSeconds: 720 * 3600,
+    lingerWarningSeconds: 120,
     workers: 16,
     leaderElect: true,
     leaseNamespace: 'netwatch-system',
@@ -80,6 +81,17 @@ describe('--retention', () => {
   });
 });
 
+describe('--linger-warning', () => {
+  test('a positive duration or never is accepted', () => {
+    assert.equal(options(['--linger-warning=30s']).lingerWarningSeconds, 30);
+    assert.equal(options(['--linger-warning=never']).lingerWarningSeconds, null);
+  });
+  test('0s (a warning about every request that ends) and unlimited are refused', () => {
+    refused(['--linger-warning=0s'], /^--linger-warning: must be a duration of at least 1s .*, or never; "0s" is too short$/);
+    refused(['--linger-warning=unlimited'], /^--linger-warning: .*"unlimited" means nothing here: write never$/);
+  });
+});
+
 describe('--lease-duration', () => {
   test('4s is accepted', () => assert.equal(options(['--lease-duration=4s']).leaseDurationSeconds, 4));
   test('never is refused instead of silently becoming 15s', () => refused(['--lease-duration=never'], /^--lease-duration: .*"never" is not allowed here/));
@@ -114,10 +126,43 @@ test('a flag given twice is refused rather than read as a list', () => refused([
 test('an unknown flag is refused', () => refused(['--worker=4'], /^Unknown argument: worker/));
 
 test('--help is returned for printing, with the real kubeconfig order', () => {
-  const parsed = parseControllerArgs(['--help']);
+  const parsed = parseControllerArgs(['--help'], {});
   assert.equal(parsed.kind, 'print');
   assert.match(parsed.text.replace(/\s+/g, ' '), /default: \$KUBECONFIG, then ~\/\.kube\/config, then the in-cluster ServiceAccount/);
   assert.match(parsed.text, /--leader-elect/);
+  assert.match(parsed.text, /NETWATCH_CONTROLLER_/);
+});
+
+describe('NETWATCH_CONTROLLER_* variables', () => {
+  test('every flag can be set by its variable, and the flag wins over it', () => {
+    const env = { NETWATCH_CONTROLLER_ISOLATION: 'refuse', NETWATCH_CONTROLLER_WORKERS: '4', NETWATCH_CONTROLLER_LEADER_ELECT: 'false', NETWATCH_CONTROLLER_PENDING_TTL: 'never' };
+    const o = options([], env);
+    assert.deepEqual([o.isolation, o.workers, o.leaderElect, o.pendingTtlSeconds], ['refuse', 4, false, null]);
+    assert.deepEqual([options(['--isolation=allow', '--workers=2'], env).isolation, options(['--workers=2'], env).workers], ['allow', 2]);
+  });
+  test('a bad value is refused under the name of the variable it came from', () => {
+    refused([], /^NETWATCH_CONTROLLER_WORKERS: must be an integer of at least 1; "0" is not$/, { NETWATCH_CONTROLLER_WORKERS: '0' });
+    refused([], /^NETWATCH_CONTROLLER_PENDING_TTL: must be a duration of at least 1s .*"7d" has days/, { NETWATCH_CONTROLLER_PENDING_TTL: '7d' });
+    refused([], /^NETWATCH_CONTROLLER_LISTEN: must be HOST:PORT/, { NETWATCH_CONTROLLER_LISTEN: '8080' });
+    refused([], /^NETWATCH_CONTROLLER_LEADER_ELECT: must be true or false, not "no"$/, { NETWATCH_CONTROLLER_LEADER_ELECT: 'no' });
+    refused([], /Invalid values:[\s\S]*isolation/, { NETWATCH_CONTROLLER_ISOLATION: 'sometimes' });
+  });
+  test('a typo is a warning naming the likely variable, not a stop', () => {
+    const parsed = parseControllerArgs([], { NETWATCH_CONTROLLER_PENDINGTTL: '1h' });
+    assert.equal(parsed.kind, 'run');
+    assert.equal(parsed.options.pendingTtlSeconds, 168 * 3600);
+    assert.match(parsed.warnings.join('\n'), /^ignoring environment variable NETWATCH_CONTROLLER_PENDINGTTL: not a controller setting \(did you mean NETWATCH_CONTROLLER_PENDING_TTL\?\)/);
+  });
+  test("the kubelet's variables for the netwatch-controller-metrics Service are ignored without a warning", () => {
+    const parsed = parseControllerArgs([], {
+      NETWATCH_CONTROLLER_METRICS_SERVICE_HOST: '10.96.0.8',
+      NETWATCH_CONTROLLER_METRICS_SERVICE_PORT_HTTP_METRICS: '8080',
+      NETWATCH_CONTROLLER_METRICS_PORT: 'tcp://10.96.0.8:8080',
+      NETWATCH_CONTROLLER_METRICS_PORT_8080_TCP_ADDR: '10.96.0.8',
+    });
+    assert.equal(parsed.kind, 'run');
+    assert.deepEqual(parsed.warnings, []);
+  });
 });
 
 describe('--leader-elect', () => {

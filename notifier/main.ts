@@ -1,12 +1,13 @@
-// The notifier process: reads flags (options.ts checks them), the kubeconfig, the configuration file (config.ts)
-// and the environment, checks that every secret file it names can be read, listens for probes and metrics, runs until
-// SIGTERM. A mistake in any of them stops it with one fatal line naming the flag or field, before it sends anything.
+// The notifier process: the only file that reads flags and the environment (options.ts parses and checks flags and
+// NETWATCH_NOTIFIER_* variables), the kubeconfig and the configuration file (config.ts); it checks that every
+// secret file the configuration names can be read, listens for probes and metrics, or exits. Runs until SIGTERM. A
+// mistake in any of them stops it with one fatal line naming the flag, variable or field, before it sends anything.
 import { access, constants, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
-import { parsedOrExit } from '../lib/cli/flags.ts';
+import { startup } from '../lib/cli/flags.ts';
 import { timingsForLease } from '../lib/kube/leader.ts';
 import { NotifierApp } from './app.ts';
 import { ConfigError, filesOf, parseConfig, type NotifierConfig } from './config.ts';
@@ -15,20 +16,27 @@ import { parseNotifierArgs } from './options.ts';
 
 const component = { component: 'netwatch-notifier' };
 
-const { options } = parsedOrExit(() => parseNotifierArgs(hideBin(process.argv)), component.component);
+const parsed = startup(() => parseNotifierArgs(hideBin(process.argv), process.env));
+if (parsed.kind === 'stop') {
+  if (parsed.code === 0) process.stdout.write(parsed.print);
+  else pino({ base: component }).fatal(parsed.fatal);
+  process.exit(parsed.code);
+}
+const { options, warnings } = parsed;
 
 const log = pino({ level: options.logLevel, base: component });
+for (const warning of warnings) log.warn(warning);
 
 const kc = new KubeConfig();
 if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
 else kc.loadFromDefault();
 
-async function loadConfig(path: string): Promise<NotifierConfig> {
+async function loadConfig(path: string, from: string): Promise<NotifierConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new ConfigError(`--config: cannot read ${path} (${(e as { code?: string }).code ?? 'error'})`);
+    throw new ConfigError(`${from}: cannot read ${path} (${(e as { code?: string }).code ?? 'error'})`);
   }
   const config = parseConfig(text, path);
   // Only that each can be read: their contents are read again at every delivery and never printed.
@@ -42,7 +50,7 @@ async function loadConfig(path: string): Promise<NotifierConfig> {
 
 let config: NotifierConfig;
 try {
-  config = await loadConfig(options.configFile);
+  config = await loadConfig(options.configFile, options.configFrom);
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   log.fatal(e.message);

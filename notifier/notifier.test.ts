@@ -7,7 +7,7 @@ import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import { FakeKube } from '../lib/kube/fake.ts';
 import type { CoreEvent, KubeObject } from '../lib/kube/types.ts';
 import { fakeNotifierKube } from './fake.ts';
-import { requestFixture, type RequestFixture } from './fixtures.ts';
+import { requestFixture, type RequestFixture } from './testing.ts';
 import { ANNOTATION_LEDGER, parseLedger, serializeLedger } from './ledger.ts';
 import type { Message } from './messages.ts';
 import { createNotifierMetrics, type NotifierMetrics } from './metrics.ts';

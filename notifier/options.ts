@@ -1,13 +1,27 @@
-// The notifier's flags, parsed and range-checked as a pure function of the arguments (the controller's style:
-// main.ts passes process.argv and acts on the result). Every refusal names the flag and what it accepts. What the
-// notifier sends where (sinks, routes) is in the configuration file --config names (config.ts), not in flags.
+// The notifier's flags and NETWATCH_NOTIFIER_* environment variables, parsed and range-checked as a pure function
+// of (arguments, environment) on the components' one configuration path (lib/cli/flags.ts): main.ts passes
+// process.argv and process.env and acts on the result. Every refusal names the flag or variable and what it accepts.
+// What the notifier sends where (sinks, routes) is in the configuration file --config names (config.ts), not in
+// flags: sinks are a list of differently shaped objects, each naming its own secret files.
 import { isDns1123Label, isDns1123Subdomain } from '../lib/api/names.ts';
-import { MAX_TIMER_SECONDS, UsageError, commandLineValue, durationFlag, flagShapeProblems, parseListen, runYargs, type Parsed } from '../lib/cli/flags.ts';
+import {
+  LOG_LEVELS,
+  MAX_TIMER_SECONDS,
+  UsageError,
+  durationFlag,
+  parseListen,
+  readCommandLine,
+  type Command,
+  type Env,
+  type FlagOption,
+  type LogLevel,
+  type Parsed,
+  type Source,
+} from '../lib/cli/flags.ts';
 import { formatDuration } from '../lib/domain/duration.ts';
 import type { NotifierSettings } from './notifier.ts';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export const ENV_PREFIX = 'NETWATCH_NOTIFIER_';
 
 export const DEFAULT_CONFIG_FILE = '/etc/netwatch-notifier/config/config.json';
 
@@ -34,13 +48,20 @@ const OPTIONS = {
   identity: { type: 'string', describe: 'lease holder identity (default: $POD_NAME or the hostname)' },
   'event-namespace': { type: 'string', default: 'default', describe: 'namespace of the Warning Events about AccessRequests' },
   'sweep-interval': { type: 'string', default: '1m', describe: `how often every request is looked at again, from 1s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}` },
-  'log-level': { choices: LOG_LEVELS, default: 'info' as LogLevel },
-} as const;
+  'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines (pino) at this level and above' },
+} as const satisfies Record<string, FlagOption>;
+
+type Flag = keyof typeof OPTIONS;
+
+/** The notifier's flags and variables: the docs test (docs/configuration.test.ts) and the sandbox read them too. */
+export const NOTIFIER_COMMAND: Command<Flag> = { name: 'netwatch-notifier', what: 'notifier', envPrefix: ENV_PREFIX, options: OPTIONS };
 
 export interface NotifierOptions {
   kubeconfig: string | undefined;
   listen: { host: string; port: number };
   configFile: string;
+  /** Where --config came from (the flag or its variable), to name it when the file cannot be read. */
+  configFrom: string;
   settings: Omit<NotifierSettings, 'identity'>;
   leaderElect: boolean;
   leaseNamespace: string;
@@ -50,11 +71,12 @@ export interface NotifierOptions {
   logLevel: LogLevel;
 }
 
-export type NotifierArgs = Parsed<{ options: NotifierOptions }>;
+/** Start the notifier (logging each warning first), or print help/version. */
+export type NotifierArgs = Parsed<{ options: NotifierOptions; warnings: string[] }>;
 
-export { UsageError };
+export { UsageError, type Env };
 
-function webUrl(text: string | undefined, problems: string[]): string | undefined {
+function webUrl(given: Source, text: string | undefined, problems: string[]): string | undefined {
   if (text === undefined) return undefined;
   let url: URL | undefined;
   try {
@@ -64,61 +86,62 @@ function webUrl(text: string | undefined, problems: string[]): string | undefine
   }
   // Messages put it in links (Slack's <url|label>, an HTML href): nothing but a plain http(s) base address.
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password || /[\s<>|"'`]/.test(text)) {
-    problems.push(`--web-url: must be the web UI's base address, such as https://netwatch.example.com (no query, fragment or credentials); ${JSON.stringify(text)} is not`);
+    problems.push(`${given.name}: must be the web UI's base address, such as https://netwatch.example.com (no query, fragment or credentials); ${JSON.stringify(text)} is not`);
     return undefined;
   }
   return text.replace(/\/+$/, '');
 }
 
-function integerFlag(args: readonly string[], flag: string, value: number, problems: string[]): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    problems.push(`--${flag}: must be an integer of at least 1; ${JSON.stringify(commandLineValue(args, flag) ?? String(value))} is not`);
-  }
+function integerFlag(given: Source, value: number, problems: string[]): number {
+  if (!Number.isSafeInteger(value) || value < 1) problems.push(`${given.name}: must be an integer of at least 1; ${JSON.stringify(given.raw ?? String(value))} is not`);
   return value;
 }
 
-/** Parses and checks every flag; throws UsageError with one message per problem, each naming its flag. */
-export function parseNotifierArgs(args: readonly string[]): NotifierArgs {
-  const { argv, output } = runYargs(args, { scriptName: 'netwatch-notifier', options: OPTIONS });
-  if (output) return { kind: 'print', text: output };
-  const problems = flagShapeProblems(args, argv, OPTIONS);
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
+/** Parses and checks every flag and variable; throws UsageError with one message per problem, each naming its source. */
+export function parseNotifierArgs(args: readonly string[], env: Env): NotifierArgs {
+  const read = readCommandLine(NOTIFIER_COMMAND, args, env);
+  if (read.kind === 'print') return read;
+  const { argv, source: given } = read;
+  const problems: string[] = [];
+  const duration = (flag: Flag, limits: { min: number; max?: number; allowNever: boolean }) => durationFlag(given(flag), argv[flag] as string, limits, problems);
 
-  const listen = parseListen('listen', argv.listen as string, problems);
+  const listen = parseListen(given('listen'), argv.listen as string, problems);
   const configFile = argv.config as string;
-  if (configFile === '') problems.push('--config: must name the configuration file');
-  const web = webUrl(argv['web-url'] as string | undefined, problems);
-  const pendingReminder = durationFlag('pending-reminder', argv['pending-reminder'] as string, { min: 1, allowNever: true }, problems);
-  const expiryWarning = durationFlag('expiry-warning', argv['expiry-warning'] as string, { min: 1, allowNever: true }, problems);
-  const maxNoticeAge = durationFlag('max-notice-age', argv['max-notice-age'] as string, { min: 1, allowNever: false }, problems);
-  const sendTimeout = durationFlag('send-timeout', argv['send-timeout'] as string, { min: 1, max: 300, allowNever: false }, problems);
-  const retryInitial = durationFlag('retry-initial', argv['retry-initial'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
-  const retryMax = durationFlag('retry-max', argv['retry-max'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
+  if (configFile === '') problems.push(`${given('config').name}: must name the configuration file`);
+  const web = webUrl(given('web-url'), argv['web-url'] as string | undefined, problems);
+  const pendingReminder = duration('pending-reminder', { min: 1, allowNever: true });
+  const expiryWarning = duration('expiry-warning', { min: 1, allowNever: true });
+  const maxNoticeAge = duration('max-notice-age', { min: 1, allowNever: false });
+  const sendTimeout = duration('send-timeout', { min: 1, max: 300, allowNever: false });
+  const retryInitial = duration('retry-initial', { min: 1, max: MAX_TIMER_SECONDS, allowNever: false });
+  const retryMax = duration('retry-max', { min: 1, max: MAX_TIMER_SECONDS, allowNever: false });
   if (typeof retryInitial === 'number' && typeof retryMax === 'number' && retryMax < retryInitial) {
-    problems.push(`--retry-max: must be at least --retry-initial (${formatDuration(retryInitial * 1000)}); ${JSON.stringify(argv['retry-max'])} is shorter`);
+    problems.push(`${given('retry-max').name}: must be at least --retry-initial (${formatDuration(retryInitial * 1000)}); ${JSON.stringify(argv['retry-max'])} is shorter`);
   }
-  const maxAttempts = integerFlag(args, 'max-attempts', argv['max-attempts'] as number, problems);
-  const workers = integerFlag(args, 'workers', argv.workers as number, problems);
-  const sweep = durationFlag('sweep-interval', argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
-  const leaseDuration = durationFlag('lease-duration', argv['lease-duration'] as string, { min: 2, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
+  const maxAttempts = integerFlag(given('max-attempts'), argv['max-attempts'] as number, problems);
+  const workers = integerFlag(given('workers'), argv.workers as number, problems);
+  const sweep = duration('sweep-interval', { min: 1, max: MAX_TIMER_SECONDS, allowNever: false });
+  const leaseDuration = duration('lease-duration', { min: 2, max: MAX_TIMER_SECONDS, allowNever: false });
   for (const flag of ['lease-namespace', 'event-namespace'] as const) {
     const value = argv[flag] as string;
-    if (!isDns1123Label(value)) problems.push(`--${flag}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
+    if (!isDns1123Label(value)) problems.push(`${given(flag).name}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
   }
   const leaseName = argv['lease-name'] as string;
-  if (!isDns1123Subdomain(leaseName)) problems.push(`--lease-name: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
+  if (!isDns1123Subdomain(leaseName)) problems.push(`${given('lease-name').name}: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
   const identity = argv.identity as string | undefined;
-  if (identity === '') problems.push('--identity: must not be empty; leave it out to use $POD_NAME or the hostname');
+  if (identity === '') problems.push(`${given('identity').name}: must not be empty; leave it out to use $POD_NAME or the hostname`);
   // Past this point every durationFlag result above is a number (or null where never is allowed).
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
   const ms = (seconds: number | null | undefined) => (seconds === null || seconds === undefined ? null : seconds * 1000);
   return {
     kind: 'run',
+    warnings: read.warnings,
     options: {
       kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
       listen,
       configFile,
+      configFrom: given('config').name,
       settings: {
         timings: { pendingReminderMs: ms(pendingReminder), expiryWarningMs: ms(expiryWarning), activeGraceMs: 60_000 },
         maxNoticeAgeMs: ms(maxNoticeAge) ?? 0,

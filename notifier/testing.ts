@@ -1,47 +1,58 @@
-// For end-to-end suites: starts the notifier in-process as the `netwatch-notifier` identity, with exactly the RBAC
-// of manifests/notifier/ applied, against a test control plane. Its sinks point wherever the test says (the local
-// receivers of scripts/receivers.ts).
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, loadYamlFile, type ControlPlane } from '../scripts/controlplane.ts';
-import { NotifierApp } from './app.ts';
-import type { NotifierConfig } from './config.ts';
-import type { NotifierSettings } from './notifier.ts';
+// Fixture builders for the notifier's unit tests (the product never imports this file; scripts/imports.test.ts
+// checks that): AccessRequests as the controller leaves them in each phase.
+import type { AccessRequest, AccessRequestStatus, Approval, Condition, Decision } from '../lib/api/accessrequest.ts';
+import { serviceSpec } from '../lib/domain/testing.ts';
 
-const MANIFESTS = fileURLToPath(new URL('../manifests/notifier/', import.meta.url));
+export const T0 = Date.parse('2030-01-01T10:00:00Z');
 
-export interface InstalledNotifier {
-  app: NotifierApp;
-  stop(): Promise<void>;
+export interface RequestFixture {
+  name?: string;
+  phase?: AccessRequestStatus['phase'];
+  /** Parts the requester could approve at creation. */
+  approvedAtCreation?: Approval['part'][];
+  /** Approvals given later: part and ms after T0. */
+  approvals?: { part: Approval['part']; by: string; atMs: number }[];
+  decision?: Decision;
+  ready?: boolean;
+  approvedAtMs?: number;
+  expiresAtMs?: number;
+  endedAtMs?: number;
+  endedReason?: string;
+  endedMessage?: string;
+  reason?: string;
+  username?: string;
+  annotations?: Record<string, string>;
 }
 
-export interface InstallNotifierOptions {
-  config: NotifierConfig;
-  settings?: Partial<NotifierSettings>;
-  /** Lease timings; false runs without election (two such notifiers are both active). Default: a short lease. */
-  leaderElection?: false | { leaseDurationSeconds?: number; renewDeadlineSeconds?: number; retryPeriodSeconds?: number };
-  /** Wait until this replica leads (default true; false for a standby). */
-  wait?: boolean;
-  log?: Logger;
-}
-
-/** The notifier's ServiceAccount and RBAC from manifests/notifier/, applied as the admin. */
-export async function applyNotifierRbac(cp: ControlPlane): Promise<void> {
-  const namespace: KubernetesObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'netwatch-system' } };
-  await applyObjects(cp.admin, [namespace, ...loadYamlFile(join(MANIFESTS, 'serviceaccount.yaml')), ...loadYamlFile(join(MANIFESTS, 'rbac.yaml'))]);
-}
-
-export async function installNotifier(cp: ControlPlane, opts: InstallNotifierOptions): Promise<InstalledNotifier> {
-  await applyNotifierRbac(cp);
-  const app = new NotifierApp({
-    kubeConfig: cp.kubeConfigFor('netwatch-notifier'),
-    config: opts.config,
-    log: opts.log ?? pino({ level: 'warn', base: { component: 'netwatch-notifier' } }),
-    settings: opts.settings ?? {},
-    leaderElection: opts.leaderElection === false ? false : { leaseDurationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1, ...(opts.leaderElection ?? {}) },
-  });
-  await app.start(opts.wait ?? true);
-  return { app, stop: () => app.stop() };
+/** Times are ms after `t0`, the request's creation. A Service request monitoring/prometheus → default/database (two parts: source in monitoring, target in default). */
+export function requestFixture(f: RequestFixture = {}, t0 = T0): AccessRequest {
+  const at = (ms: number): string => new Date(t0 + ms).toISOString();
+  const requester = f.username ?? 'alice@example.com';
+  const approvals: Approval[] = [
+    ...(f.approvedAtCreation ?? []).map((part) => ({ part, namespace: part === 'source' ? 'monitoring' : 'default', by: requester, at: at(0) })),
+    ...(f.approvals ?? []).map((a) => ({ part: a.part, namespace: a.part === 'source' ? 'monitoring' : 'default', by: a.by, at: at(a.atMs) })),
+  ];
+  const conditions: Condition[] = [];
+  if (f.ready !== undefined) conditions.push({ type: 'Ready', status: f.ready ? 'True' : 'False', reason: f.ready ? 'InForce' : 'Materializing', message: f.ready ? 'maxtac wrote the NetworkPolicy of every part.' : 'waiting for maxtac', lastTransitionTime: at(0) });
+  if (f.endedAtMs !== undefined) conditions.push({ type: 'Ended', status: 'True', reason: f.endedReason ?? f.phase ?? 'Ended', message: f.endedMessage ?? '', lastTransitionTime: at(f.endedAtMs) });
+  const status: AccessRequestStatus | undefined = f.phase
+    ? {
+        phase: f.phase,
+        approvals,
+        conditions,
+        from: 'monitoring/prometheus',
+        to: 'default/database',
+        portsSummary: '5432/TCP',
+        ...(f.decision ? { decision: f.decision } : {}),
+        ...(f.approvedAtMs !== undefined ? { approvedAt: at(f.approvedAtMs) } : {}),
+        ...(f.expiresAtMs !== undefined ? { expiresAt: at(f.expiresAtMs) } : {}),
+      }
+    : undefined;
+  return {
+    apiVersion: 'netwatch.vtk.io/v1alpha1',
+    kind: 'AccessRequest',
+    metadata: { name: f.name ?? 'ar-1', uid: 'uid-1', resourceVersion: '1', creationTimestamp: at(0), ...(f.annotations ? { annotations: f.annotations } : {}) },
+    spec: { ...serviceSpec({ reason: f.reason ?? 'scrape metrics' }), requester: { username: requester, groups: ['developers'], approvedParts: f.approvedAtCreation ?? [] } },
+    ...(status ? { status } : {}),
+  };
 }

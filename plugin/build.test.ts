@@ -33,9 +33,13 @@ test('the entry holds only the dispatch, the list path leaves out the CLI, the T
     assert.deepEqual(list.filter((i) => heavy.test(i)), [], 'the list path bundles no CLI parser, TUI, YAML printer, OIDC client or SOCKS client');
     assert.ok(list.some((i) => i.includes('@kubernetes/client-node/dist/config.js')), 'the list path reads kubeconfigs with client-node');
     assert.ok(list.every((i) => !i.endsWith('plugin/src/cli.ts')));
+    // `why` and its reads belong to the CLI part: the list path does not grow for them.
+    const whyOnly = /plugin\/src\/services\/(why|kube-cli)\.ts$|lib\/domain\/netpol\//;
+    assert.deepEqual(list.filter((i) => whyOnly.test(i)), [], 'the list path bundles neither why, its evaluator nor its reads');
 
     const cli = inputsOf(BUNDLE_FILES.cli);
     for (const pkg of ['yargs', 'ink', 'react', 'openid-client', 'socks']) assert.ok(cli.some((i) => i.includes(`node_modules/${pkg}/`)), `the CLI bundles ${pkg}`);
+    for (const file of ['plugin/src/services/why.ts', 'plugin/src/services/kube-cli.ts', 'lib/domain/netpol/evaluate.ts']) assert.ok(cli.some((i) => i.endsWith(file)), `the CLI bundles ${file}`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -1,13 +1,17 @@
 // `npm run bench`: the design's "Numbers to reach", measured in one run on ONE local control plane (etcd +
 // kube-apiserver; maxtac is not started: no figure depends on its NetworkPolicies, and its reactions would add
-// writes the bare-client baselines do not make). Each benchmark runs in turn, compares against a baseline measured
-// in the same process and run (interleaved where the design asks for a ratio), and the final table says which
-// targets are met. Benchmarks print numbers; they assert nothing (exit code 0 unless one of them crashed).
-//   node --import tsx scripts/bench.ts [--only webhook,controller,plugin,memory] [--requests 1000] ...  (--help)
+// writes the bare-client baselines do not make). The dataplane benchmark is the exception: its figures are
+// NetworkPolicies enforced by a real engine, so it starts a control plane of its own with maxtac, the garbage
+// collector and the test dataplane (root only; elsewhere it says why and is skipped). Each benchmark runs in turn,
+// compares against a baseline measured in the same process and run (interleaved where the design asks for a ratio),
+// and the final table says which targets are met. Benchmarks print numbers; they assert nothing (exit code 0 unless
+// one of them crashed).
+//   node --import tsx scripts/bench.ts [--only webhook,controller,plugin,dataplane,memory] [--requests 1000] ...  (--help)
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { startControlPlane } from './controlplane.ts';
 import { benchController } from './bench/controller.ts';
+import { benchDataplane } from './bench/dataplane.ts';
 import { benchMemory } from './bench/memory.ts';
 import { parseBenchArgs, USAGE, type BenchName, type BenchOptions } from './bench/options.ts';
 import { benchPlugin } from './bench/plugin.ts';
@@ -33,15 +37,21 @@ log(`netwatch benchmarks: ${opts.only.join(', ')} on ${cpus().length} CPUs, Node
 
 const figures: Figure[] = [];
 const failures: string[] = [];
-const cp = await startControlPlane({ maxtac: false });
+// The shared control plane, unless only the dataplane benchmark (which brings its own) runs.
+const cp = opts.only.some((b) => b !== 'dataplane') ? await startControlPlane({ maxtac: false }) : undefined;
+const shared = () => {
+  if (!cp) throw new Error('the shared control plane was not started');
+  return cp;
+};
 try {
   const profileDir = opts.cpuProf;
   const run: Record<BenchName, () => Promise<Figure[]>> = {
-    webhook: async () => (await benchWebhook(cp, { creates: opts.creates, concurrency: opts.concurrency, rounds: opts.rounds, log, ...(profileDir ? { profileDir } : {}) })).figures,
-    controller: () => benchController(cp, { requests: opts.requests, workers: opts.workers, rounds: opts.controllerRounds, latencySamples: opts.latencySamples, log, ...(profileDir ? { profileDir } : {}) }),
-    plugin: () => benchPlugin(cp, { requests: opts.pluginRequests, runs: opts.pluginRuns, log }),
+    webhook: async () => (await benchWebhook(shared(), { creates: opts.creates, concurrency: opts.concurrency, rounds: opts.rounds, log, ...(profileDir ? { profileDir } : {}) })).figures,
+    controller: () => benchController(shared(), { requests: opts.requests, workers: opts.workers, rounds: opts.controllerRounds, latencySamples: opts.latencySamples, log, ...(profileDir ? { profileDir } : {}) }),
+    plugin: () => benchPlugin(shared(), { requests: opts.pluginRequests, runs: opts.pluginRuns, log }),
+    dataplane: () => benchDataplane({ samples: opts.dataplaneSamples, log }),
     // Last (options.ts keeps the order): nothing runs after it, so its 10,000 requests may stay.
-    memory: () => benchMemory(cp, { requests: opts.memoryRequests, cleanup: false, log, ...(profileDir ? { profileDir } : {}) }),
+    memory: () => benchMemory(shared(), { requests: opts.memoryRequests, cleanup: false, log, ...(profileDir ? { profileDir } : {}) }),
   };
   for (const name of opts.only) {
     const t = Date.now();
@@ -57,7 +67,7 @@ try {
     }
   }
 } finally {
-  await cp.stop();
+  await cp?.stop();
 }
 
 log(`\nResults (${((Date.now() - began) / 60_000).toFixed(1)} min, load average at the end ${load()}):\n`);

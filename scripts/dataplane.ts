@@ -38,6 +38,8 @@ const toolPath = () => `${process.env.PATH ?? ''}:/usr/sbin:/sbin:/usr/bin:/bin`
 export interface DataplanePort {
   port: number;
   protocol: 'TCP' | 'UDP';
+  /** The container port's name on the Pod object (what a NetworkPolicy's named port resolves against). */
+  name?: string;
 }
 
 /** Something probes go from and to: a pod (a Pod object exists) or a host outside the cluster (none does). */
@@ -430,7 +432,7 @@ export async function startDataplane(cp: ControlPlane, opts: DataplaneOptions = 
       const name = `${o.namespace}/${o.name}`;
       await addNetns(netns);
       await plug(netns, index, address);
-      agents.set(netns, await startAgent(netns, { name, listen: o.ports }));
+      agents.set(netns, await startAgent(netns, { name, listen: o.ports.map(({ port, protocol }) => ({ port, protocol })) }));
       // No kubelet, no kube-controller-manager's ServiceAccount controller: the Pod needs its namespace's `default`.
       await ensureServiceAccount(o.namespace);
       await admin.call('POST', `/api/v1/namespaces/${o.namespace}/pods`, {
@@ -440,7 +442,9 @@ export async function startDataplane(cp: ControlPlane, opts: DataplaneOptions = 
         spec: {
           nodeName,
           automountServiceAccountToken: false,
-          containers: [{ name: 'listener', image: 'netwatch.invalid/dataplane-agent', ports: o.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol })) }],
+          containers: [
+            { name: 'listener', image: 'netwatch.invalid/dataplane-agent', ports: o.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.port, protocol: p.protocol })) },
+          ],
         },
       });
       // kube-router enforces policies on a pod only with an IP and on its own node, by status.hostIP.

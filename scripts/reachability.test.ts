@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Endpoint, ProbeResult } from './dataplane.ts';
-import { assertReachability, cellsOf, connected, differences, expectOnly, formatTable, type Cell } from './reachability.ts';
+import { assertReachability, cellsOf, connected, differences, expectOnly, firstChange, flowsWhere, formatTable, type Cell } from './reachability.ts';
 
 const pod = (name: string, ip: string, ports: Endpoint['ports']): Endpoint => ({ name, ip, netns: `ns-${ip}`, ports, kind: 'pod' });
 const host = (name: string, ip: string, ports: Endpoint['ports'] = []): Endpoint => ({ name, ip, netns: `ns-${ip}`, ports, kind: 'host' });
@@ -77,5 +77,33 @@ describe('reachability truth tables', () => {
     const text = formatTable(table);
     const diffGrid = text.slice(text.indexOf('differences (X):'));
     assert.equal(diffGrid.split('X').length - 1 - 1, 1, text);
+  });
+
+  test('a table may be given time to settle: it holds once the network catches up, and fails with the last observation when it never does', async () => {
+    const opensAt = performance.now() + 300;
+    const late = network((c) => isGrant(c) && performance.now() >= opensAt);
+    await assertReachability('late', cellsOf(all, all), [grant], late, { withinMs: 2000 });
+    const started = performance.now();
+    await assert.rejects(assertReachability('never', cellsOf(all, all), [grant], network(() => false), { withinMs: 500 }), /never: 1 of 13 cells differ/);
+    assert.ok(performance.now() - started >= 500, 'kept probing until the deadline');
+    const opensSoon = performance.now() + 300;
+    const soon = network((c) => isGrant(c) && performance.now() >= opensSoon);
+    await assert.rejects(assertReachability('once', cellsOf(all, all), [grant], soon), /once: 1 of 13 cells differ/, 'without withinMs, one observation');
+  });
+
+  test('expectations can be a rule over the cells', () => {
+    const cells = cellsOf(all, all);
+    assert.deepEqual(flowsWhere(cells, isGrant), cells.filter((c) => isGrant(c)));
+  });
+
+  test('the first change of a flow is timed from the probe that saw it, to within the probing interval', async () => {
+    const since = performance.now();
+    const opensAt = since + 200;
+    const ms = await firstChange(network((c) => isGrant(c) && performance.now() >= opensAt), grant, true, since, { intervalMs: 20 });
+    assert.ok(ms >= 200 && ms <= 260, `opened after ${ms} ms`);
+    const closesAt = performance.now() + 100;
+    const closed = await firstChange(network((c) => isGrant(c) && performance.now() < closesAt), grant, false, closesAt - 100, { intervalMs: 20 });
+    assert.ok(closed >= 100 && closed <= 160, `closed after ${closed} ms`);
+    await assert.rejects(firstChange(network(() => false), grant, true, performance.now(), { timeoutMs: 200 }), /did not open within 200 ms/);
   });
 });

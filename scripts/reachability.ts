@@ -111,9 +111,66 @@ export async function observe(cells: Cell[], probe: Prober): Promise<ProbeResult
   return Promise.all(cells.map((c) => probe(c.from, c.to, c.port)));
 }
 
+export interface AssertOptions {
+  /**
+   * How long the engine may take to apply what the API already says (kube-router writes its rules a few hundred ms
+   * after a NetworkPolicy changes, and the policies of one grant need not arrive together): the table is probed
+   * again until it holds or this time has passed, and the last observation is the one reported. 0: probed once.
+   */
+  withinMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Probes the table and throws with all three tables printed when any cell differs from `open`. */
-export async function assertReachability(title: string, cells: Cell[], open: readonly Flow[], probe: Prober): Promise<Table> {
-  const table: Table = { title, cells, expected: expectOnly(cells, open), observed: await observe(cells, probe) };
-  if (differences(table).length > 0) throw new Error(formatTable(table));
-  return table;
+export async function assertReachability(title: string, cells: Cell[], open: readonly Flow[], probe: Prober, opts: AssertOptions = {}): Promise<Table> {
+  const expected = expectOnly(cells, open);
+  const deadline = performance.now() + (opts.withinMs ?? 0);
+  for (;;) {
+    const table: Table = { title, cells, expected, observed: await observe(cells, probe) };
+    if (differences(table).length === 0) return table;
+    if (performance.now() >= deadline) throw new Error(formatTable(table));
+    await sleep(200);
+  }
+}
+
+/** The cells for which `open` holds, as flows (for expectations written as a rule rather than a list). */
+export function flowsWhere(cells: readonly Cell[], open: (c: Cell) => boolean): Flow[] {
+  return cells.filter(open);
+}
+
+export interface ChangeOptions {
+  /** Give up (throw) this long after `since`. */
+  timeoutMs?: number;
+  /** A new probe starts this often; the resolution of the answer. */
+  intervalMs?: number;
+}
+
+/**
+ * When `flow` first connects (or, `open` false, first fails) after `since` (a performance.now() time): probes
+ * overlap, one started every `intervalMs`, and the earliest one that saw the change bounds when the path changed
+ * (a probe's fate is decided by its first packet, sent as it starts, so the prober's own deadline must be shorter
+ * than TCP's first SYN retransmission, one second). Returns ms after `since`.
+ */
+export async function firstChange(probe: Prober, flow: Flow, open: boolean, since: number, opts: ChangeOptions = {}): Promise<number> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const intervalMs = opts.intervalMs ?? 50;
+  let found: number | undefined;
+  const pending: Promise<void>[] = [];
+  while (found === undefined) {
+    if (performance.now() - since > timeoutMs) {
+      await Promise.all(pending);
+      if (found !== undefined) break;
+      throw new Error(`${flow.from.name} → ${flow.to.name} ${portName(flow.port)} did not ${open ? 'open' : 'close'} within ${timeoutMs} ms`);
+    }
+    const started = performance.now();
+    pending.push(
+      probe(flow.from, flow.to, flow.port).then((r) => {
+        if (connected(flow, r) === open && (found === undefined || started < found)) found = started;
+      }),
+    );
+    await sleep(intervalMs);
+  }
+  await Promise.all(pending);
+  return Math.round(found - since);
 }

@@ -7,7 +7,7 @@ import { createServer as createHttpServer, type IncomingHttpHeaders, type Incomi
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { makeServingCertificates, type ServingCertificates } from '../webhook/certs.ts';
+import { makeServingCertificates, type ServingCertificates } from './certs.ts';
 import { inert } from '../plugin/src/services/format.ts';
 
 export interface ReceivedRequest {

@@ -1,29 +1,36 @@
 // `npm start`: the whole of netwatch on this machine, for trying it out. etcd, kube-apiserver and maxtac (the
 // real binaries, see scripts/controlplane.ts), a local OIDC provider with demo people, the demo namespaces and
-// RBAC (scripts/demo.ts), and netwatch's webhook, controller and web UI as the cluster would run them (each with
-// its own identity and exactly the RBAC of manifests/). On a terminal it then opens the TUI as the developer.
-// Ctrl-C (SIGINT) or SIGTERM stops everything and removes every temporary file.
+// RBAC (scripts/demo.ts), and netwatch's webhook, controller and web UI as the cluster would run them: each its
+// real entry point (bundled, as in the image) in a process of its own, with its Deployment's flags and exactly the
+// RBAC of manifests/ for its own identity (scripts/components.ts). On a terminal it then opens the TUI as the
+// developer. Ctrl-C (SIGINT) or SIGTERM stops everything and removes every temporary file.
 //
-//   node --import tsx scripts/sandbox.ts [--no-tui] [--port 8443] [--state-dir .tmp/sandbox]
+//   node --import tsx scripts/sandbox.ts [--no-tui] [--port 8443] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
+//
+// where COMPONENT is webhook, controller or webui and the flags after it go to that component, replacing its
+// Deployment's: `npm start -- --no-tui controller --isolation=refuse webhook --max-duration=8h`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import type { FastifyInstance } from 'fastify';
+import { UsageError } from '../lib/cli/flags.ts';
 import { applyObjects, freePort, roleBinding, startControlPlane, type ControlPlane } from './controlplane.ts';
+import {
+  buildBundles,
+  checkComponentFlags,
+  startControllerProcess,
+  startWebhookProcess,
+  startWebUiProcess,
+  type Bundles,
+  type ComponentProcess,
+  type ServerName,
+  type WebUiIdentity,
+} from './components.ts';
 import { DEMO_PEOPLE, installDemo } from './demo.ts';
+import { registerWebhook, waitUntilLive } from './deploy.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from './idp.ts';
-import { installWebhook, type InstalledWebhook } from '../webhook/testing.ts';
-import { installController, type InstalledController } from '../controller/testing.ts';
-import { build as buildWebUi } from '../webui/app.ts';
-import { kubeGateway } from '../webui/kube.ts';
-import { openIdClient } from '../webui/oidc.ts';
-import { configMapRevocations } from '../webui/revocations-configmap.ts';
-import { installWebUiRbac } from '../webui/testing.ts';
 import { bundle as bundlePlugin } from '../plugin/build.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -37,10 +44,39 @@ const IDP_ACCOUNTS = {
   admin: { email: 'admin@example.test', groups: ['netwatch-sandbox-admins'] },
 };
 
+/**
+ * How the web UI maps ID token claims, the same as the sandbox's API server: username = the `sub` claim without
+ * prefix, so alice in the browser is the same Kubernetes user as alice's token in the TUI (the RBAC of
+ * scripts/demo.ts applies to both). A real cluster keeps a prefix (README).
+ */
+const CLAIMS = { usernameClaim: 'sub', usernamePrefix: '-', groupsClaim: 'groups', groupsPrefix: '' };
+
+export const COMPONENT_NAMES: readonly ServerName[] = ['webhook', 'controller', 'webui'];
+
+/** Flags for each component, given after its name on the sandbox's command line. */
+export type ComponentFlags = Partial<Record<ServerName, string[]>>;
+
+/**
+ * Splits the sandbox's command line: its own flags first, then sections each opened by a bare component name
+ * (`webhook`, `controller`, `webui`) whose flags go to that component. A section may repeat; its flags add up.
+ */
+export function splitCommandLine(argv: readonly string[]): { sandbox: string[]; components: ComponentFlags } {
+  const sandbox: string[] = [];
+  const components: ComponentFlags = {};
+  let current: string[] = sandbox;
+  for (const arg of argv) {
+    if ((COMPONENT_NAMES as readonly string[]).includes(arg)) current = components[arg as ServerName] ??= [];
+    else current.push(arg);
+  }
+  return { sandbox, components };
+}
+
 export interface SandboxOptions {
   /** Web UI port; 0 picks a free one. */
   port: number;
   stateDir: string;
+  /** Flags passed through to each component, after its Deployment's. */
+  componentFlags?: ComponentFlags;
   log: (line: string) => void;
 }
 
@@ -53,7 +89,11 @@ export interface Sandbox {
   kubeconfigs: Record<string, string>;
   /** A folder with `kubectl-netwatch` in it, for PATH. */
   binDir: string;
-  /** Every process the sandbox started (control plane), for checks that nothing is left behind. */
+  /** Each component's process: its pid, Node's arguments (bundle and flags) and its log file. */
+  components: { name: ServerName; pid: number; argv: string[]; logFile: string | undefined }[];
+  /** Where the components' bundles were built (removed at stop). */
+  bundlesDir: string;
+  /** Every process the sandbox started (control plane and components), for checks that nothing is left behind. */
   pids: () => number[];
   stop: () => Promise<void>;
 }
@@ -67,14 +107,14 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /** What `<state-dir>/sandbox.json` holds. */
-export type SandboxState = Omit<Sandbox, 'stop' | 'pids'> & { controlPlanePids: number[]; controlPlaneDir: string };
+export type SandboxState = Omit<Sandbox, 'stop' | 'pids'> & { sandboxPid: number; controlPlanePids: number[]; controlPlaneDir: string };
 
 /** Starts everything; on a failure part-way, stops what did start before rethrowing. */
 export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   const started: { what: string; undo: () => Promise<void> }[] = [];
   const undoing = (what: string, undo: () => Promise<void>) => started.push({ what, undo });
-  // In reverse order of starting; a part that does not stop in time is reported and left to the control plane's
-  // watchdog and process exit, rather than hanging Ctrl-C.
+  // In reverse order of starting; a part that does not stop in time is reported and left to the watchdogs and
+  // process exit, rather than hanging Ctrl-C.
   const stop = async () => {
     for (const { what, undo } of started.splice(0).reverse()) {
       let timer: NodeJS.Timeout | undefined;
@@ -93,7 +133,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   };
   try {
     rmSync(opts.stateDir, { recursive: true, force: true });
-    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
+    mkdirSync(join(opts.stateDir, 'logs'), { recursive: true, mode: 0o700 });
     undoing('the state folder', async () => rmSync(opts.stateDir, { recursive: true, force: true }));
 
     const pki: TestPki = makeTestPki();
@@ -101,6 +141,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const webPort = opts.port === 0 ? await freePort() : opts.port;
     if (!(await portIsFree(webPort))) throw new Error(`port ${webPort} on 127.0.0.1 is taken: pass --port N (or --port 0 for any free port)`);
     const webUrl = `https://127.0.0.1:${webPort}`;
+
+    const bundles: Bundles = await step('bundling webhook, controller and web UI', () => buildBundles());
+    undoing('the bundles', async () => bundles.remove());
 
     // The IdP first: kube-apiserver fetches its discovery document and keys when it starts.
     const idp: TestIdp = await step('OIDC provider', async () =>
@@ -115,10 +158,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     );
     undoing('the OIDC provider', () => idp.close());
 
-    // Username = the `sub` claim without prefix, so alice in the browser is the same Kubernetes user as alice's
-    // token in the TUI (the RBAC of scripts/demo.ts applies to both). A real cluster keeps a prefix (README).
     const cp: ControlPlane = await step('etcd, kube-apiserver and maxtac', () =>
-      startControlPlane({ oidc: { issuerUrl: idp.issuer, clientId: CLIENT_ID, caFile: pki.caFile, usernameClaim: 'sub', usernamePrefix: '-', groupsClaim: 'groups', groupsPrefix: '' } }),
+      startControlPlane({ oidc: { issuerUrl: idp.issuer, clientId: CLIENT_ID, caFile: pki.caFile, ...CLAIMS } }),
     );
     undoing('the control plane', () => cp.stop());
 
@@ -127,37 +168,31 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       await applyObjects(cp.admin, [roleBinding('netwatch-sandbox-admins', 'cluster-admin', { kind: 'Group', name: 'netwatch-sandbox-admins' })]);
     });
 
-    const quiet = pino({ level: process.env['LOG_LEVEL'] ?? 'warn' });
-    const webhook: InstalledWebhook = await step('admission webhook', () => installWebhook(cp));
-    undoing('the webhook', () => webhook.close());
-    const controller: InstalledController = await step('controller', () => installController(cp, { log: quiet.child({ component: 'netwatch-controller' }) }));
-    undoing('the controller', () => controller.stop());
-
-    const web: FastifyInstance = await step('web UI', async () => {
-      await installWebUiRbac(cp);
-      const app = await buildWebUi(
-        {
-          publicUrl: webUrl,
-          sessionKey: randomBytes(32),
-          sessionTtlSeconds: 8 * 3600,
-          secureCookies: true,
-          actAs: 'token',
-          claims: { issuerUrl: idp.issuer, usernameClaim: 'sub', usernamePrefix: '-', groupsClaim: 'groups', groupsPrefix: '' },
-          durations: ['15m', '30m', '1h', '2h', '4h', '8h', '24h'],
-          rateLimitPerMinute: 600,
-        },
-        {
-          oidc: openIdClient({ issuerUrl: idp.issuer, clientId: CLIENT_ID, redirectUri: `${webUrl}/auth/callback`, scopes: ['openid', 'email', 'groups'], caPem: pki.caPem }),
-          kube: kubeGateway(cp.kubeConfigFor('netwatch-webui')),
-          revocations: configMapRevocations(cp.kubeConfigFor('netwatch-webui')),
-          https: { cert: pki.certPem, key: pki.keyPem },
-          logger: { level: process.env['LOG_LEVEL'] ?? 'warn' },
-        },
-      );
-      await app.listen({ host: '127.0.0.1', port: webPort });
-      return app;
-    });
-    undoing('the web UI', () => web.close());
+    // The three start side by side: none needs another to come up.
+    const flags = opts.componentFlags ?? {};
+    const launch = (name: ServerName) => ({ bundles, dir: join(opts.stateDir, name), extra: flags[name] ?? [], logFile: join(opts.stateDir, 'logs', `${name}.log`) });
+    const processes: ComponentProcess[] = [];
+    const running = <T extends ComponentProcess>(what: string, p: T): T => {
+      processes.push(p);
+      undoing(what, () => p.stop());
+      return p;
+    };
+    const results = await Promise.allSettled([
+      step('admission webhook (webhook/main.ts)', async () => {
+        const webhook = running('the webhook', await startWebhookProcess(cp, launch('webhook')));
+        await registerWebhook(cp, webhook.url, webhook.caPem);
+        await waitUntilLive(cp);
+      }),
+      step('controller (controller/main.ts)', async () => {
+        running('the controller', await startControllerProcess(cp, { ...launch('controller'), waitUntilLeading: true, podName: 'netwatch-controller-sandbox' }));
+      }),
+      step('web UI (webui/main.ts)', async () => {
+        const idpIdentity: WebUiIdentity = { issuer: idp.issuer, caFile: pki.caFile, clientId: CLIENT_ID, ...CLAIMS };
+        running('the web UI', await startWebUiProcess(cp, { ...launch('webui'), port: webPort, idp: idpIdentity, tls: pki }));
+      }),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
 
     // The plugin is a `#!/usr/bin/env node` script; the project's own Node (the one running this) goes into the
     // same folder, so PATH=<binDir>:$PATH works even where the system node is older than 22.
@@ -177,11 +212,24 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       kubeconfigs[user] = file;
     }
     copyFileSync(pki.caFile, join(opts.stateDir, 'ca.crt'));
-    const sandbox: Sandbox = { webUrl, issuer: idp.issuer, apiServer: cp.server, stateDir: opts.stateDir, kubeconfigs, binDir, pids: () => cp.pids(), stop };
-    // For tools and the end-to-end test: where everything is, and the processes and folder that must be gone
+    const order = (p: ComponentProcess) => COMPONENT_NAMES.indexOf(p.name);
+    const components = processes.sort((a, b) => order(a) - order(b)).map((p) => ({ name: p.name, pid: p.pid, argv: p.argv, logFile: p.logFile }));
+    const sandbox: Sandbox = {
+      webUrl,
+      issuer: idp.issuer,
+      apiServer: cp.server,
+      stateDir: opts.stateDir,
+      kubeconfigs,
+      binDir,
+      components,
+      bundlesDir: bundles.dir,
+      pids: () => [...cp.pids(), ...components.map((c) => c.pid)],
+      stop,
+    };
+    // For tools and the end-to-end test: where everything is, and the processes and folders that must be gone
     // after a stop.
     const { stop: _stop, pids: _pids, ...described } = sandbox;
-    const state: SandboxState = { ...described, controlPlanePids: cp.pids(), controlPlaneDir: cp.dir };
+    const state: SandboxState = { ...described, sandboxPid: process.pid, controlPlanePids: cp.pids(), controlPlaneDir: cp.dir };
     writeFileSync(join(opts.stateDir, 'sandbox.json'), JSON.stringify(state, null, 2) + '\n');
     return sandbox;
   } catch (err) {
@@ -197,6 +245,7 @@ function banner(s: Sandbox, tui: boolean): string {
   };
   const roles = DEMO_PEOPLE.map((p) => `    ${p.user.padEnd(6)} ${p.role}`).join('\n');
   const env = (user: string) => `KUBECONFIG=${rel(s.kubeconfigs[user] ?? '')}`;
+  const processes = s.components.map((c) => `    ${c.name.padEnd(10)} pid ${String(c.pid).padEnd(8)} ${rel(c.logFile ?? '')}`).join('\n');
   return `
 netwatch sandbox is running.
 
@@ -204,6 +253,9 @@ netwatch sandbox is running.
                 sign in at the sandbox identity provider as alice, bob, carol or admin (any password);
                 the web UI and the IdP use the sandbox CA ${rel(join(s.stateDir, 'ca.crt'))}: trust it or accept the warning
   API server    ${s.apiServer}
+
+  Components (each its own process, run as its Deployment runs it; log files)
+${processes}
 
   Who is who
 ${roles}
@@ -219,8 +271,18 @@ Press Ctrl-C to stop everything.
 `;
 }
 
+const USAGE = `usage: npm start -- [--no-tui] [--port 8443 (0: any free port)] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
+
+COMPONENT is webhook, controller or webui: the flags after it go to that component (its --help lists them),
+replacing its Deployment's flags of the same name, e.g.
+  npm start -- --no-tui controller --isolation=refuse --pending-ttl=1h webhook --max-duration=8h
+Flags that tie a component to the sandbox's control plane (addresses, ports, files, kubeconfig, OIDC) are the
+sandbox's and cannot be changed.`;
+
 async function main(): Promise<void> {
+  const split = splitCommandLine(process.argv.slice(2));
   const { values } = parseArgs({
+    args: split.sandbox,
     options: {
       'no-tui': { type: 'boolean', default: false },
       port: { type: 'string', default: process.env['NETWATCH_SANDBOX_PORT'] ?? '8443' },
@@ -229,16 +291,22 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--no-tui] [--port 8443 (0: any free port)] [--state-dir .tmp/sandbox]');
+    console.log(USAGE);
     return;
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+  // Each component's own parser, before anything starts: a typo stops here, not after the control plane came up.
+  const help = checkComponentFlags(split.components, { issuer: 'https://127.0.0.1:1', caFile: '/placeholder/ca.crt', clientId: CLIENT_ID, ...CLAIMS });
+  if (help) {
+    console.log(`Flags of the ${help.name}, given after "${help.name}" on the sandbox's command line:\n\n${help.help}`);
+    return;
+  }
   const tui = !values['no-tui'] && process.stdin.isTTY && process.stdout.isTTY;
 
   console.log('Starting the netwatch sandbox (the first run builds etcd, kube-apiserver and maxtac: about 15 minutes).');
   const t0 = Date.now();
-  const sandbox = await startSandbox({ port, stateDir: resolve(values['state-dir']), log: (l) => console.log(l) });
+  const sandbox = await startSandbox({ port, stateDir: resolve(values['state-dir']), componentFlags: split.components, log: (l) => console.log(l) });
   console.log(`  all up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(banner(sandbox, tui));
 
@@ -280,7 +348,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   main().catch((err: unknown) => {
-    console.error(`netwatch sandbox: ${(err as Error).message}`);
+    console.error(`netwatch sandbox: ${(err as Error).message}${err instanceof UsageError ? '\n(npm start -- --help for the sandbox, npm start -- COMPONENT --help for a component)' : ''}`);
     process.exit(1);
   });
 }

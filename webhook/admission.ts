@@ -28,14 +28,13 @@ import {
 } from '../lib/domain/actions.ts';
 import { describePermission, partsOf, permissionFor, type Part } from '../lib/domain/parts.ts';
 import {
-  formatFieldErrors,
   serviceReferencesOf,
   validateServices,
   validateSpec,
-  type FieldError,
   type ServiceFacts,
   type ServiceReference,
 } from '../lib/domain/spec.ts';
+import { formatFieldErrors, type FieldError } from '../lib/domain/field-error.ts';
 import type { WebhookConfig } from './config.ts';
 
 import { isUser, type UserInfo } from './identity.ts';

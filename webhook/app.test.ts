@@ -12,7 +12,7 @@ import { webhookMetrics } from './metrics.ts';
 import { request as httpsRequest } from 'node:https';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { makeServingCertificates } from './certs.ts';
+import { makeServingCertificates } from '../scripts/certs.ts';
 
 const service: ServiceFacts = { type: 'ClusterIP', hasSelector: true, ports: [{ port: 5432, protocol: 'TCP' }] };
 

@@ -9,7 +9,8 @@ import {
   uniqueCidrs,
 } from '../lib/domain/cidr-policy.ts';
 import { parseDuration } from '../lib/domain/duration.ts';
-import { formatFieldErrors, type FieldError, type SpecPolicy } from '../lib/domain/spec.ts';
+import type { SpecPolicy } from '../lib/domain/spec.ts';
+import { formatFieldErrors, type FieldError } from '../lib/domain/field-error.ts';
 
 /** The cluster-wide admission policy and the controller's identity. */
 export interface WebhookConfig extends SpecPolicy {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { makeServingCertificates } from './certs.ts';
+import { makeServingCertificates } from '../scripts/certs.ts';
 import { KubeError } from '../lib/kube/errors.ts';
 import { describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../scripts/controlplane.ts';
-import { makeServingCertificates } from './certs.ts';
+import { makeServingCertificates } from '../scripts/certs.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,7 +1,6 @@
 // The webhook process: the only file that reads flags/environment, opens the listening socket or exits.
 // Flags may also be given as NETWATCH_WEBHOOK_* environment variables (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h);
 // options.ts parses and checks both.
-import { readFileSync, watchFile } from 'node:fs';
 import type { Http2SecureServer } from 'node:http2';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -12,11 +11,18 @@ import { HttpKube } from '../lib/kube/http.ts';
 import { OpenRequestIndex } from './open-requests.ts';
 import { webhookMetrics } from './metrics.ts';
 import { parseWebhookArgs } from './options.ts';
-import { parsedOrExit } from '../lib/cli/flags.ts';
+import { startup } from '../lib/cli/flags.ts';
+import { readServingFiles, reloadWhenChanged } from '../lib/server/serving-certificate.ts';
 
 const component = { component: 'netwatch-webhook' };
 
-const { options, warnings } = parsedOrExit(() => parseWebhookArgs(hideBin(process.argv), process.env), component.component);
+const parsed = startup(() => parseWebhookArgs(hideBin(process.argv), process.env));
+if (parsed.kind === 'stop') {
+  if (parsed.code === 0) process.stdout.write(parsed.print);
+  else pino({ base: component }).fatal(parsed.fatal);
+  process.exit(parsed.code);
+}
+const { options, warnings } = parsed;
 
 const logger = pino({ level: options.logLevel, base: component });
 for (const warning of warnings) logger.warn(warning);
@@ -32,17 +38,10 @@ const kc = new KubeConfig();
 if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
 else kc.loadFromDefault();
 
-const certFile = options.tlsCertFile;
-const keyFile = options.tlsKeyFile;
-const clientCaFile = options.clientCaFile;
-const readTls = () => ({
-  cert: readFileSync(certFile, 'utf8'),
-  key: readFileSync(keyFile, 'utf8'),
-  ...(clientCaFile ? { clientCa: readFileSync(clientCaFile, 'utf8') } : {}),
-});
+const servingFiles = { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile, clientCaFile: options.clientCaFile };
 let tls;
 try {
-  tls = readTls();
+  tls = readServingFiles(servingFiles);
 } catch (err) {
   fail(`cannot read the serving certificate: ${describeError(err)}`);
 }
@@ -67,19 +66,8 @@ const app = await build({
   isReady: () => listening && synced,
 });
 
-// cert-manager rotates the Secret in place; pick the new pair up without a restart.
-const reload = () => {
-  try {
-    const { cert, key, clientCa } = readTls();
-    (app.server as unknown as Http2SecureServer).setSecureContext({ cert, key, ...(clientCa ? { ca: clientCa } : {}) });
-    logger.info('serving certificate reloaded');
-  } catch (err) {
-    logger.error({ err: describeError(err) }, 'could not reload the serving certificate; keeping the previous one');
-  }
-};
-watchFile(certFile, { interval: 30_000 }, reload);
-watchFile(keyFile, { interval: 30_000 }, reload);
-if (clientCaFile) watchFile(clientCaFile, { interval: 30_000 }, reload);
+// cert-manager rotates the Secret in place; pick the new pair (and client CA) up without a restart.
+reloadWhenChanged(app.server as unknown as Http2SecureServer, servingFiles, logger);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

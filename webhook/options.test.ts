@@ -85,9 +85,15 @@ describe('unknown NETWATCH_WEBHOOK_* variables', () => {
       NETWATCH_WEBHOOK_PORT_443_TCP_PROTO: 'tcp',
       NETWATCH_WEBHOOK_PORT_443_TCP_PORT: '443',
       NETWATCH_WEBHOOK_PORT_443_TCP_ADDR: '10.96.0.7',
+      // and for netwatch-webhook-metrics, whose NETWATCH_WEBHOOK_METRICS_PORT would otherwise be --metrics-port
+      NETWATCH_WEBHOOK_METRICS_SERVICE_HOST: '10.96.0.9',
+      NETWATCH_WEBHOOK_METRICS_SERVICE_PORT_HTTP_METRICS: '8080',
+      NETWATCH_WEBHOOK_METRICS_PORT: 'tcp://10.96.0.9:8080',
+      NETWATCH_WEBHOOK_METRICS_PORT_8080_TCP_PORT: '8080',
     });
     assert.deepEqual(warnings, []);
     assert.equal(options.port, 8443);
+    assert.equal(options.metricsPort, 8080);
   });
   test('variables of other programs are not looked at', () => assert.deepEqual(run([], { NETWATCH_WEBUI_PORT: 'x', PATH: '/bin' }).warnings, []));
   test('an unknown flag on the command line is still refused', () => refused(['--max-durration=8h'], {}, /^Unknown arguments?: max-durration/));

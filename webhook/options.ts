@@ -1,23 +1,13 @@
 // The webhook's flags and NETWATCH_WEBHOOK_* environment variables, parsed and checked as a pure function of
-// (arguments, environment): main.ts passes process.argv and process.env and acts on the result.
-//
-// The environment is read here rather than by yargs' `.env()`, for three reasons: yargs hands an array flag the
-// whole variable as one value (`"10.0.0.0/8 192.168.0.0/16"`), `.strict()` then fails on every unknown
-// NETWATCH_WEBHOOK_* variable with "Unknown argument", and the kubelet itself injects such variables (see
-// isServiceLink). Known variables reach yargs as a config object, which ranks below the command line and above
-// the defaults, so a flag still wins over its variable.
-import { UsageError, commandLineValue, flagShapeProblems, runYargs, type Parsed } from '../lib/cli/flags.ts';
+// (arguments, environment) on the components' one configuration path (lib/cli/flags.ts): main.ts passes
+// process.argv and process.env and acts on the result.
+import { LOG_LEVELS, UsageError, readCommandLine, type Command, type Env, type FlagOption, type LogLevel, type Parsed } from '../lib/cli/flags.ts';
 import { isValidCidr } from '../lib/domain/cidr.ts';
 import { DEFAULT_CIDR_DENY_LIST, DEFAULT_CIDR_DENY_OVERLAPPING, parseAddressLimit } from '../lib/domain/cidr-policy.ts';
 import { parseDuration } from '../lib/domain/duration.ts';
 import { DEFAULT_WEBHOOK_CONFIG, webhookConfig, type WebhookConfig } from './config.ts';
 
-export type Env = Record<string, string | undefined>;
-
 export const ENV_PREFIX = 'NETWATCH_WEBHOOK_';
-
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const OPTIONS = {
   port: { type: 'number', default: 8443, describe: 'HTTPS port of the admission endpoints, an integer from 1 to 65535' },
@@ -100,16 +90,13 @@ const OPTIONS = {
     default: [...DEFAULT_WEBHOOK_CONFIG.markerDeleters],
     describe: `users besides the controller that may delete objects carrying netwatch's markers (repeatable; replaces the default: maxtac's ServiceAccount and kube-controller-manager's garbage collector and namespace controller; in ${ENV_PREFIX}MARKER_DELETER separate them with spaces or commas)`,
   },
-  'log-level': { type: 'string', default: 'info', choices: LOG_LEVELS },
-} as const;
+  'log-level': { type: 'string', default: 'info', choices: LOG_LEVELS, describe: 'JSON log lines (pino) at this level and above' },
+} as const satisfies Record<string, FlagOption>;
 
 type Flag = keyof typeof OPTIONS;
-const FLAGS = Object.keys(OPTIONS) as Flag[];
-const isArrayFlag = (flag: Flag): boolean => 'array' in OPTIONS[flag];
 
-export function envVarOf(flag: string): string {
-  return `${ENV_PREFIX}${flag.toUpperCase().replaceAll('-', '_')}`;
-}
+/** The webhook's flags and variables: the docs test (docs/configuration.test.ts) and the sandbox read them too. */
+export const WEBHOOK_COMMAND: Command<Flag> = { name: 'netwatch-webhook', what: 'webhook', envPrefix: ENV_PREFIX, options: OPTIONS };
 
 export interface WebhookOptions {
   port: number;
@@ -127,80 +114,14 @@ export interface WebhookOptions {
 /** Start the webhook (logging each warning first), or print help/version. */
 export type WebhookArgs = Parsed<{ options: WebhookOptions; warnings: string[] }>;
 
-export { UsageError };
-
-/**
- * With the Service `netwatch-webhook` in the webhook's own namespace, the kubelet adds Docker-link variables to
- * every container started after it (unless the Pod sets `enableServiceLinks: false`):
- * NETWATCH_WEBHOOK_SERVICE_HOST, NETWATCH_WEBHOOK_SERVICE_PORT(_HTTPS), NETWATCH_WEBHOOK_PORT=tcp://10.96.0.7:443,
- * NETWATCH_WEBHOOK_PORT_443_TCP(_PROTO|_PORT|_ADDR). They are not settings: ignore them without a word, or
- * every Pod would warn, and NETWATCH_WEBHOOK_PORT=tcp://… must not be read as the listening port.
- */
-function isServiceLink(suffix: string, value: string): boolean {
-  if (/^SERVICE_(HOST|PORT(_[A-Z0-9_]+)?)$/.test(suffix)) return true;
-  if (/^PORT_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?$/.test(suffix)) return true;
-  return suffix === 'PORT' && /^(tcp|udp|sctp):\/\//.test(value);
-}
-
-interface FromEnvironment {
-  /** Flag name → value as yargs would have read it from the command line. */
-  values: Partial<Record<Flag, string | string[] | boolean>>;
-  warnings: string[];
-  errors: string[];
-}
-
-function fromEnvironment(env: Env): FromEnvironment {
-  const out: FromEnvironment = { values: {}, warnings: [], errors: [] };
-  const known = FLAGS.map(envVarOf);
-  const squash = (name: string) => name.replaceAll('_', '');
-  for (const name of Object.keys(env).sort()) {
-    const value = env[name];
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const suffix = name.slice(ENV_PREFIX.length);
-    if (isServiceLink(suffix, value)) continue;
-    const flag = FLAGS.find((f) => envVarOf(f) === name);
-    if (!flag) {
-      // A typo must not take admission down (the webhook fails closed), but it must not pass unnoticed either.
-      const likely = known.find((k) => squash(k) === squash(name.toUpperCase()));
-      out.warnings.push(
-        `ignoring environment variable ${name}: not a webhook setting${likely ? ` (did you mean ${likely}?)` : ''}; the known ones are ${known.join(', ')}`,
-      );
-      continue;
-    }
-    // Kubernetes manifests often carry `value: ""` for "not set".
-    if (value.trim() === '') continue;
-    if (isArrayFlag(flag)) {
-      // A CIDR never holds a space or a comma, so either separates entries.
-      out.values[flag] = value.split(/[\s,]+/).filter(Boolean);
-    } else if (OPTIONS[flag].type === 'boolean') {
-      if (value === 'true' || value === 'false') out.values[flag] = value === 'true';
-      else out.errors.push(`${name}: must be true or false, not ${JSON.stringify(value)}`);
-    } else {
-      out.values[flag] = value;
-    }
-  }
-  return out;
-}
-
-const USAGE =
-  '$0 [flags]\n\nEvery flag can also be given as NETWATCH_WEBHOOK_<FLAG> (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h); a flag wins over its variable.';
+export { UsageError, type Env };
 
 /** Parses and checks everything; throws UsageError with a message that names the flag or variable at fault. */
 export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs {
-  const fromEnv = fromEnvironment(env);
-  const { argv, output } = runYargs(args, { scriptName: 'netwatch-webhook', usage: USAGE, options: OPTIONS, config: fromEnv.values });
-  if (output) return { kind: 'print', text: output };
-
-  const problems = [...fromEnv.errors];
-  // Where a value came from, as the user wrote it: the flag, or the variable when the command line is silent.
-  const given = (flag: Flag): { name: string; raw: string | undefined } => {
-    const raw = commandLineValue(args, flag);
-    if (raw === undefined && fromEnv.values[flag] !== undefined) return { name: envVarOf(flag), raw: env[envVarOf(flag)] };
-    return { name: `--${flag}`, raw };
-  };
-  // `--default-cidr-deny=yes` must not be read as false: that would drop the deny list.
-  problems.push(...flagShapeProblems(args, argv, OPTIONS));
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  const read = readCommandLine(WEBHOOK_COMMAND, args, env);
+  if (read.kind === 'print') return read;
+  const { argv, source: given } = read;
+  const problems: string[] = [];
 
   const port = argv.port as number;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -269,7 +190,7 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
   }
   return {
     kind: 'run',
-    warnings: fromEnv.warnings,
+    warnings: read.warnings,
     options: {
       port,
       metricsPort,

@@ -1,9 +1,6 @@
-// Test helpers of the web UI (the product never imports this file): an in-memory list of ended sessions that
-// several SessionRevocations share as replicas share the ConfigMap, and the web UI's own RBAC and ConfigMap from
-// manifests/webui applied to a test control plane, as a cluster gets them.
-import { fileURLToPath } from 'node:url';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, loadYamlFile, type ControlPlane } from '../scripts/controlplane.ts';
+// A test double of the web UI for unit tests (the product never imports this file; scripts/imports.test.ts checks
+// that): an in-memory list of ended sessions that several SessionRevocations share as replicas share the
+// ConfigMap. The web UI's RBAC for end-to-end suites is in scripts/deploy.ts (test/support/webui.ts).
 import { SessionRevocations, withRevocation, type RevocationData, type RevocationFeed, type RevocationSink, type RevocationWriter } from './revocations.ts';
 
 /** Stands in for the ConfigMap: writes reach every follower at once, and both sides can be made to fail. */
@@ -50,17 +47,4 @@ export class MemoryRevocationList implements RevocationWriter {
   replica(opts: ConstructorParameters<typeof SessionRevocations>[2] = {}): SessionRevocations {
     return new SessionRevocations(this, this.feed(), opts);
   }
-}
-
-const MANIFESTS = new URL('../manifests/webui/', import.meta.url);
-
-/** The objects of manifests/webui the web UI's own identity needs: its Role, RoleBinding and the sessions ConfigMap. */
-export function webUiOwnObjects(): KubernetesObject[] {
-  return ['rbac.yaml', 'sessions.yaml'].flatMap((f) => loadYamlFile(fileURLToPath(new URL(f, MANIFESTS))));
-}
-
-/** Applies them (and the namespace) to a test control plane, for the netwatch-webui identity. */
-export async function installWebUiRbac(cp: ControlPlane): Promise<void> {
-  const namespace: KubernetesObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'netwatch-system' } };
-  await applyObjects(cp.admin, [namespace, ...webUiOwnObjects()]);
 }

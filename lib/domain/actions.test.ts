@@ -75,6 +75,27 @@ describe('the rule book: what each person may do', () => {
     assert.equal(stageOf(request({ phase: 'Failed' })), 'closed');
   });
 
+  test('an expired access still closing (a NetworkPolicy of it remains) is closed to decisions, and the refusal says so', () => {
+    const at = '2026-01-01T02:00:00Z';
+    const closing = request({
+      ...bothApproved,
+      phase: 'Active',
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'Expired', message: 'The access expired.', lastTransitionTime: at },
+        { type: 'Ended', status: 'False', reason: 'PoliciesRemain', message: 'waiting', lastTransitionTime: at },
+      ],
+    });
+    assert.equal(stageOf(closing), 'closed');
+    assert.deepEqual(mayDecide(closing, alice, 'Revoked'), {
+      allowed: false,
+      field: 'status.decision',
+      message: 'the request is already Expired (closing: a NetworkPolicy of its grant remains); it accepts no further approvals or decisions',
+    });
+    // Ended False for another reason (or a Ready reason that ends nothing) is no closing.
+    const other = request({ ...bothApproved, phase: 'Active', conditions: [{ type: 'Ready', status: 'True', reason: 'InForce', message: '', lastTransitionTime: at }, { type: 'Ended', status: 'False', reason: 'PoliciesRemain', message: '', lastTransitionTime: at }] });
+    assert.equal(stageOf(other), 'active');
+  });
+
   test('approvals: recorded ones first, then the ones made at creation; approvals of parts the request lacks do not count', () => {
     const r = request({ approvals: [{ part: 'target', namespace: 'default', by: 'bob', at: '2026-01-01T00:10:00Z' }, { part: 'target', namespace: 'elsewhere', by: 'x' }] }, { approvedParts: ['source'] });
     assert.deepEqual(effectiveApprovals(r), [

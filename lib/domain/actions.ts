@@ -10,6 +10,7 @@ import {
   type Phase,
 } from '../api/accessrequest.ts';
 import { describePermission, mayApprove, partsOf, permissionFor, type Part, type ResourceCheck } from './parts.ts';
+import { closingOf } from './phase.ts';
 
 /** Before the controller's first reconcile there is no phase yet: the request waits like any pending one. */
 export function phaseOf(request: AccessRequest): Phase {
@@ -18,14 +19,15 @@ export function phaseOf(request: AccessRequest): Phase {
 
 /**
  * Where a request stands for the people acting on it: `waiting` for approvals, `active`, or `closed` (a terminal
- * phase, a decision the controller has not turned into a phase yet, or being deleted). A closed request accepts
- * no approval and no decision.
+ * phase, a decision the controller has not turned into a phase yet, being deleted, or closing: ended by the
+ * controller, which waits for maxtac's NetworkPolicies to go before it records the terminal phase). A closed request
+ * accepts no approval and no decision.
  */
 export type Stage = 'waiting' | 'active' | 'closed';
 
 export function stageOf(request: AccessRequest): Stage {
   const phase = phaseOf(request);
-  if (TERMINAL_PHASES.includes(phase) || request.status?.decision || request.metadata.deletionTimestamp) return 'closed';
+  if (TERMINAL_PHASES.includes(phase) || request.status?.decision || request.metadata.deletionTimestamp || closingOf(request.status)) return 'closed';
   return phase === 'Active' ? 'active' : 'waiting';
 }
 
@@ -33,6 +35,8 @@ export function stageOf(request: AccessRequest): Stage {
 export function closedBecause(request: AccessRequest): string {
   if (request.status?.decision) return request.status.decision.type;
   if (request.metadata.deletionTimestamp && !TERMINAL_PHASES.includes(phaseOf(request))) return 'being deleted';
+  const closing = closingOf(request.status);
+  if (closing) return `${closing.phase} (closing: a NetworkPolicy of its grant remains)`;
   return phaseOf(request);
 }
 

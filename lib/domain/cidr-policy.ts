@@ -20,7 +20,7 @@ import {
   type IpFamily,
   type Network,
 } from './cidr.ts';
-import type { FieldError } from './spec.ts';
+import type { FieldError } from './field-error.ts';
 
 export interface CidrPolicy {
   /** Refused when the union of a request's CIDRs covers one of these: the defaults (unless off) and the additions. */

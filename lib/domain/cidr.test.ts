@@ -5,7 +5,9 @@ import {
   canonicalCidr,
   cidrCovers,
   cidrsOverlap,
+  formatNetwork,
   isValidCidr,
+  networksOfRange,
   parseAddress,
   parseCidr,
   prefixForCount,
@@ -146,5 +148,16 @@ describe('unions', () => {
     assert.equal(prefixForCount(65537n, 4), undefined);
     assert.equal(prefixForCount(1n << 33n, 4), undefined);
     assert.equal(prefixForCount(0n, 4), undefined);
+  });
+  test('a range as the fewest networks', () => {
+    const of = (first: string, last: string) => {
+      const a = parseAddress(first)!;
+      return networksOfRange({ family: a.family, first: a.value, last: parseAddress(last)!.value }).map(formatNetwork);
+    };
+    assert.deepEqual(of('10.0.0.1', '10.0.0.6'), ['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/31', '10.0.0.6/32']);
+    assert.deepEqual(of('203.0.113.16', '203.0.113.127'), ['203.0.113.16/28', '203.0.113.32/27', '203.0.113.64/26']);
+    assert.deepEqual(of('0.0.0.0', '255.255.255.255'), ['0.0.0.0/0']);
+    assert.deepEqual(of('::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), ['::/0']);
+    assert.deepEqual(of('2001:db8::', '2001:db8::1'), ['2001:db8::/127']);
   });
 });

@@ -175,3 +175,18 @@ export function prefixForCount(count: bigint, family: IpFamily): number | undefi
 export function countForPrefix(prefix: number, family: IpFamily): bigint {
   return 1n << BigInt(bitsOf(family) - prefix);
 }
+
+/** The fewest networks that hold exactly the addresses of `range` (`10.0.0.1`–`10.0.0.6` is four of them). */
+export function networksOfRange(range: AddressRange): Network[] {
+  const bits = bitsOf(range.family);
+  const out: Network[] = [];
+  let first = range.first;
+  while (first <= range.last) {
+    // The largest block that starts at `first` (its alignment) and ends within the range.
+    let size = first === 0n ? 1n << BigInt(bits) : first & -first;
+    while (first + size - 1n > range.last) size >>= 1n;
+    out.push({ family: range.family, prefix: bits - (size.toString(2).length - 1), first, last: first + size - 1n });
+    first += size;
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { base32, objectName, requestHash, type ObjectRole } from './names.ts';
+import { base32, objectName, requestHash, requestHashOfMaxtacName, type ObjectRole } from './names.ts';
 import { DNS1035_LABEL, MAX_LABEL_LENGTH as MAX_NAME_LENGTH } from '../api/names.ts';
 
 const roles: ObjectRole[] = ['sourceClone', 'targetClone', 'sourceMaxtac', 'targetMaxtac'];
@@ -23,6 +23,15 @@ describe('object names', () => {
 
   it('each role of a request gets a distinct name', () => {
     assert.equal(new Set(roles.map((r) => objectName(uids[0]!, r))).size, roles.length);
+  });
+
+  it('the name of either maxtac object leads back to the request hash; clone names and look-alikes do not', () => {
+    const uid = uids[0]!;
+    assert.equal(requestHashOfMaxtacName(objectName(uid, 'sourceMaxtac')), requestHash(uid));
+    assert.equal(requestHashOfMaxtacName(objectName(uid, 'targetMaxtac')), requestHash(uid));
+    for (const other of [objectName(uid, 'sourceClone'), objectName(uid, 'targetClone'), 'nwat-short', `nwat-${requestHash(uid)}x`, `nwat-${requestHash(uid).toUpperCase()}`, 'theirs']) {
+      assert.equal(requestHashOfMaxtacName(other), undefined, other);
+    }
   });
 
   it('two requests differing by one character get different names', () => {

@@ -44,3 +44,18 @@ export function requestHash(requestUid: string): string {
 export function objectName(requestUid: string, role: ObjectRole): string {
   return PREFIX[role] + requestHash(requestUid);
 }
+
+/**
+ * The request hash inside the name of one of netwatch's maxtac objects (`nwas-`/`nwat-` + 52 characters), or
+ * undefined for any other name. maxtac names the owner in each NetworkPolicy it writes, and a policy outlives its
+ * owner: this leads from such a policy back to its request when the owner is gone.
+ */
+export function requestHashOfMaxtacName(name: string): string | undefined {
+  for (const role of ['sourceMaxtac', 'targetMaxtac'] as const) {
+    const prefix = PREFIX[role];
+    if (!name.startsWith(prefix)) continue;
+    const hash = name.slice(prefix.length);
+    return /^[a-z2-7]{52}$/.test(hash) ? hash : undefined;
+  }
+  return undefined;
+}

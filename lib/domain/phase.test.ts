@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { derivePhase, setCondition, type PhaseInput } from './phase.ts';
+import { Reason, closingOf, derivePhase, endingPhaseOf, setCondition, type PhaseInput } from './phase.ts';
+import type { Condition } from '../api/accessrequest.ts';
 
 const base: PhaseInput = { approvedParts: 0, totalParts: 2, expired: false, pendingTimedOut: false };
 
@@ -18,6 +19,13 @@ describe('derivePhase', () => {
     ['a failure beats being active', { ...base, approvedParts: 2, failure: { reason: 'ServiceNotFound', message: 'x' } }, 'Failed', 'ServiceNotFound'],
     ['a terminal phase never changes, even with a later decision', { ...base, current: 'Expired', decision: 'Revoked' }, 'Expired', 'Expired'],
     ['a request without parts is never Active', { ...base, totalParts: 0 }, 'Pending', 'AwaitingApproval'],
+    [
+      'a closing request keeps heading where it was heading, whatever the checks now say',
+      { ...base, approvedParts: 2, closing: { phase: 'Failed', reason: 'ServiceNotFound', message: 'gone' }, failure: { reason: 'PortNotFound', message: 'x' } },
+      'Failed',
+      'ServiceNotFound',
+    ],
+    ['a terminal phase beats a closing record', { ...base, current: 'Expired', closing: { phase: 'Revoked', reason: 'Revoked', message: '' } }, 'Expired', 'Expired'],
   ];
   for (const [name, input, phase, reason] of cases) {
     it(name, () => {
@@ -26,6 +34,35 @@ describe('derivePhase', () => {
       assert.equal(got.reason, reason);
     });
   }
+});
+
+describe('closing', () => {
+  const at = '2026-01-01T00:00:00Z';
+  const condition = (type: string, status: Condition['status'], reason: string, message = ''): Condition => ({ type, status, reason, message, lastTransitionTime: at });
+
+  it('every reason either ends a request in one terminal phase or ends none', () => {
+    const ends = Object.values(Reason).map((r) => `${r}:${endingPhaseOf(r) ?? '-'}`);
+    assert.deepEqual(ends, [
+      'AwaitingApproval:-', 'PartiallyApproved:-', 'AllPartsApproved:-', 'Materializing:-', 'InForce:-', 'AlreadyAllowed:-', 'NotApproved:-',
+      'Expired:Expired', 'PendingTimeout:Expired', 'Denied:Denied', 'Aborted:Aborted', 'Revoked:Revoked',
+      'ServiceNotFound:Failed', 'ServiceWithoutSelector:Failed', 'PortNotFound:Failed', 'NameConflict:Failed', 'WouldIsolate:Failed', 'ObjectDeleted:Failed', 'InvalidSpec:Failed',
+      'PoliciesRemain:-', 'PoliciesLinger:-',
+    ]);
+    assert.equal(endingPhaseOf('toString'), undefined);
+  });
+
+  it('a closing request heads where Ready says, since Ended turned False', () => {
+    const closing = closingOf({ phase: 'Active', conditions: [condition('Ready', 'False', 'ObjectDeleted', 'Access x was deleted'), condition('Ended', 'False', 'PoliciesLinger')] });
+    assert.deepEqual(closing, { phase: 'Failed', reason: 'ObjectDeleted', message: 'Access x was deleted', since: at, warned: true });
+  });
+
+  it('a terminal request, an Ended of another reason, or a Ready that ends nothing is not closing', () => {
+    const ready = condition('Ready', 'False', 'Expired');
+    assert.equal(closingOf({ phase: 'Expired', conditions: [ready, condition('Ended', 'False', 'PoliciesRemain')] }), undefined);
+    assert.equal(closingOf({ phase: 'Active', conditions: [ready, condition('Ended', 'True', 'Expired')] }), undefined);
+    assert.equal(closingOf({ phase: 'Active', conditions: [condition('Ready', 'True', 'InForce'), condition('Ended', 'False', 'PoliciesRemain')] }), undefined);
+    assert.equal(closingOf({ phase: 'Active', conditions: [condition('Ended', 'False', 'PoliciesRemain')] }), undefined);
+  });
 });
 
 describe('setCondition', () => {

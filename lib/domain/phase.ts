@@ -1,5 +1,5 @@
 // Phase and condition derivation for AccessRequests. Pure: the caller passes `now` and the generation.
-import type { Condition, DecisionType, Phase } from '../api/accessrequest.ts';
+import type { AccessRequestStatus, Condition, DecisionType, Phase } from '../api/accessrequest.ts';
 import { TERMINAL_PHASES } from '../api/accessrequest.ts';
 
 /** Condition types the controller maintains on every AccessRequest. */
@@ -8,7 +8,11 @@ export const ConditionType = {
   Approved: 'Approved',
   /** True while the access is in force: every part that is not skipped has its NetworkPolicy written by maxtac. */
   Ready: 'Ready',
-  /** True once the request reached a terminal phase; its lastTransitionTime is when it ended (retention counts from it). */
+  /**
+   * True once the request reached a terminal phase; its lastTransitionTime is when it ended (retention counts from
+   * it). False (PoliciesRemain, PoliciesLinger) while netwatch is ending it but a NetworkPolicy of its maxtac
+   * objects still exists: the lastTransitionTime is then when netwatch started ending it.
+   */
   Ended: 'Ended',
 } as const;
 
@@ -49,8 +53,71 @@ export const Reason = {
   ObjectDeleted: 'ObjectDeleted',
   /** The spec cannot be materialized (e.g. an unparsable duration). */
   InvalidSpec: 'InvalidSpec',
+  /**
+   * Ended is False: the request is ending (Ready says why) and netwatch deleted its maxtac objects, but a
+   * NetworkPolicy they own still exists, so the access may still be open. The phase is left as it was.
+   */
+  PoliciesRemain: 'PoliciesRemain',
+  /** As PoliciesRemain, for longer than the controller's --linger-warning: a Warning Event with this reason was emitted. */
+  PoliciesLinger: 'PoliciesLinger',
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+/**
+ * The terminal phase each reason ends a request in; null for the reasons of a request that has not ended. Every
+ * reason is listed, so a new one cannot be added without deciding this.
+ */
+const ENDS_IN = {
+  AwaitingApproval: null,
+  PartiallyApproved: null,
+  AllPartsApproved: null,
+  Materializing: null,
+  InForce: null,
+  AlreadyAllowed: null,
+  NotApproved: null,
+  Expired: 'Expired',
+  PendingTimeout: 'Expired',
+  Denied: 'Denied',
+  Aborted: 'Aborted',
+  Revoked: 'Revoked',
+  ServiceNotFound: 'Failed',
+  ServiceWithoutSelector: 'Failed',
+  PortNotFound: 'Failed',
+  NameConflict: 'Failed',
+  WouldIsolate: 'Failed',
+  ObjectDeleted: 'Failed',
+  InvalidSpec: 'Failed',
+  PoliciesRemain: null,
+  PoliciesLinger: null,
+} as const satisfies Record<ReasonName, Phase | null>;
+
+/** The terminal phase a reason ends a request in, or undefined when it is not a reason to end one. */
+export function endingPhaseOf(reason: string): Phase | undefined {
+  return Object.hasOwn(ENDS_IN, reason) ? (ENDS_IN[reason as ReasonName] ?? undefined) : undefined;
+}
+
+/** A request netwatch is ending while a NetworkPolicy of its maxtac objects remains (Ended False). */
+export interface Closing extends PhaseResult {
+  /** When netwatch started ending it: the lastTransitionTime of Ended. */
+  since: string;
+  /** The --linger-warning Event was emitted (reason PoliciesLinger). */
+  warned: boolean;
+}
+
+/**
+ * Where a request that is still closing is heading, from its recorded status: Ended False (PoliciesRemain or
+ * PoliciesLinger), and Ready holding the reason and message it ends with. A terminal phase or an ending the
+ * request is not heading to (a deletion) is no closing.
+ */
+export function closingOf(status: AccessRequestStatus | undefined): Closing | undefined {
+  if (isTerminal(status?.phase)) return undefined;
+  const ended = findCondition(status?.conditions, ConditionType.Ended);
+  if (ended?.status !== 'False' || (ended.reason !== Reason.PoliciesRemain && ended.reason !== Reason.PoliciesLinger)) return undefined;
+  const ready = findCondition(status?.conditions, ConditionType.Ready);
+  const phase = ready ? endingPhaseOf(ready.reason) : undefined;
+  if (!ready || !phase) return undefined;
+  return { phase, reason: ready.reason, message: ready.message, since: ended.lastTransitionTime, warned: ended.reason === Reason.PoliciesLinger };
+}
 
 export interface ConditionInput {
   type: string;
@@ -91,6 +158,8 @@ export function isTerminal(phase: Phase | undefined): boolean {
 export interface PhaseInput {
   /** The phase currently recorded. A terminal phase never changes again. */
   current?: Phase;
+  /** Where a request that is closing is heading (see closingOf): as sticky as a terminal phase. */
+  closing?: PhaseResult;
   decision?: DecisionType;
   approvedParts: number;
   totalParts: number;
@@ -109,13 +178,15 @@ export interface PhaseResult {
 }
 
 /**
- * The ordered checks deciding the phase. Terminal phases are sticky; a decision beats everything else (a revoke
- * that races expiry is recorded as the revoke a human made); a failure beats expiry; expiry beats being active.
+ * The ordered checks deciding the phase. Terminal phases are sticky, and so is the ending of a request that is
+ * closing; a decision beats everything else (a revoke that races expiry is recorded as the revoke a human made); a
+ * failure beats expiry; expiry beats being active.
  */
 export function derivePhase(input: PhaseInput, previous?: { reason: string; message: string }): PhaseResult {
   if (input.current && isTerminal(input.current)) {
     return { phase: input.current, reason: previous?.reason ?? input.current, message: previous?.message ?? `The request is ${input.current.toLowerCase()}.` };
   }
+  if (input.closing) return { ...input.closing };
   if (input.decision) {
     const verb = { Denied: 'denied', Aborted: 'aborted', Revoked: 'revoked' }[input.decision];
     return { phase: input.decision, reason: input.decision, message: `The request was ${verb}.` };

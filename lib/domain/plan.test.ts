@@ -1,10 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestSpec, AccessRequestStatus } from '../api/accessrequest.ts';
-import type { MaxtacObject, NetworkPolicy, Service } from '../kube/types.ts';
+import type { LabelSelector, MaxtacObject, NetworkPolicy, Pod, Service } from '../kube/types.ts';
 import { objectName } from './names.ts';
 import { DEFAULT_PLAN_CONFIG, createChains, plan, type Observed, type PlanConfig } from './plan.ts';
-import { selectorCovers } from './isolation.ts';
 import { LABEL_REQUEST_ID, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../api/markers.ts';
 
 // ----- fixture builders
@@ -429,16 +428,49 @@ describe('plan: isolation', () => {
     assert.deepEqual(p.creates, []);
   });
 
-  const selectors: [string, Parameters<typeof selectorCovers>[0], boolean][] = [
+  // Without the pods, a policy counts only when its selector provably covers every pod the Service selects
+  // ({app: database}); the target half is then granted, otherwise skipped.
+  const selectors: [string, LabelSelector, boolean][] = [
     ['an empty selector covers every pod', {}, true],
-    ['matching matchLabels cover the pods', { matchLabels: { app: 'db' } }, true],
+    ['matching matchLabels cover the pods', { matchLabels: { app: 'database' } }, true],
     ['a label the Service selector does not pin is not proven', { matchLabels: { tier: 'x' } }, false],
-    ['In with the pinned value covers', { matchExpressions: [{ key: 'app', operator: 'In', values: ['db', 'x'] }] }, true],
+    ['In with the pinned value covers', { matchExpressions: [{ key: 'app', operator: 'In', values: ['database', 'x'] }] }, true],
     ['NotIn with another value covers', { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] }, true],
     ['Exists on a pinned key covers', { matchExpressions: [{ key: 'app', operator: 'Exists' }] }, true],
-    ['DoesNotExist is never proven', { matchExpressions: [{ key: 'zzz', operator: 'DoesNotExist' }] }, false],
+    ['DoesNotExist is never proven without the pods', { matchExpressions: [{ key: 'zzz', operator: 'DoesNotExist' }] }, false],
   ];
-  for (const [name, sel, expected] of selectors) it(name, () => assert.equal(selectorCovers(sel, { app: 'db' }), expected));
+  const targetGranted = (networkPolicies: NetworkPolicy[], pods?: Pod[]) => {
+    const p = plan(observed(approved, { networkPolicies: [denyAll('monitoring'), ...networkPolicies], ...(pods ? { pods } : {}) }), NOW);
+    return p.status?.parts?.find((x) => x.part === 'target');
+  };
+  const ingressPolicy = (podSelector: LabelSelector): NetworkPolicy => ({ metadata: { namespace: 'db', name: 'np' }, spec: { podSelector, policyTypes: ['Ingress'] } });
+  for (const [name, sel, expected] of selectors) it(name, () => assert.equal(targetGranted([ingressPolicy(sel)])?.state !== 'Skipped', expected));
+
+  // With the pods (the issue's two misreadings): each pod is judged by the labels it has.
+  const pod = (name: string, labels: Record<string, string>): Pod => ({ metadata: { namespace: 'db', name, labels }, status: { phase: 'Running', podIP: '10.0.0.9' } });
+  const quarantine = ingressPolicy({ matchExpressions: [{ key: 'quarantine', operator: 'DoesNotExist' }] });
+
+  it('with the pods, a DoesNotExist policy that isolates every pod of the Service counts: the target is granted', () => {
+    assert.equal(targetGranted([quarantine], [pod('database-0', { app: 'database' }), pod('database-1', { app: 'database' })])?.state, 'Approved');
+  });
+
+  it('with the pods, a policy covering only some of them skips the half and names the pods it would newly isolate', () => {
+    const part = targetGranted([quarantine], [pod('database-0', { app: 'database' }), pod('database-1', { app: 'database', quarantine: 'true' })]);
+    assert.equal(part?.state, 'Skipped');
+    assert.equal(part?.message, 'skipped ingress of db/database: no NetworkPolicy isolates 1 of 2 pods of db/database (database-1, in ingress) yet, and a policy would cut their other traffic');
+  });
+
+  it('under refuse, the message names the pods too', () => {
+    const o = observed(approved, { networkPolicies: [denyAll('monitoring'), quarantine], pods: [pod('database-0', { app: 'database' }), pod('database-1', { app: 'database', quarantine: 'true' })] });
+    const ready = plan(o, NOW, config('refuse')).status?.conditions?.find((c) => c.type === 'Ready');
+    assert.equal(ready?.reason, 'WouldIsolate');
+    assert.match(ready?.message ?? '', /no NetworkPolicy isolates 1 of 2 pods of db\/database \(database-1, in ingress\) yet/);
+  });
+
+  it('pods that have ended and pods of other Services do not count', () => {
+    const ended: Pod = { ...pod('database-old', { app: 'database', quarantine: 'true' }), status: { phase: 'Succeeded' } };
+    assert.equal(targetGranted([quarantine], [pod('database-0', { app: 'database' }), ended, pod('web-0', { app: 'web', quarantine: 'true' })])?.state, 'Approved');
+  });
 });
 
 describe('plan: approvals, pending, retention', () => {
@@ -497,5 +529,179 @@ describe('plan: approvals, pending, retention', () => {
     const p = plan(observed(request(svcSpec, { ...bothApproved, phase: 'Denied', decision: { type: 'Denied' } })), NOW);
     assert.equal(p.status?.phase, 'Denied');
     assert.deepEqual(p.creates, []);
+  });
+});
+
+describe('plan: closing waits for the NetworkPolicies of its maxtac objects', () => {
+  const EXPIRES = Date.parse(APPROVED) + 7200_000;
+  const after = materialize(observed(request(svcSpec, bothApproved)));
+  const grantPolicies = after.maxtac.map(policyOf);
+  const names = grantPolicies.map((np) => `${np.metadata.namespace}/${np.metadata.name}`);
+  const withStatus = (o: Observed, status: AccessRequestStatus | undefined, meta: Partial<AccessRequest['metadata']> = {}): Observed => ({
+    ...o,
+    request: { ...o.request, metadata: { ...o.request.metadata, ...meta }, status: status ?? o.request.status ?? {} },
+  });
+  const decided = (o: Observed, type: 'Revoked' | 'Denied') => withStatus(o, { ...o.request.status, decision: { type, by: 'bob', at: NOW.toISOString() } });
+  /** After teardown: clones and maxtac objects gone (maxtac at expiry, or our deletes), the policies `left` still there. */
+  const tornDown = (o: Observed, left: NetworkPolicy[]): Observed => ({ ...o, maxtac: [], services: [], networkPolicies: [...after.networkPolicies, ...left] });
+  const cond = (p: ReturnType<typeof plan>, type: string) => p.status?.conditions?.find((c) => c.type === type);
+  const at = (ms: number) => new Date(ms);
+
+  it('expiry while the policies are still there tears down but keeps the phase, Ready says Expired, Ended False names each policy', () => {
+    const p = plan({ ...after, networkPolicies: [...after.networkPolicies, ...grantPolicies] }, at(EXPIRES));
+    assert.equal(p.deletes.length, 4);
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual([cond(p, 'Ready')?.status, cond(p, 'Ready')?.reason], ['False', 'Expired']);
+    const ended = cond(p, 'Ended');
+    assert.deepEqual([ended?.status, ended?.reason, ended?.lastTransitionTime], ['False', 'PoliciesRemain', at(EXPIRES).toISOString()]);
+    for (const n of names) assert.ok(ended?.message.includes(`NetworkPolicy ${n}`), ended?.message);
+    assert.match(ended?.message ?? '', new RegExp(`since ${at(EXPIRES).toISOString()}; the request becomes Expired once no NetworkPolicy`));
+    assert.deepEqual(p.events, [], 'no transition yet: the Expired event comes once it is closed');
+    assert.deepEqual(p.removeFinalizers, []);
+    assert.equal(p.deleteRequest, false);
+  });
+
+  it('lingering after expiry (maxtac deleted its objects, nothing removed their policies): still not Expired, and nothing more to delete', () => {
+    const first = plan(tornDown(after, grantPolicies), at(EXPIRES + 1000));
+    assert.deepEqual(first.deletes, []);
+    assert.equal(first.status?.phase, 'Active');
+    assert.equal(cond(first, 'Ended')?.reason, 'PoliciesRemain');
+    // The next pass, with what it recorded, changes nothing: no status churn while the policies stay.
+    const again = plan(withStatus(tornDown(after, grantPolicies), first.status), at(EXPIRES + 30_000));
+    assert.equal(again.status, undefined);
+    assert.deepEqual(again.events, []);
+  });
+
+  it('lingering after a revoke', () => {
+    const p = plan(tornDown(decided(after, 'Revoked'), grantPolicies.slice(1)), NOW);
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual([cond(p, 'Ready')?.reason, cond(p, 'Ended')?.reason], ['Revoked', 'PoliciesRemain']);
+    assert.ok(cond(p, 'Ended')?.message.includes(names[1] ?? '-'));
+    assert.ok(!cond(p, 'Ended')?.message.includes(names[0] ?? '-'), 'only the policy that is left');
+  });
+
+  it('lingering after a deny of an active request', () => {
+    const active = withStatus(after, { ...after.request.status, phase: 'Active' });
+    const p = plan(tornDown(decided(active, 'Denied'), grantPolicies), NOW);
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual([cond(p, 'Ready')?.reason, cond(p, 'Ended')?.reason], ['Denied', 'PoliciesRemain']);
+    assert.match(cond(p, 'Ended')?.message ?? '', /the request becomes Denied once/);
+  });
+
+  it('policies gone: the request closes, with its event, and retention counts from then', () => {
+    const closing = plan(tornDown(decided(after, 'Revoked'), grantPolicies), NOW);
+    const later = at(NOW.getTime() + 5_000);
+    const p = plan(withStatus(tornDown(decided(after, 'Revoked'), []), closing.status), later, { ...DEFAULT_PLAN_CONFIG, retentionSeconds: 3600 });
+    assert.equal(p.status?.phase, 'Revoked');
+    const ended = cond(p, 'Ended');
+    assert.deepEqual([ended?.status, ended?.reason, ended?.lastTransitionTime], ['True', 'Revoked', later.toISOString()]);
+    assert.deepEqual(p.events.map((e) => `${e.type}/${e.reason}`), ['Normal/Revoked']);
+    assert.equal(p.requeueAfterMs, 3600_000);
+  });
+
+  it('a failure stays the reason it ends for while it closes, whatever the checks would say later', () => {
+    // An Access deleted by hand long before expiry: ObjectDeleted, and its policy is left behind.
+    const p = plan({ ...after, maxtac: after.maxtac.slice(1), networkPolicies: [...after.networkPolicies, ...grantPolicies] }, NOW);
+    assert.equal(p.status?.phase, 'Active');
+    assert.equal(cond(p, 'Ready')?.reason, 'ObjectDeleted');
+    assert.equal(p.becameFailed, true, 'the controller confirms with the API server before acting on a failure');
+    const message = cond(p, 'Ready')?.message;
+    // Later the original Service is gone too, and every object with it: the request still ends as ObjectDeleted.
+    const gone = withStatus(tornDown(after, grantPolicies), p.status);
+    gone.originals.set('db/database', null);
+    const still = plan(gone, at(NOW.getTime() + 1000));
+    assert.equal(still.status, undefined);
+    assert.equal(still.becameFailed, false);
+    assert.deepEqual(still.creates, []);
+    const closed = plan({ ...gone, networkPolicies: after.networkPolicies }, at(NOW.getTime() + 2000));
+    assert.equal(closed.status?.phase, 'Failed');
+    assert.deepEqual([cond(closed, 'Ended')?.reason, cond(closed, 'Ended')?.message], ['ObjectDeleted', message]);
+  });
+
+  it('after --linger-warning: reason PoliciesLinger, one Warning Event naming the policy, its gone owner and the fix', () => {
+    const first = plan(tornDown(after, grantPolicies.slice(0, 1)), at(EXPIRES));
+    const o = withStatus(tornDown(after, grantPolicies.slice(0, 1)), first.status);
+    assert.equal(plan(o, at(EXPIRES + 119_000)).events.length, 0);
+    const p = plan(o, at(EXPIRES + 120_000));
+    const ended = cond(p, 'Ended');
+    assert.deepEqual([ended?.status, ended?.reason, ended?.lastTransitionTime], ['False', 'PoliciesLinger', at(EXPIRES).toISOString()]);
+    assert.deepEqual(p.events.map((e) => `${e.type}/${e.reason}`), ['Warning/PoliciesLinger']);
+    const access = after.maxtac[0]!;
+    const policy = grantPolicies[0]!;
+    assert.ok(
+      p.events[0]?.message.includes(`NetworkPolicy ${names[0]} (owner Access ${access.metadata.namespace}/${access.metadata.name}, gone) still exists since ${at(EXPIRES).toISOString()}`),
+      p.events[0]?.message,
+    );
+    assert.ok(p.events[0]?.message.includes(`kubectl delete networkpolicy -n ${policy.metadata.namespace} ${policy.metadata.name}`), p.events[0]?.message);
+    assert.equal(p.status?.phase, 'Active');
+    // Two of them: the form of the command (maxtac's names are long; an Event keeps 1024 characters).
+    const both = withStatus(tornDown(after, grantPolicies), first.status);
+    const two = plan(both, at(EXPIRES + 120_000)).events[0]?.message ?? '';
+    for (const n of names) assert.ok(two.includes(`NetworkPolicy ${n} (owner Access`), two);
+    assert.match(two, /\(kubectl delete networkpolicy -n NAMESPACE NAME, for each\)\.$/);
+    // Warned once: the next pass neither warns again nor wakes up for it.
+    const next = plan(withStatus(o, p.status), at(EXPIRES + 600_000));
+    assert.deepEqual(next.events, []);
+    assert.equal(next.requeueAfterMs, undefined);
+  });
+
+  it('an owner still being deleted is named as such in the warning', () => {
+    const deleting = after.maxtac.map((m) => ({ ...m, metadata: { ...m.metadata, deletionTimestamp: NOW.toISOString() } }));
+    const first = plan({ ...decided(after, 'Revoked'), maxtac: deleting, services: [], networkPolicies: [...after.networkPolicies, ...grantPolicies] }, NOW);
+    const o = { ...decided(after, 'Revoked'), request: { ...after.request, status: first.status ?? {} }, maxtac: deleting, services: [], networkPolicies: [...after.networkPolicies, ...grantPolicies] };
+    const p = plan(o, at(NOW.getTime() + 121_000));
+    assert.match(p.events[0]?.message ?? '', /, still being deleted\)/);
+    assert.match(p.events[0]?.message ?? '', /check that maxtac runs/);
+    assert.doesNotMatch(p.events[0]?.message ?? '', /kubectl delete networkpolicy/);
+  });
+
+  it('is requeued when the linger warning is due; never, when the warning is off', () => {
+    const first = plan(tornDown(after, grantPolicies), at(EXPIRES));
+    assert.equal(first.requeueAfterMs, 120_000);
+    const o = withStatus(tornDown(after, grantPolicies), first.status);
+    assert.equal(plan(o, at(EXPIRES + 30_000)).requeueAfterMs, 90_000);
+    const off = { ...DEFAULT_PLAN_CONFIG, lingerWarningSeconds: null };
+    assert.equal(plan(tornDown(after, grantPolicies), at(EXPIRES), off).requeueAfterMs, undefined);
+    assert.deepEqual(plan(o, at(EXPIRES + 3600_000), off).events, []);
+  });
+
+  it('counts a policy by its owner uid, its owner name, or maxtac owner label; not a policy of another Access', () => {
+    const [source] = after.maxtac;
+    const ns = source?.metadata.namespace ?? '';
+    const byUidOnly: NetworkPolicy = { metadata: { namespace: ns, name: 'by-uid', ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'renamed', uid: source?.metadata.uid ?? '' }] } };
+    const byName: NetworkPolicy = { metadata: { namespace: ns, name: 'by-name', ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: source?.metadata.name ?? '', uid: 'an-earlier-incarnation' }] } };
+    const byLabel: NetworkPolicy = { metadata: { namespace: ns, name: 'by-label', labels: { 'maxtac.vtk.io.access/owner': source?.metadata.name ?? '' } } };
+    const theirs: NetworkPolicy = { metadata: { namespace: ns, name: 'theirs', labels: { 'maxtac.vtk.io.access/owner': 'theirs' }, ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'theirs', uid: 'their-uid' }] } };
+    const elsewhere: NetworkPolicy = { metadata: { ...byLabel.metadata, namespace: 'other', name: 'elsewhere' } };
+    const o = tornDown(decided(after, 'Revoked'), [byUidOnly, byName, byLabel, theirs, elsewhere]);
+    const message = cond(plan(o, NOW), 'Ended')?.message ?? '';
+    for (const n of ['by-uid', 'by-name', 'by-label']) assert.ok(message.includes(`${ns}/${n}`), `${n}: ${message}`);
+    for (const n of ['theirs', 'elsewhere']) assert.ok(!message.includes(`/${n}`), `${n}: ${message}`);
+    assert.equal(plan(tornDown(decided(after, 'Revoked'), [theirs, elsewhere]), NOW).status?.phase, 'Revoked');
+  });
+
+  it('a deleted request keeps its finalizer while a policy remains, says why, and is released once it is gone', () => {
+    const deleting = (left: NetworkPolicy[]) => withStatus(tornDown(after, left), after.request.status, { deletionTimestamp: NOW.toISOString() });
+    const p = plan(deleting(grantPolicies), NOW);
+    assert.deepEqual(p.removeFinalizers, []);
+    assert.equal(cond(p, 'Ended')?.reason, 'PoliciesRemain');
+    assert.match(cond(p, 'Ended')?.message ?? '', /^The request is being deleted\. Waiting for .*; its deletion completes once/);
+    assert.deepEqual(plan(deleting([]), NOW).removeFinalizers, [REQUEST_FINALIZER]);
+  });
+
+  it('a request that ended before netwatch waited for its policies keeps its record past retention while one remains', () => {
+    const ended = { type: 'Ended', status: 'True' as const, reason: 'Expired', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' };
+    const old = withStatus(tornDown(after, grantPolicies), { ...after.request.status, phase: 'Expired', conditions: [ended] });
+    const config = { ...DEFAULT_PLAN_CONFIG, retentionSeconds: 3600 };
+    const p = plan(old, NOW, config);
+    assert.equal(p.deleteRequest, false);
+    assert.equal(p.status?.phase, 'Expired', 'a terminal phase stays terminal');
+    assert.equal(plan({ ...old, networkPolicies: after.networkPolicies }, NOW, config).deleteRequest, true);
+  });
+
+  it('a request whose grant never had a policy (parts skipped, or not in force yet) closes at once, as before', () => {
+    const p = plan(decided(after, 'Revoked'), NOW);
+    assert.equal(p.status?.phase, 'Revoked');
+    assert.equal(cond(p, 'Ended')?.status, 'True');
   });
 });

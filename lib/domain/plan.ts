@@ -5,6 +5,13 @@
 // One pass, in four steps: the facts are computed once from the observation; ordered named checks each return a
 // problem or nothing, and the first problem fails the request; the phase follows from the facts and that verdict;
 // then the creates and deletes, the status, the Events, and the finalizers and wake-up are derived from them.
+//
+// Closing: a request netwatch ends (expiry, a decision, a failure, a deletion) is torn down at once, but it is
+// reported ended (a terminal phase, Ended True) only once no NetworkPolicy of its maxtac objects remains: maxtac's
+// policy outlives a deleted owner until the garbage collector (or maxtac's own sweep) removes it, and until then the
+// access may still be open. Meanwhile the phase stays as it was, Ready says how the request ends, and Ended is False
+// with reason PoliciesRemain, naming each policy and since when; after --linger-warning, PoliciesLinger and a
+// Warning Event.
 import type {
   AccessRequest,
   AccessRequestStatus,
@@ -17,19 +24,22 @@ import type {
   Port,
 } from '../api/accessrequest.ts';
 import { LABEL_REQUEST_ID, LEGACY_FINALIZERS, MAXTAC_OWNER_LABELS, REQUEST_FINALIZER } from '../api/markers.ts';
-import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Service, ServicePort } from '../kube/types.ts';
+import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Pod, Service, ServicePort } from '../kube/types.ts';
 import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type Half, type HalfRole, type Problem } from './desired.ts';
-import { alreadyIsolated, directionsOf, inForce, maxtacDirectionOf, type PolicyDirection } from './isolation.ts';
+import { directionsOf, inForce, maxtacDirectionOf, policiesOwnedBy, type PolicyDirection, type PolicyOwner } from './isolation.ts';
+import { isRunning, podFactsOf, serviceIsolation } from './netpol/evaluate.ts';
 import { partsOf, type Part } from './parts.ts';
 import { effectiveApprovals } from './actions.ts';
 import { durationSeconds } from './duration.ts';
 import {
   ConditionType,
   Reason,
+  closingOf,
   derivePhase,
   findCondition,
   isTerminal,
   setCondition,
+  type Closing,
   type ConditionInput,
   type PhaseResult,
 } from './phase.ts';
@@ -48,6 +58,11 @@ export interface PlanConfig {
    * (counted from its creationTimestamp on the API server's clock), not by a person.
    */
   expiryToleranceSeconds: number;
+  /**
+   * A request still closing this many seconds after netwatch started ending it (a NetworkPolicy of its maxtac
+   * objects remains) gets a Warning Event and reason PoliciesLinger (null: never).
+   */
+  lingerWarningSeconds: number | null;
 }
 
 export const DEFAULT_PLAN_CONFIG: PlanConfig = {
@@ -55,6 +70,7 @@ export const DEFAULT_PLAN_CONFIG: PlanConfig = {
   pendingTtlSeconds: 7 * 24 * 3600,
   retentionSeconds: 30 * 24 * 3600,
   expiryToleranceSeconds: 30,
+  lingerWarningSeconds: 120,
 };
 
 /** What the controller saw of one request, from its caches (and a live GET where the cache cannot be trusted). */
@@ -70,8 +86,13 @@ export interface Observed {
   services: Service[];
   /** The maxtac objects at this request's deterministic names (and refs), likewise. */
   maxtac: MaxtacObject[];
-  /** NetworkPolicies in the namespaces of the halves. */
+  /** NetworkPolicies in the namespaces of the halves (including those whose maxtac owner is gone). */
   networkPolicies: NetworkPolicy[];
+  /**
+   * Pods in the namespaces of the halves, when the controller sees them: isolation is then judged per pod. Without
+   * them only what a Service's selector proves about every pod it may select counts (serviceIsolation).
+   */
+  pods?: Pod[];
 }
 
 /** A create; a clone's ownerReference names its same-namespace maxtac object, whose uid apply fills in. */
@@ -127,10 +148,15 @@ export interface Plan {
   events: PlannedEvent[];
   removeFinalizers: string[];
   deleteRequest: boolean;
-  /** When to look again (expiry, pending TTL, retention), in ms from now. */
+  /** When to look again (expiry, pending TTL, the linger warning, retention), in ms from now. */
   requeueAfterMs?: number;
   /** Set when the phase became Active in this plan: for the approval→active latency metric. */
   becameActive: boolean;
+  /**
+   * Set when this plan starts failing the request (whether it records Failed now or closes first): the controller
+   * confirms what its caches showed before acting on it.
+   */
+  becameFailed: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -139,18 +165,22 @@ export interface Plan {
 export function plan(observed: Observed, now: Date, config: PlanConfig = DEFAULT_PLAN_CONFIG): Plan {
   const facts = factsOf(observed, now, config);
   const verdict = verdictOf(facts, firstProblem(facts));
+  const closing = closingStateOf(facts, verdict);
+  // While closing, the recorded phase stays; everything else follows where the request is heading.
+  const phase = closing ? facts.status.phase : verdict.phase;
   const { creates, deletes } = changesOf(facts, verdict.phase);
-  const status = statusOf(facts, verdict, creates);
+  const status = statusOf(facts, verdict, phase, closing, creates);
   const conditions = status.conditions ?? [];
-  const { deleteRequest, requeueAfterMs } = scheduleOf(facts, verdict.phase, conditions);
+  const { deleteRequest, requeueAfterMs } = scheduleOf(facts, verdict.phase, phase, closing, conditions);
   const out: Plan = {
-    ...finalizersOf(facts, verdict.phase, deletes),
+    ...finalizersOf(facts, phase, deletes, closing),
     creates,
     deletes,
     status: statusEqual(facts.request.status, status) ? undefined : status,
-    events: eventsOf(facts, verdict, conditions),
+    events: eventsOf(facts, verdict, phase, closing, conditions),
     deleteRequest,
-    becameActive: verdict.phase === 'Active' && facts.status.phase !== 'Active',
+    becameActive: phase === 'Active' && facts.status.phase !== 'Active',
+    becameFailed: verdict.phase === 'Failed' && facts.status.phase !== 'Failed' && facts.closingRecord?.phase !== 'Failed',
   };
   if (requeueAfterMs !== undefined) out.requeueAfterMs = requeueAfterMs;
   return out;
@@ -169,6 +199,8 @@ interface HalfDecision {
   skippedDirections: PolicyDirection[];
   /** What a new grant would isolate for the first time (for the refuse policy's message). */
   wouldIsolate?: string;
+  /** The Service's pods no policy isolates yet in the directions skipped, when the pods are known. */
+  notIsolatedPods?: string;
   /** The existing object no longer grants what the half asks: it is deleted with its clone (never edited). */
   stale: boolean;
   /** The existing object is on its way out (stale or being deleted): neither it nor its clone is recorded or made. */
@@ -204,7 +236,11 @@ interface Facts {
   pendingTimedOut: boolean;
   /** Objects status.objects records as created that are gone, replaced by another incarnation, or being deleted. */
   goneRefs: ObjectRef[];
-  /** Not ended, not decided, not being deleted. */
+  /** Where the request is heading, when an earlier pass started ending it and a NetworkPolicy of it remained. */
+  closingRecord: Closing | undefined;
+  /** The NetworkPolicies of this request's maxtac objects, of any incarnation, whether the object exists or not. */
+  grantPolicies: GrantPolicy[];
+  /** Not ended, not decided, not closing, not being deleted. */
   live: boolean;
   /** Live, fully approved and not expired: the request is to be Active unless a check finds a problem. */
   materializing: boolean;
@@ -237,7 +273,8 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
   const expired = expiresMs !== undefined && nowMs >= expiresMs;
   const nearExpiry = expiresMs !== undefined && nowMs >= expiresMs - config.expiryToleranceSeconds * 1000;
   const createdMs = request.metadata.creationTimestamp ? Date.parse(request.metadata.creationTimestamp) : nowMs;
-  const live = !isTerminal(status.phase) && !deleting && !status.decision;
+  const closingRecord = closingOf(status);
+  const live = !isTerminal(status.phase) && !deleting && !status.decision && !closingRecord;
   const refs = status.objects ?? [];
   const expiredByMaxtac =
     live && fullyApproved && !expired && nearExpiry &&
@@ -267,6 +304,8 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
     createdMs,
     pendingTimedOut: config.pendingTtlSeconds !== null && nowMs >= createdMs + config.pendingTtlSeconds * 1000,
     goneRefs: refs.filter((ref) => isGone(own, ref)),
+    closingRecord,
+    grantPolicies: grantPoliciesOf(observed.networkPolicies, halves, refs, own.maxtac),
     live,
     materializing,
     decisions: [],
@@ -279,6 +318,33 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
     if (facts.clonesToCreate.length > 0) facts.ports = clonePorts(request, halves, observed.originals);
   }
   return facts;
+}
+
+/** A NetworkPolicy maxtac wrote for one of this request's maxtac objects. */
+interface GrantPolicy {
+  policy: NetworkPolicy;
+  owner: PolicyOwner;
+  /** No incarnation of the owner it names exists any more: only the garbage collector removes it now. */
+  ownerGone: boolean;
+}
+
+/** The owners are the maxtac objects at the halves' deterministic names, with every uid recorded or observed. */
+function grantPoliciesOf(policies: NetworkPolicy[], halves: Half[], refs: ObjectRef[], own: MaxtacObject[]): GrantPolicy[] {
+  const owners = new Map<string, { kind: MaxtacKind; namespace: string; name: string; uids: Set<string> }>();
+  const add = (kind: string | undefined, namespace: string, name: string, uid: string | undefined) => {
+    if (kind !== 'Access' && kind !== 'ExternalAccess') return;
+    const k = `${kind}/${key(namespace, name)}`;
+    let owner = owners.get(k);
+    if (!owner) owners.set(k, (owner = { kind, namespace, name, uids: new Set() }));
+    if (uid) owner.uids.add(uid);
+  };
+  for (const h of halves) add(h.kind, h.namespace, h.maxtacName, undefined);
+  for (const ref of refs) add(ref.kind, ref.namespace, ref.name, ref.uid);
+  for (const m of own) add(m.kind, m.metadata.namespace ?? '', m.metadata.name ?? '', m.metadata.uid);
+  return policiesOwnedBy(policies, [...owners.values()]).map(({ policy, owner }) => {
+    const ownerUids = new Set((policy.metadata.ownerReferences ?? []).map((r) => r.uid));
+    return { policy, owner, ownerGone: !own.some((m) => ownerUids.has(m.metadata.uid ?? '')) };
+  });
 }
 
 function durationOf(request: AccessRequest): { seconds: number | null; error: string | undefined } {
@@ -355,13 +421,23 @@ function decideHalf(f: Facts, h: Half): HalfDecision {
   const ownNames = new Set(f.halves.map((x) => x.maxtacName));
   const isOwnPolicy = (np: NetworkPolicy) => Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? ''));
   const original = f.observed.originals.get(key(h.original.namespace, h.original.name)) ?? undefined;
-  const podLabels = original?.spec?.selector ?? {};
+  const pods = f.observed.pods?.filter(isRunning).map(podFactsOf);
   const wanted = directionsOf(h.direction);
-  const isolated = wanted.filter((d) => alreadyIsolated(f.observed.networkPolicies, h.namespace, podLabels, d, isOwnPolicy));
+  const answers = wanted.map((direction) => ({
+    direction,
+    ...serviceIsolation({ policies: f.observed.networkPolicies, namespace: h.namespace, selector: original?.spec?.selector, direction, pods, ignore: isOwnPolicy }),
+  }));
+  const isolated = answers.filter((a) => a.everyIsolated).map((a) => a.direction);
   const newly = wanted.filter((d) => !isolated.includes(d));
   const decision: HalfDecision = { half: h, direction: h.direction, skippedDirections: [], stale: false, replacing: false };
   if (newly.length === 0) return decision;
-  decision.wouldIsolate = `${h.role === 'source' ? 'egress of' : 'pods of'} ${key(h.original.namespace, h.original.name)} (${newly.join(', ').toLowerCase()})`;
+  // Named when the pods are known: a policy may cover only some of them.
+  const svc = key(h.original.namespace, h.original.name);
+  const notIsolated = answers.flatMap(({ pods: p, direction }) =>
+    p && p.notIsolated.length > 0 ? [`${p.notIsolated.length} of ${p.isolated.length + p.notIsolated.length} pods of ${svc} (${p.notIsolated.slice(0, 5).join(', ')}, in ${direction.toLowerCase()})`] : [],
+  );
+  if (notIsolated.length > 0) decision.notIsolatedPods = notIsolated.join('; ');
+  decision.wouldIsolate = decision.notIsolatedPods ?? `${h.role === 'source' ? 'egress of' : 'pods of'} ${svc} (${newly.join(', ').toLowerCase()})`;
   if (f.config.isolation === 'allow') return decision;
   const narrowed = maxtacDirectionOf(isolated);
   if (narrowed) decision.direction = narrowed;
@@ -474,9 +550,72 @@ function verdictOf(f: Facts, problem: Problem | undefined): PhaseResult {
       expired: f.expired || f.expiredByMaxtac,
       pendingTimedOut: f.pendingTimedOut,
       ...(problem ? { failure: problem } : {}),
+      ...(f.closingRecord ? { closing: { phase: f.closingRecord.phase, reason: f.closingRecord.reason, message: f.closingRecord.message } } : {}),
     },
     findCondition(f.status.conditions, ConditionType.Ended),
   );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Closing
+
+interface ClosingState {
+  /** The policies that keep the request from being reported ended. */
+  remaining: GrantPolicy[];
+  /** When netwatch started ending the request. */
+  since: string;
+  /** Past --linger-warning: reason PoliciesLinger. */
+  lingering: boolean;
+  /** This pass crosses --linger-warning: the Warning Event goes out now (once; the reason records it). */
+  warnNow: boolean;
+}
+
+/**
+ * A request netwatch is ending (a terminal verdict, or a deletion) is closing while a NetworkPolicy of its maxtac
+ * objects remains. Never for a request already terminal: that phase is final.
+ */
+function closingStateOf(f: Facts, verdict: PhaseResult): ClosingState | undefined {
+  const ending = isTerminal(verdict.phase) || f.deleting;
+  if (!ending || isTerminal(f.status.phase) || f.grantPolicies.length === 0) return undefined;
+  const ended = findCondition(f.status.conditions, ConditionType.Ended);
+  const recorded = ended?.status === 'False' && (ended.reason === Reason.PoliciesRemain || ended.reason === Reason.PoliciesLinger) ? ended : undefined;
+  const since = recorded?.lastTransitionTime ?? f.now.toISOString();
+  const warned = recorded?.reason === Reason.PoliciesLinger;
+  const linger = f.config.lingerWarningSeconds;
+  const due = linger !== null && f.nowMs >= Date.parse(since) + linger * 1000;
+  return { remaining: f.grantPolicies, since, lingering: warned || due, warnNow: due && !warned };
+}
+
+function endedWhileClosing(f: Facts, verdict: PhaseResult, closing: ClosingState): ConditionInput {
+  const deleted = !isTerminal(verdict.phase);
+  const what = deleted ? 'The request is being deleted.' : verdict.message;
+  const until = deleted ? 'its deletion completes' : `the request becomes ${verdict.phase}`;
+  const named = closing.remaining.map((p) => `NetworkPolicy ${key(p.owner.namespace, p.policy.metadata.name ?? '')}`);
+  const them = named.length === 1 ? named[0] : named.join(', ');
+  if (!closing.lingering) {
+    return {
+      type: ConditionType.Ended,
+      status: 'False',
+      reason: Reason.PoliciesRemain,
+      message: `${what} Waiting for maxtac's ${them} to be removed, since ${closing.since}; ${until} once no NetworkPolicy of its maxtac objects remains.`,
+    };
+  }
+  const owned = closing.remaining.map((p) => `NetworkPolicy ${key(p.owner.namespace, p.policy.metadata.name ?? '')} (owner ${p.owner.kind} ${key(p.owner.namespace, p.owner.name)}, ${p.ownerGone ? 'gone' : 'still being deleted'})`);
+  const hints: string[] = [];
+  const gone = closing.remaining.filter((p) => p.ownerGone);
+  if (gone.length > 0) {
+    // One exact command, or the form of it: maxtac's policy names are long, and an Event message keeps 1024 characters.
+    const [only] = gone;
+    const command = gone.length === 1 && only ? `kubectl delete networkpolicy -n ${only.owner.namespace} ${only.policy.metadata.name ?? ''}` : 'kubectl delete networkpolicy -n NAMESPACE NAME, for each';
+    hints.push(`Only Kubernetes' garbage collector removes a NetworkPolicy whose owner is gone: check that kube-controller-manager runs it, or have an administrator delete the policy (${command}).`);
+  }
+  if (gone.length < closing.remaining.length) hints.push('maxtac removes the policies of an owner it sees deleted: check that maxtac runs, and what keeps the owner from going (its finalizers).');
+  return {
+    type: ConditionType.Ended,
+    status: 'False',
+    reason: Reason.PoliciesLinger,
+    message: `${what} ${owned.join(', ')} still ${owned.length === 1 ? 'exists' : 'exist'} since ${closing.since}, so the access may still be open; ${until} once no NetworkPolicy of its maxtac objects remains. ${hints.join(' ')}`,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -556,8 +695,10 @@ function maxtacMatches(existing: MaxtacObject, wanted: MaxtacObject, requested: 
 // ---------------------------------------------------------------------------------------------------------------
 // Status and conditions
 
-function statusOf(f: Facts, verdict: PhaseResult, creates: CreateAction[]): AccessRequestStatus {
-  const next: AccessRequestStatus = { ...f.status, phase: verdict.phase };
+/** `verdict` is where the request is heading; `phase` what to record (the same, except while closing). */
+function statusOf(f: Facts, verdict: PhaseResult, phase: Phase | undefined, closing: ClosingState | undefined, creates: CreateAction[]): AccessRequestStatus {
+  const next: AccessRequestStatus = { ...f.status };
+  if (phase) next.phase = phase;
   const mirrored = f.approvals.filter((a) => !(f.status.approvals ?? []).some((b) => b.part === a.part));
   if (mirrored.length > 0) next.approvals = [...(f.status.approvals ?? []), ...mirrored];
   if (f.approvedAt) next.approvedAt = f.approvedAt;
@@ -575,7 +716,8 @@ function statusOf(f: Facts, verdict: PhaseResult, creates: CreateAction[]): Acce
   next.parts = readiness.parts;
   let conditions = setCondition(f.status.conditions, approvedCondition(f), f.now, generation);
   conditions = setCondition(conditions, readyCondition(verdict, readiness), f.now, generation);
-  if (isTerminal(verdict.phase)) {
+  if (closing) conditions = setCondition(conditions, endedWhileClosing(f, verdict, closing), f.now, generation);
+  else if (isTerminal(phase)) {
     conditions = setCondition(conditions, { type: ConditionType.Ended, status: 'True', reason: verdict.reason, message: verdict.message }, f.now, generation);
   }
   next.conditions = conditions;
@@ -635,6 +777,7 @@ function readinessOf(f: Facts, verdict: PhaseResult): Readiness {
 
 function skippedMessage(d: HalfDecision): string {
   const what = `${d.skippedDirections.join(' and ').toLowerCase()} of ${key(d.half.original.namespace, d.half.original.name)}`;
+  if (d.notIsolatedPods) return `skipped ${what}: no NetworkPolicy isolates ${d.notIsolatedPods} yet, and a policy would cut their other traffic`;
   return `skipped ${what}: no NetworkPolicy isolates it yet, so that traffic is already allowed, and a policy would cut its other traffic`;
 }
 
@@ -696,13 +839,18 @@ function displayEnds(request: AccessRequest): { from: string; to: string } {
 // ---------------------------------------------------------------------------------------------------------------
 // Events, finalizers and wake-ups
 
-/** One Event per phase transition, and one when the access comes into force. */
-function eventsOf(f: Facts, verdict: PhaseResult, conditions: Condition[]): PlannedEvent[] {
+/**
+ * One Event per phase transition (a closing request's transition comes once it has closed), one when the access
+ * comes into force, and a Warning once a closing request outlives --linger-warning.
+ */
+function eventsOf(f: Facts, verdict: PhaseResult, phase: Phase | undefined, closing: ClosingState | undefined, conditions: Condition[]): PlannedEvent[] {
   const events: PlannedEvent[] = [];
-  if (verdict.phase !== f.status.phase) events.push(transitionEvent(f, verdict));
+  if (phase !== f.status.phase) events.push(transitionEvent(f, verdict));
   const wasReady = findCondition(f.status.conditions, ConditionType.Ready)?.status === 'True';
   const ready = findCondition(conditions, ConditionType.Ready);
   if (ready?.status === 'True' && !wasReady) events.push({ type: 'Normal', reason: ready.reason, message: ready.message });
+  const ended = findCondition(conditions, ConditionType.Ended);
+  if (closing?.warnNow && ended) events.push({ type: 'Warning', reason: ended.reason, message: ended.message });
   return events;
 }
 
@@ -718,28 +866,40 @@ function describeActive(request: AccessRequest, expiresAt: string | undefined): 
 
 /**
  * Our finalizer goes on before anything is materialized and comes off only once a deleted request has nothing
- * left; legacy finalizers always come off.
+ * left, its maxtac objects' NetworkPolicies included; legacy finalizers always come off.
  */
-function finalizersOf(f: Facts, phase: Phase, deletes: DeleteAction[]): Pick<Plan, 'addFinalizer' | 'removeFinalizers'> {
+function finalizersOf(f: Facts, phase: Phase | undefined, deletes: DeleteAction[], closing: ClosingState | undefined): Pick<Plan, 'addFinalizer' | 'removeFinalizers'> {
   const finalizers = f.request.metadata.finalizers ?? [];
   const nothingLeft = f.own.maxtac.length === 0 && f.own.services.length === 0;
-  const released = f.deleting && nothingLeft && deletes.length === 0;
+  const released = f.deleting && nothingLeft && deletes.length === 0 && !closing;
   return {
     addFinalizer: !f.deleting && !finalizers.includes(REQUEST_FINALIZER) && !(isTerminal(phase) && nothingLeft),
     removeFinalizers: finalizers.filter((fin) => LEGACY_FINALIZERS.includes(fin) || (released && fin === REQUEST_FINALIZER)),
   };
 }
 
-/** Retention, and when to look again: at expiry, at the end of the pending TTL, at the end of retention. */
-function scheduleOf(f: Facts, phase: Phase, conditions: Condition[]): { deleteRequest: boolean; requeueAfterMs?: number } {
+/**
+ * Retention, and when to look again: at expiry, at the end of the pending TTL, when a closing request's linger
+ * warning is due, at the end of retention. A closing request's policies going wake it through their watch events.
+ */
+function scheduleOf(
+  f: Facts,
+  heading: Phase,
+  phase: Phase | undefined,
+  closing: ClosingState | undefined,
+  conditions: Condition[],
+): { deleteRequest: boolean; requeueAfterMs?: number } {
   const terminal = isTerminal(phase);
   const endedAt = findCondition(conditions, ConditionType.Ended)?.lastTransitionTime;
   const retentionEndsMs = terminal && f.config.retentionSeconds !== null && endedAt ? Date.parse(endedAt) + f.config.retentionSeconds * 1000 : undefined;
   const retentionDue = retentionEndsMs !== undefined && f.nowMs >= retentionEndsMs;
   const wakeups: number[] = [];
-  if (phase === 'Active' && f.expiresMs !== undefined) wakeups.push(f.expiresMs);
-  if (!f.fullyApproved && !terminal && f.config.pendingTtlSeconds !== null) wakeups.push(f.createdMs + f.config.pendingTtlSeconds * 1000);
+  if (heading === 'Active' && f.expiresMs !== undefined) wakeups.push(f.expiresMs);
+  if (!f.fullyApproved && !isTerminal(heading) && f.config.pendingTtlSeconds !== null) wakeups.push(f.createdMs + f.config.pendingTtlSeconds * 1000);
+  if (closing && !closing.lingering && f.config.lingerWarningSeconds !== null) wakeups.push(Date.parse(closing.since) + f.config.lingerWarningSeconds * 1000);
   if (retentionEndsMs !== undefined && !retentionDue) wakeups.push(retentionEndsMs);
   const future = wakeups.map((at) => at - f.nowMs).filter((ms) => ms > 0);
-  return { deleteRequest: retentionDue && !f.deleting, ...(future.length > 0 ? { requeueAfterMs: Math.min(...future) } : {}) };
+  // A request ended before netwatch waited for its policies (an upgrade) keeps its record while one remains.
+  const deleteRequest = retentionDue && !f.deleting && f.grantPolicies.length === 0;
+  return { deleteRequest, ...(future.length > 0 ? { requeueAfterMs: Math.min(...future) } : {}) };
 }

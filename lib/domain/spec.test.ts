@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { AccessRequestSpec } from '../api/accessrequest.ts';
 import { externalSpec, serviceSpec } from './testing.ts';
 import { webhookConfig } from '../../webhook/config.ts';
-import { serviceKey, validateServices, validateSpec, validateSpecSyntax, type FieldError, type ServiceFacts } from './spec.ts';
+import { serviceKey, validateServices, validateSpec, validateSpecSyntax, type ServiceFacts } from './spec.ts';
+import type { FieldError } from './field-error.ts';
 
 const fields = (errors: FieldError[]) => errors.map((e) => e.field);
 

@@ -15,18 +15,8 @@ import { isDns1035Label, isDns1123Label } from '../api/names.ts';
 import { formatNetwork, parseCidr } from './cidr.ts';
 import { cidrPolicyErrors, type CidrPolicy, type RequestedCidr } from './cidr-policy.ts';
 import { parseDuration } from './duration.ts';
+import type { FieldError } from './field-error.ts';
 
-export interface FieldError {
-  /** Path of the offending field, e.g. `spec.cidrs[0]`. */
-  field: string;
-  /** What is wrong and what is allowed, e.g. `must be a CIDR with a prefix, e.g. 203.0.113.7/32`. */
-  message: string;
-}
-
-/** `spec.cidrs[0]: must be ...; spec.duration: ...` — one line for an admission response or a CLI error. */
-export function formatFieldErrors(errors: readonly FieldError[]): string {
-  return errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-}
 
 /** The cluster's rules on what a spec may ask for (the webhook's configuration holds them). */
 export interface SpecPolicy extends CidrPolicy {

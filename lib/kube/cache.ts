@@ -2,8 +2,10 @@
 // informers (real) or by the fake API server. Listeners hear every change (level-based consumers
 // only use them to know *what* to look at again).
 import type { KubeObject } from './types.ts';
-import type { CachedResource } from './port.ts';
-import { CACHED_RESOURCES } from './port.ts';
+
+/** The resources the controller caches through informers. */
+export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies';
+export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies'];
 
 export type ChangeListener = (resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete') => void;
 

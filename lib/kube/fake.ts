@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from './types.ts';
 import { ClusterCache } from './cache.ts';
-import { CACHED_RESOURCES, KubeError, RESOURCES, apiVersionOf, type CachedResource, type DeleteOptions, type KubePort, type Resource } from './port.ts';
+import { KubeError, RESOURCES, apiVersionOf, type DeleteOptions, type KubePort, type Resource } from './port.ts';
+import { CACHED_RESOURCES, type CachedResource } from './cache.ts';
 
 const WITH_STATUS: readonly Resource[] = ['accessrequests', 'accesses', 'externalaccesses'];
 

@@ -6,7 +6,8 @@ import { ClusterCache } from './cache.ts';
 import { isExpired, isNotFound } from './errors.ts';
 import { Informer } from './informer.ts';
 import { KubeTransport, type Method } from './transport.ts';
-import { CACHED_RESOURCES, RESOURCES, apiVersionOf, type CachedResource, type DeleteOptions, type KubePort, type Resource } from './port.ts';
+import { RESOURCES, apiVersionOf, type DeleteOptions, type KubePort, type Resource } from './port.ts';
+import { CACHED_RESOURCES, type CachedResource } from './cache.ts';
 
 export interface HttpKubeOptions {
   /** Upper bound of concurrent sockets to the API server. */

@@ -24,9 +24,6 @@ export const RESOURCES = {
 } as const satisfies Record<string, ResourceInfo>;
 
 export type Resource = keyof typeof RESOURCES;
-/** The resources the controller caches through informers. */
-export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies';
-export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies'];
 
 export function resourceOfKind(kind: string): Resource {
   for (const [name, info] of Object.entries(RESOURCES)) if (info.kind === kind) return name as Resource;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { User } from '@kubernetes/client-node/dist/config_types.js';
-import { makeServingCertificates, type ServingCertificates } from '../../webhook/certs.ts';
+import { makeServingCertificates, type ServingCertificates } from '../../scripts/certs.ts';
 import { startHttpConnectProxy } from '../../plugin/src/testing/proxies.ts';
 import { KubeError, NO_ANSWER, isAlreadyExists, isConflict, isExpired, isNotFound } from './errors.ts';
 import { KubeTransport, type TransportOptions, type WatchEvent } from './transport.ts';

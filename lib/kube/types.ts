@@ -45,6 +45,19 @@ export interface Service extends KubeObject {
   };
 }
 
+export interface ContainerPort {
+  name?: string;
+  containerPort: number;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+}
+
+export interface Pod extends KubeObject {
+  spec?: { containers?: { name: string; ports?: ContainerPort[] }[] };
+  status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[] };
+}
+
+export type Namespace = KubeObject;
+
 export interface LabelSelectorRequirement {
   key: string;
   /** In, NotIn, Exists or DoesNotExist. */

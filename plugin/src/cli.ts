@@ -24,6 +24,7 @@ import {
 } from './services/requests.ts';
 import type { KubeOptions } from './services/kube.ts';
 import { dryRunPlan } from './services/dryrun.ts';
+import { renderWhy, why, whyQuery } from './services/why.ts';
 import { forPrinting, printListJson, printedList, writeOut } from './list-json.ts';
 
 export interface Io {
@@ -87,8 +88,8 @@ const OUTPUTS = ['table', 'wide', 'json', 'yaml', 'name'] as const;
 type Output = (typeof OUTPUTS)[number];
 
 async function defaultPort(opts: KubeOptions): Promise<ClusterPort> {
-  const { KubePort } = await import('./services/kube.ts');
-  return KubePort.fromOptions(opts);
+  const { CliKubePort } = await import('./services/kube-cli.ts');
+  return CliKubePort.fromOptions(opts);
 }
 
 async function toYaml(value: unknown): Promise<string> {
@@ -349,6 +350,25 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
             `approve External parts in ${inert(ns)}\t${yn(ext.get('target'))}`,
           ].join('\n') + '\n',
         );
+      },
+    )
+    .command(
+      'why',
+      'Is FROM → TO on PORT allowed by the NetworkPolicies in force, and why (what you may read of them)',
+      (y) =>
+        y
+          .option('from', { type: 'string', demandOption: true, describe: 'Source NAMESPACE/SERVICE (or SERVICE in -n), or an address or CIDR outside the cluster' })
+          .option('to', { type: 'string', demandOption: true, describe: 'Target NAMESPACE/SERVICE' })
+          .option('port', { type: 'string', demandOption: true, describe: "PORT[/PROTOCOL] of the target Service (TCP by default); its targetPort is what the pods' policies see" })
+          .option('output', { alias: 'o', choices: ['json', 'yaml'] as const })
+          .example('kubectl netwatch why --from monitoring/prometheus --to payments/database --port 5432', '')
+          .example('kubectl netwatch why --from 203.0.113.0/24 --to shop/frontend --port 443/TCP -o json', ''),
+      async (a) => {
+        const p = await portOf();
+        const result = await why(p, whyQuery({ from: a.from, to: a.to, port: a.port }, p.info.namespace));
+        if (a.output === 'json') await print(deps, JSON.stringify(result, null, 4) + '\n');
+        else if (a.output === 'yaml') await print(deps, await toYaml(result));
+        else await print(deps, renderWhy(result));
       },
     )
     .command('tui', 'Open the interactive view (the default on a terminal)', {}, async () => {

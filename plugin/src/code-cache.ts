@@ -55,6 +55,7 @@ const COMMANDS: Record<string, string> = {
   abort: 'abort',
   revoke: 'revoke',
   'can-i': 'can-i',
+  why: 'why',
   tui: 'tui',
   completion: 'completion',
 };

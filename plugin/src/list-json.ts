@@ -27,7 +27,7 @@ export function writeOut(stdout: NodeJS.WritableStream, text: string): Promise<v
   return new Promise<void>((resolve, reject) => stdout.write(text, (err) => (err ? reject(err) : resolve())));
 }
 
-export async function printListJson(port: ClusterPort, stdout: NodeJS.WritableStream): Promise<void> {
+export async function printListJson(port: Pick<ClusterPort, 'listRequests'>, stdout: NodeJS.WritableStream): Promise<void> {
   let items: unknown[];
   try {
     // The API server's bytes when the port offers them: no typed list is built for items printed as they are.

@@ -1,7 +1,7 @@
 // Flags of scripts/bench.ts. Defaults are the design's sizes ("Numbers to reach").
 import { parseArgs } from 'node:util';
 
-export const BENCHES = ['webhook', 'controller', 'plugin', 'memory'] as const;
+export const BENCHES = ['webhook', 'controller', 'plugin', 'dataplane', 'memory'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface BenchOptions {
@@ -22,6 +22,8 @@ export interface BenchOptions {
   /** Plugin: AccessRequests listed, interleaved runs per command. */
   pluginRequests: number;
   pluginRuns: number;
+  /** Dataplane: grants timed per figure and side (netwatch, and maxtac alone). */
+  dataplaneSamples: number;
   /** Memory: AccessRequests in the controller's cache. */
   memoryRequests: number;
   /** Write V8 CPU profiles of the webhook and controller processes here. */
@@ -41,6 +43,7 @@ export const USAGE = `usage: node --import tsx scripts/bench.ts [options]
   --latency-samples N    controller: approvals timed one at a time (30)
   --plugin-requests N    plugin: AccessRequests in the list (100)
   --plugin-runs N        plugin: interleaved runs per command (30)
+  --dataplane-samples N  dataplane: grants timed per figure, netwatch and maxtac alone each (50; needs root)
   --memory-requests N    memory: AccessRequests cached by the controller (10000)
   --cpu-prof DIR         write CPU profiles of the webhook and controller processes to DIR
   --json FILE            also write the figures as JSON`;
@@ -67,6 +70,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'latency-samples': { type: 'string' },
       'plugin-requests': { type: 'string' },
       'plugin-runs': { type: 'string' },
+      'dataplane-samples': { type: 'string' },
       'memory-requests': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
@@ -91,6 +95,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     latencySamples: positiveInt('latency-samples', values['latency-samples'], 30),
     pluginRequests: positiveInt('plugin-requests', values['plugin-requests'], 100),
     pluginRuns: positiveInt('plugin-runs', values['plugin-runs'], 30),
+    dataplaneSamples: positiveInt('dataplane-samples', values['dataplane-samples'], 50),
     memoryRequests: positiveInt('memory-requests', values['memory-requests'], 10_000),
     cpuProf: values['cpu-prof'],
     json: values.json,

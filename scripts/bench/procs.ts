@@ -1,32 +1,26 @@
-// The components under test run as their own processes, as in a cluster (`node dist/<component>.mjs` with the
-// image's Node flags and the Deployment's NODE_OPTIONS), so the load generator never shares their event loop and
-// their CPU and memory can be read from /proc.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { request as httpRequest } from 'node:http';
+// The components under test run as their own processes, as in a cluster (their bundles with the image's Node flags
+// and the Deployment's args and NODE_OPTIONS: scripts/components.ts, which the sandbox uses too), so the load
+// generator never shares their event loop and their CPU and memory can be read from /proc. This file holds the
+// benchmark's choices on top (log levels, no leader election) and the /proc readings.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { buildServers } from '../build-dist.ts';
-import { freePort, type ControlPlane } from '../controlplane.ts';
-import { makeServingCertificates } from '../../webhook/certs.ts';
-import { applyWebhookRbac } from '../../webhook/testing.ts';
-import { applyControllerRbac } from '../../controller/testing.ts';
+import type { ControlPlane } from '../controlplane.ts';
+import {
+  buildBundles,
+  startControllerProcess as startController,
+  startWebhookProcess as startWebhook,
+  type Bundles,
+  type WebhookProcess,
+} from '../components.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-/** Inside the repository (the bundles import their packages from its node_modules), apart from dist/. */
-const BUILD_DIR = join(REPO, 'node_modules/.cache/netwatch-bench');
+export type { WebhookProcess };
 
-let built: Promise<void> | undefined;
+let built: Promise<Bundles> | undefined;
 /** Bundles webhook and controller once per benchmark process, the way the image is built. */
-export function ensureBuilt(): Promise<void> {
-  built ??= buildServers({ outdir: BUILD_DIR, only: ['webhook', 'controller'], quiet: true });
+export function ensureBuilt(): Promise<Bundles> {
+  built ??= buildBundles(['webhook', 'controller']);
   return built;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** User + system CPU seconds a process has used so far (Linux /proc). */
 export function cpuSeconds(pid: number): number {
@@ -79,128 +73,15 @@ export function controlPlanePids(cp: ControlPlane): { etcd: number | undefined; 
   return { etcd, apiserver };
 }
 
-interface Spawned {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-export interface NodeRuntime {
-  /** Node flags of the image's ENTRYPOINT (`node --enable-source-maps`). */
-  flags: string[];
-  /** NODE_OPTIONS set by the component's Deployment, if any. */
-  nodeOptions: string | undefined;
-}
-
-/** How the image and the component's Deployment run Node: the bench starts the component the same way. */
-export function deployedRuntime(component: 'webhook' | 'controller'): NodeRuntime {
-  const containerfile = readFileSync(join(REPO, 'Containerfile'), 'utf8');
-  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(containerfile)?.[1];
-  const [, ...flags] = entry ? (JSON.parse(entry) as string[]) : [];
-  const deployment = parseYaml(readFileSync(join(REPO, 'manifests', component, 'deployment.yaml'), 'utf8')) as {
-    spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
-  };
-  const env = deployment.spec?.template?.spec?.containers?.[0]?.env ?? [];
-  return { flags, nodeOptions: env.find((e) => e.name === 'NODE_OPTIONS')?.value };
-}
-
-function spawnNode(component: 'webhook' | 'controller', args: string[], profileDir: string | undefined, stdout: 'pipe' | 'ignore'): Spawned {
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const runtime = deployedRuntime(component);
-  const child = spawn(process.execPath, [...runtime.flags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), join(BUILD_DIR, `${component}.mjs`), ...args], {
-    cwd: REPO,
-    stdio: ['ignore', stdout, 'inherit'],
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...(runtime.nodeOptions ? { NODE_OPTIONS: runtime.nodeOptions } : {}) },
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited };
-}
-
-/** SIGTERM (both components exit cleanly on it, which also writes CPU profiles), SIGKILL after 10 s. */
-async function terminate(s: Spawned): Promise<void> {
-  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
-  s.child.kill('SIGTERM');
-  const timer = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
-  await s.exited;
-  clearTimeout(timer);
-}
-
-function get(url: string, ca?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const done = (res: import('node:http').IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    };
-    const req = url.startsWith('https:') ? request(url, { ca, timeout: 5000 }, done) : httpRequest(url, { timeout: 5000 }, done);
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function waitUntil(what: string, s: Spawned, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (s.child.exitCode !== null) throw new Error(`${what}: the process exited with code ${String(s.child.exitCode)}`);
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what}: timed out`);
-    await sleep(50);
-  }
-}
-
-export interface WebhookProcess {
-  /** https://127.0.0.1:PORT, for the webhook configurations. */
-  url: string;
-  caPem: string;
-  pid: number;
-  /** The webhook's Prometheus text. */
-  metrics(): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** Starts webhook/main.ts (bundled) as the netwatch-webhook identity with its manifest RBAC; not yet registered. */
+/** Starts webhook/main.ts (bundled) as the netwatch-webhook identity with its manifest RBAC, ready; not yet registered. */
 export async function startWebhookProcess(cp: ControlPlane, opts: { profileDir?: string } = {}): Promise<WebhookProcess> {
-  await ensureBuilt();
-  await applyWebhookRbac(cp);
-  const certs = makeServingCertificates({ ips: ['127.0.0.1'], dnsNames: ['localhost'] });
-  const dir = join(cp.dir, 'bench-webhook');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'tls.crt'), certs.certPem);
-  writeFileSync(join(dir, 'tls.key'), certs.keyPem, { mode: 0o600 });
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const url = `https://127.0.0.1:${port}`;
-  const s = spawnNode(
-    'webhook',
-    [
-      '--host=127.0.0.1',
-      `--port=${port}`,
-      `--metrics-port=${metricsPort}`,
-      // As a cluster with mutual TLS runs it: the API server presents the control plane's webhook client certificate.
-      `--client-ca-file=${cp.webhookClientCaFile}`,
-      `--kubeconfig=${cp.kubeconfigPathFor('netwatch-webhook')}`,
-      `--tls-cert-file=${join(dir, 'tls.crt')}`,
-      `--tls-key-file=${join(dir, 'tls.key')}`,
-      // One line per admission at info; a production webhook logs them, but here they would only measure pino.
-      '--log-level=warn',
-    ],
-    opts.profileDir,
-    'ignore',
-  );
-  try {
-    await waitUntil('webhook /readyz', s, async () => (await get(`${url}/readyz`, certs.caPem)).status === 200);
-  } catch (err) {
-    await terminate(s);
-    throw err;
-  }
-  return {
-    url,
-    caPem: certs.caPem,
-    pid: s.child.pid ?? 0,
-    metrics: async () => await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
-    stop: () => terminate(s),
-  };
+  return startWebhook(cp, {
+    bundles: await ensureBuilt(),
+    dir: join(cp.dir, 'bench-webhook'),
+    // One line per admission at info; a production webhook logs them, but here they would only measure pino.
+    set: { 'log-level': 'warn' },
+    ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
+  });
 }
 
 export interface ControllerProcess {
@@ -218,15 +99,6 @@ export interface ControllerProcess {
  * election. It logs at info, as deployed: the 'controller started' line marks the end of its start-up.
  */
 export async function startControllerProcess(cp: ControlPlane, opts: { workers: number; profileDir?: string; applyRbac?: boolean }): Promise<ControllerProcess> {
-  await ensureBuilt();
-  if (opts.applyRbac ?? true) await applyControllerRbac(cp);
-  const port = await freePort();
-  const s = spawnNode(
-    'controller',
-    [`--kubeconfig=${cp.kubeconfigPathFor('netwatch-controller')}`, `--listen=127.0.0.1:${port}`, '--leader-elect=false', `--workers=${opts.workers}`, '--log-level=info'],
-    opts.profileDir,
-    'pipe',
-  );
   const warnings: string[] = [];
   let resolveStarted: (t: number) => void = () => undefined;
   let rejectStarted: (e: Error) => void = () => undefined;
@@ -235,23 +107,23 @@ export async function startControllerProcess(cp: ControlPlane, opts: { workers: 
     rejectStarted = reject;
   });
   started.catch(() => undefined);
-  void s.exited.then((code) => rejectStarted(new Error(`the controller exited with code ${String(code)} before it started`)));
-  const lines = createInterface({ input: s.child.stdout! });
-  lines.on('line', (line) => {
-    let entry: { level?: number; msg?: string; time?: number };
-    try {
-      entry = JSON.parse(line) as typeof entry;
-    } catch {
-      return;
-    }
-    if (entry.msg === 'controller started' && typeof entry.time === 'number') resolveStarted(entry.time);
-    if ((entry.level ?? 0) >= 40 && warnings.length < 50) warnings.push(line.slice(0, 300));
+  const p = await startController(cp, {
+    bundles: await ensureBuilt(),
+    dir: join(cp.dir, 'bench-controller'),
+    set: { 'leader-elect': false, workers: String(opts.workers), 'log-level': 'info' },
+    applyRbac: opts.applyRbac ?? true,
+    ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
+    onLine: (line) => {
+      let entry: { level?: number; msg?: string; time?: number };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return;
+      }
+      if (entry.msg === 'controller started' && typeof entry.time === 'number') resolveStarted(entry.time);
+      if ((entry.level ?? 0) >= 40 && warnings.length < 50) warnings.push(line.slice(0, 300));
+    },
   });
-  return {
-    pid: s.child.pid ?? 0,
-    started,
-    warnings,
-    metrics: async () => (await get(`http://127.0.0.1:${port}/metrics`)).body,
-    stop: () => terminate(s),
-  };
+  void p.exited.then((code) => rejectStarted(new Error(`the controller exited with code ${String(code)} before it started`)));
+  return { pid: p.pid, started, warnings, metrics: p.metrics, stop: p.stop };
 }

@@ -66,7 +66,8 @@ describe('bench table', () => {
 describe('bench options', () => {
   it('defaults to the design sizes and every benchmark', () => {
     const o = parseBenchArgs([]);
-    assert.deepEqual(o.only, ['webhook', 'controller', 'plugin', 'memory']);
+    assert.deepEqual(o.only, ['webhook', 'controller', 'plugin', 'dataplane', 'memory']);
+    assert.equal(o.dataplaneSamples, 50);
     assert.equal(o.concurrency, 200);
     assert.equal(o.requests, 1000);
     assert.equal(o.memoryRequests, 10_000);
@@ -74,6 +75,7 @@ describe('bench options', () => {
 
   it('keeps the canonical order and rejects unknown names and bad sizes', () => {
     assert.deepEqual(parseBenchArgs(['--only', 'memory,webhook']).only, ['webhook', 'memory']);
+    assert.deepEqual(parseBenchArgs(['--only', 'memory,dataplane']).only, ['dataplane', 'memory']);
     assert.equal(parseBenchArgs(['--requests', '50', '--memory-requests=200']).memoryRequests, 200);
     assert.throws(() => parseBenchArgs(['--only', 'webui']), /unknown benchmark webui/);
     assert.throws(() => parseBenchArgs(['--requests', '0']), /positive integer/);

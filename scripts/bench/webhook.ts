@@ -7,7 +7,7 @@ import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/accessr
 import { serviceSpec } from '../../lib/domain/testing.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { installDemo } from '../demo.ts';
-import { registerWebhook, unregisterWebhook, waitUntilLive } from '../../webhook/testing.ts';
+import { registerWebhook, unregisterWebhook, waitUntilLive } from '../deploy.ts';
 import { benchClient, mean, percentile, runConcurrently } from './http.ts';
 import { CpuMeter, controlPlanePids, formatCpu, startWebhookProcess, type WebhookProcess } from './procs.ts';
 import { counterBy, histogramBuckets, quantileBound, subtractBuckets, subtractCounters, type Buckets } from './prom.ts';

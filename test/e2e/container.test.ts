@@ -20,10 +20,10 @@ import { after, before, describe, test } from 'node:test';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { freePort, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { SERVER_ENTRIES, type ServerName } from '../../scripts/build-dist.ts';
-import { applyControllerRbac } from '../../controller/testing.ts';
-import { applyNotifierRbac } from '../../notifier/testing.ts';
-import { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive } from '../../webhook/testing.ts';
-import { installWebUiRbac } from '../../webui/testing.ts';
+import { applyControllerRbac } from '../support/controller.ts';
+import { applyNotifierRbac } from '../support/notifier.ts';
+import { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive } from '../support/webhook.ts';
+import { installWebUiRbac } from '../support/webui.ts';
 import { REPO, find, render, type Container, type Deployment, type Manifest } from './support/manifests.ts';
 import {
   PodmanRun,
@@ -226,12 +226,13 @@ describe('the container image, built from Containerfile and run with podman as t
     assert.deepEqual([own.uid, own.gid], [65532, 65532]);
   });
 
-  test("each Deployment's command exists; the webhook, the controller and the notifier print their usage for --help", async () => {
+  test("each Deployment's command exists; each component prints its usage for --help", async () => {
     for (const c of COMPONENTS) assert.equal(deploymentArgs(c)[0], `dist/${c}.mjs`);
     for (const [c, flag] of [
       ['webhook', '--tls-cert-file'],
       ['controller', '--leader-elect'],
       ['notifier', '--pending-reminder'],
+      ['webui', '--public-url'],
     ] as const) {
       const r = await runPod(pod(c, { args: [deploymentArgs(c)[0]!, '--help'] }), images.image, runInfo.label);
       assert.equal(r.code, 0, `${c} --help: exit ${r.code}\n${r.stderr}`);
@@ -297,7 +298,7 @@ describe('the container image, built from Containerfile and run with podman as t
     };
 
     const run = pod(c, { network: 'host', writableRoot, ...listeningOnLoopback(c, container, hostPorts) });
-    if (c === 'webui') run.env = { ...run.env, NETWATCH_WEBUI_PUBLIC_URL: serviceUrl(`netwatch-${c}`, 'https'), OIDC_ISSUER_URL: UNREACHABLE_IDP };
+    if (c === 'webui') run.env = { ...run.env, NETWATCH_WEBUI_PUBLIC_URL: serviceUrl(`netwatch-${c}`, 'https'), NETWATCH_WEBUI_OIDC_ISSUER_URL: UNREACHABLE_IDP };
     const leases = cp.admin.makeApiClient(CoordinationV1Api);
     const lease = () => ({ namespace: flagOf(container, '--lease-namespace'), name: flagOf(container, '--lease-name') });
 
@@ -389,7 +390,7 @@ const LOOPBACK: Record<ServerName, { args?: string[]; env?: Record<string, strin
   webhook: { args: ['--host=127.0.0.1'] },
   controller: {},
   notifier: {},
-  webui: { env: { HOST: '127.0.0.1' } },
+  webui: { env: { NETWATCH_WEBUI_HOST: '127.0.0.1' } },
 };
 
 /**

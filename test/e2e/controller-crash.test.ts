@@ -3,41 +3,23 @@
 // materialized exactly once and nothing is left of the ended ones.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
-import { applyControllerRbac } from '../../controller/testing.ts';
+import { applyControllerRbac } from '../support/controller.ts';
 import { objectName } from '../../lib/domain/names.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import type { Lease } from '../../lib/kube/types.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { Admin, suffix, waitFor } from './controller-support.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const NODE = `${ROOT}node_modules/.bin/node`;
+import { OutputTail, kill, spawnController } from './support/controller-child.ts';
 
 let cp: ControlPlane;
 let admin: Admin;
 let child: ChildProcess | undefined;
-let logs = '';
+const logs = new OutputTail();
 
 function startController(identity = 'crash-test'): ChildProcess {
-  const c = spawn(
-    NODE,
-    ['--import', 'tsx', 'controller/main.ts', '--kubeconfig', cp.kubeconfigPathFor('netwatch-controller'), '--listen', '127.0.0.1:0', '--identity', identity, '--lease-duration', '4s', '--workers', '8', '--sweep-interval', '10s', '--log-level', 'warn', '--retention', 'never'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const keep = (b: Buffer) => (logs = (logs + b.toString()).slice(-20_000));
-  c.stdout?.on('data', keep);
-  c.stderr?.on('data', keep);
-  return c;
-}
-
-async function kill(c: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (!c || c.exitCode !== null || c.signalCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill(signal);
-  await exited;
+  return spawnController(cp, ['--listen', '127.0.0.1:0', '--identity', identity, '--lease-duration', '4s', '--workers', '8', '--sweep-interval', '10s', '--log-level', 'warn', '--retention', 'never'], logs);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,7 +122,7 @@ describe('controller: crash safety', () => {
     }, 120_000, 1000).catch(async (e: unknown) => {
       const all = await admin.list<AccessRequest>('accessrequests');
       const wrong = plan.map((p) => ({ p, ar: all.find((a) => a.metadata.name === p.name) })).filter(({ p, ar }) => ar?.status?.phase !== expected[p.kind]).slice(0, 5);
-      throw new Error(`${(e as Error).message}: ${JSON.stringify(wrong.map(({ p, ar }) => [p.name, p.kind, ar?.status?.phase, ar?.status?.conditions]))}\n${logs.slice(-3000)}`);
+      throw new Error(`${(e as Error).message}: ${JSON.stringify(wrong.map(({ p, ar }) => [p.name, p.kind, ar?.status?.phase, ar?.status?.conditions]))}\n${logs.text(3000)}`);
     });
 
     await waitFor('ended requests fully torn down', async () => {

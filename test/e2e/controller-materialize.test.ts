@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
-import { installController, type InstalledController } from '../../controller/testing.ts';
+import { installController, type InstalledController } from '../support/controller.ts';
 import { objectName } from '../../lib/domain/names.ts';
 import type { NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { HttpKube } from '../../lib/kube/http.ts';

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, ensureBinaries, loadYamlFile, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { SERVER_ENTRIES } from '../../scripts/build-dist.ts';
-import { settingsFromEnv } from '../../webui/config.ts';
+import { parseWebUiArgs, WEBUI_COMMAND } from '../../webui/options.ts';
+import { variablesOf } from '../../lib/cli/flags.ts';
 import { durationSeconds, isNever } from '../../lib/domain/duration.ts';
 import { partsOf, permissionFor } from '../../lib/domain/parts.ts';
 import { parseConfig } from '../../notifier/config.ts';
@@ -279,22 +280,19 @@ describe('manifests: kustomize trees the API server accepts', () => {
     assert.equal(Number(flag(c.args ?? [], 'listen')?.split(':').pop()), containerPort(c, 'http'));
   });
 
-  test('the web UI environment is exactly what its configuration reads, and valid', () => {
+  test('the web UI environment is exactly what its configuration reads, current names only, and valid', () => {
+    const current = new Set(variablesOf(WEBUI_COMMAND).filter((v) => !v.deprecated).map((v) => v.name));
     for (const tree of ['default', IMPERSONATION] as const) {
       const c = containerOf(find<Deployment>(objectsOf(tree), 'Deployment', 'netwatch-webui'));
       assert.deepEqual(c.args, [`dist/webui.mjs`]);
       assert.equal(SERVER_ENTRIES.webui, 'webui/main.ts');
       const env: Record<string, string | undefined> = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
-      const read = new Set<string>();
-      const recording = new Proxy(env, {
-        get: (target, key) => {
-          if (typeof key === 'string') read.add(key);
-          return Reflect.get(target, key) as unknown;
-        },
-      });
+      assert.deepEqual(Object.keys(env).filter((k) => !current.has(k)), [], 'variables that are not (or no longer) web UI settings');
       // Mounted files stand in: the session key must decode to 32 bytes, the rest is opaque text.
-      const settings = settingsFromEnv(recording, (path) => (path.endsWith('/session/key') ? Buffer.alloc(32, 7).toString('base64') : `contents of ${path}`));
-      assert.deepEqual(Object.keys(env).filter((k) => !read.has(k)), [], 'variables the web UI never reads');
+      const parsed = parseWebUiArgs([], env, (path) => (path.endsWith('/session/key') ? Buffer.alloc(32, 7).toString('base64') : `contents of ${path}`));
+      assert.equal(parsed.kind, 'run');
+      assert.deepEqual(parsed.warnings, [], 'no unknown or deprecated variable');
+      const { settings } = parsed;
       assert.equal(settings.server.port, containerPort(c, 'https'));
       assert.ok(settings.server.tls, 'serves HTTPS itself');
       assert.equal(settings.app.actAs, tree === 'default' ? 'token' : 'impersonate');

@@ -16,7 +16,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { applyObjects, freePort, loadYamlFile, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from '../../scripts/idp.ts';
 import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../lib/api/accessrequest.ts';
-import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
+import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 import { openIdClient } from '../../webui/oidc.ts';
 import { bundle } from '../../plugin/build.ts';
 

@@ -1,12 +1,16 @@
-// `npm start` end to end, in a real terminal (tmux): the sandbox comes up, opens the TUI as alice, a request made
-// with the plugin as alice and approved by bob and carol goes Active (the TUI shows it live), bob signs in to
-// the web UI through the sandbox's IdP in a real Chromium and sees it, quitting the TUI leaves the sandbox
-// running, and Ctrl-C stops everything: no process and no temporary folder is left behind.
+// `npm start` end to end, in a real terminal (tmux): the sandbox comes up with the webhook, controller and web UI
+// each in a process of its own running its main.ts bundle with its Deployment's flags and the flags passed after
+// its name (`controller --isolation=refuse`, `webhook --max-duration=8h`, which both visibly take effect), opens
+// the TUI as alice, a request made with the plugin as alice and approved by bob and carol goes Active (the TUI
+// shows it live), bob signs in to the web UI through the sandbox's IdP in a real Chromium and sees it, quitting
+// the TUI leaves the sandbox running, and Ctrl-C stops everything: no process and no temporary folder is left
+// behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +81,8 @@ describe('npm start: the sandbox', () => {
     // machine's, whose node may be older than the project's: npm runs the project's own.
     // The shell traps Ctrl-C so that it lives on to print the sandbox's exit code (its children still get it).
     // CI=true as on CI machines, where Ink would otherwise draw nothing until exit: the TUI must draw regardless.
-    const command = `trap 'true' INT; CI=true npm start --silent -- --port 0 --state-dir '${stateDir}'; echo "EXITED:$?"; sleep 600`;
+    // Flags after a component's name go to that component.
+    const command = `trap 'true' INT; CI=true npm start --silent -- --port 0 --state-dir '${stateDir}' controller --isolation=refuse webhook --max-duration 8h; echo "EXITED:$?"; sleep 600`;
     await tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', '-c', REPO, 'sh', '-c', command);
     await eventually('sandbox.json', async () => existsSync(join(stateDir, 'sandbox.json')), 180_000);
     state = JSON.parse(readFileSync(join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
@@ -90,6 +95,61 @@ describe('npm start: the sandbox', () => {
     await sleep(3000);
     await tmux('kill-server').catch(() => undefined);
     rmSync(join(stateDir, '..'), { recursive: true, force: true });
+  });
+
+  it('runs each component as a process of its own: its main.ts, bundled, with the Deployment\'s flags and the ones passed', () => {
+    assert.deepEqual(state.components.map((c) => c.name).sort(), ['controller', 'webhook', 'webui']);
+    const pids = new Set<number>();
+    for (const c of state.components) {
+      assert.ok(alive(c.pid), `${c.name} (pid ${c.pid}) runs`);
+      assert.notEqual(c.pid, state.sandboxPid);
+      pids.add(c.pid);
+      // What the kernel says the process runs, not only what the sandbox recorded.
+      const argv = readFileSync(`/proc/${c.pid}/cmdline`, 'utf8').split('\0').slice(1, -1);
+      assert.deepEqual(argv, c.argv);
+      const bundle = argv.find((a) => a.endsWith('.mjs')) ?? assert.fail(`${c.name}: no bundle in ${argv.join(' ')}`);
+      assert.equal(bundle, join(state.bundlesDir, `${c.name}.mjs`));
+      // The bundle's entry is the component's main.ts (its source map names the sources it was built from).
+      const sources = (JSON.parse(readFileSync(`${bundle}.map`, 'utf8')) as { sources: string[] }).sources.map((f) => f.replace(/^(\.\.\/)+/, ''));
+      assert.ok(sources.includes(`${c.name}/main.ts`), `${basename(bundle)} is built from ${c.name}/main.ts`);
+      assert.ok(argv.includes('--enable-source-maps'), "the image's Node flags");
+    }
+    assert.equal(pids.size, 3, 'three processes');
+    const argvOf = (name: string) => state.components.find((c) => c.name === name)?.argv ?? [];
+    // The Deployment's flags, with a passed flag in place of the Deployment's own value.
+    assert.ok(argvOf('controller').includes('--pending-ttl=168h'), argvOf('controller').join(' '));
+    assert.ok(argvOf('controller').includes('--isolation=refuse'));
+    assert.ok(!argvOf('controller').includes('--isolation=skip'));
+    assert.ok(argvOf('webhook').includes('--controller-username=system:serviceaccount:netwatch-system:netwatch-controller'));
+    assert.deepEqual(argvOf('webhook').filter((a) => a.startsWith('--max-duration') || a === '8h'), ['--max-duration', '8h']);
+    // The web UI's Deployment configures it with NETWATCH_WEBUI_* variables; the sandbox's own flags come on top.
+    assert.ok(argvOf('webui').some((a) => a === `--public-url=${state.webUrl}`));
+  });
+
+  it('--isolation=refuse reached the controller: a request whose policy would newly isolate pods fails, saying why', async () => {
+    const admin = { KUBECONFIG: state.kubeconfigs['admin'], PATH: `${state.binDir}:/usr/bin:/bin` };
+    // Namespaces without any NetworkPolicy: a grant there would cut the pods' other traffic.
+    for (const ns of ['open-a', 'open-b']) await run('kubectl', ['create', 'namespace', ns], admin);
+    await run('kubectl', ['-n', 'open-a', 'create', 'service', 'clusterip', 'api', '--tcp=80:8080'], admin);
+    await run('kubectl', ['-n', 'open-b', 'create', 'service', 'clusterip', 'db', '--tcp=5432:5432'], admin);
+    // The admin may approve both parts, so the request is fully approved at creation.
+    const created = await run('kubectl', ['netwatch', 'request', 'service', '--from', 'open-a/api', '--to', 'open-b/db', '--ports', '5432/TCP', '--duration', '1h', '--reason', 'isolation', '-o', 'name'], admin);
+    const arName = created.stdout.trim().split('/').pop() ?? assert.fail(created.stdout);
+    const outcome = await eventually('the request to fail', async () => {
+      const out = (await run('kubectl', ['get', 'accessrequest', arName, '-o', 'jsonpath={.status.phase} {.status.conditions[?(@.type=="Ready")].reason}'], admin)).stdout;
+      return out.startsWith('Failed') ? out : undefined;
+    });
+    // With the Deployment's --isolation=skip the part would have been skipped instead.
+    assert.equal(outcome, 'Failed WouldIsolate');
+  });
+
+  it('--max-duration 8h reached the webhook: a request for 9h is refused at admission', async () => {
+    const alice = { KUBECONFIG: state.kubeconfigs['alice'], PATH: `${state.binDir}:/usr/bin:/bin` };
+    const refused = await run('kubectl', ['netwatch', 'request', 'service', '--from', 'monitoring/prometheus', '--to', 'payments/database', '--ports', '5432/TCP', '--duration', '9h', '--reason', 'too long'], alice).then(
+      () => assert.fail('a 9h request was created'),
+      (err: Error) => err.message,
+    );
+    assert.match(refused, /spec\.duration: must be at most 8h on this cluster/);
   });
 
   it('opens the TUI as alice on the terminal', async () => {
@@ -152,7 +212,9 @@ describe('npm start: the sandbox', () => {
     assert.match(pane, /Stopped; nothing left behind/);
     assert.doesNotMatch(pane, /timed out after/, 'every part stopped in time (an open web UI tab included)');
     for (const pid of state.controlPlanePids) assert.equal(alive(pid), false, `control-plane process ${pid} is gone`);
+    for (const c of state.components) assert.equal(alive(c.pid), false, `${c.name} process ${c.pid} is gone`);
     assert.equal(existsSync(state.controlPlaneDir), false, 'the control plane folder is removed');
+    assert.equal(existsSync(state.bundlesDir), false, 'the bundles are removed');
     assert.equal(existsSync(stateDir), false, 'the state folder is removed');
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type AccessRequest, type AccessRequestSpec } from '../../lib/api/accessrequest.ts';
-import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
+import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 
 const SRC = 'team-src';
 const DST = 'team-dst';

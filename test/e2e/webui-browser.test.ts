@@ -3,7 +3,7 @@
 // and the sign-out ConfigMap, with the RBAC of manifests/webui), and a real Chromium.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -15,18 +15,18 @@ import type { FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { applyObjects, freePort, loadYamlFile, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../lib/api/accessrequest.ts';
-import { installWebhook, type InstalledWebhook } from '../../webhook/testing.ts';
+import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
+import { installController, type InstalledController } from '../support/controller.ts';
 import { build } from '../../webui/app.ts';
 import { kubeGateway } from '../../webui/kube.ts';
 import { openIdClient } from '../../webui/oidc.ts';
 import { configMapRevocations, SESSIONS_CONFIGMAP } from '../../webui/revocations-configmap.ts';
-import { installWebUiRbac } from '../../webui/testing.ts';
+import { installWebUiRbac } from '../support/webui.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from '../../scripts/idp.ts';
 
 const CLIENT_ID = 'netwatch';
 const XSS = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
 const SHOTS = process.env['NETWATCH_SCREENSHOTS'] ?? join(tmpdir(), 'netwatch-webui-screenshots');
-const CONTROLLER_TESTING = new URL('../../controller/testing.ts', import.meta.url);
 
 const accounts = {
   alice: { email: 'alice@example.test', groups: ['developers'] },
@@ -82,7 +82,7 @@ describe('the web UI in a real browser', () => {
   let idp: TestIdp;
   let cp: ControlPlane;
   let webhook: InstalledWebhook | undefined;
-  let controller: { stop(): Promise<void> } | undefined;
+  let controller: InstalledController | undefined;
   let app: FastifyInstance;
   /** A second replica of `app`: the same public URL and session key, its own process state. */
   let replica: FastifyInstance;
@@ -145,10 +145,7 @@ describe('the web UI in a real browser', () => {
     });
     await applyObjects(cp.admin, [...loadYamlFile(USER_ROLES), ...fixtures()]);
     webhook = await installWebhook(cp);
-    if (existsSync(CONTROLLER_TESTING)) {
-      const mod = (await import(CONTROLLER_TESTING.href)) as { installController(cp: ControlPlane): Promise<{ stop(): Promise<void> }> };
-      controller = await mod.installController(cp);
-    }
+    controller = await installController(cp);
     await installWebUiRbac(cp);
     const sessionKey = randomBytes(32);
     app = await startUi(uiPort, 'token', { sessionKey });
@@ -289,7 +286,7 @@ describe('the web UI in a real browser', () => {
     assert.match((await page.locator('[role=alert]').textContent()) ?? '', /not verified/);
   });
 
-  test('a developer submits a request, an approver approves it, and the developer sees it Active without reloading', async (t) => {
+  test('a developer submits a request, an approver approves it, and the developer sees it Active without reloading', async () => {
     const alice = await newPage();
     await signIn(alice, 'alice');
     assert.equal(await alice.getByTestId('username').textContent(), 'oidc:alice@example.test');
@@ -349,10 +346,6 @@ describe('the web UI in a real browser', () => {
       ],
     );
 
-    if (!controller) {
-      t.skip('controller/testing.ts does not exist yet: nothing turns the request Active');
-      return;
-    }
     // Alice's page was not reloaded: the live update moves the row into the active table.
     await alice
       .locator(`table[data-testid=active] tr[data-request="${requestName}"]`)

@@ -12,7 +12,7 @@ import { KubeTransport, type CallOptions, type Method } from '../../../lib/kube/
 import { MAXTAC_GROUP } from '../../../lib/domain/parts.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { UserError } from '../errors.ts';
-import type { ClusterPort, ContextInfo, DetailKind, Identity, RequestList, Watch, WatchEvent } from './port.ts';
+import type { ContextInfo, DetailKind, Identity, ListPort, RequestList, Watch, WatchEvent } from './port.ts';
 
 export interface KubeOptions {
   kubeconfig?: string | undefined;
@@ -84,7 +84,7 @@ export function jwtExpiry(token: string): number | undefined {
   }
 }
 
-export class KubePort implements ClusterPort {
+export class KubePort implements ListPort {
   readonly info: ContextInfo;
   private readonly transport: KubeTransport;
 
@@ -135,7 +135,7 @@ export class KubePort implements ClusterPort {
     if (problem) throw new UserError(problem, 'kubectl refreshes and saves it: run any kubectl command (kubectl get --raw /version), then retry');
   }
 
-  private async call<T>(method: Method, path: string, body?: unknown, contentType?: string): Promise<T> {
+  protected async call<T>(method: Method, path: string, body?: unknown, contentType?: string): Promise<T> {
     this.checkOidc();
     const opts: CallOptions = { body };
     if (contentType) opts.contentType = contentType;

@@ -4,7 +4,7 @@
 // API server refuses, or a call that gets no answer, is a KubeError (lib/kube/errors.ts).
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../../../lib/domain/parts.ts';
-import type { KubeObject, NetworkPolicy, Service } from '../../../lib/kube/types.ts';
+import type { KubeObject, Namespace, NetworkPolicy, Pod, Service } from '../../../lib/kube/types.ts';
 
 export interface ContextInfo {
   /** kubeconfig context name. */
@@ -55,4 +55,14 @@ export interface ClusterPort {
   getService(namespace: string, name: string): Promise<Service | null>;
   /** Objects of one kind in a namespace with a label selector (`a=b,c=d`). */
   listLabelled(kind: DetailKind, namespace: string, labelSelector: string): Promise<(KubeObject | NetworkPolicy)[]>;
+  /** Pods of a namespace (their labels, addresses and container ports: what `why` evaluates). */
+  listPods(namespace: string): Promise<Pod[]>;
+  /** A namespace with its labels, or null when it does not exist. */
+  getNamespace(name: string): Promise<Namespace | null>;
 }
+
+/**
+ * The reads only `why` makes. The list path's port (KubePort, kube.ts) leaves them out: every method of that class
+ * is in the list path's bundle, which must not grow (build.ts); the CLI's port (kube-cli.ts) adds them.
+ */
+export type ListPort = Omit<ClusterPort, 'listPods' | 'getNamespace'>;

@@ -25,12 +25,11 @@ import {
   stageOf,
 } from '../../../lib/domain/actions.ts';
 import {
-  formatFieldErrors,
   validateServices,
   validateSpecSyntax,
-  type FieldError,
   type ServiceFacts,
 } from '../../../lib/domain/spec.ts';
+import { formatFieldErrors, type FieldError } from '../../../lib/domain/field-error.ts';
 import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { LABEL_REQUEST_ID } from '../../../lib/api/markers.ts';
 import { isDns1035Label, isDns1123Label } from '../../../lib/api/names.ts';
@@ -50,17 +49,20 @@ export function parseServiceRef(text: string, defaultNamespace: string, flag: st
   return { namespace: ns, service: svc };
 }
 
+/** `5432/TCP`, `53/udp` or `8080` (protocol defaults to TCP), given as `what`. */
+export function parsePort(item: string, what: string, example: string): Port {
+  const m = /^\s*(\d{1,5})(?:\/(tcp|udp|sctp))?\s*$/i.exec(item);
+  const port = m ? Number(m[1]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new UserError(`${what} "${inert(item)}" is not PORT[/PROTOCOL]`, `e.g. ${example} (ports 1-65535; TCP, UDP or SCTP)`);
+  }
+  return { port, protocol: (m[2] ?? 'TCP').toUpperCase() as Protocol };
+}
+
 /** `5432/TCP,53/UDP,8080` (protocol defaults to TCP). */
 export function parsePorts(text: string | undefined): Port[] | undefined {
   if (text === undefined || text.trim() === '') return undefined;
-  return text.split(',').map((item) => {
-    const m = /^\s*(\d{1,5})(?:\/(tcp|udp|sctp))?\s*$/i.exec(item);
-    const port = m ? Number(m[1]) : NaN;
-    if (!m || port < 1 || port > 65535) {
-      throw new UserError(`--ports item "${inert(item)}" is not PORT[/PROTOCOL]`, 'e.g. --ports 5432/TCP,53/UDP (ports 1-65535; TCP, UDP or SCTP)');
-    }
-    return { port, protocol: (m[2] ?? 'TCP').toUpperCase() as Protocol };
-  });
+  return text.split(',').map((item) => parsePort(item, '--ports item', '--ports 5432/TCP,53/UDP'));
 }
 
 export interface ServiceRequestInput {

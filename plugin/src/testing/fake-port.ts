@@ -3,7 +3,7 @@
 import type { AccessRequest, Phase } from '../../../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../../../lib/domain/parts.ts';
 import { serviceSpec } from '../../../lib/domain/testing.ts';
-import type { KubeObject, Service } from '../../../lib/kube/types.ts';
+import type { KubeObject, Namespace, Pod, Service } from '../../../lib/kube/types.ts';
 import { KubeError } from '../../../lib/kube/errors.ts';
 import type { ClusterPort, DetailKind, Identity, RequestList, WatchEvent } from '../services/port.ts';
 
@@ -15,6 +15,11 @@ export interface FakeOptions {
   /** `verb group/resource ns` keys that are allowed, e.g. `approve netwatch.vtk.io/accessrequests shop`. */
   allowed?: string[];
   objects?: { kind: DetailKind; namespace: string; object: KubeObject }[];
+  pods?: Pod[];
+  /** Labels of namespaces (a namespace listed here exists). */
+  namespaceLabels?: Record<string, Record<string, string>>;
+  /** Reads the API server refuses, as `verb resource namespace`: `list pods shop`, `get namespaces shop`. */
+  forbidden?: string[];
   /** Make every call fail with this error. */
   failWith?: Error;
 }
@@ -36,8 +41,12 @@ export class FakePort implements ClusterPort {
     for (const r of opts.requests ?? []) this.requests.set(r.metadata.name ?? '', { ...r, metadata: { resourceVersion: String(this.rv++), ...r.metadata } });
   }
 
-  private fail(): void {
+  private fail(read?: string): void {
     if (this.opts.failWith) throw this.opts.failWith;
+    if (read && (this.opts.forbidden ?? []).includes(read)) {
+      const [verb, resource, ns] = read.split(' ');
+      throw new KubeError(403, 'Forbidden', `${resource ?? ''} is forbidden: User "alice" cannot ${verb ?? ''} resource "${resource ?? ''}" in the namespace "${ns ?? ''}"`);
+    }
   }
 
   async whoAmI(): Promise<Identity> {
@@ -127,17 +136,29 @@ export class FakePort implements ClusterPort {
   }
 
   async getService(namespace: string, name: string): Promise<Service | null> {
-    this.fail();
+    this.fail(`get services ${namespace}`);
     return (this.opts.services ?? []).find((s) => s.metadata.namespace === namespace && s.metadata.name === name) ?? null;
   }
 
   async listLabelled(kind: DetailKind, namespace: string, labelSelector: string): Promise<KubeObject[]> {
-    this.fail();
+    this.fail(`list ${kind} ${namespace}`);
     const [k, v] = labelSelector.split('=');
     return (this.opts.objects ?? [])
       .filter((o) => o.kind === kind && o.namespace === namespace)
       .map((o) => o.object)
       .filter((o) => !k || o.metadata.labels?.[k] === v);
+  }
+
+  async listPods(namespace: string): Promise<Pod[]> {
+    this.fail(`list pods ${namespace}`);
+    return (this.opts.pods ?? []).filter((p) => p.metadata.namespace === namespace);
+  }
+
+  async getNamespace(name: string): Promise<Namespace | null> {
+    this.fail(`get namespaces ${name}`);
+    const labels = this.opts.namespaceLabels?.[name];
+    if (labels) return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } } };
+    return (await this.listNamespaces()).includes(name) ? { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } } : null;
   }
 }
 

@@ -1,14 +1,14 @@
-// For end-to-end suites: starts the controller in-process as the `netwatch-controller` identity, with exactly
-// the RBAC of manifests/controller/ applied, against a test control plane.
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+// End-to-end harness: starts the controller in-process as the `netwatch-controller` identity, with exactly the
+// RBAC of manifests/controller/ applied, against a test control plane. (The sandbox and the benchmarks run
+// controller/main.ts as a process instead: scripts/components.ts.)
 import { pino, type Logger } from 'pino';
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { applyObjects, loadYamlFile, type ControlPlane } from '../scripts/controlplane.ts';
-import { ControllerApp } from './app.ts';
-import type { ControllerConfig } from './controller.ts';
+import type { ControlPlane } from '../../scripts/controlplane.ts';
+import { applyControllerRbac } from '../../scripts/deploy.ts';
+import { ControllerApp } from '../../controller/app.ts';
+import type { ControllerConfig } from '../../controller/controller.ts';
 
-const MANIFESTS = fileURLToPath(new URL('../manifests/controller/', import.meta.url));
+// Where it was before it moved here with the harness: end-to-end suites import it from this file.
+export { applyControllerRbac };
 
 export interface InstalledController {
   app: ControllerApp;
@@ -19,12 +19,6 @@ export interface InstallControllerExtras {
   /** Lease timings for leader election tests; false runs without election. Default: election with a short lease. */
   leaderElection?: false | { leaseDurationSeconds?: number; renewDeadlineSeconds?: number; retryPeriodSeconds?: number };
   log?: Logger;
-}
-
-/** The controller's RBAC (and ServiceAccount) from manifests/controller/, applied as the admin. */
-export async function applyControllerRbac(cp: ControlPlane): Promise<void> {
-  const namespace: KubernetesObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'netwatch-system' } };
-  await applyObjects(cp.admin, [namespace, ...loadYamlFile(join(MANIFESTS, 'serviceaccount.yaml')), ...loadYamlFile(join(MANIFESTS, 'rbac.yaml'))]);
 }
 
 export async function installController(cp: ControlPlane, opts: Partial<ControllerConfig> & InstallControllerExtras = {}): Promise<InstalledController> {
