@@ -17,6 +17,7 @@ import { variablesOf } from '../../lib/cli/flags.ts';
 import { durationSeconds, isNever } from '../../lib/domain/duration.ts';
 import { partsOf, permissionFor } from '../../lib/domain/parts.ts';
 import { parseConfig } from '../../notifier/config.ts';
+import { NOTIFIER_COMMAND, parseNotifierArgs } from '../../notifier/options.ts';
 import {
   REPO,
   copyManifestTree,
@@ -269,6 +270,14 @@ describe('manifests: kustomize trees the API server accepts', () => {
     const objects = objectsOf('default');
     const d = find<Deployment>(objects, 'Deployment', 'netwatch-notifier');
     const c = containerOf(d);
+    // Its flags and variables as its own parser reads them: known, valid, no warning.
+    const env: Record<string, string | undefined> = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? 'from-the-pod']));
+    const known = new Set([...variablesOf(NOTIFIER_COMMAND).map((v) => v.name), 'POD_NAME', 'NODE_OPTIONS']);
+    assert.deepEqual(Object.keys(env).filter((k) => !known.has(k)), [], 'variables that are not notifier settings');
+    const parsed = parseNotifierArgs((c.args ?? []).slice(1), env);
+    assert.equal(parsed.kind, 'run');
+    assert.deepEqual(parsed.warnings, []);
+    assert.equal(parsed.options.settings.webUrl, undefined, 'no link until the site sets NETWATCH_NOTIFIER_WEB_URL');
     const configFile = flag(c.args ?? [], 'config') ?? assert.fail('no --config');
     const mount = (c.volumeMounts ?? []).find((m) => configFile.startsWith(`${m.mountPath}/`)) ?? assert.fail(`${configFile} is not under a volume mount`);
     const volume = (d.spec.template.spec.volumes ?? []).find((v) => v.name === mount.name) as { configMap?: { name: string } } | undefined;
