@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { makeServingCertificates, type ServingCertificates } from './certs.ts';
-import { inert } from '../plugin/src/services/format.ts';
+import { inert } from '../lib/text/inert.ts';
 
 export interface ReceivedRequest {
   method: string;

@@ -1,11 +1,13 @@
 // Email over SMTP with nodemailer: a plain-text part and an HTML part. In the HTML, every value is escaped by
-// construction (the web UI's `html` template); in both, other users' strings go through `inert` first. The subject
-// is made of names only. Credentials are read from their files at each delivery and never logged.
+// construction (`html` of lib/text/html.ts, with which the web UI builds its pages); in both, other users' strings go
+// through `inert` first. The subject is made of names only. Credentials are read from their files at each delivery
+// and never logged.
 import nodemailer from 'nodemailer';
-import { html, type SafeHtml } from '../../webui/html.ts';
+import { html, type SafeHtml } from '../../lib/text/html.ts';
+import { inert } from '../../lib/text/inert.ts';
 import type { Message } from '../messages.ts';
 import { factsOf } from '../messages.ts';
-import { headerText, inert } from './text.ts';
+import { headerText } from './text.ts';
 
 export interface MailContent {
   subject: string;

@@ -4,7 +4,8 @@
 // link and the commands, escaped. The URL is the secret: read from its file at each delivery, never logged.
 import type { Message } from '../messages.ts';
 import { factsOf } from '../messages.ts';
-import { clip, escapeMrkdwn, inert } from './text.ts';
+import { inert } from '../../lib/text/inert.ts';
+import { clip, escapeMrkdwn } from './text.ts';
 
 type TextObject = { type: 'plain_text'; text: string; emoji: false } | { type: 'mrkdwn'; text: string; verbatim: true };
 type Block =

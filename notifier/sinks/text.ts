@@ -1,8 +1,7 @@
-// Escaping for the sinks' formats, on top of the one neutralizer of other users' strings (`inert`: control and
-// invisible formatting characters become visible escapes, so a reason cannot hide or reorder text anywhere).
-import { inert } from '../../plugin/src/services/format.ts';
-
-export { inert };
+// Escaping for the sinks' formats, on top of the one neutralizer of other users' strings (`inert` of
+// lib/text/inert.ts: control and invisible formatting characters become visible escapes, so a reason cannot hide or
+// reorder text anywhere).
+import { inert } from '../../lib/text/inert.ts';
 
 /** Slack mrkdwn: `&`, `<` and `>` are the characters Slack parses links, mentions (`<!channel>`) and entities from. */
 export function escapeMrkdwn(text: string): string {
