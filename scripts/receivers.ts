@@ -257,21 +257,45 @@ export function parseMail(raw: string): Pick<ReceivedMail, 'headers' | 'subject'
   return out;
 }
 
+/** What a receiver got, as people watching it (the sandbox) want to read it: which kind of sink, to whom, what. */
+export interface DeliverySummary {
+  sink: 'slack' | 'cloudevents' | 'email' | 'http';
+  /** The path it was POSTed to (HTTP receivers): what tells one configured sink from another. */
+  path?: string;
+  /** Mail: the recipients. Slack: the webhook's path (a Slack webhook URL names its channel). CloudEvents: the audience. */
+  to: string;
+  subject: string;
+}
+
 /**
- * One line saying what a receiver got, for people watching (the sandbox): the Slack header or the CloudEvent's type
- * and subject, or the mail's recipients and subject. Other users' strings are made inert for the terminal.
+ * The sink, the recipient and the subject of a delivery: the mail's recipients and subject, the Slack header, the
+ * CloudEvent's audience and notice. Other users' strings are made inert for the terminal.
  */
-export function describeDelivery(d: ReceivedRequest | ReceivedMail): string {
-  if ('raw' in d) return `mail to ${inert(d.to.join(', '))}: ${inert(d.subject)}`;
+export function summarizeDelivery(d: ReceivedRequest | ReceivedMail): DeliverySummary {
+  if ('raw' in d) return { sink: 'email', to: inert(d.to.join(', ')), subject: inert(d.subject) };
   let parsed: unknown;
   try {
     parsed = JSON.parse(d.body);
   } catch {
     parsed = undefined;
   }
-  const p = (parsed ?? {}) as { blocks?: { type?: string; text?: { text?: string } }[]; type?: string; subject?: string; source?: string };
+  const p = (parsed ?? {}) as {
+    blocks?: { type?: string; text?: { text?: string } }[];
+    specversion?: string;
+    data?: { notice?: { id?: string; audience?: { kind?: string; namespace?: string } }; request?: { name?: string; requester?: string } };
+  };
   const header = p.blocks?.find((b) => b.type === 'header')?.text?.text;
-  if (header !== undefined) return `Slack message to ${d.path}: ${inert(header)}`;
-  if (p.type && p.source) return `CloudEvent to ${d.path}: ${inert(p.type)} ${inert(p.subject ?? '')} (${inert(p.source)})`;
-  return `POST ${d.path} (${d.body.length} bytes)`;
+  if (header !== undefined) return { sink: 'slack', path: d.path, to: d.path, subject: inert(header) };
+  if (p.specversion && p.data) {
+    const audience = p.data.notice?.audience;
+    const to = audience?.kind === 'approvers' ? `approvers of ${audience.namespace ?? '?'}` : `requester ${p.data.request?.requester ?? '?'}`;
+    return { sink: 'cloudevents', path: d.path, to: inert(to), subject: inert(`${p.data.request?.name ?? '?'}: ${p.data.notice?.id ?? '?'}`) };
+  }
+  return { sink: 'http', path: d.path, to: d.path, subject: `${d.body.length} bytes` };
+}
+
+/** summarizeDelivery as one line: `email to bob@example.test: [netwatch] ar-x: approval needed in payments`. */
+export function describeDelivery(d: ReceivedRequest | ReceivedMail): string {
+  const { sink, to, subject } = summarizeDelivery(d);
+  return `${sink} to ${to}: ${subject}`;
 }

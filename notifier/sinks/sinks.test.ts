@@ -52,7 +52,7 @@ describe('sinks against real local receivers', () => {
     const payload = JSON.parse(got.body) as SlackPayload;
     assert.equal(payload.blocks[0]?.type, 'header');
     assert.ok(got.body.includes('dashboards <b>now</b> é'), 'the reason, as plain text');
-    assert.equal(describeDelivery(got), 'Slack message to /services/T000/B000/XXXX: netwatch: ar-1: approval needed in default');
+    assert.equal(describeDelivery(got), 'slack to /services/T000/B000/XXXX: netwatch: ar-1: approval needed in default');
   });
 
   it('CloudEvents: a structured-mode event with the Authorization header from its file', async () => {
@@ -72,7 +72,7 @@ describe('sinks against real local receivers', () => {
     const event = HTTP.toEvent({ headers: got.headers, body: got.body }) as CloudEvent;
     assert.equal(event.id, m.key);
     assert.equal(event.specversion, '1.0');
-    assert.equal(describeDelivery(got), 'CloudEvent to /events: io.vtk.netwatch.accessrequest.approval-needed approval-needed/target (/apis/netwatch.vtk.io/v1alpha1/accessrequests/ar-1)');
+    assert.equal(describeDelivery(got), 'cloudevents to approvers of default: ar-1: approval-needed/target');
   });
 
   it('email: STARTTLS against the CA file, AUTH from the files, text and HTML parts, the Message-ID', async () => {
@@ -99,7 +99,7 @@ describe('sinks against real local receivers', () => {
     assert.equal(mail.messageId, `<${m.key}@netwatch.vtk.io>`);
     assert.ok(mail.text.includes('dashboards <b>now</b> é'));
     assert.ok(mail.html.includes('dashboards &lt;b&gt;now&lt;/b&gt; é'));
-    assert.equal(describeDelivery(mail), 'mail to leads@example.com: [netwatch] ar-1: approval needed in default');
+    assert.equal(describeDelivery(mail), 'email to leads@example.com: [netwatch] ar-1: approval needed in default');
   });
 
   it('failures say what failed, never the URL or a credential', async () => {
