@@ -3,9 +3,9 @@
 // passes process.argv and process.env and acts on the result. Every refusal names the flag or variable and what
 // it accepts, so a typo stops the controller at start-up instead of quietly running it with a meaningless setting.
 import { LOG_LEVELS, MAX_TIMER_SECONDS, UsageError, durationFlag, parseListen, readCommandLine, type Command, type Env, type FlagOption, type LogLevel, type Parsed } from '../lib/cli/flags.ts';
+import { leaderElectionOptions, leaderElectionSettings, namespaceFlag, type LeaderElectionSettings } from '../lib/cli/leader.ts';
 import { formatDuration } from '../lib/domain/duration.ts';
 import type { IsolationPolicy } from '../lib/domain/plan.ts';
-import { isDns1123Label, isDns1123Subdomain } from '../lib/api/names.ts';
 
 export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies readonly IsolationPolicy[];
 
@@ -30,11 +30,7 @@ const OPTIONS = {
     describe: 'a Warning Event when an ended request\'s NetworkPolicies are still there this long after its teardown: a positive duration, or never',
   },
   workers: { type: 'number', default: 16, describe: 'concurrent reconciles, an integer of at least 1' },
-  'leader-elect': { type: 'boolean', default: true, describe: 'reconcile only while holding the Lease (--no-leader-elect for a single replica)' },
-  'lease-namespace': { type: 'string', default: 'netwatch-system', describe: 'namespace of the Lease' },
-  'lease-name': { type: 'string', default: 'netwatch-controller', describe: 'name of the Lease' },
-  'lease-duration': { type: 'string', default: '15s', describe: `Lease duration, from 2s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}` },
-  identity: { type: 'string', describe: 'lease holder identity (default: $POD_NAME or the hostname)' },
+  ...leaderElectionOptions('netwatch-controller', 'reconcile'),
   'event-namespace': { type: 'string', default: 'default', describe: 'namespace of the Events about AccessRequests' },
   'sweep-interval': {
     type: 'string',
@@ -49,7 +45,7 @@ type Flag = keyof typeof OPTIONS;
 /** The controller's flags and variables: the docs test (docs/configuration.test.ts) and the sandbox read them too. */
 export const CONTROLLER_COMMAND: Command<Flag> = { name: 'netwatch-controller', what: 'controller', envPrefix: ENV_PREFIX, options: OPTIONS };
 
-export interface ControllerOptions {
+export interface ControllerOptions extends LeaderElectionSettings {
   kubeconfig: string | undefined;
   listen: { host: string; port: number };
   isolation: IsolationPolicy;
@@ -60,11 +56,6 @@ export interface ControllerOptions {
   /** null: no Warning Event about NetworkPolicies that outlive a request's teardown. */
   lingerWarningSeconds: number | null;
   workers: number;
-  leaderElect: boolean;
-  leaseNamespace: string;
-  leaseName: string;
-  leaseDurationSeconds: number;
-  identity: string | undefined;
   eventNamespace: string;
   sweepIntervalSeconds: number;
   logLevel: LogLevel;
@@ -97,20 +88,8 @@ export function parseControllerArgs(args: readonly string[], env: Env): Controll
   const lingerWarningSeconds = durationFlag(given('linger-warning'), argv['linger-warning'] as string, { min: 1, allowNever: true }, problems);
   // 0s would run the sweep continuously.
   const sweepIntervalSeconds = durationFlag(given('sweep-interval'), argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
-  // At least 2s: the renew deadline (⌊⅔⌋ of it, at least 1s) must stay below the lease duration.
-  const leaseDurationSeconds = durationFlag(given('lease-duration'), argv['lease-duration'] as string, { min: 2, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
-  for (const flag of ['lease-namespace', 'event-namespace'] as const) {
-    const value = argv[flag] as string;
-    if (!isDns1123Label(value)) {
-      problems.push(`${given(flag).name}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
-    }
-  }
-  const leaseName = argv['lease-name'] as string;
-  if (!isDns1123Subdomain(leaseName)) {
-    problems.push(`${given('lease-name').name}: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
-  }
-  const identity = argv.identity as string | undefined;
-  if (identity === '') problems.push(`${given('identity').name}: must not be empty; leave it out to use $POD_NAME or the hostname`);
+  const leader = leaderElectionSettings(argv, given, problems);
+  const eventNamespace = namespaceFlag(given('event-namespace'), argv['event-namespace'] as string, problems);
   // Past this point every durationFlag result above is a number (or null where never is allowed).
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
@@ -125,12 +104,8 @@ export function parseControllerArgs(args: readonly string[], env: Env): Controll
       retentionSeconds: retentionSeconds as number | null,
       lingerWarningSeconds: lingerWarningSeconds as number | null,
       workers,
-      leaderElect: argv['leader-elect'] as boolean,
-      leaseNamespace: argv['lease-namespace'] as string,
-      leaseName,
-      leaseDurationSeconds: leaseDurationSeconds as number,
-      identity,
-      eventNamespace: argv['event-namespace'] as string,
+      ...leader,
+      eventNamespace,
       sweepIntervalSeconds: sweepIntervalSeconds as number,
       logLevel: argv['log-level'] as LogLevel,
     },

@@ -3,7 +3,6 @@
 // process.argv and process.env and acts on the result. Every refusal names the flag or variable and what it accepts.
 // What the notifier sends where (sinks, routes) is in the configuration file --config names (config.ts), not in
 // flags: sinks are a list of differently shaped objects, each naming its own secret files.
-import { isDns1123Label, isDns1123Subdomain } from '../lib/api/names.ts';
 import {
   LOG_LEVELS,
   MAX_TIMER_SECONDS,
@@ -18,6 +17,7 @@ import {
   type Parsed,
   type Source,
 } from '../lib/cli/flags.ts';
+import { leaderElectionOptions, leaderElectionSettings, namespaceFlag, type LeaderElectionSettings } from '../lib/cli/leader.ts';
 import { formatDuration } from '../lib/domain/duration.ts';
 import type { NotifierSettings } from './notifier.ts';
 
@@ -41,11 +41,7 @@ const OPTIONS = {
   'retry-max': { type: 'string', default: '10m', describe: 'the longest wait between two attempts' },
   'max-attempts': { type: 'number', default: 8, describe: 'attempts before a delivery is given up and a Warning Event (NotificationFailed) is written' },
   workers: { type: 'number', default: 4, describe: 'requests handled at the same time, an integer of at least 1' },
-  'leader-elect': { type: 'boolean', default: true, describe: 'send only while holding the Lease (--no-leader-elect for a single replica)' },
-  'lease-namespace': { type: 'string', default: 'netwatch-system', describe: 'namespace of the Lease' },
-  'lease-name': { type: 'string', default: 'netwatch-notifier', describe: 'name of the Lease' },
-  'lease-duration': { type: 'string', default: '15s', describe: `Lease duration, from 2s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}` },
-  identity: { type: 'string', describe: 'lease holder identity (default: $POD_NAME or the hostname)' },
+  ...leaderElectionOptions('netwatch-notifier', 'send'),
   'event-namespace': { type: 'string', default: 'default', describe: 'namespace of the Warning Events about AccessRequests' },
   'sweep-interval': { type: 'string', default: '1m', describe: `how often every request is looked at again, from 1s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}` },
   'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines (pino) at this level and above' },
@@ -56,18 +52,13 @@ type Flag = keyof typeof OPTIONS;
 /** The notifier's flags and variables: the docs test (docs/configuration.test.ts) and the sandbox read them too. */
 export const NOTIFIER_COMMAND: Command<Flag> = { name: 'netwatch-notifier', what: 'notifier', envPrefix: ENV_PREFIX, options: OPTIONS };
 
-export interface NotifierOptions {
+export interface NotifierOptions extends LeaderElectionSettings {
   kubeconfig: string | undefined;
   listen: { host: string; port: number };
   configFile: string;
   /** Where --config came from (the flag or its variable), to name it when the file cannot be read. */
   configFrom: string;
   settings: Omit<NotifierSettings, 'identity'>;
-  leaderElect: boolean;
-  leaseNamespace: string;
-  leaseName: string;
-  leaseDurationSeconds: number;
-  identity: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -121,15 +112,8 @@ export function parseNotifierArgs(args: readonly string[], env: Env): NotifierAr
   const maxAttempts = integerFlag(given('max-attempts'), argv['max-attempts'] as number, problems);
   const workers = integerFlag(given('workers'), argv.workers as number, problems);
   const sweep = duration('sweep-interval', { min: 1, max: MAX_TIMER_SECONDS, allowNever: false });
-  const leaseDuration = duration('lease-duration', { min: 2, max: MAX_TIMER_SECONDS, allowNever: false });
-  for (const flag of ['lease-namespace', 'event-namespace'] as const) {
-    const value = argv[flag] as string;
-    if (!isDns1123Label(value)) problems.push(`${given(flag).name}: must be a namespace name (lower-case letters, digits and "-", at most 63 characters); ${JSON.stringify(value)} is not`);
-  }
-  const leaseName = argv['lease-name'] as string;
-  if (!isDns1123Subdomain(leaseName)) problems.push(`${given('lease-name').name}: must be an object name (lower-case letters, digits, "-" and ".", at most 253 characters); ${JSON.stringify(leaseName)} is not`);
-  const identity = argv.identity as string | undefined;
-  if (identity === '') problems.push(`${given('identity').name}: must not be empty; leave it out to use $POD_NAME or the hostname`);
+  const leader = leaderElectionSettings(argv, given, problems);
+  const eventNamespace = namespaceFlag(given('event-namespace'), argv['event-namespace'] as string, problems);
   // Past this point every durationFlag result above is a number (or null where never is allowed).
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
@@ -147,16 +131,12 @@ export function parseNotifierArgs(args: readonly string[], env: Env): NotifierAr
         maxNoticeAgeMs: ms(maxNoticeAge) ?? 0,
         retry: { initialMs: ms(retryInitial) ?? 0, maxMs: ms(retryMax) ?? 0, maxAttempts },
         sendTimeoutMs: ms(sendTimeout) ?? 0,
-        eventNamespace: argv['event-namespace'] as string,
+        eventNamespace,
         sweepIntervalMs: ms(sweep) ?? 0,
         workers,
         ...(web ? { webUrl: web } : {}),
       },
-      leaderElect: argv['leader-elect'] as boolean,
-      leaseNamespace: argv['lease-namespace'] as string,
-      leaseName,
-      leaseDurationSeconds: leaseDuration as number,
-      identity,
+      ...leader,
       logLevel: argv['log-level'] as LogLevel,
     },
   };
