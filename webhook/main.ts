@@ -57,8 +57,8 @@ let listening = false;
 let synced = !limited;
 const app = await build({
   config,
-  reviewer: reviewerOver(http),
-  services: serviceReaderOver(http),
+  reviewer: reviewerOver(http, options.answerTtlMs),
+  services: serviceReaderOver(http, options.answerTtlMs),
   requests: openRequests,
   logger,
   metrics,

@@ -165,6 +165,13 @@ describe('the CIDR overlap defaults, cluster ranges and size limits', () => {
 });
 
 describe('other checks', () => {
+  test('--answer-ttl: 2s by default, 0s to ask every time, at most a minute', () => {
+    assert.equal(run([]).options.answerTtlMs, 2000);
+    assert.equal(run(['--answer-ttl=0s']).options.answerTtlMs, 0);
+    assert.equal(run([], { NETWATCH_WEBHOOK_ANSWER_TTL: '30s' }).options.answerTtlMs, 30_000);
+    refused(['--answer-ttl=2m'], {}, /^--answer-ttl: must be a duration from 0s to 1m in whole seconds, such as 2s \(0s: ask every time\), not "2m"$/);
+    refused([], { NETWATCH_WEBHOOK_ANSWER_TTL: 'soon' }, /^NETWATCH_WEBHOOK_ANSWER_TTL: must be a duration/);
+  });
   test('--max-duration must be a positive duration', () => {
     refused(['--max-duration=0s'], {}, /^--max-duration: must be a positive duration/);
     refused([], { NETWATCH_WEBHOOK_MAX_DURATION: '1d' }, /^NETWATCH_WEBHOOK_MAX_DURATION: must be a positive duration/);

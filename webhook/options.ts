@@ -90,6 +90,12 @@ const OPTIONS = {
     default: [...DEFAULT_WEBHOOK_CONFIG.markerDeleters],
     describe: `users besides the controller that may delete objects carrying netwatch's markers (repeatable; replaces the default: maxtac's ServiceAccount and kube-controller-manager's garbage collector and namespace controller; in ${ENV_PREFIX}MARKER_DELETER separate them with spaces or commas)`,
   },
+  'answer-ttl': {
+    type: 'string',
+    default: '2s',
+    describe:
+      'how long an answer of the API server (a SubjectAccessReview, a Service read) is reused for the next admissions: a duration up to 1m, 0s to ask every time',
+  },
   'log-level': { type: 'string', default: 'info', choices: LOG_LEVELS, describe: 'JSON log lines (pino) at this level and above' },
 } as const satisfies Record<string, FlagOption>;
 
@@ -106,6 +112,8 @@ export interface WebhookOptions {
   tlsCertFile: string;
   tlsKeyFile: string;
   clientCaFile: string | undefined;
+  /** How long an API answer is reused, in ms (0: never). */
+  answerTtlMs: number;
   kubeconfig: string | undefined;
   logLevel: LogLevel;
   config: WebhookConfig;
@@ -132,6 +140,13 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
   if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535 || (metricsPort !== 0 && metricsPort === port)) {
     const { name, raw } = given('metrics-port');
     problems.push(`${name}: must be an integer from 1 to 65535 other than --port, or 0 for no metrics listener, not ${JSON.stringify(raw ?? String(metricsPort))}`);
+  }
+  const answerTtl = argv['answer-ttl'] as string;
+  const answerTtlMs = parseDuration(answerTtl);
+  // More than a minute would let a removed Role keep counting for too long; 0s disables the reuse.
+  if (typeof answerTtlMs !== 'number' || answerTtlMs > 60_000) {
+    const { name, raw } = given('answer-ttl');
+    problems.push(`${name}: must be a duration from 0s to 1m in whole seconds, such as 2s (0s: ask every time), not ${JSON.stringify(raw ?? answerTtl)}`);
   }
   const maxDuration = argv['max-duration'] as string;
   const maxMs = parseDuration(maxDuration);
@@ -198,6 +213,7 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
       tlsCertFile: argv['tls-cert-file'] as string,
       tlsKeyFile: argv['tls-key-file'] as string,
       clientCaFile: (argv['client-ca-file'] as string | undefined) || undefined,
+      answerTtlMs: typeof answerTtlMs === 'number' ? answerTtlMs : 0,
       kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
       logLevel: argv['log-level'] as LogLevel,
       config,

@@ -74,12 +74,14 @@ export function controlPlanePids(cp: ControlPlane): { etcd: number | undefined; 
 }
 
 /** Starts webhook/main.ts (bundled) as the netwatch-webhook identity with its manifest RBAC, ready; not yet registered. */
-export async function startWebhookProcess(cp: ControlPlane, opts: { profileDir?: string } = {}): Promise<WebhookProcess> {
+export async function startWebhookProcess(cp: ControlPlane, opts: { profileDir?: string; set?: Record<string, string>; name?: string } = {}): Promise<WebhookProcess> {
   return startWebhook(cp, {
     bundles: await ensureBuilt(),
-    dir: join(cp.dir, 'bench-webhook'),
+    dir: join(cp.dir, opts.name ?? 'bench-webhook'),
     // One line per admission at info; a production webhook logs them, but here they would only measure pino.
-    set: { 'log-level': 'warn' },
+    // One user makes every create: the per-requester limit stays on (its informer and count are part of the cost)
+    // but far above what a benchmark creates.
+    set: { 'log-level': 'warn', 'max-open-requests': '1000000', ...opts.set },
     ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
   });
 }
