@@ -1,11 +1,12 @@
 // Wires the controller together: leader election decides when this replica runs the informers and workers.
 // main.ts and testing.ts both build it; neither this file nor its imports read the environment or listen.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpKube } from '../lib/kube/http.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from './controller.ts';
-import { LeaderElector, DEFAULT_LEADER_OPTIONS, type LeaderOptions } from './leader.ts';
+import { LeaderElector, DEFAULT_LEADER_TIMINGS, type LeaderOptions } from '../lib/kube/leader.ts';
+import { createProbeServer } from '../lib/server/probes.ts';
 import { createMetrics, type ControllerMetrics } from './metrics.ts';
 
 export interface AppOptions {
@@ -17,6 +18,8 @@ export interface AppOptions {
   metrics?: ControllerMetrics;
   maxSockets?: number;
 }
+
+const CONTROLLER_LEASE: Omit<LeaderOptions, 'identity'> = { namespace: 'netwatch-system', name: 'netwatch-controller', ...DEFAULT_LEADER_TIMINGS };
 
 export class ControllerApp {
   readonly metrics: ControllerMetrics;
@@ -56,7 +59,7 @@ export class ControllerApp {
       this.starting = this.startController();
       return this.starting;
     }
-    const leaderOpts = { ...DEFAULT_LEADER_OPTIONS, ...(typeof this.options.leaderElection === 'object' ? this.options.leaderElection : {}), identity: this.config.identity };
+    const leaderOpts = { ...CONTROLLER_LEASE, ...(typeof this.options.leaderElection === 'object' ? this.options.leaderElection : {}), identity: this.config.identity };
     let resolveLed: () => void = () => undefined;
     const led = new Promise<void>((r) => (resolveLed = r));
     const kube = new HttpKube(this.options.kubeConfig, { maxSockets: 2, cached: [] });
@@ -86,21 +89,6 @@ export class ControllerApp {
 
   /** /healthz, /readyz and /metrics; the caller listens. */
   createProbeServer(): Server {
-    return createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/healthz') {
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      } else if (path === '/readyz') {
-        const ok = this.ready;
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
-      } else if (path === '/metrics') {
-        this.metrics.registry.metrics().then(
-          (body) => res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body),
-          () => res.writeHead(500).end('Internal Server Error'),
-        );
-      } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      }
-    });
+    return createProbeServer({ ready: () => this.ready, registry: this.metrics.registry });
   }
 }

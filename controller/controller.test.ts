@@ -10,7 +10,7 @@ import type { CoreEvent, Lease, MaxtacObject, NetworkPolicy, Service } from '../
 import { objectName } from '../lib/domain/names.ts';
 import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG } from './controller.ts';
-import { LeaderElector } from './leader.ts';
+import { LeaderElector } from '../lib/kube/leader.ts';
 import { createMetrics } from './metrics.ts';
 
 const log = pino({ level: 'silent' });

@@ -21,7 +21,7 @@ import type { KubePort, Resource } from '../lib/kube/port.ts';
 import type { CachedResource } from '../lib/kube/cache.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue } from '../lib/kube/workqueue.ts';
 import type { ControllerMetrics } from './metrics.ts';
 
 export interface ControllerConfig extends PlanConfig {

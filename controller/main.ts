@@ -8,6 +8,7 @@ import { ControllerApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
 import { parseControllerArgs } from './options.ts';
 import { startup } from '../lib/cli/flags.ts';
+import { timingsForLease } from '../lib/kube/leader.ts';
 
 const component = { component: 'netwatch-controller' };
 
@@ -26,7 +27,6 @@ const kc = new KubeConfig();
 if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
 else kc.loadFromDefault();
 
-const leaseSeconds = options.leaseDurationSeconds;
 const app = new ControllerApp({
   kubeConfig: kc,
   log,
@@ -45,9 +45,7 @@ const app = new ControllerApp({
     ? {
         namespace: options.leaseNamespace,
         name: options.leaseName,
-        leaseDurationSeconds: leaseSeconds,
-        renewDeadlineSeconds: Math.max(1, Math.floor((leaseSeconds * 2) / 3)),
-        retryPeriodSeconds: Math.max(1, Math.floor(leaseSeconds / 7)),
+        ...timingsForLease(options.leaseDurationSeconds),
       }
     : false,
 });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { envVarOf, inlineEnvVarOf, variablesOf, type Command } from '../lib/cli/flags.ts';
 import { WEBHOOK_COMMAND } from '../webhook/options.ts';
 import { CONTROLLER_COMMAND } from '../controller/options.ts';
+import { NOTIFIER_COMMAND } from '../notifier/options.ts';
 import { WEBUI_COMMAND } from '../webui/options.ts';
 
 const doc = readFileSync(new URL('configuration.md', import.meta.url), 'utf8');
@@ -77,6 +78,7 @@ function checkServer(heading: string, command: Command): void {
 
 checkServer('## Admission webhook', WEBHOOK_COMMAND);
 checkServer('## Controller', CONTROLLER_COMMAND);
+checkServer('## Notifier', NOTIFIER_COMMAND);
 checkServer('## Web UI', WEBUI_COMMAND);
 
 describe('the deprecated names of the web UI', () => {

@@ -36,6 +36,10 @@ test('the entry holds only the dispatch, the list path leaves out the CLI, the T
     // `why` and its reads belong to the CLI part: the list path does not grow for them.
     const whyOnly = /plugin\/src\/services\/(why|kube-cli)\.ts$|lib\/domain\/netpol\//;
     assert.deepEqual(list.filter((i) => whyOnly.test(i)), [], 'the list path bundles neither why, its evaluator nor its reads');
+    // The neutralizer of other users' strings is shared with the notifier from lib/text/; the HTML template beside it
+    // is not the list path's.
+    assert.ok(list.some((i) => i.endsWith('lib/text/inert.ts')), 'the list path makes error messages inert');
+    assert.deepEqual(list.filter((i) => /lib\/text\/html\.ts$/.test(i)), [], 'the list path bundles no HTML template');
 
     const cli = inputsOf(BUNDLE_FILES.cli);
     for (const pkg of ['yargs', 'ink', 'react', 'openid-client', 'socks']) assert.ok(cli.some((i) => i.includes(`node_modules/${pkg}/`)), `the CLI bundles ${pkg}`);

@@ -1,4 +1,4 @@
-// Bundles the three server components into dist/ (our code only; dependencies stay in node_modules), for the
+// Bundles the server components into dist/ (our code only; dependencies stay in node_modules), for the
 // container image and for running without tsx. `buildServers` is also used by the benchmarks, which run the
 // components exactly as the image does (`node dist/<component>.mjs`), from a private output folder.
 import { build, type BuildOptions, type Plugin } from 'esbuild';
@@ -10,6 +10,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const SERVER_ENTRIES = {
   webhook: 'webhook/main.ts',
   controller: 'controller/main.ts',
+  notifier: 'notifier/main.ts',
   webui: 'webui/main.ts',
 } as const;
 export type ServerName = keyof typeof SERVER_ENTRIES;
@@ -25,6 +26,7 @@ const CLIENT_DIST = `${root}node_modules/@kubernetes/client-node/dist/`;
  */
 const LEAN_CLIENT_EXPORTS: Partial<Record<ServerName, Record<string, string>>> = {
   controller: { KubeConfig: 'config.js' },
+  notifier: { KubeConfig: 'config.js' },
 };
 
 function leanKubeClient(exportsUsed: Record<string, string>): Plugin {

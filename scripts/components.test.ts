@@ -67,6 +67,15 @@ describe("checkComponentFlags: the sandbox's check before anything starts", () =
     assert.throws(() => checkComponentFlags({ controller: ['--isolation=sometimes'] }, idp), /^UsageError: controller: Invalid values:[\s\S]*isolation/);
     assert.throws(() => checkComponentFlags({ webhook: ['--max-duration=7d'] }, idp), /^UsageError: webhook: --max-duration: must be a positive duration/);
     assert.throws(() => checkComponentFlags({ webui: ['--durations=1d'] }, idp), /^UsageError: webui: --durations: must be a comma-separated list of durations/);
+    assert.throws(() => checkComponentFlags({ notifier: ['--max-attempts=0'] }, idp), /^UsageError: notifier: --max-attempts: must be an integer of at least 1; "0" is not$/);
+  });
+  test("the notifier's configuration and link are the sandbox's; its timings are the user's", () => {
+    assert.throws(() => checkComponentFlags({ notifier: ['--config=/etc/mine.json'] }, idp), /^UsageError: notifier: --config: set by the sandbox to tie the notifier to its control plane/);
+    assert.equal(checkComponentFlags({ notifier: ['--pending-reminder=2m'] }, idp), undefined);
+    const { args, env } = commandLine('notifier', { set: { 'web-url': 'https://127.0.0.1:9' }, extra: ['--pending-reminder=2m'], fieldRefs: { 'metadata.name': 'p' } });
+    assert.deepEqual(args.filter((a) => a.startsWith('--pending-reminder')), ['--pending-reminder=2m']);
+    assert.equal(env['NETWATCH_NOTIFIER_WEB_URL'], undefined, "the Deployment's variable goes with the flag the launcher sets");
+    assert.equal(env['POD_NAME'], 'p');
   });
   test('--help after a component returns its help', () => {
     const help = checkComponentFlags({ webui: ['--help'] }, idp);

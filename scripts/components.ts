@@ -1,5 +1,5 @@
 // The one way the sandbox (`npm start`) and the benchmarks run netwatch's server components: the real entry points
-// (webhook/main.ts, controller/main.ts, webui/main.ts) bundled as the image bundles them (scripts/build-dist.ts),
+// (webhook/main.ts, controller/main.ts, notifier/main.ts, webui/main.ts) bundled as the image bundles them (scripts/build-dist.ts),
 // each started as its own process the way its Deployment in manifests/ starts it: the image's Node flags, the
 // Deployment's args and environment (NODE_OPTIONS included), then the flags that tie it to a local control plane
 // (addresses, ports, files, kubeconfig), then the caller's own flags. Nothing here runs a component in-process; the
@@ -18,17 +18,18 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { UsageError, type Command, type Env, type FlagOption, envVarOf, inlineEnvVarOf } from '../lib/cli/flags.ts';
 import { CONTROLLER_COMMAND, parseControllerArgs } from '../controller/options.ts';
+import { NOTIFIER_COMMAND, parseNotifierArgs } from '../notifier/options.ts';
 import { WEBHOOK_COMMAND, parseWebhookArgs } from '../webhook/options.ts';
 import { WEBUI_COMMAND, parseWebUiArgs } from '../webui/options.ts';
 import { buildServers, SERVER_ENTRIES, type ServerName } from './build-dist.ts';
 import { makeServingCertificates } from './certs.ts';
 import { freePort, type ControlPlane } from './controlplane.ts';
-import { applyControllerRbac, applyWebhookRbac, installWebUiRbac } from './deploy.ts';
+import { applyControllerRbac, applyNotifierRbac, applyWebhookRbac, installWebUiRbac } from './deploy.ts';
 
 export type { ServerName };
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
-export const COMMANDS: Record<ServerName, Command> = { webhook: WEBHOOK_COMMAND, controller: CONTROLLER_COMMAND, webui: WEBUI_COMMAND };
+export const COMMANDS: Record<ServerName, Command> = { webhook: WEBHOOK_COMMAND, controller: CONTROLLER_COMMAND, notifier: NOTIFIER_COMMAND, webui: WEBUI_COMMAND };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Bundles
@@ -45,7 +46,7 @@ export interface Bundles {
  * packages from its node_modules), so that concurrent runs never overwrite each other's; removed by remove() or at
  * exit.
  */
-export async function buildBundles(only: ServerName[] = ['webhook', 'controller', 'webui']): Promise<Bundles> {
+export async function buildBundles(only: ServerName[] = Object.keys(SERVER_ENTRIES) as ServerName[]): Promise<Bundles> {
   const dir = join(REPO, '.tmp', `bundles-${process.pid}-${randomBytes(3).toString('hex')}`);
   const remove = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', remove);
@@ -177,8 +178,18 @@ const placeholderFiles = () => Buffer.alloc(32).toString('base64');
  */
 export function checkCommandLine(name: ServerName, line: CommandLine): string | undefined {
   const env: Env = line.env;
-  const parsed =
-    name === 'webhook' ? parseWebhookArgs(line.args, env) : name === 'controller' ? parseControllerArgs(line.args, env) : parseWebUiArgs(line.args, env, placeholderFiles);
+  const parsed = (() => {
+    switch (name) {
+      case 'webhook':
+        return parseWebhookArgs(line.args, env);
+      case 'controller':
+        return parseControllerArgs(line.args, env);
+      case 'notifier':
+        return parseNotifierArgs(line.args, env);
+      case 'webui':
+        return parseWebUiArgs(line.args, env, placeholderFiles);
+    }
+  })();
   return parsed.kind === 'print' ? parsed.text : undefined;
 }
 
@@ -400,6 +411,52 @@ export async function startControllerProcess(
   return { ...p, url, metrics };
 }
 
+export interface NotifierProcess extends ComponentProcess {
+  /** http://127.0.0.1:PORT of /healthz, /readyz and /metrics. */
+  url: string;
+  metrics: () => Promise<string>;
+}
+
+/**
+ * The flags that tie the notifier to a control plane on loopback, to the configuration file written for it (its
+ * sinks are the launcher's receivers) and to the web UI its messages link to.
+ */
+function notifierSet(cp: ControlPlane | undefined, port: number, wiring: NotifierWiring): Record<string, FlagValue> {
+  return {
+    listen: `127.0.0.1:${port}`,
+    kubeconfig: cp?.kubeconfigPathFor('netwatch-notifier') ?? '/placeholder/kubeconfig',
+    config: wiring.configFile,
+    'web-url': wiring.webUrl,
+  };
+}
+
+export interface NotifierWiring {
+  /** The JSON configuration (sinks and routes), already written. */
+  configFile: string;
+  /** The web UI, for the links in messages. */
+  webUrl: string;
+}
+
+/**
+ * Starts notifier/main.ts (bundled) as the netwatch-notifier identity with its manifest RBAC; resolves once it holds
+ * the Lease and its cache synced (it announces nothing before that).
+ */
+export async function startNotifierProcess(cp: ControlPlane, opts: LaunchOptions & NotifierWiring & { podName?: string }): Promise<NotifierProcess> {
+  await applyNotifierRbac(cp);
+  const port = await freePort();
+  const line = commandLine('notifier', {
+    set: { ...notifierSet(cp, port, opts), ...opts.set },
+    extra: opts.extra ?? [],
+    fieldRefs: { 'metadata.name': opts.podName ?? 'netwatch-notifier-local' },
+  });
+  const p = startComponent('notifier', { bundles: opts.bundles, line, ...(opts.logFile ? { logFile: opts.logFile } : {}) });
+  const url = `http://127.0.0.1:${port}`;
+  const metrics = async () => (await get(`${url}/metrics`)).body;
+  // As for the controller: /readyz is 200 on a standby too, the leader gauge tells the leader apart.
+  await waitUntilReady(p, 'it led with its cache synced', async () => /^netwatch_notifier_is_leader 1$/m.test(await metrics()) && (await get(`${url}/readyz`)).status === 200);
+  return { ...p, url, metrics };
+}
+
 export interface WebUiProcess extends ComponentProcess {
   url: string;
 }
@@ -468,6 +525,7 @@ export function checkComponentFlags(extra: Partial<Record<ServerName, readonly s
   const sets: Record<ServerName, Record<string, FlagValue>> = {
     webhook: webhookSet(undefined, files, { port: 1, metrics: 2 }),
     controller: controllerSet(undefined, 1),
+    notifier: notifierSet(undefined, 1, { configFile: '/placeholder/config.json', webUrl: 'https://127.0.0.1:1' }),
     webui: webUiSet(undefined, idp, files, 1),
   };
   for (const name of Object.keys(SERVER_ENTRIES) as ServerName[]) {

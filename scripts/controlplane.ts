@@ -211,7 +211,7 @@ function defaultUsers(): Record<string, TestUser> {
   for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'mallory']) {
     users[name] = { name, token: token(), groups: ['developers'] };
   }
-  for (const name of ['netwatch-controller', 'netwatch-webhook', 'netwatch-webui']) {
+  for (const name of ['netwatch-controller', 'netwatch-notifier', 'netwatch-webhook', 'netwatch-webui']) {
     users[name] = { name: `system:serviceaccount:netwatch-system:${name}`, token: token(), groups: COMPONENT_GROUPS };
   }
   // The name maxtac's own manifests give its ServiceAccount (namePrefix maxtac-, controller-manager): the webhook's

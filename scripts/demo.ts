@@ -1,8 +1,10 @@
 // Demo data for the sandbox: namespaces with Services that are already isolated by default-deny policies (as
-// in a production cluster, so granting access never newly isolates anything), and the people who use them.
+// in a production cluster, so granting access never newly isolates anything), the people who use them, and where
+// the notifier tells them what happens (each namespace names its approvers' destinations, as a cluster's would).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ANNOTATION_NOTIFY_APPROVERS } from '../notifier/routes.ts';
 import { applyObjects, loadYamlFile, roleBinding, type ControlPlane } from './controlplane.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -19,6 +21,21 @@ export const DEMO_PEOPLE: DemoPerson[] = [
   { user: 'carol', role: 'approver of namespaces monitoring and shop' },
   { user: 'admin', role: 'cluster admin (system:masters)' },
 ];
+
+/** The demo people's mail domain: `alice` is alice@example.test (a reserved name: nothing leaves the machine). */
+export const DEMO_MAIL_DOMAIN = 'example.test';
+
+/** Who approves each demo namespace: their RoleBinding there, and where the notifier tells them. */
+const APPROVERS: Record<string, string> = { payments: 'bob', monitoring: 'carol', shop: 'carol' };
+
+/** The demo's notification sinks, by name: the namespaces' annotations name them, the sandbox defines them. */
+export const DEMO_SINKS = { chat: 'team-chat', events: 'audit-events', mail: 'mail' } as const;
+
+/** A namespace's route: the team's chat channel and its approver's mailbox. */
+export function demoApproverRoute(namespace: string): string {
+  const approver = APPROVERS[namespace];
+  return [DEMO_SINKS.chat, ...(approver ? [`${DEMO_SINKS.mail}:${approver}@${DEMO_MAIL_DOMAIN}`] : [])].join(', ');
+}
 
 const SERVICES: { namespace: string; name: string; app: string; ports: { port: number; targetPort: number; protocol: string; name: string }[] }[] = [
   { namespace: 'monitoring', name: 'prometheus', app: 'prometheus', ports: [{ name: 'web', port: 9090, targetPort: 9090, protocol: 'TCP' }] },
@@ -46,7 +63,9 @@ const SERVICES: { namespace: string; name: string; app: string; ports: { port: n
 export function demoObjects(): KubernetesObject[] {
   const namespaces = [...new Set(SERVICES.map((s) => s.namespace))];
   const objects: KubernetesObject[] = [];
-  for (const name of namespaces) objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  for (const name of namespaces) {
+    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, annotations: { [ANNOTATION_NOTIFY_APPROVERS]: demoApproverRoute(name) } } });
+  }
   for (const s of SERVICES) {
     objects.push({
       apiVersion: 'v1',
@@ -67,10 +86,48 @@ export function demoObjects(): KubernetesObject[] {
   objects.push(roleBinding('netwatch-users', 'netwatch-user', { kind: 'User', name: 'alice' }));
   objects.push(roleBinding('netwatch-users-bob', 'netwatch-user', { kind: 'User', name: 'bob' }));
   objects.push(roleBinding('netwatch-users-carol', 'netwatch-user', { kind: 'User', name: 'carol' }));
-  objects.push(roleBinding('netwatch-approver-bob', 'netwatch-approver', { kind: 'User', name: 'bob' }, 'payments'));
-  objects.push(roleBinding('netwatch-approver-carol', 'netwatch-approver', { kind: 'User', name: 'carol' }, 'monitoring'));
-  objects.push(roleBinding('netwatch-approver-carol', 'netwatch-approver', { kind: 'User', name: 'carol' }, 'shop'));
+  for (const [namespace, user] of Object.entries(APPROVERS)) {
+    objects.push(roleBinding(`netwatch-approver-${user}`, 'netwatch-approver', { kind: 'User', name: user }, namespace));
+  }
   return objects;
+}
+
+/** Where the sandbox's receivers (scripts/receivers.ts) listen, and the files that name and open them. */
+export interface DemoReceivers {
+  /** Files holding the URLs of the Slack stand-in and the CloudEvents endpoint (sink URLs are secrets: files). */
+  chatUrlFile: string;
+  eventsUrlFile: string;
+  /** The CA of the receivers' certificate. */
+  caFile: string;
+  smtp: { host: string; port: number; usernameFile: string; passwordFile: string };
+}
+
+/**
+ * The notifier's configuration (notifier/config.ts) for the sandbox: a Slack-compatible chat, a CloudEvents
+ * endpoint and an SMTP server, all local. Approvals go where each namespace's annotation says; the requester hears
+ * by mail at <username>@example.test and on the audit endpoint. Mail goes to the demo domain only.
+ */
+export function demoNotifierConfig(r: DemoReceivers): Record<string, unknown> {
+  return {
+    sinks: [
+      { name: DEMO_SINKS.chat, type: 'slack', urlFile: r.chatUrlFile, caFile: r.caFile },
+      { name: DEMO_SINKS.events, type: 'cloudevents', urlFile: r.eventsUrlFile, caFile: r.caFile },
+      {
+        name: DEMO_SINKS.mail,
+        type: 'email',
+        host: r.smtp.host,
+        port: r.smtp.port,
+        tls: 'starttls',
+        from: `netwatch sandbox <netwatch@${DEMO_MAIL_DOMAIN}>`,
+        usernameFile: r.smtp.usernameFile,
+        passwordFile: r.smtp.passwordFile,
+        caFile: r.caFile,
+        allowedDomains: [DEMO_MAIL_DOMAIN],
+      },
+    ],
+    routes: { approvers: [], requester: [DEMO_SINKS.mail, DEMO_SINKS.events] },
+    requesterAddress: { domain: DEMO_MAIL_DOMAIN },
+  };
 }
 
 export async function installDemo(cp: ControlPlane): Promise<void> {

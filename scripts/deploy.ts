@@ -24,6 +24,11 @@ export async function applyControllerRbac(cp: ControlPlane): Promise<void> {
   await applyObjects(cp.admin, [SYSTEM_NAMESPACE, ...manifest('controller/serviceaccount.yaml'), ...manifest('controller/rbac.yaml')]);
 }
 
+/** The notifier's RBAC (and ServiceAccount) from manifests/notifier/, applied as the admin. */
+export async function applyNotifierRbac(cp: ControlPlane): Promise<void> {
+  await applyObjects(cp.admin, [SYSTEM_NAMESPACE, ...manifest('notifier/serviceaccount.yaml'), ...manifest('notifier/rbac.yaml')]);
+}
+
 /** The objects of manifests/webui the web UI's own identity needs: its Role, RoleBinding and the sessions ConfigMap. */
 export function webUiOwnObjects(): KubernetesObject[] {
   return ['rbac.yaml', 'sessions.yaml'].flatMap((f) => manifest(`webui/${f}`));

@@ -1,5 +1,5 @@
-// The import graph of the whole tree, read from the sources: the product (lib/, webhook/, controller/, webui/,
-// plugin/) never imports test or development code; no module imports itself through others (a cycle makes
+// The import graph of the whole tree, read from the sources: the product (lib/, webhook/, controller/, notifier/,
+// webui/, plugin/) never imports test or development code; no module imports itself through others (a cycle makes
 // evaluation order depend on which module loads first); and the top-level folders are layers: none reaches back
 // into one that depends on it (scripts/sandbox.ts → webhook/testing.ts → scripts/controlplane.ts was such a loop).
 // Test files (*.test.ts) import anything and are imported by nothing, so they are left out of the folder check.
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SKIP = new Set(['node_modules', 'dist', '.tmp', '.git', 'coverage']);
-const PRODUCT = ['lib/', 'webhook/', 'controller/', 'webui/', 'plugin/'];
+const PRODUCT = ['lib/', 'webhook/', 'controller/', 'notifier/', 'webui/', 'plugin/'];
 
 /** Test and development code: the harness trees, test files, and the fakes and builders tests share. */
 export function isTestOrDevCode(path: string): boolean {
@@ -83,10 +83,10 @@ function cycles(edges: Map<string, string[]>): string[][] {
 }
 
 test('the classification: harness trees, test files, fakes and builders are test code; the rest of the product is not', () => {
-  for (const p of ['test/support/webhook.ts', 'scripts/controlplane.ts', 'webui/testing.ts', 'plugin/src/testing/fake-port.ts', 'lib/kube/fake.ts', 'webhook/app.test.ts']) {
+  for (const p of ['test/support/webhook.ts', 'scripts/controlplane.ts', 'webui/testing.ts', 'notifier/testing.ts', 'notifier/fake.ts', 'plugin/src/testing/fake-port.ts', 'lib/kube/fake.ts', 'webhook/app.test.ts']) {
     assert.ok(isTestOrDevCode(p), p);
   }
-  for (const p of ['webhook/main.ts', 'lib/kube/transport.ts', 'plugin/src/main.ts', 'webui/routes/static.ts']) assert.ok(!isTestOrDevCode(p), p);
+  for (const p of ['webhook/main.ts', 'notifier/main.ts', 'lib/kube/transport.ts', 'plugin/src/main.ts', 'webui/routes/static.ts']) assert.ok(!isTestOrDevCode(p), p);
 });
 
 /** Every `product module → test or development module` edge. */

@@ -1,16 +1,19 @@
 // `npm start`: the whole of netwatch on this machine, for trying it out. etcd, kube-apiserver and maxtac (the
 // real binaries, see scripts/controlplane.ts), a local OIDC provider with demo people, the demo namespaces and
-// RBAC (scripts/demo.ts), and netwatch's webhook, controller and web UI as the cluster would run them: each its
-// real entry point (bundled, as in the image) in a process of its own, with its Deployment's flags and exactly the
-// RBAC of manifests/ for its own identity (scripts/components.ts). On a terminal it then opens the TUI as the
+// RBAC (scripts/demo.ts), local notification receivers (scripts/receivers.ts: a Slack stand-in and a CloudEvents
+// endpoint over HTTPS, an SMTP server), and netwatch's webhook, controller, notifier and web UI as the cluster would
+// run them: each its real entry point (bundled, as in the image) in a process of its own, with its Deployment's flags
+// and exactly the RBAC of manifests/ for its own identity (scripts/components.ts). Each notification delivered is one
+// line of the sandbox's output (and of logs/notifications.log). On a terminal it then opens the TUI as the
 // developer. Ctrl-C (SIGINT) or SIGTERM stops everything and removes every temporary file.
 //
 //   node --import tsx scripts/sandbox.ts [--no-tui] [--port 8443] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
 //
-// where COMPONENT is webhook, controller or webui and the flags after it go to that component, replacing its
-// Deployment's: `npm start -- --no-tui controller --isolation=refuse webhook --max-duration=8h`.
+// where COMPONENT is webhook, controller, notifier or webui and the flags after it go to that component, replacing
+// its Deployment's: `npm start -- --no-tui controller --isolation=refuse webhook --max-duration=8h`.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,7 @@ import {
   buildBundles,
   checkComponentFlags,
   startControllerProcess,
+  startNotifierProcess,
   startWebhookProcess,
   startWebUiProcess,
   type Bundles,
@@ -28,9 +32,11 @@ import {
   type ServerName,
   type WebUiIdentity,
 } from './components.ts';
-import { DEMO_PEOPLE, installDemo } from './demo.ts';
+import { makeServingCertificates } from './certs.ts';
+import { DEMO_MAIL_DOMAIN, DEMO_PEOPLE, DEMO_SINKS, demoNotifierConfig, installDemo } from './demo.ts';
 import { registerWebhook, waitUntilLive } from './deploy.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from './idp.ts';
+import { startHttpReceiver, startSmtpReceiver, summarizeDelivery, type ReceivedMail, type ReceivedRequest } from './receivers.ts';
 import { bundle as bundlePlugin } from '../plugin/build.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -38,11 +44,14 @@ const CLIENT_ID = 'netwatch-sandbox';
 
 /** The people of the sandbox log in to the IdP with these names; their OIDC subject is their Kubernetes username. */
 const IDP_ACCOUNTS = {
-  alice: { email: 'alice@example.test', groups: ['developers'] },
-  bob: { email: 'bob@example.test', groups: ['developers'] },
-  carol: { email: 'carol@example.test', groups: ['developers'] },
-  admin: { email: 'admin@example.test', groups: ['netwatch-sandbox-admins'] },
+  alice: { email: `alice@${DEMO_MAIL_DOMAIN}`, groups: ['developers'] },
+  bob: { email: `bob@${DEMO_MAIL_DOMAIN}`, groups: ['developers'] },
+  carol: { email: `carol@${DEMO_MAIL_DOMAIN}`, groups: ['developers'] },
+  admin: { email: `admin@${DEMO_MAIL_DOMAIN}`, groups: ['netwatch-sandbox-admins'] },
 };
+
+/** Where the Slack stand-in and the CloudEvents endpoint take their POSTs: a path per sink, as real URLs differ. */
+const SINK_PATHS: Record<string, string> = { [DEMO_SINKS.chat]: '/services/sandbox/team-chat', [DEMO_SINKS.events]: '/events' };
 
 /**
  * How the web UI maps ID token claims, the same as the sandbox's API server: username = the `sub` claim without
@@ -51,14 +60,14 @@ const IDP_ACCOUNTS = {
  */
 const CLAIMS = { usernameClaim: 'sub', usernamePrefix: '-', groupsClaim: 'groups', groupsPrefix: '' };
 
-export const COMPONENT_NAMES: readonly ServerName[] = ['webhook', 'controller', 'webui'];
+export const COMPONENT_NAMES: readonly ServerName[] = ['webhook', 'controller', 'notifier', 'webui'];
 
 /** Flags for each component, given after its name on the sandbox's command line. */
 export type ComponentFlags = Partial<Record<ServerName, string[]>>;
 
 /**
  * Splits the sandbox's command line: its own flags first, then sections each opened by a bare component name
- * (`webhook`, `controller`, `webui`) whose flags go to that component. A section may repeat; its flags add up.
+ * (`webhook`, `controller`, `notifier`, `webui`) whose flags go to that component. A section may repeat; its flags add up.
  */
 export function splitCommandLine(argv: readonly string[]): { sandbox: string[]; components: ComponentFlags } {
   const sandbox: string[] = [];
@@ -78,6 +87,8 @@ export interface SandboxOptions {
   /** Flags passed through to each component, after its Deployment's. */
   componentFlags?: ComponentFlags;
   log: (line: string) => void;
+  /** Called with one line per notification a receiver got (sink, to whom, subject); also appended to the log file. */
+  onNotification?: (line: string) => void;
 }
 
 export interface Sandbox {
@@ -93,6 +104,8 @@ export interface Sandbox {
   components: { name: ServerName; pid: number; argv: string[]; logFile: string | undefined }[];
   /** Where the components' bundles were built (removed at stop). */
   bundlesDir: string;
+  /** The notifier's local receivers, and the file with one line per notification delivered. */
+  notifications: { log: string; webhooks: string; smtp: string };
   /** Every process the sandbox started (control plane and components), for checks that nothing is left behind. */
   pids: () => number[];
   stop: () => Promise<void>;
@@ -142,7 +155,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     if (!(await portIsFree(webPort))) throw new Error(`port ${webPort} on 127.0.0.1 is taken: pass --port N (or --port 0 for any free port)`);
     const webUrl = `https://127.0.0.1:${webPort}`;
 
-    const bundles: Bundles = await step('bundling webhook, controller and web UI', () => buildBundles());
+    const bundles: Bundles = await step('bundling webhook, controller, notifier and web UI', () => buildBundles());
     undoing('the bundles', async () => bundles.remove());
 
     // The IdP first: kube-apiserver fetches its discovery document and keys when it starts.
@@ -168,7 +181,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       await applyObjects(cp.admin, [roleBinding('netwatch-sandbox-admins', 'cluster-admin', { kind: 'Group', name: 'netwatch-sandbox-admins' })]);
     });
 
-    // The three start side by side: none needs another to come up.
+    const notifications = await step('notification receivers (Slack stand-in, CloudEvents endpoint, SMTP server)', () => startReceivers(opts, undoing, webUrl));
+
+    // The four start side by side: none needs another to come up.
     const flags = opts.componentFlags ?? {};
     const launch = (name: ServerName) => ({ bundles, dir: join(opts.stateDir, name), extra: flags[name] ?? [], logFile: join(opts.stateDir, 'logs', `${name}.log`) });
     const processes: ComponentProcess[] = [];
@@ -185,6 +200,9 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       }),
       step('controller (controller/main.ts)', async () => {
         running('the controller', await startControllerProcess(cp, { ...launch('controller'), waitUntilLeading: true, podName: 'netwatch-controller-sandbox' }));
+      }),
+      step('notifier (notifier/main.ts)', async () => {
+        running('the notifier', await startNotifierProcess(cp, { ...launch('notifier'), ...notifications.wiring, podName: 'netwatch-notifier-sandbox' }));
       }),
       step('web UI (webui/main.ts)', async () => {
         const idpIdentity: WebUiIdentity = { issuer: idp.issuer, caFile: pki.caFile, clientId: CLIENT_ID, ...CLAIMS };
@@ -223,6 +241,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       binDir,
       components,
       bundlesDir: bundles.dir,
+      notifications: notifications.where,
       pids: () => [...cp.pids(), ...components.map((c) => c.pid)],
       stop,
     };
@@ -236,6 +255,51 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * The notifier's receivers on loopback and its configuration pointing at them: secrets (the URLs, the SMTP login)
+ * and the receivers' CA as files, as a cluster mounts them. Every delivery becomes one line: the sink, to whom, the
+ * subject.
+ */
+async function startReceivers(
+  opts: SandboxOptions,
+  undoing: (what: string, undo: () => Promise<void>) => void,
+  webUrl: string,
+): Promise<{ wiring: { configFile: string; webUrl: string }; where: Sandbox['notifications'] }> {
+  const dir = join(opts.stateDir, 'notifier');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const log = join(opts.stateDir, 'logs', 'notifications.log');
+  writeFileSync(log, '');
+  const sinkOf = Object.fromEntries(Object.entries(SINK_PATHS).map(([sink, path]) => [path, sink]));
+  const delivered = (d: ReceivedRequest | ReceivedMail) => {
+    const { sink, path, to, subject } = summarizeDelivery(d);
+    const name = sink === 'email' ? DEMO_SINKS.mail : (sinkOf[path ?? ''] ?? path ?? '?');
+    const line = `notification  ${`${name} (${sink})`.padEnd(26)} to ${to}: ${subject}`;
+    appendFileSync(log, `${new Date().toISOString()} ${line}\n`);
+    opts.onNotification?.(line);
+  };
+  const certificates = makeServingCertificates({ ips: ['127.0.0.1'], dnsNames: ['localhost'] });
+  const login = { username: 'netwatch', password: randomBytes(18).toString('base64url') };
+  const http = await startHttpReceiver({ certificates, onDelivered: delivered });
+  undoing('the webhook receiver', () => http.close());
+  const smtp = await startSmtpReceiver({ certificates, auth: login, onDelivered: delivered });
+  undoing('the SMTP server', () => smtp.close());
+  const file = (name: string, content: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
+  };
+  const config = demoNotifierConfig({
+    chatUrlFile: file('team-chat-url', `${http.url}${SINK_PATHS[DEMO_SINKS.chat]}`),
+    eventsUrlFile: file('audit-events-url', `${http.url}${SINK_PATHS[DEMO_SINKS.events]}`),
+    caFile: file('receivers-ca.crt', certificates.caPem),
+    smtp: { host: smtp.host, port: smtp.port, usernameFile: file('smtp-username', login.username), passwordFile: file('smtp-password', login.password) },
+  });
+  return {
+    wiring: { configFile: file('config.json', `${JSON.stringify(config, null, 2)}\n`), webUrl },
+    where: { log, webhooks: http.url, smtp: `${smtp.host}:${smtp.port}` },
+  };
 }
 
 function banner(s: Sandbox, tui: boolean): string {
@@ -260,6 +324,12 @@ ${processes}
   Who is who
 ${roles}
 
+  Notifications (the notifier delivers to local receivers: a Slack stand-in and a CloudEvents endpoint on
+  ${s.notifications.webhooks}, an SMTP server on ${s.notifications.smtp}). Approvals go to the team chat and the
+  namespace's approver (bob: payments, carol: monitoring and shop), news of a request to its requester, by mail at
+  <user>@${DEMO_MAIL_DOMAIN}. Each delivery is one line below${tui ? ' once the TUI is closed' : ''}, and in
+    tail -f ${rel(s.notifications.log)}
+
   The terminal UI and kubectl, as each person (in another terminal, from ${process.cwd()}):
     export PATH="${resolve(s.binDir)}:$PATH"
     ${env('alice')} kubectl netwatch                 # the TUI as alice
@@ -273,11 +343,11 @@ Press Ctrl-C to stop everything.
 
 const USAGE = `usage: npm start -- [--no-tui] [--port 8443 (0: any free port)] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
 
-COMPONENT is webhook, controller or webui: the flags after it go to that component (its --help lists them),
+COMPONENT is webhook, controller, notifier or webui: the flags after it go to that component (its --help lists them),
 replacing its Deployment's flags of the same name, e.g.
   npm start -- --no-tui controller --isolation=refuse --pending-ttl=1h webhook --max-duration=8h
-Flags that tie a component to the sandbox's control plane (addresses, ports, files, kubeconfig, OIDC) are the
-sandbox's and cannot be changed.`;
+Flags that tie a component to the sandbox's control plane (addresses, ports, files, kubeconfig, OIDC, the
+notifier's configuration and web UI link) are the sandbox's and cannot be changed.`;
 
 async function main(): Promise<void> {
   const split = splitCommandLine(process.argv.slice(2));
@@ -306,7 +376,11 @@ async function main(): Promise<void> {
 
   console.log('Starting the netwatch sandbox (the first run builds etcd, kube-apiserver and maxtac: about 15 minutes).');
   const t0 = Date.now();
-  const sandbox = await startSandbox({ port, stateDir: resolve(values['state-dir']), componentFlags: split.components, log: (l) => console.log(l) });
+  // While the TUI owns the terminal a line printed over it would garble its screen: those wait until it closes.
+  let tuiOpen = false;
+  const whileTui: string[] = [];
+  const onNotification = (line: string) => (tuiOpen ? whileTui.push(line) : console.log(`  ${line}`));
+  const sandbox = await startSandbox({ port, stateDir: resolve(values['state-dir']), componentFlags: split.components, log: (l) => console.log(l), onNotification });
   console.log(`  all up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(banner(sandbox, tui));
 
@@ -335,13 +409,18 @@ async function main(): Promise<void> {
   if (tui) {
     // The TUI owns the terminal (raw mode, so its Ctrl-C closes it rather than signalling us); the sandbox goes
     // on until Ctrl-C reaches it.
+    tuiOpen = true;
     child = spawn(join(sandbox.binDir, 'kubectl-netwatch'), [], {
       stdio: 'inherit',
       env: { ...process.env, KUBECONFIG: sandbox.kubeconfigs['alice'], PATH: `${sandbox.binDir}:${process.env['PATH'] ?? ''}` },
     });
     child.on('exit', () => {
       child = undefined;
-      if (!stopping) console.log('The TUI closed; the sandbox is still running (URLs above). Press Ctrl-C to stop it.');
+      tuiOpen = false;
+      if (stopping) return;
+      console.log('The TUI closed; the sandbox is still running (URLs above). Press Ctrl-C to stop it.');
+      if (whileTui.length > 0) console.log(`While the TUI was open, netwatch sent ${whileTui.length} notification(s):`);
+      for (const line of whileTui.splice(0)) console.log(`  ${line}`);
     });
   }
 }

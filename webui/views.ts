@@ -1,6 +1,6 @@
 // Pages. Every dynamic value goes through `html`, which escapes it; there is no other way to produce markup here.
 import type { AccessRequest, PartName } from '../lib/api/accessrequest.ts';
-import { html, type HtmlValue, type SafeHtml } from './html.ts';
+import { html, type HtmlValue, type SafeHtml } from '../lib/text/html.ts';
 import type { Identity } from './identity.ts';
 import type { PolicySummary, ServiceSummary } from './kube.ts';
 import type { PartView, RequestView } from './model.ts';

@@ -1,5 +1,5 @@
-// The one configuration path of the three servers: flags, each also settable as an environment variable under the
-// component's prefix (NETWATCH_WEBHOOK_, NETWATCH_CONTROLLER_, NETWATCH_WEBUI_), secrets from files, and the
+// The one configuration path of the servers: flags, each also settable as an environment variable under the
+// component's prefix (NETWATCH_WEBHOOK_, NETWATCH_CONTROLLER_, NETWATCH_NOTIFIER_, NETWATCH_WEBUI_), secrets from files, and the
 // variables of earlier releases read as deprecated aliases. Everything here is a pure function of (arguments,
 // environment): yargs runs with help, version and errors handed back, never printed or exited on; each
 // component's main.ts acts on the result.
@@ -10,6 +10,7 @@
 // variables reach yargs as a config object, which ranks below the command line and above the defaults, so a flag
 // still wins over its variable.
 import yargs, { type Options } from 'yargs';
+import { durationHint, formatDuration, isNever, parseDuration } from '../domain/duration.ts';
 
 /** A mistake in the flags (or environment): main.ts reports the message and exits 1. */
 export class UsageError extends Error {
@@ -352,4 +353,59 @@ export function startup<T>(parse: () => Parsed<T>): Startup<T> {
   }
   if (parsed.kind === 'print') return { kind: 'stop', code: 0, print: `${parsed.text}\n` };
   return parsed;
+}
+
+/**
+ * Node's timers hold at most 2^31-1 ms; a longer delay is silently replaced by 1 ms, which would turn a periodic
+ * sweep (setInterval) or a leader's retry (setTimeout, ⌊lease/7⌋) into a busy loop against the API server.
+ */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+const DURATION_EXAMPLES = 'such as 30s, 5m, 1h30m or 168h (hours, minutes, seconds)';
+
+/**
+ * Whole seconds of a duration setting, or null for never/forever where `allowNever`. `min`/`max` in seconds.
+ * Pushes a message naming the flag or variable onto `problems` and returns undefined when the value is not allowed.
+ */
+export function durationFlag(
+  given: Source,
+  text: string,
+  limits: { min: number; max?: number; allowNever: boolean },
+  problems: string[],
+): number | null | undefined {
+  const allowed = [
+    limits.min > 0 ? `a duration of at least ${formatDuration(limits.min * 1000)}` : 'a duration',
+    limits.max !== undefined ? `and at most ${formatDuration(limits.max * 1000)}` : '',
+    DURATION_EXAMPLES,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const refuse = (why = '') => {
+    problems.push(`${given.name}: must be ${allowed}${limits.allowNever ? ', or never' : ''}; ${JSON.stringify(text)} ${why || 'is not one'}`);
+    return undefined;
+  };
+  if (isNever(text)) return limits.allowNever ? null : refuse('is not allowed here: a finite duration is required');
+  const ms = parseDuration(text);
+  // `unlimited` is a spec.duration word; here it used to be taken silently as "never" (or, for the sweep and the
+  // lease, as the default).
+  if (ms === 'unlimited') return refuse(limits.allowNever ? 'means nothing here: write never' : 'is not allowed here');
+  if (ms === null) return refuse(durationHint(text));
+  const seconds = ms / 1000;
+  if (seconds < limits.min) return refuse('is too short');
+  if (limits.max !== undefined && seconds > limits.max) return refuse('is too long');
+  return seconds;
+}
+
+/** HOST:PORT of a listen setting (port 0: any free port); pushes a message naming its source when it is not one. */
+export function parseListen(given: Source, text: string, problems: string[]): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const portText = colon < 0 ? '' : text.slice(colon + 1);
+  const port = Number(portText);
+  if (colon < 0 || !/^\d+$/.test(portText) || port > 65535) {
+    problems.push(`${given.name}: must be HOST:PORT with a port from 0 to 65535, e.g. 0.0.0.0:8080 or :8080; ${JSON.stringify(text)} is not`);
+    return { host: '0.0.0.0', port: 0 };
+  }
+  // `[::1]:8080`: net.Server.listen wants the address without brackets.
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host: host || '0.0.0.0', port };
 }

@@ -5,7 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
 import { UserError, explain, report } from './errors.ts';
-import { inert } from './services/format.ts';
+import { inert } from '../../lib/text/inert.ts';
 import { renderDescribe, renderTable, tableRow } from './services/output.ts';
 import type { ClusterPort, Identity } from './services/port.ts';
 import {

@@ -1,7 +1,7 @@
 // Two kinds of failure: the user's (a bad flag, a forbidden action, an unreachable cluster) exit 1 with a
 // one-line message and a hint; anything else is a bug in the plugin and exits 2 with the stack.
 import { KubeError, NO_ANSWER } from '../../lib/kube/errors.ts';
-import { inert } from './services/format.ts';
+import { inert } from '../../lib/text/inert.ts';
 
 export class UserError extends Error {
   constructor(

@@ -21,6 +21,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { freePort, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { SERVER_ENTRIES, type ServerName } from '../../scripts/build-dist.ts';
 import { applyControllerRbac } from '../support/controller.ts';
+import { applyNotifierRbac } from '../support/notifier.ts';
 import { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive } from '../support/webhook.ts';
 import { installWebUiRbac } from '../support/webui.ts';
 import { REPO, find, render, type Container, type Deployment, type Manifest } from './support/manifests.ts';
@@ -85,6 +86,10 @@ describe('the container image, built from Containerfile and run with podman as t
       await chmod(work, 0o755);
       [objects, pkg] = await Promise.all([render(join(REPO, 'manifests/default')), readFile(join(REPO, 'package.json'), 'utf8').then((t) => JSON.parse(t) as PackageJson)]);
       ({ volumes, devCaPem } = await podVolumes(work));
+      // The notifier's configuration as the manifests ship it (no sinks), and its optional Secret, absent: empty.
+      const notifierConfig = find<Manifest & { data: Record<string, string> }>(objects, 'ConfigMap', 'netwatch-notifier').data;
+      volumes.config = await folder(work, 'notifier-config', notifierConfig);
+      volumes.secrets = await folder(work, 'notifier-secrets', {});
       // The control plane starts while the image builds: the build waits on npm and podman much of the time.
       const started = Date.now();
       controlPlane = startControlPlane({ maxtac: false });
@@ -93,6 +98,7 @@ describe('the container image, built from Containerfile and run with podman as t
       // Each component's identity with exactly its RBAC of manifests/, and the web UI's sessions ConfigMap.
       await applyWebhookRbac(cp);
       await applyControllerRbac(cp);
+      await applyNotifierRbac(cp);
       await installWebUiRbac(cp);
       for (const c of COMPONENTS) {
         const sa = serviceAccountOf(c);
@@ -225,6 +231,7 @@ describe('the container image, built from Containerfile and run with podman as t
     for (const [c, flag] of [
       ['webhook', '--tls-cert-file'],
       ['controller', '--leader-elect'],
+      ['notifier', '--pending-reminder'],
       ['webui', '--public-url'],
     ] as const) {
       const r = await runPod(pod(c, { args: [deploymentArgs(c)[0]!, '--help'] }), images.image, runInfo.label);
@@ -234,7 +241,7 @@ describe('the container image, built from Containerfile and run with podman as t
   });
 
   test('a crash points at the TypeScript source: the source maps in the image are used', async () => {
-    for (const c of ['webhook', 'controller'] as const) {
+    for (const c of ['webhook', 'controller', 'notifier'] as const) {
       // A kubeconfig that is not there makes main.ts throw from its top level: Node prints the stack and exits.
       const r = await runPod(pod(c, { args: [...deploymentArgs(c), '--kubeconfig=/no/such/kubeconfig'] }), images.image, runInfo.label);
       assert.notEqual(r.code, 0);
@@ -251,7 +258,7 @@ describe('the container image, built from Containerfile and run with podman as t
     });
   }
 
-  test('nothing is written to the root filesystem: with it writable, the three components leave it unchanged', async () => {
+  test('nothing is written to the root filesystem: with it writable, every component leaves it unchanged', async () => {
     for (const c of COMPONENTS) {
       const name = await serveAndStop(c, true);
       // podman itself makes the volumes' mount points and /etc's mounted files (hosts, resolv.conf, hostname);
@@ -318,10 +325,10 @@ describe('the container image, built from Containerfile and run with podman as t
         }
         assert.match(await metrics(), /^netwatch_webhook_admission_requests_total\{[^}]*\} [1-9]/m, 'the admission requests are not counted');
       }
-      if (c === 'controller') {
+      if (c === 'controller' || c === 'notifier') {
         // Ready as the leader: it holds the Lease its flags name, as this Pod.
         await waitFor(`${c} holding its Lease`, async () => (await leases.readNamespacedLease(lease())).spec?.holderIdentity === run.name, 60_000, 250).catch(withLogs);
-        assert.match(await metrics(), /^netwatch_controller_is_leader 1$/m);
+        assert.match(await metrics(), new RegExp(`^netwatch_${c}_is_leader 1$`, 'm'));
       }
       if (c === 'webui') {
         for (const file of ['app.css', 'live.js']) {
@@ -333,7 +340,7 @@ describe('the container image, built from Containerfile and run with podman as t
 
       const code = await terminate(run.name);
       assert.equal(code, 0, `${c} did not stop cleanly on SIGTERM:\n${await logsOf(run.name)}`);
-      if (c === 'controller') {
+      if (c === 'controller' || c === 'notifier') {
         // It let go of the Lease on its way out, so a standby replica takes over at once.
         assert.ok(!(await leases.readNamespacedLease(lease())).spec?.holderIdentity, `${c} kept the Lease after SIGTERM:\n${await logsOf(run.name)}`);
       }
@@ -382,6 +389,7 @@ async function folder(work: string, name: string, files: Record<string, string>)
 const LOOPBACK: Record<ServerName, { args?: string[]; env?: Record<string, string> }> = {
   webhook: { args: ['--host=127.0.0.1'] },
   controller: {},
+  notifier: {},
   webui: { env: { NETWATCH_WEBUI_HOST: '127.0.0.1' } },
 };
 

@@ -16,6 +16,8 @@ import { parseWebUiArgs, WEBUI_COMMAND } from '../../webui/options.ts';
 import { variablesOf } from '../../lib/cli/flags.ts';
 import { durationSeconds, isNever } from '../../lib/domain/duration.ts';
 import { partsOf, permissionFor } from '../../lib/domain/parts.ts';
+import { parseConfig } from '../../notifier/config.ts';
+import { NOTIFIER_COMMAND, parseNotifierArgs } from '../../notifier/options.ts';
 import {
   REPO,
   copyManifestTree,
@@ -136,7 +138,7 @@ describe('manifests: kustomize trees the API server accepts', () => {
     });
 
     test(`${tree}: every Deployment is hardened and every webhook fails closed`, () => {
-      assert.equal(deploymentsOf(tree).length, 3);
+      assert.equal(deploymentsOf(tree).length, 4);
       assert.deepEqual(deploymentsOf(tree).flatMap(deploymentProblems), []);
       assert.equal(webhookConfigurationsOf(objectsOf(tree)).length, 2);
       assert.deepEqual(webhookProblems(objectsOf(tree)), []);
@@ -236,13 +238,13 @@ describe('manifests: kustomize trees the API server accepts', () => {
   });
 
   test('each component folder still builds on its own', async () => {
-    for (const dir of ['base', 'rbac', 'controller', 'webhook', 'webui', 'networkpolicies']) {
+    for (const dir of ['base', 'rbac', 'controller', 'notifier', 'webhook', 'webui', 'networkpolicies']) {
       assert.ok((await render(join(REPO, 'manifests', dir))).length > 0, dir);
     }
   });
 
-  test('the controller and webhook arguments are flags their programs accept', async () => {
-    for (const name of ['controller', 'webhook'] as const) {
+  test('the controller, notifier and webhook arguments are flags their programs accept', async () => {
+    for (const name of ['controller', 'notifier', 'webhook'] as const) {
       const d = find<Deployment>(objectsOf('default'), 'Deployment', `netwatch-${name}`);
       const c = containerOf(d);
       // The image's ENTRYPOINT is `node`: no command, and the first argument is the component's bundle.
@@ -262,6 +264,29 @@ describe('manifests: kustomize trees the API server accepts', () => {
     const webhook = containerOf(find<Deployment>(objectsOf('default'), 'Deployment', 'netwatch-webhook'));
     assert.equal(Number(flag(webhook.args ?? [], 'port')), containerPort(webhook, 'https'));
     assert.equal(flag(webhook.args ?? [], 'controller-username'), `system:serviceaccount:${SYSTEM_NS}:netwatch-controller`);
+  });
+
+  test('the notifier reads the shipped configuration from its ConfigMap, and its secrets Secret is optional', () => {
+    const objects = objectsOf('default');
+    const d = find<Deployment>(objects, 'Deployment', 'netwatch-notifier');
+    const c = containerOf(d);
+    // Its flags and variables as its own parser reads them: known, valid, no warning.
+    const env: Record<string, string | undefined> = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? 'from-the-pod']));
+    const known = new Set([...variablesOf(NOTIFIER_COMMAND).map((v) => v.name), 'POD_NAME', 'NODE_OPTIONS']);
+    assert.deepEqual(Object.keys(env).filter((k) => !known.has(k)), [], 'variables that are not notifier settings');
+    const parsed = parseNotifierArgs((c.args ?? []).slice(1), env);
+    assert.equal(parsed.kind, 'run');
+    assert.deepEqual(parsed.warnings, []);
+    assert.equal(parsed.options.settings.webUrl, undefined, 'no link until the site sets NETWATCH_NOTIFIER_WEB_URL');
+    const configFile = flag(c.args ?? [], 'config') ?? assert.fail('no --config');
+    const mount = (c.volumeMounts ?? []).find((m) => configFile.startsWith(`${m.mountPath}/`)) ?? assert.fail(`${configFile} is not under a volume mount`);
+    const volume = (d.spec.template.spec.volumes ?? []).find((v) => v.name === mount.name) as { configMap?: { name: string } } | undefined;
+    const configMap = find<Manifest & { data: Record<string, string> }>(objects, 'ConfigMap', volume?.configMap?.name ?? assert.fail('not a ConfigMap volume'));
+    const text = configMap.data[configFile.slice(mount.mountPath.length + 1)] ?? assert.fail(`the ConfigMap has no ${configFile}`);
+    assert.deepEqual(parseConfig(text, configFile).sinks, [], 'no sinks until configured');
+    const secrets = (d.spec.template.spec.volumes ?? []).find((v) => v.name === 'secrets') as { secret?: { secretName: string; optional?: boolean } } | undefined;
+    assert.deepEqual(secrets?.secret && { name: secrets.secret.secretName, optional: secrets.secret.optional }, { name: 'netwatch-notifier-secrets', optional: true });
+    assert.equal(Number(flag(c.args ?? [], 'listen')?.split(':').pop()), containerPort(c, 'http'));
   });
 
   test('the web UI environment is exactly what its configuration reads, current names only, and valid', () => {
@@ -314,7 +339,7 @@ describe('manifests: kustomize trees the API server accepts', () => {
       assert.deepEqual(ingressTo(policies, pod(name), 8443).map((r) => r.from), [undefined], `${name} 8443 is open to any source`);
     }
     assert.deepEqual(ingressTo(policies, pod('netwatch-webui'), 8080), [], 'the web UI has nothing else open');
-    for (const name of ['netwatch-controller', 'netwatch-webhook']) {
+    for (const name of ['netwatch-controller', 'netwatch-notifier', 'netwatch-webhook']) {
       assert.deepEqual(ingressTo(policies, pod(name), 8080).map((r) => r.from), [[{ namespaceSelector: { matchLabels: { 'netwatch.vtk.io/metrics-scraper': 'true' } } }]], `${name} metrics`);
     }
     assert.deepEqual(ingressTo(policies, pod('netwatch-controller'), 8443), []);

@@ -1,5 +1,6 @@
-// "A test checks each component's calls against its Role": the real webhook and controller, bound to the RBAC of
-// the rendered manifests (manifests/default), go through a realistic life of AccessRequests, and the web UI records
+// "A test checks each component's calls against its Role": the real webhook, controller and notifier (delivering to
+// local receivers, one of them failing until it is given up), bound to the RBAC of the rendered manifests
+// (manifests/default), go through a realistic life of AccessRequests, and the web UI records
 // and follows a sign-out and acts as a user, while the API server writes an audit log. Then, per component identity: no call was refused, every call is covered by a rule of the
 // manifests (computed here, not only inferred from the absence of 403s), and every permission the manifests grant
 // was used — so a verb added to a Role "just in case" fails this suite unless it is on the commented allow-list of
@@ -13,6 +14,10 @@ import { join } from 'node:path';
 import { applyObjects, roleBinding, startControlPlane, type AuditEvent, type ControlPlane } from '../../scripts/controlplane.ts';
 import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 import { installController, type InstalledController } from '../support/controller.ts';
+import { installNotifier, type InstalledNotifier } from '../support/notifier.ts';
+import { parseConfig } from '../../notifier/config.ts';
+import { REASON_NOTIFICATION_FAILED } from '../../notifier/notifier.ts';
+import { startHttpReceiver, type HttpReceiver } from '../../scripts/receivers.ts';
 import { kubeGateway } from '../../webui/kube.ts';
 import { configMapRevocations, SESSIONS_CONFIGMAP } from '../../webui/revocations-configmap.ts';
 import { newSessionId } from '../../webui/revocations.ts';
@@ -28,6 +33,7 @@ const SYSTEM_NS = 'netwatch-system';
 const CONTROLLER: ServiceAccountRef = { namespace: SYSTEM_NS, name: 'netwatch-controller' };
 const WEBHOOK: ServiceAccountRef = { namespace: SYSTEM_NS, name: 'netwatch-webhook' };
 const WEBUI: ServiceAccountRef = { namespace: SYSTEM_NS, name: 'netwatch-webui' };
+const NOTIFIER: ServiceAccountRef = { namespace: SYSTEM_NS, name: 'netwatch-notifier' };
 
 /** Terminal requests are deleted this long after they ended, so the scenario sees the retention clean-up. */
 const RETENTION_SECONDS = 3;
@@ -42,7 +48,12 @@ const CONTROLLER_RARE_PATHS: readonly string[] = [
   'get netwatch.vtk.io/accessrequests',
 ];
 
+/** The notifier's rare path: a live read when recording delivery results raced another write of the request. */
+const NOTIFIER_RARE_PATHS: readonly string[] = ['get netwatch.vtk.io/accessrequests'];
+
 let cp: ControlPlane;
+let notifier: InstalledNotifier | undefined;
+let receiver: HttpReceiver | undefined;
 let webhook: InstalledWebhook | undefined;
 let controller: InstalledController | undefined;
 let admin: Admin;
@@ -133,9 +144,31 @@ describe('least privilege: each component calls exactly what its manifests grant
     impersonationObjects = await render(overlay);
     webhook = await installWebhook(cp);
     controller = await installController(cp, { retentionSeconds: RETENTION_SECONDS });
+    // Every notice goes to a CloudEvents receiver and to a Slack stand-in that always fails: deliveries write the
+    // ledger, and giving up writes a Warning Event.
+    receiver = await startHttpReceiver();
+    receiver.fail('/broken', Infinity);
+    const secrets = join(tree, 'notifier-secrets');
+    mkdirSync(secrets);
+    writeFileSync(join(secrets, 'events-url'), `${receiver.url}/events`);
+    writeFileSync(join(secrets, 'broken-url'), `${receiver.url}/broken`);
+    writeFileSync(join(secrets, 'ca.crt'), receiver.caPem ?? '');
+    const config = parseConfig(
+      JSON.stringify({
+        sinks: [
+          { name: 'events', type: 'cloudevents', urlFile: join(secrets, 'events-url'), caFile: join(secrets, 'ca.crt') },
+          { name: 'broken', type: 'slack', urlFile: join(secrets, 'broken-url'), caFile: join(secrets, 'ca.crt') },
+        ],
+        routes: { approvers: ['events', 'broken'], requester: ['events', 'broken'] },
+      }),
+      'least-privilege config',
+    );
+    notifier = await installNotifier(cp, { config, settings: { retry: { initialMs: 200, maxMs: 400, maxAttempts: 2 } } });
   });
 
   after(async () => {
+    await notifier?.stop();
+    await receiver?.close();
     await controller?.stop();
     await webhook?.close();
     for (const kube of users.values()) await kube.stop();
@@ -241,7 +274,18 @@ describe('least privilege: each component calls exactly what its manifests grant
     await asAlice.listRequests();
     assert.deepEqual(await asAlice.canI([{ verb: 'create', group: 'netwatch.vtk.io', resource: 'accessrequests', namespace: '' }]), [true]);
 
-    // Stopping releases the controller's Lease (an update); then read everything the API server logged.
+    // The notifier delivered, and gave up on the broken sink with a Warning Event.
+    await waitFor('a notification delivered', async () => (receiver?.delivered('/events').length ?? 0) > 0);
+    const deadLetters = async () => {
+      const list = await admin.kube.call<{ items: { reason: string }[] }>('GET', '/api/v1/namespaces/default/events');
+      return list.items.some((e) => e.reason === REASON_NOTIFICATION_FAILED);
+    };
+    await waitFor('a dead-letter Event', deadLetters, 30_000);
+
+    // Stopping releases the controller's and the notifier's Leases (an update); then read everything the API
+    // server logged.
+    await notifier?.stop();
+    notifier = undefined;
     await controller?.stop();
     controller = undefined;
     await webhook?.close();
@@ -253,6 +297,12 @@ describe('least privilege: each component calls exactly what its manifests grant
     const identity = cp.users['netwatch-controller']?.name ?? '';
     assert.ok(events.some((e) => e.user.username === identity), 'the audit log has the controller\'s calls');
     assertLeastPrivilege(identity, grantsFor(defaultObjects, CONTROLLER), CONTROLLER_RARE_PATHS);
+  });
+
+  test('the notifier: no refusal, every call granted, every permission used', () => {
+    const identity = cp.users['netwatch-notifier']?.name ?? '';
+    assert.ok(events.some((e) => e.user.username === identity), 'the audit log has the notifier\'s calls');
+    assertLeastPrivilege(identity, grantsFor(defaultObjects, NOTIFIER), NOTIFIER_RARE_PATHS);
   });
 
   test('the webhook: no refusal, every call granted, every permission used', () => {

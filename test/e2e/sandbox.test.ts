@@ -1,10 +1,11 @@
-// `npm start` end to end, in a real terminal (tmux): the sandbox comes up with the webhook, controller and web UI
-// each in a process of its own running its main.ts bundle with its Deployment's flags and the flags passed after
-// its name (`controller --isolation=refuse`, `webhook --max-duration=8h`, which both visibly take effect), opens
-// the TUI as alice, a request made with the plugin as alice and approved by bob and carol goes Active (the TUI
-// shows it live), bob signs in to the web UI through the sandbox's IdP in a real Chromium and sees it, quitting
-// the TUI leaves the sandbox running, and Ctrl-C stops everything: no process and no temporary folder is left
-// behind.
+// `npm start` end to end, in a real terminal (tmux): the sandbox comes up with the webhook, controller, notifier
+// and web UI each in a process of its own running its main.ts bundle with its Deployment's flags and the flags
+// passed after its name (`controller --isolation=refuse`, `webhook --max-duration=8h`, which both visibly take
+// effect), opens the TUI as alice, a request made with the plugin as alice is announced to bob and carol (mail and
+// the chat stand-in, through the notifier and the sandbox's local receivers, one output line per delivery), and
+// approved by them goes Active (the TUI shows it live; alice hears of it), bob signs in to the web UI through the
+// sandbox's IdP in a real Chromium and sees it, quitting the TUI leaves the sandbox running and prints the
+// deliveries made meanwhile, and Ctrl-C stops everything: no process and no temporary folder is left behind.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -98,7 +99,7 @@ describe('npm start: the sandbox', () => {
   });
 
   it('runs each component as a process of its own: its main.ts, bundled, with the Deployment\'s flags and the ones passed', () => {
-    assert.deepEqual(state.components.map((c) => c.name).sort(), ['controller', 'webhook', 'webui']);
+    assert.deepEqual(state.components.map((c) => c.name).sort(), ['controller', 'notifier', 'webhook', 'webui']);
     const pids = new Set<number>();
     for (const c of state.components) {
       assert.ok(alive(c.pid), `${c.name} (pid ${c.pid}) runs`);
@@ -114,7 +115,7 @@ describe('npm start: the sandbox', () => {
       assert.ok(sources.includes(`${c.name}/main.ts`), `${basename(bundle)} is built from ${c.name}/main.ts`);
       assert.ok(argv.includes('--enable-source-maps'), "the image's Node flags");
     }
-    assert.equal(pids.size, 3, 'three processes');
+    assert.equal(pids.size, 4, 'four processes');
     const argvOf = (name: string) => state.components.find((c) => c.name === name)?.argv ?? [];
     // The Deployment's flags, with a passed flag in place of the Deployment's own value.
     assert.ok(argvOf('controller').includes('--pending-ttl=168h'), argvOf('controller').join(' '));
@@ -124,6 +125,10 @@ describe('npm start: the sandbox', () => {
     assert.deepEqual(argvOf('webhook').filter((a) => a.startsWith('--max-duration') || a === '8h'), ['--max-duration', '8h']);
     // The web UI's Deployment configures it with NETWATCH_WEBUI_* variables; the sandbox's own flags come on top.
     assert.ok(argvOf('webui').some((a) => a === `--public-url=${state.webUrl}`));
+    // The notifier's Deployment flags, its configuration written by the sandbox, and links to the sandbox's web UI.
+    assert.ok(argvOf('notifier').includes('--pending-reminder=4h'), argvOf('notifier').join(' '));
+    assert.ok(argvOf('notifier').includes(`--web-url=${state.webUrl}`));
+    assert.ok(argvOf('notifier').includes(`--config=${join(stateDir, 'notifier', 'config.json')}`));
   });
 
   it('--isolation=refuse reached the controller: a request whose policy would newly isolate pods fails, saying why', async () => {
@@ -158,14 +163,34 @@ describe('npm start: the sandbox', () => {
     assert.equal(who.stdout, 'alice');
   });
 
+  /** The deliveries so far, as the sandbox wrote them: one line each (sink, to whom, subject), after a time stamp. */
+  const deliveries = () => readFileSync(state.notifications.log, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(' ') + 1));
+  /** Waits until exactly one delivery line matches each pattern, and no second one turns up meanwhile. */
+  const delivered = (patterns: RegExp[]) =>
+    eventually(`one delivery each: ${patterns.join(', ')}`, async () => {
+      const lines = deliveries();
+      const counts = patterns.map((p) => lines.filter((l) => p.test(l)).length);
+      assert.ok(counts.every((c) => c <= 1), `a notification was sent twice:\n${lines.join('\n')}`);
+      if (counts.every((c) => c === 1)) return lines;
+      throw new Error(`so far:\n${lines.join('\n')}`);
+    });
+
   let name = '';
-  it('a request made as alice and approved by bob and carol goes Active, live in the TUI', async () => {
+  it('a request made as alice is announced to bob and carol, and approved by them goes Active, live in the TUI; alice hears of it', async () => {
     // As the banner says: the sandbox's bin folder first on PATH (it has kubectl-netwatch and a new enough node).
     const env = (user: string) => ({ KUBECONFIG: state.kubeconfigs[user], PATH: `${state.binDir}:/usr/bin:/bin` });
     const created = await run('kubectl', ['netwatch', 'request', 'service', '--from', 'monitoring/prometheus', '--to', 'payments/database', '--ports', '5432/TCP', '--duration', '1h', '--reason', 'sandbox test'], env('alice'));
     name = /accessrequest\.netwatch\.vtk\.io\/(\S+) created/.exec(created.stdout)?.[1] ?? '';
     assert.ok(name, created.stdout);
     await waitForScreen(new RegExp(`${name}.*Pending`));
+    // The notifier, through the sandbox's receivers: each part's approver by mail (the namespace's annotation names
+    // them), and the team chat, each exactly once.
+    await delivered([
+      new RegExp(`^notification  mail \\(email\\) +to bob@example\\.test: \\[netwatch\\] ${name}: approval needed in payments$`),
+      new RegExp(`^notification  mail \\(email\\) +to carol@example\\.test: \\[netwatch\\] ${name}: approval needed in monitoring$`),
+      new RegExp(`^notification  team-chat \\(slack\\) +to /\\S+: netwatch: ${name}: approval needed in payments$`),
+      new RegExp(`^notification  team-chat \\(slack\\) +to /\\S+: netwatch: ${name}: approval needed in monitoring$`),
+    ]);
     assert.match((await run('kubectl', ['netwatch', 'approve', name], env('bob'))).stdout, /approved \(target\)/);
     assert.match((await run('kubectl', ['netwatch', 'approve', name], env('carol'))).stdout, /approved \(source\)/);
     await waitForScreen(new RegExp(`${name}.*Active`));
@@ -178,6 +203,11 @@ describe('npm start: the sandbox', () => {
     const row = (await run('kubectl', ['get', 'accessrequests', name, '--no-headers'], { KUBECONFIG: state.kubeconfigs['admin'] })).stdout;
     assert.match(row, /\bActive\s+alice\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/);
     assert.doesNotMatch(row, /<invalid>/);
+    // The requester hears that access opened: by mail at the demo address, and on the CloudEvents endpoint.
+    await delivered([
+      new RegExp(`^notification  mail \\(email\\) +to alice@example\\.test: \\[netwatch\\] ${name}: access open$`),
+      new RegExp(`^notification  audit-events \\(cloudevents\\) +to requester alice: ${name}: active$`),
+    ]);
   });
 
   it('bob signs in to the web UI through the sandbox IdP and sees the request Active', async () => {
@@ -203,6 +233,12 @@ describe('npm start: the sandbox', () => {
   it('quitting the TUI leaves the sandbox running; Ctrl-C stops everything and leaves nothing behind', async () => {
     await tmux('send-keys', '-t', SESSION, 'q');
     await waitForScreen(/The TUI closed; the sandbox is still running/);
+    // What was delivered while the TUI owned the terminal is printed once it is closed, one line each.
+    await waitForScreen(/While the TUI was open, netwatch sent \d+ notification\(s\):/);
+    assert.match(await screen(), new RegExp(`notification  mail \\(email\\) +to bob@example\\.test: \\[netwatch\\] ${name}: approval needed in payments`));
+    // Nothing was delivered twice (a second delivery of a notice is the same line again).
+    const lines = deliveries();
+    assert.deepEqual(lines.filter((l, i) => lines.indexOf(l) !== i), []);
     const livez = await run('kubectl', ['get', '--raw', '/livez'], { KUBECONFIG: state.kubeconfigs['admin'] });
     assert.equal(livez.stdout.trim(), 'ok', 'the API server still answers');
     await tmux('send-keys', '-t', SESSION, 'C-c');

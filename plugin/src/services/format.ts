@@ -1,24 +1,8 @@
 // Text shown to the user. Requests carry strings written by OTHER users (reason, names in status, decision
-// reasons); printed raw, an ANSI escape in a reason could rewrite the approver's terminal, hide text, or fake a
-// green check. Every such string goes through `inert` before it reaches a terminal, table or TUI alike.
+// reasons): every such string goes through `inert` (lib/text/inert.ts) before it reaches a terminal, table or TUI
+// alike.
 import type { AccessRequest, Port } from '../../../lib/api/accessrequest.ts';
-
-// C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text (bidi overrides and
-// isolates, zero-width characters, line/paragraph separators, BOM).
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
-
-/** The string with every control or invisible formatting character replaced by a visible escape like `\x1b`. */
-export function inert(text: unknown): string {
-  const s = typeof text === 'string' ? text : typeof text === 'number' || typeof text === 'boolean' ? String(text) : text === undefined || text === null ? '' : JSON.stringify(text);
-  return s.replace(UNSAFE, (c) => {
-    const code = c.charCodeAt(0);
-    if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
-    if (c === '\r') return '\\r';
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
+import { inert } from '../../../lib/text/inert.ts';
 
 /** At most `max` characters (code points), an ellipsis marking the cut. */
 export function truncate(text: string, max: number): string {

@@ -1,7 +1,8 @@
 // Rendering requests as text: the list table (plain and wide) and describe. Every string from a request passes
-// through `cell`/`inert` (format.ts) because it may have been written by another user.
+// through `cell` (format.ts) or `inert` (lib/text/inert.ts) because it may have been written by another user.
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
-import { age, cell, countdown, fromText, inert, portsText, table, toText } from './format.ts';
+import { inert } from '../../../lib/text/inert.ts';
+import { age, cell, countdown, fromText, portsText, table, toText } from './format.ts';
 import type { Materialized, RequestView } from './requests.ts';
 import { phase } from './requests.ts';
 

@@ -34,7 +34,7 @@ import type { KubeObject, Service } from '../../../lib/kube/types.ts';
 import { LABEL_REQUEST_ID } from '../../../lib/api/markers.ts';
 import { isDns1035Label, isDns1123Label } from '../../../lib/api/names.ts';
 import { UserError, explain } from '../errors.ts';
-import { inert } from './format.ts';
+import { inert } from '../../../lib/text/inert.ts';
 import { KubeError, isForbidden } from '../../../lib/kube/errors.ts';
 import type { ClusterPort, DetailKind, Identity } from './port.ts';
 

@@ -20,7 +20,7 @@ import {
 import { isForbidden } from '../../../lib/kube/errors.ts';
 import type { NetworkPolicy, Service } from '../../../lib/kube/types.ts';
 import { UserError, explain } from '../errors.ts';
-import { inert } from './format.ts';
+import { inert } from '../../../lib/text/inert.ts';
 import type { ClusterPort } from './port.ts';
 import { parsePort, parseServiceRef } from './requests.ts';
 

@@ -4,7 +4,8 @@
 import { useEffect, useReducer, useRef, type ReactElement } from 'react';
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { explain, UserError } from '../errors.ts';
-import { cell, countdown, age, fromText, inert, portsText, toText } from '../services/format.ts';
+import { inert } from '../../../lib/text/inert.ts';
+import { cell, countdown, age, fromText, portsText, toText } from '../services/format.ts';
 import type { ClusterPort } from '../services/port.ts';
 import { KubeError } from '../../../lib/kube/errors.ts';
 import {

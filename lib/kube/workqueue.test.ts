@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue } from './workqueue.ts';
 
 describe('WorkQueue', () => {
   it('a key added twice before processing is handed out once', async () => {

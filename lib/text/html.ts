@@ -1,5 +1,6 @@
 // Server-side HTML with escaping by construction: every interpolation in an `html` template is escaped unless it
-// is itself a `SafeHtml` produced by `html` (or by `trustedHtml`, kept for literals this file's callers own).
+// is itself a `SafeHtml` produced by `html` (or by `trustedHtml`, kept for literals this file's callers own). The web
+// UI builds its pages with it and the notifier its mail.
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',

@@ -1,9 +1,9 @@
 // Leader election on a coordination.k8s.io Lease, written directly over the client: acquire, renew and release
 // are PUTs guarded by resourceVersion, so two replicas can never both believe they hold it.
 import type { Logger } from 'pino';
-import type { KubePort } from '../lib/kube/port.ts';
-import { isAlreadyExists, isConflict } from '../lib/kube/port.ts';
-import type { Lease } from '../lib/kube/types.ts';
+import type { KubePort } from './port.ts';
+import { isAlreadyExists, isConflict } from './port.ts';
+import type { Lease } from './types.ts';
 
 export interface LeaderOptions {
   namespace: string;
@@ -15,13 +15,21 @@ export interface LeaderOptions {
   retryPeriodSeconds: number;
 }
 
-export const DEFAULT_LEADER_OPTIONS: Omit<LeaderOptions, 'identity'> = {
-  namespace: 'netwatch-system',
-  name: 'netwatch-controller',
-  leaseDurationSeconds: 15,
-  renewDeadlineSeconds: 10,
-  retryPeriodSeconds: 2,
-};
+export type LeaderTimings = Pick<LeaderOptions, 'leaseDurationSeconds' | 'renewDeadlineSeconds' | 'retryPeriodSeconds'>;
+
+export const DEFAULT_LEADER_TIMINGS: LeaderTimings = { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
+
+/**
+ * The renew deadline and retry period that go with a lease duration (the ratios of client-go's defaults, 15s/10s/2s):
+ * a leader gives up at ⅔ of the lease, before anyone may take it over, and tries about seven times per lease.
+ */
+export function timingsForLease(leaseDurationSeconds: number): LeaderTimings {
+  return {
+    leaseDurationSeconds,
+    renewDeadlineSeconds: Math.max(1, Math.floor((leaseDurationSeconds * 2) / 3)),
+    retryPeriodSeconds: Math.max(1, Math.floor(leaseDurationSeconds / 7)),
+  };
+}
 
 type Clock = () => Date;
 
