@@ -60,6 +60,24 @@ const SERVICES: { namespace: string; name: string; app: string; ports: { port: n
   },
 ];
 
+/** One pod of a demo Service when the sandbox runs a dataplane: its labels and the ports its listeners answer on. */
+export interface DemoPod {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  ports: { port: number; protocol: 'TCP' | 'UDP'; name: string }[];
+}
+
+/** A pod behind each demo Service (`<service>-0`), listening on the Service's target ports. */
+export function demoPods(): DemoPod[] {
+  return SERVICES.map((s) => ({
+    namespace: s.namespace,
+    name: `${s.name}-0`,
+    labels: { app: s.app },
+    ports: s.ports.map((p) => ({ port: p.targetPort, protocol: p.protocol as 'TCP' | 'UDP', name: p.name })),
+  }));
+}
+
 export function demoObjects(): KubernetesObject[] {
   const namespaces = [...new Set(SERVICES.map((s) => s.namespace))];
   const objects: KubernetesObject[] = [];

@@ -7,7 +7,7 @@
 // line of the sandbox's output (and of logs/notifications.log). On a terminal it then opens the TUI as the
 // developer. Ctrl-C (SIGINT) or SIGTERM stops everything and removes every temporary file.
 //
-//   node --import tsx scripts/sandbox.ts [--no-tui] [--port 8443] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
+//   node --import tsx scripts/sandbox.ts [--no-tui] [--dataplane] [--port 8443] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
 //
 // where COMPONENT is webhook, controller, notifier or webui and the flags after it go to that component, replacing
 // its Deployment's: `npm start -- --no-tui controller --isolation=refuse webhook --max-duration=8h`.
@@ -33,7 +33,8 @@ import {
   type WebUiIdentity,
 } from './components.ts';
 import { makeServingCertificates } from './certs.ts';
-import { DEMO_MAIL_DOMAIN, DEMO_PEOPLE, DEMO_SINKS, demoNotifierConfig, installDemo } from './demo.ts';
+import { DEMO_MAIL_DOMAIN, DEMO_PEOPLE, DEMO_SINKS, demoNotifierConfig, demoPods, installDemo } from './demo.ts';
+import { dataplaneUnavailable, startDataplane, type Endpoint } from './dataplane.ts';
 import { registerWebhook, waitUntilLive } from './deploy.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from './idp.ts';
 import { startHttpReceiver, startSmtpReceiver, summarizeDelivery, type ReceivedMail, type ReceivedRequest } from './receivers.ts';
@@ -89,7 +90,22 @@ export interface SandboxOptions {
   log: (line: string) => void;
   /** Called with one line per notification a receiver got (sink, to whom, subject); also appended to the log file. */
   onNotification?: (line: string) => void;
+  /** Run a NetworkPolicy engine with the demo Services' pods as network namespaces, where the machine allows it. */
+  dataplane?: boolean;
 }
+
+/** A demo flow through the dataplane: the command that tries the connection, blocked until its request is approved. */
+export interface DemoFlow {
+  title: string;
+  /** The request that opens it, as alice types it (`kubectl netwatch request …`). */
+  request: string;
+  /** Who approves it, and the shell command (root) that connects from the source pod to the target: prints connected or blocked. */
+  approvers: string[];
+  probe: string;
+}
+
+/** What `--dataplane` gave: the flows to try, or why there is no dataplane on this machine. */
+export type SandboxDataplane = { flows: DemoFlow[]; nodeNetns: string } | { unavailable: string };
 
 export interface Sandbox {
   webUrl: string;
@@ -106,6 +122,8 @@ export interface Sandbox {
   bundlesDir: string;
   /** The notifier's local receivers, and the file with one line per notification delivered. */
   notifications: { log: string; webhooks: string; smtp: string };
+  /** With `--dataplane`: the demo flows to try with packets, or why the machine cannot run it. */
+  dataplane?: SandboxDataplane;
   /** Every process the sandbox started (control plane and components), for checks that nothing is left behind. */
   pids: () => number[];
   stop: () => Promise<void>;
@@ -183,6 +201,25 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 
     const notifications = await step('notification receivers (Slack stand-in, CloudEvents endpoint, SMTP server)', () => startReceivers(opts, undoing, webUrl));
 
+    let dataplane: SandboxDataplane | undefined;
+    if (opts.dataplane) {
+      const unavailable = dataplaneUnavailable();
+      if (unavailable) {
+        opts.log(`  dataplane: not started: ${unavailable}; the sandbox runs without it`);
+        dataplane = { unavailable };
+      } else {
+        dataplane = await step('dataplane (kube-router; the demo pods as network namespaces)', async () => {
+          const dp = await startDataplane(cp);
+          undoing('the dataplane', () => dp.stop());
+          const pods = new Map<string, Endpoint>();
+          for (const p of demoPods()) pods.set(`${p.namespace}/${p.name}`, await dp.addPod(p));
+          const partner = await dp.addHost('partner');
+          await dp.waitForPods();
+          return { flows: demoFlows(pods, partner), nodeNetns: dp.nodeNetns };
+        });
+      }
+    }
+
     // The four start side by side: none needs another to come up.
     const flags = opts.componentFlags ?? {};
     const launch = (name: ServerName) => ({ bundles, dir: join(opts.stateDir, name), extra: flags[name] ?? [], logFile: join(opts.stateDir, 'logs', `${name}.log`) });
@@ -242,6 +279,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       components,
       bundlesDir: bundles.dir,
       notifications: notifications.where,
+      ...(dataplane ? { dataplane } : {}),
       pids: () => [...cp.pids(), ...components.map((c) => c.pid)],
       stop,
     };
@@ -302,6 +340,54 @@ async function startReceivers(
   };
 }
 
+/** A TCP connect from `from`'s network namespace, one second at most; root only (ip netns exec). */
+function probeCommand(from: Endpoint, to: Endpoint, port: number): string {
+  return `ip netns exec ${from.netns} timeout 1 bash -c 'exec 3<>/dev/tcp/${to.ip}/${port}' 2>/dev/null && echo connected || echo blocked`;
+}
+
+/** The demo's two flows: prometheus to the database (both namespaces consent), and a partner address to the shop. */
+function demoFlows(pods: ReadonlyMap<string, Endpoint>, partner: Endpoint): DemoFlow[] {
+  const pod = (name: string) => {
+    const p = pods.get(name);
+    if (!p) throw new Error(`no demo pod ${name}`);
+    return p;
+  };
+  return [
+    {
+      title: 'monitoring/prometheus → payments/database on 5432/TCP',
+      request: 'kubectl netwatch request service --from monitoring/prometheus --to payments/database --ports 5432/TCP --duration 30m --reason "dashboards"',
+      approvers: ['bob (payments)', 'carol (monitoring)'],
+      probe: probeCommand(pod('monitoring/prometheus-0'), pod('payments/database-0'), 5432),
+    },
+    {
+      // The Service's port 443 is the pods' 8443: the probe connects where the policy opens.
+      title: `a partner at ${partner.ip} → shop/frontend on 443/TCP`,
+      request: `kubectl netwatch request external --cidr ${partner.ip}/32 --to shop/frontend --ports 443/TCP --direction ingress --duration 30m --reason "partner test"`,
+      approvers: ['carol (shop)'],
+      probe: probeCommand(partner, pod('shop/frontend-0'), 8443),
+    },
+  ];
+}
+
+function dataplaneSection(s: Sandbox, env: (user: string) => string): string {
+  const d = s.dataplane;
+  if (!d) return '';
+  if ('unavailable' in d) return `\n  Dataplane     not started: ${d.unavailable}\n`;
+  const flows = d.flows
+    .map(
+      (f, i) => `    ${i + 1}. ${f.title}
+       try it (as root): ${f.probe}
+       blocked; then ${env('alice')} ${f.request}
+       approve as ${f.approvers.join(' and ')} (kubectl netwatch approve NAME), and the same command connects`,
+    )
+    .join('\n');
+  return `
+  Dataplane (kube-router enforcing maxtac's NetworkPolicies; the demo pods are network namespaces, rules in
+  network namespace ${d.nodeNetns}):
+${flows}
+`;
+}
+
 function banner(s: Sandbox, tui: boolean): string {
   const rel = (p: string) => {
     const r = relative(process.cwd(), p);
@@ -336,12 +422,16 @@ ${roles}
     ${env('bob')} kubectl netwatch list --pending    # what bob may approve
     ${env('alice')} kubectl netwatch request service --from monitoring/prometheus --to payments/database --ports 5432/TCP --duration 1h --reason "dashboards"
     ${env('admin')} kubectl get accessrequests,accesses,networkpolicies -A
-${tui ? '\n  Opening the TUI as alice; quitting it (q) leaves the sandbox running.\n' : ''}
+${dataplaneSection(s, env)}${tui ? '\n  Opening the TUI as alice; quitting it (q) leaves the sandbox running.\n' : ''}
 Press Ctrl-C to stop everything.
 `;
 }
 
-const USAGE = `usage: npm start -- [--no-tui] [--port 8443 (0: any free port)] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
+const USAGE = `usage: npm start -- [--no-tui] [--dataplane] [--port 8443 (0: any free port)] [--state-dir .tmp/sandbox] [COMPONENT FLAG…]…
+
+--dataplane runs a NetworkPolicy engine (kube-router, test-only) with the demo Services' pods as network
+namespaces (root, iproute2, iptables, ipset; otherwise the sandbox says why and starts without it), and prints a
+command per demo flow that connects only once its request is approved.
 
 COMPONENT is webhook, controller, notifier or webui: the flags after it go to that component (its --help lists them),
 replacing its Deployment's flags of the same name, e.g.
@@ -355,6 +445,7 @@ async function main(): Promise<void> {
     args: split.sandbox,
     options: {
       'no-tui': { type: 'boolean', default: false },
+      dataplane: { type: 'boolean', default: false },
       port: { type: 'string', default: process.env['NETWATCH_SANDBOX_PORT'] ?? '8443' },
       'state-dir': { type: 'string', default: join(REPO, '.tmp/sandbox') },
       help: { type: 'boolean', short: 'h', default: false },
@@ -380,7 +471,14 @@ async function main(): Promise<void> {
   let tuiOpen = false;
   const whileTui: string[] = [];
   const onNotification = (line: string) => (tuiOpen ? whileTui.push(line) : console.log(`  ${line}`));
-  const sandbox = await startSandbox({ port, stateDir: resolve(values['state-dir']), componentFlags: split.components, log: (l) => console.log(l), onNotification });
+  const sandbox = await startSandbox({
+    port,
+    stateDir: resolve(values['state-dir']),
+    componentFlags: split.components,
+    log: (l) => console.log(l),
+    onNotification,
+    dataplane: values.dataplane,
+  });
   console.log(`  all up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(banner(sandbox, tui));
 
