@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { AccessRequest } from '../lib/api/accessrequest.ts';
-import { FakeKube, type CacheUpdate } from '../lib/kube/fake.ts';
+import { FakeKube, type CacheUpdate } from '../test/support/fake-kube.ts';
 import { KubeError } from '../lib/kube/port.ts';
 import type { CoreEvent, Lease, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { objectName } from '../lib/domain/names.ts';
@@ -12,6 +12,7 @@ import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY, MAXTAC_FINA
 import { Controller, DEFAULT_CONTROLLER_CONFIG } from './controller.ts';
 import { LeaderElector } from '../lib/kube/leader.ts';
 import { createMetrics } from './metrics.ts';
+import { requestBody } from '../test/support/builders.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -29,12 +30,10 @@ async function setup(opts: SetupOptions = {}): Promise<{ kube: FakeKube; control
   await kube.create<Service>('services', { metadata: { name: 'client', namespace: 'src' }, spec: { selector: { app: 'client' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } });
   if (opts.lateServer) kube.holdCache();
   await kube.create<Service>('services', { metadata: { name: 'server', namespace: 'dst' }, spec: { selector: { app: 'server' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } });
-  const ar = await kube.create<AccessRequest>('accessrequests', {
-    apiVersion: 'netwatch.vtk.io/v1alpha1',
-    kind: 'AccessRequest',
-    metadata: { name: 'r1' },
-    spec: { type: 'Service', source: { namespace: 'src', service: 'client' }, target: { namespace: 'dst', service: 'server' }, duration: '1h', reason: 'x', requester: { username: 'alice', approvedParts: ['source', 'target'] } },
-  });
+  const ar = await kube.create<AccessRequest>('accessrequests', requestBody(
+    { type: 'Service', source: { namespace: 'src', service: 'client' }, target: { namespace: 'dst', service: 'server' }, duration: '1h', reason: 'x', requester: { username: 'alice', approvedParts: ['source', 'target'] } },
+    { name: 'r1' },
+  ));
   if (opts.lateServer) kube.releaseCache((u) => u.resource === 'accessrequests');
   const controller = newController(kube);
   return { kube, controller, ar };

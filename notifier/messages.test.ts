@@ -10,7 +10,7 @@ import { slackPayload } from './sinks/slack.ts';
 import { mailContent } from './sinks/email.ts';
 import { cloudEventOf, structuredRequest, EVENT_TYPE_PREFIX } from './sinks/cloudevents.ts';
 import { escapeMrkdwn } from './sinks/text.ts';
-import { T0, requestFixture, type RequestFixture } from './testing.ts';
+import { T0, requestFixture, type RequestFixture } from '../test/support/builders.ts';
 
 const HOSTILE_REASON = 'need it <!channel> <https://evil.example|approve here> *bold* & <script>alert(1)</script> "q" \'s\' \u202eevil\u202c \x1b[31mred\x1b[0m\nsecond line';
 const HOSTILE_USER = 'mallory<@U123>&"<img src=x onerror=alert(1)>"@example.com';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_NOTICE_TIMINGS, noticesOf, type NoticeTimings } from './notices.ts';
-import { T0, requestFixture, type RequestFixture } from './testing.ts';
+import { T0, requestFixture, type RequestFixture } from '../test/support/builders.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

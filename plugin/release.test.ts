@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { BUNDLE_FILES } from './build.ts';
 import { buildKrewRelease } from './krew/build.ts';
 import { PACKAGE_FILES, packPlugin, pluginManifest } from './pack.ts';
-import { startSocksProxy, type TestProxy } from './src/testing/proxies.ts';
+import { startSocksProxy, type TestProxy } from '../test/support/proxies.ts';
 
 const REPO_VERSION = (JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -17,9 +17,7 @@ const PRODUCT = ['lib/', 'webhook/', 'controller/', 'notifier/', 'webui/', 'plug
 export function isTestOrDevCode(path: string): boolean {
   return (
     /^(test|scripts|dev)\//.test(path) ||
-    /\.test\.tsx?$/.test(path) ||
-    /(^|\/)testing(\.tsx?|\/)/.test(path) ||
-    /(^|\/)fake\.tsx?$/.test(path)
+    /\.test\.tsx?$/.test(path)
   );
 }
 
@@ -83,10 +81,15 @@ function cycles(edges: Map<string, string[]>): string[][] {
 }
 
 test('the classification: harness trees, test files, fakes and builders are test code; the rest of the product is not', () => {
-  for (const p of ['test/support/webhook.ts', 'scripts/controlplane.ts', 'webui/testing.ts', 'notifier/testing.ts', 'notifier/fake.ts', 'plugin/src/testing/fake-port.ts', 'lib/kube/fake.ts', 'webhook/app.test.ts']) {
+  for (const p of ['test/support/webhook.ts', 'test/support/builders.ts', 'test/support/fake-kube.ts', 'scripts/controlplane.ts', 'webhook/app.test.ts']) {
     assert.ok(isTestOrDevCode(p), p);
   }
   for (const p of ['webhook/main.ts', 'notifier/main.ts', 'lib/kube/transport.ts', 'plugin/src/main.ts', 'webui/routes/static.ts']) assert.ok(!isTestOrDevCode(p), p);
+});
+
+test('test doubles and builders live in test/support, not beside the product', () => {
+  const misplaced = [...graph().keys()].filter((p) => !isTestOrDevCode(p) && /(^|\/)(testing|fakes?|fixtures?|builders?)(\.tsx?$|\/)|(^|\/)fake-[^/]*\.tsx?$/.test(p));
+  assert.deepEqual(misplaced, []);
 });
 
 /** Every `product module → test or development module` edge. */
@@ -132,17 +135,17 @@ test('no cycle between top-level folders: scripts and test build on the product,
 
 test('the checks can fail: the cycle and the product import of test code that this tree used to have are found', () => {
   const before = new Map([
-    ['scripts/sandbox.ts', ['webhook/testing.ts']],
-    ['webhook/testing.ts', ['scripts/controlplane.ts', 'webhook/app.ts']],
+    ['scripts/sandbox.ts', ['test/support/webhook.ts']],
+    ['test/support/webhook.ts', ['scripts/controlplane.ts', 'webhook/app.ts']],
     ['scripts/controlplane.ts', []],
     ['webhook/app.ts', []],
     ['webhook/main.ts', ['webhook/app.ts']],
   ]);
   assert.deepEqual(productImportsOfTestCode(before), []);
-  assert.deepEqual(cycles(folderGraph(before)), [['scripts', 'webhook']]);
-  before.set('webhook/main.ts', ['webhook/testing.ts']);
-  assert.deepEqual(productImportsOfTestCode(before), ['webhook/main.ts → webhook/testing.ts']);
+  assert.deepEqual(cycles(folderGraph(before)), [['scripts', 'test']]);
+  before.set('webhook/main.ts', ['test/support/webhook.ts']);
+  assert.deepEqual(productImportsOfTestCode(before), ['webhook/main.ts → test/support/webhook.ts']);
   before.set('scripts/controlplane.ts', ['scripts/sandbox.ts']);
-  assert.deepEqual(cycles(before), [['scripts/controlplane.ts', 'scripts/sandbox.ts', 'webhook/testing.ts']]);
+  assert.deepEqual(cycles(before), [['scripts/controlplane.ts', 'scripts/sandbox.ts', 'test/support/webhook.ts']]);
   assert.deepEqual(cycles(new Map([['a', ['a']]])), [['a']]);
 });

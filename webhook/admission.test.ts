@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import jsonpatch from 'fast-json-patch';
-import { API_VERSION, KIND, type AccessRequest, type AccessRequestStatus, type PartName } from '../lib/api/accessrequest.ts';
-import { serviceSpec as spec } from '../lib/domain/testing.ts';
+import type { AccessRequest, AccessRequestStatus, PartName } from '../lib/api/accessrequest.ts';
+import { accessRequest, serviceSpec as spec } from '../test/support/builders.ts';
 import { serviceKey, type ServiceFacts } from '../lib/domain/spec.ts';
 import { webhookConfig } from './config.ts';
 import { changedPaths, factsNeeded, mutate, validate, type AdmissionFacts, type AdmissionInput, type UserInfo } from './admission.ts';
@@ -26,13 +26,11 @@ const allServices = new Map<string, ServiceFacts | null>([
 
 /** A stored request by alice, who could approve `approvedParts` at creation. */
 function request(status?: AccessRequestStatus, approvedParts: PartName[] = ['source']): AccessRequest {
-  return {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    metadata: { name: 'ar-1', uid: 'uid-1', creationTimestamp: '2026-11-23T09:00:00Z' },
-    spec: spec({ requester: { username: 'alice', uid: 'u-alice', groups: ['developers', 'system:authenticated'], approvedParts } }),
+  return accessRequest({
+    metadata: { uid: 'uid-1', creationTimestamp: '2026-11-23T09:00:00Z' },
+    requester: { username: 'alice', uid: 'u-alice', groups: ['developers', 'system:authenticated'], approvedParts },
     ...(status ? { status } : {}),
-  };
+  });
 }
 
 function withStatus(base: AccessRequest, change: (s: AccessRequestStatus) => void): AccessRequest {

@@ -2,8 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { API_VERSION, KIND, type AccessRequest } from '../lib/api/accessrequest.ts';
-import { serviceSpec } from '../lib/domain/testing.ts';
+import type { AccessRequest } from '../lib/api/accessrequest.ts';
+import { accessRequest, serviceSpec } from '../test/support/builders.ts';
 import type { ServiceFacts } from '../lib/domain/spec.ts';
 import { webhookConfig } from './config.ts';
 import type { AccessReviewer } from '../lib/kube/access-review.ts';
@@ -41,13 +41,12 @@ function deps(overrides: Partial<WebhookDeps> = {}): WebhookDeps {
 
 const SECRET_REASON = 'reason-that-must-not-be-logged';
 
-function accessRequest(): AccessRequest {
-  return {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    metadata: { name: 'ar-1' },
+function unstamped(): AccessRequest {
+  return accessRequest({
+    metadata: { creationTimestamp: undefined },
     spec: serviceSpec({ source: { namespace: 'src', service: 'client' }, target: { namespace: 'dst', service: 'db' }, duration: '1h', reason: SECRET_REASON }),
-  };
+    requester: null,
+  });
 }
 
 function review(request: Record<string, unknown>) {
@@ -59,7 +58,7 @@ function review(request: Record<string, unknown>) {
       resource: { group: 'netwatch.vtk.io', version: 'v1alpha1', resource: 'accessrequests' },
       operation: 'CREATE',
       userInfo: { username: 'alice', groups: ['developers'] },
-      object: accessRequest(),
+      object: unstamped(),
       ...request,
     },
   };
@@ -90,7 +89,7 @@ describe('the webhook HTTP shell', () => {
 
   test('the validating endpoint refuses with a 422 status naming the field', async () => {
     const app = await build(deps({ services: { get: async (ns) => (ns === 'dst' ? null : service) } }));
-    const object = accessRequest();
+    const object = unstamped();
     object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
     const res = await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) });
     const body = res.json<ReviewResponse>();
@@ -137,7 +136,7 @@ describe('the webhook HTTP shell', () => {
   test('a requester deleting her own request costs no SubjectAccessReview', async () => {
     const reviewer = reviewerAllowing([]);
     const app = await build(deps({ reviewer }));
-    const oldObject = accessRequest();
+    const oldObject = unstamped();
     oldObject.spec.requester = { username: 'alice', approvedParts: [] };
     const res = await app.inject({ method: 'POST', url: '/validate', payload: review({ operation: 'DELETE', object: null, oldObject }) });
     assert.equal(res.json<ReviewResponse>().response.allowed, true);
@@ -220,7 +219,7 @@ describe('the webhook HTTP shell', () => {
 
   test('a create beyond the per-requester limit is refused with the count and the setting', async () => {
     const app = await build(deps({ requests: { openRequestsOf: (user) => (user === 'alice' ? 20 : 0) } }));
-    const object = accessRequest();
+    const object = unstamped();
     object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
     const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
     assert.equal(body.response.allowed, false);
@@ -232,7 +231,7 @@ describe('the webhook HTTP shell', () => {
 
   test('a limit that cannot be counted (cache not synced) fails closed', async () => {
     const app = await build(deps({ requests: { openRequestsOf: () => { throw new Error('the AccessRequest cache has not synced yet'); } } }));
-    const object = accessRequest();
+    const object = unstamped();
     object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
     const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
     assert.equal(body.response.allowed, false);

@@ -8,7 +8,8 @@ import { build, type WebUiConfig } from './app.ts';
 import { tokenMatches } from './plugins/auth.ts';
 import { KubeError, type Actor, type KubeGateway, type UserKube } from './kube.ts';
 import type { LoginTransaction, OidcPort } from './oidc.ts';
-import { MemoryRevocationList } from './testing.ts';
+import { accessRequest } from '../test/support/builders.ts';
+import { MemoryRevocationList } from '../test/support/fake-revocations.ts';
 
 const ORIGIN = 'https://netwatch.test';
 const XSS = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
@@ -48,22 +49,12 @@ class FakeOidc implements OidcPort {
 }
 
 function ar(name: string, spec: Partial<AccessRequestSpec>, status?: AccessRequest['status']): AccessRequest {
-  const r: AccessRequest = {
-    apiVersion: 'netwatch.vtk.io/v1alpha1',
-    kind: 'AccessRequest',
-    metadata: { name, resourceVersion: '7', creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: {
-      type: 'Service',
-      source: { namespace: 'monitoring', service: 'prometheus' },
-      target: { namespace: 'default', service: 'database' },
-      duration: '2h',
-      reason: 'because',
-      requester: { username: 'oidc:alice@x.test' },
-      ...spec,
-    },
-  };
-  if (status) r.status = status;
-  return r;
+  return accessRequest({
+    name,
+    metadata: { resourceVersion: '7' },
+    spec: { type: 'Service', source: { namespace: 'monitoring', service: 'prometheus' }, target: { namespace: 'default', service: 'database' }, duration: '2h', reason: 'because', requester: { username: 'oidc:alice@x.test' }, ...spec },
+    ...(status ? { status } : {}),
+  });
 }
 
 class FakeKube implements KubeGateway {

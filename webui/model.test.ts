@@ -1,24 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestStatus } from '../lib/api/accessrequest.ts';
+import { accessRequest } from '../test/support/builders.ts';
 import { viewOf, type Actions } from './model.ts';
 
 function request(status?: AccessRequestStatus, approvedParts: ('source' | 'target')[] = []): AccessRequest {
-  const r: AccessRequest = {
-    apiVersion: 'netwatch.vtk.io/v1alpha1',
-    kind: 'AccessRequest',
-    metadata: { name: 'ar-1', creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: {
-      type: 'Service',
-      source: { namespace: 'monitoring', service: 'prometheus' },
-      target: { namespace: 'default', service: 'database' },
-      duration: '2h',
-      reason: 'r',
-      requester: { username: 'alice', approvedParts },
-    },
-  };
-  if (status) r.status = status;
-  return r;
+  return accessRequest({ requester: { username: 'alice', approvedParts }, ...(status ? { status } : {}) });
 }
 
 const alice = { username: 'alice', groups: [] };

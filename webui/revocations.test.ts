@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
-import { FakeKube } from '../lib/kube/fake.ts';
+import { FakeKube } from '../test/support/fake-kube.ts';
 import { KubeError } from '../lib/kube/port.ts';
 import { configMapWriter, SESSIONS_CONFIGMAP } from './revocations-configmap.ts';
 import { CLOCK_SKEW_MS, entriesInForce, newSessionId, revocationKey, withRevocation } from './revocations.ts';
-import { MemoryRevocationList } from './testing.ts';
+import { MemoryRevocationList } from '../test/support/fake-revocations.ts';
 
 const log = pino({ level: 'silent' });
 const T0 = new Date('2026-03-01T12:00:00Z');

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestStatus, PartName } from '../api/accessrequest.ts';
-import { serviceSpec } from './testing.ts';
+import { accessRequest } from '../../test/support/builders.ts';
 import { partsOf } from './parts.ts';
 import {
   allowedActions,
@@ -19,13 +19,11 @@ import type { ResourceCheck } from './parts.ts';
 
 /** alice's request monitoring/prometheus → default/database; `approvedParts` she could approve at creation. */
 function request(status?: AccessRequestStatus, opts: { approvedParts?: PartName[]; deleting?: boolean } = {}): AccessRequest {
-  return {
-    apiVersion: 'netwatch.vtk.io/v1alpha1',
-    kind: 'AccessRequest',
-    metadata: { name: 'ar-1', creationTimestamp: '2026-01-01T00:00:00Z', ...(opts.deleting ? { deletionTimestamp: '2026-01-01T01:00:00Z' } : {}) },
-    spec: serviceSpec({ requester: { username: 'alice', approvedParts: opts.approvedParts ?? [] } }),
+  return accessRequest({
+    metadata: opts.deleting ? { deletionTimestamp: '2026-01-01T01:00:00Z' } : {},
+    requester: { username: 'alice', approvedParts: opts.approvedParts ?? [] },
     ...(status ? { status } : {}),
-  };
+  });
 }
 
 const actor = (username: string, parts: PartName[] = []): Actor => ({ username, mayApprove: new Map(parts.map((p) => [p, true])) });

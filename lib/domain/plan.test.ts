@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequest, AccessRequestSpec, AccessRequestStatus } from '../api/accessrequest.ts';
 import type { LabelSelector, MaxtacObject, NetworkPolicy, Pod, Service } from '../kube/types.ts';
+import { accessRequest } from '../../test/support/builders.ts';
 import { objectName } from './names.ts';
 import { DEFAULT_PLAN_CONFIG, createChains, plan, type Observed, type PlanConfig } from './plan.ts';
 import { LABEL_REQUEST_ID, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../api/markers.ts';
@@ -13,13 +14,12 @@ const CREATED = '2026-03-01T11:00:00Z';
 const APPROVED = '2026-03-01T11:59:00Z';
 
 function request(spec: Partial<AccessRequestSpec>, status: AccessRequestStatus = {}, meta: Partial<AccessRequest['metadata']> = {}): AccessRequest {
-  return {
-    apiVersion: 'netwatch.vtk.io/v1alpha1',
-    kind: 'AccessRequest',
-    metadata: { name: 'req-1', uid: UID, generation: 1, creationTimestamp: CREATED, finalizers: [REQUEST_FINALIZER], ...meta },
+  return accessRequest({
+    name: 'req-1',
+    metadata: { uid: UID, generation: 1, creationTimestamp: CREATED, finalizers: [REQUEST_FINALIZER], ...meta },
     spec: { type: 'Service', duration: '2h', reason: 'debugging', requester: { username: 'alice' }, ...spec },
     status,
-  };
+  });
 }
 
 const svcSpec = { type: 'Service' as const, source: { namespace: 'monitoring', service: 'prometheus' }, target: { namespace: 'db', service: 'database' } };

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccessRequestSpec } from '../api/accessrequest.ts';
-import { externalSpec, serviceSpec } from './testing.ts';
+import { externalSpec, serviceSpec } from '../../test/support/builders.ts';
 import { webhookConfig } from '../../webhook/config.ts';
 import { serviceKey, validateServices, validateSpec, validateSpecSyntax, type ServiceFacts } from './spec.ts';
 import type { FieldError } from './field-error.ts';

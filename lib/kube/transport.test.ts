@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { User } from '@kubernetes/client-node/dist/config_types.js';
 import { makeServingCertificates, type ServingCertificates } from '../../scripts/certs.ts';
-import { startHttpConnectProxy } from '../../plugin/src/testing/proxies.ts';
+import { startHttpConnectProxy } from '../../test/support/proxies.ts';
 import { KubeError, NO_ANSWER, isAlreadyExists, isConflict, isExpired, isNotFound } from './errors.ts';
 import { KubeTransport, type TransportOptions, type WatchEvent } from './transport.ts';
 

@@ -9,7 +9,7 @@ import { HTTP, type CloudEvent } from 'cloudevents';
 import { describeDelivery, startHttpReceiver, startSmtpReceiver, type HttpReceiver, type SmtpReceiver } from '../../scripts/receivers.ts';
 import { buildMessage, type Message } from '../messages.ts';
 import { noticesOf, DEFAULT_NOTICE_TIMINGS } from '../notices.ts';
-import { requestFixture, T0 } from '../testing.ts';
+import { requestFixture, T0 } from '../../test/support/builders.ts';
 import { createSink } from './index.ts';
 import type { SlackPayload } from './slack.ts';
 

@@ -4,8 +4,9 @@ import { PassThrough } from 'node:stream';
 import { run } from './cli.ts';
 import type { ClusterPort } from './services/port.ts';
 import { KubeError } from '../../lib/kube/errors.ts';
-import { FakePort, serviceRequest, svc } from './testing/fake-port.ts';
-import { captured } from './testing/streams.ts';
+import { FakePort } from '../../test/support/fake-plugin-port.ts';
+import { serviceRequest, svc } from '../../test/support/builders.ts';
+import { captured } from '../../test/support/streams.ts';
 
 const HOSTILE = 'please \x1b[2J\x1b[31mAPPROVED\x1b[0m\x1b]0;owned\x07 ' + 'z'.repeat(5000);
 

@@ -11,8 +11,8 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { CACHED_COMMANDS, PART_PARAMETERS, cliVariant, codeCacheDir, partSource } from './code-cache.ts';
 import { run } from './cli.ts';
-import { FakePort } from './testing/fake-port.ts';
-import { captured } from './testing/streams.ts';
+import { FakePort } from '../../test/support/fake-plugin-port.ts';
+import { captured } from '../../test/support/streams.ts';
 
 const CODE_CACHE = fileURLToPath(new URL('./code-cache.ts', import.meta.url));
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastListOptions } from './fast-path.ts';
 import { runListJson } from './list-json.ts';
-import { captured } from './testing/streams.ts';
+import { captured } from '../../test/support/streams.ts';
 
 describe('which command lines take the list -o json fast path', () => {
   const cases: [string[], ReturnType<typeof fastListOptions>][] = [

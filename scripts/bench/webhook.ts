@@ -4,7 +4,6 @@
 // webhook runs as its own process (webhook/main.ts, bundled), as in a cluster: the load generator does not share
 // its event loop, and its CPU is read from /proc.
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/accessrequest.ts';
-import { serviceSpec } from '../../lib/domain/testing.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { installDemo } from '../demo.ts';
 import { registerWebhook, unregisterWebhook, waitUntilLive } from '../deploy.ts';
@@ -116,7 +115,7 @@ export async function benchWebhook(cp: ControlPlane, opts: WebhookBenchOptions):
         apiVersion: API_VERSION,
         kind: KIND,
         metadata: { name: names[i], labels: { [BENCH_LABEL]: 'webhook' } },
-        spec: serviceSpec({ target: { namespace: 'payments', service: 'database' }, duration: '1h', reason: 'benchmark' }),
+        spec: { type: 'Service', source: { namespace: 'monitoring', service: 'prometheus' }, target: { namespace: 'payments', service: 'database' }, ports: [{ port: 5432, protocol: 'TCP' }], duration: '1h', reason: 'benchmark' },
       });
       if (res.status !== 201) {
         failed++;

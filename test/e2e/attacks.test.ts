@@ -17,10 +17,10 @@ import { KubeError } from '../../lib/kube/port.ts';
 import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type PartName } from '../../lib/api/accessrequest.ts';
 import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
 import { objectName } from '../../lib/domain/names.ts';
-import { externalSpec } from '../../lib/domain/testing.ts';
+import { externalSpec } from '../support/builders.ts';
 import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
-import { waitFor } from './support/wait.ts';
-import { Users } from './support/users.ts';
+import { waitFor } from '../support/wait.ts';
+import { Users } from '../support/users.ts';
 
 const CONTROLLER = 'system:serviceaccount:netwatch-system:netwatch-controller';
 

@@ -16,8 +16,8 @@ import { installController, type InstalledController } from '../support/controll
 import type { ControllerConfig } from '../../controller/controller.ts';
 import { TERMINAL_PHASES, type AccessRequest, type AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import type { CoreEvent, NetworkPolicy } from '../../lib/kube/types.ts';
-import { waitFor } from './support/wait.ts';
-import { Users } from './support/users.ts';
+import { waitFor } from '../support/wait.ts';
+import { Users } from '../support/users.ts';
 
 // The case the issue measured 3 times out of 3: maxtac deletes its expired ExternalAccess and nothing deletes the
 // policy. (Revoke left one 3 times out of 61, a race with maxtac's orphan sweep: too rare to reproduce on demand.)

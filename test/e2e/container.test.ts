@@ -24,7 +24,7 @@ import { applyControllerRbac } from '../support/controller.ts';
 import { applyNotifierRbac } from '../support/notifier.ts';
 import { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive } from '../support/webhook.ts';
 import { installWebUiRbac } from '../support/webui.ts';
-import { REPO, find, render, type Container, type Deployment, type Manifest } from './support/manifests.ts';
+import { REPO, find, render, type Container, type Deployment, type Manifest } from '../support/manifests.ts';
 import {
   PodmanRun,
   buildImages,
@@ -41,8 +41,8 @@ import {
   SERVICE_ACCOUNT_DIR,
   type Images,
   type PodRun,
-} from './support/podman.ts';
-import { waitFor } from './support/wait.ts';
+} from '../support/podman.ts';
+import { waitFor } from '../support/wait.ts';
 
 const SKIP = process.env.NETWATCH_SKIP_CONTAINER === '1' ? 'NETWATCH_SKIP_CONTAINER=1 (podman is required everywhere else, CI included)' : false;
 const COMPONENTS = Object.keys(SERVER_ENTRIES) as ServerName[];

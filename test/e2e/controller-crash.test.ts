@@ -10,8 +10,9 @@ import { objectName } from '../../lib/domain/names.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import type { Lease } from '../../lib/kube/types.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
-import { Admin, suffix, waitFor } from './controller-support.ts';
-import { OutputTail, kill, spawnController } from './support/controller-child.ts';
+import { Admin, suffix, waitFor } from '../support/admin.ts';
+import { OutputTail, kill, spawnController } from '../support/controller-child.ts';
+import { requestBody } from '../support/builders.ts';
 
 let cp: ControlPlane;
 let admin: Admin;
@@ -92,7 +93,7 @@ describe('controller: crash safety', () => {
       const spec = { type: 'Service' as const, source: { namespace: `cs${p.pair}-${s}`, service: 'client' }, target: { namespace: `cd${p.pair}-${s}`, service: 'server' }, duration: p.kind === 'expires' ? `${Math.round(rand(8, 20))}s` : '1h' };
       // Half are approved at creation (the requester could approve both parts), half through status approvals.
       if (Number(p.name.split('-').pop()) % 2 === 0) {
-        const ar = await kube.create<AccessRequest>('accessrequests', { apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessRequest', metadata: { name: p.name }, spec: { ...spec, reason: 'crash test', requester: { username: 'alice', approvedParts: ['source', 'target'] } } });
+        const ar = await kube.create<AccessRequest>('accessrequests', requestBody({ ...spec, reason: 'crash test', requester: { username: 'alice', approvedParts: ['source', 'target'] } }, { name: p.name }));
         uids.set(p.name, ar.metadata.uid ?? '');
       } else {
         const ar = await admin.request(spec, ['source', 'target'], p.name);

@@ -8,7 +8,7 @@ import { objectName } from '../../lib/domain/names.ts';
 import type { NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { ANNOTATION_REQUEST_NAME, LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
-import { Admin, suffix, waitFor, waitForPhase, waitForReady } from './controller-support.ts';
+import { Admin, suffix, waitFor, waitForPhase, waitForReady } from '../support/admin.ts';
 
 let cp: ControlPlane;
 let controller: InstalledController;

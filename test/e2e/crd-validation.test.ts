@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../../lib/api/accessrequest.ts';
-import { serviceSpec } from '../../lib/domain/testing.ts';
+import { serviceSpec } from '../support/builders.ts';
 
 const base = serviceSpec({ reason: 'debug replication lag' });
 

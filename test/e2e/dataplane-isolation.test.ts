@@ -20,8 +20,8 @@ import type { IsolationPolicy } from '../../lib/domain/plan.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
 import type { KubeObject, NetworkPolicy } from '../../lib/kube/types.ts';
-import { waitFor } from './support/wait.ts';
-import { Users } from './support/users.ts';
+import { waitFor } from '../support/wait.ts';
+import { Users } from '../support/users.ts';
 
 let cp: ControlPlane | undefined;
 let dp: Dataplane | undefined;

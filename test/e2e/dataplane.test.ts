@@ -21,9 +21,9 @@ import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
 import type { KubeObject, NetworkPolicy } from '../../lib/kube/types.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { KubeError } from '../../lib/kube/port.ts';
-import { waitFor } from './support/wait.ts';
-import { Users } from './support/users.ts';
-import { OutputTail, kill, spawnController } from './support/controller-child.ts';
+import { waitFor } from '../support/wait.ts';
+import { Users } from '../support/users.ts';
+import { OutputTail, kill, spawnController } from '../support/controller-child.ts';
 
 let cp: ControlPlane | undefined;
 let dp: Dataplane | undefined;
@@ -556,7 +556,7 @@ describe('tearing the dataplane down', () => {
   });
 
   test('a test process that dies leaves no process, namespace, rule or link behind', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./support/dp-child.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('../support/dp-child.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
     const line = await new Promise<string>((resolve, reject) => {
       let buf = '';
       child.stdout.on('data', (d: Buffer) => {

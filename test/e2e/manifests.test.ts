@@ -31,8 +31,8 @@ import {
   type Container,
   type Deployment,
   type Manifest,
-} from './support/manifests.ts';
-import type { PolicyRule } from './support/rbac.ts';
+} from '../support/manifests.ts';
+import type { PolicyRule } from '../support/rbac.ts';
 
 const SYSTEM_NS = 'netwatch-system';
 const IMPERSONATION = 'overlays/test-impersonation';

@@ -22,9 +22,9 @@ import { idempotencyKey } from '../../notifier/messages.ts';
 import { REASON_NOTIFICATION_FAILED, type NotifierSettings } from '../../notifier/notifier.ts';
 import { ANNOTATION_NOTIFY_APPROVERS } from '../../notifier/routes.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
-import { Admin, suffix, waitFor, waitForPhase, waitForReady } from './controller-support.ts';
-import { Users } from './support/users.ts';
-import { REPO } from './support/manifests.ts';
+import { Admin, suffix, waitFor, waitForPhase, waitForReady } from '../support/admin.ts';
+import { Users } from '../support/users.ts';
+import { REPO } from '../support/manifests.ts';
 
 const WEB_URL = 'https://netwatch.example.com';
 const NOTICE_IDS = [

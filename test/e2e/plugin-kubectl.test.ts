@@ -16,9 +16,9 @@ import { applyObjects, loadYamlFile, roleBinding, startControlPlane, type Contro
 import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 import { installController, type InstalledController } from '../support/controller.ts';
 import { bundle } from '../../plugin/build.ts';
-import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../../plugin/src/testing/proxies.ts';
+import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../support/proxies.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
-import { waitFor } from './support/wait.ts';
+import { waitFor } from '../support/wait.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HOSTILE = 'need it \x1b[2J\x1b[H\x1b]0;owned-title\x07\x1b[32m✔ approved by admin\x1b[0m ' + 'w'.repeat(2000);

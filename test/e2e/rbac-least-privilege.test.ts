@@ -25,9 +25,10 @@ import { HttpKube } from '../../lib/kube/http.ts';
 import { isConflict } from '../../lib/kube/port.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import type { MaxtacObject } from '../../lib/kube/types.ts';
-import { Admin, suffix, waitFor, waitForPhase, waitForReady } from './controller-support.ts';
-import { REPO, copyManifestTree, render, type Manifest } from './support/manifests.ts';
-import { grantsFor, leastPrivilege, permissionsOf, type Grant, type ServiceAccountRef } from './support/rbac.ts';
+import { Admin, suffix, waitFor, waitForPhase, waitForReady } from '../support/admin.ts';
+import { REPO, copyManifestTree, render, type Manifest } from '../support/manifests.ts';
+import { grantsFor, leastPrivilege, permissionsOf, type Grant, type ServiceAccountRef } from '../support/rbac.ts';
+import { requestBody } from '../support/builders.ts';
 
 const SYSTEM_NS = 'netwatch-system';
 const CONTROLLER: ServiceAccountRef = { namespace: SYSTEM_NS, name: 'netwatch-controller' };
@@ -70,12 +71,7 @@ function as(user: string): HttpKube {
 }
 
 async function create(user: string, spec: Omit<AccessRequestSpec, 'reason'>): Promise<string> {
-  const ar = await as(user).create<AccessRequest>('accessrequests', {
-    apiVersion: 'netwatch.vtk.io/v1alpha1',
-    kind: 'AccessRequest',
-    metadata: { name: `lp-${suffix()}` },
-    spec: { reason: 'least-privilege scenario', ...spec },
-  });
+  const ar = await as(user).create<AccessRequest>('accessrequests', requestBody({ reason: 'least-privilege scenario', ...spec }, { name: `lp-${suffix()}` }));
   return ar.metadata.name ?? '';
 }
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataplaneUnavailable } from '../../scripts/dataplane.ts';
 import { startSandbox, type Sandbox } from '../../scripts/sandbox.ts';
-import { waitFor } from './support/wait.ts';
+import { waitFor } from '../support/wait.ts';
 
 const unavailable = dataplaneUnavailable();
 let sandbox: Sandbox | undefined;

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import type { SandboxState } from '../../scripts/sandbox.ts';
-import { waitFor } from './support/wait.ts';
+import { waitFor } from '../support/wait.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SOCKET = `netwatch-sandbox-${process.pid}`;

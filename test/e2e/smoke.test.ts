@@ -132,7 +132,7 @@ describe('tearing the control plane down', () => {
 describe('a test process that dies without stopping its control plane', () => {
   test('leaves no process and no folder behind', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL('./support/cp-child.ts', import.meta.url).pathname], {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL('../support/cp-child.ts', import.meta.url).pathname], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const line = await new Promise<string>((resolve, reject) => {

@@ -5,8 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type AccessRequest, type AccessRequestSpec } from '../../lib/api/accessrequest.ts';
+import { GROUP, PLURAL, VERSION, type AccessRequest, type AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
+import { requestBody } from '../support/builders.ts';
 
 const SRC = 'team-src';
 const DST = 'team-dst';
@@ -32,7 +33,7 @@ function serviceSpec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestS
 }
 
 async function create(user: string, spec: AccessRequestSpec, extra: Partial<AccessRequest> = {}): Promise<AccessRequest> {
-  const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: `e2e-${++counter}` }, spec, ...extra };
+  const body = { ...requestBody(spec, { name: `e2e-${++counter}` }), ...extra };
   return (await api(user).createClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, body })) as AccessRequest;
 }
 

@@ -25,8 +25,8 @@ import { parseAddress, parseCidr } from '../../lib/domain/cidr.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import type { NetworkPolicy, Pod, Service } from '../../lib/kube/types.ts';
 import type { WhyResult } from '../../plugin/src/services/why.ts';
-import { Users } from './support/users.ts';
-import { waitFor } from './support/wait.ts';
+import { Users } from '../support/users.ts';
+import { waitFor } from '../support/wait.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 

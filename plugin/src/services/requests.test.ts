@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PartName } from '../../../lib/api/accessrequest.ts';
 import { UserError } from '../errors.ts';
-import { FakePort, serviceRequest, svc } from '../testing/fake-port.ts';
+import { FakePort } from '../../../test/support/fake-plugin-port.ts';
+import { serviceRequest, svc } from '../../../test/support/builders.ts';
 import { approve, byNewest, checkRequest, decide, externalSpec, materializedOf, parsePorts, parseServiceRef, serviceSpec, viewOf } from './requests.ts';
 
 const APPROVE_SHOP = 'approve netwatch.vtk.io/accessrequests shop';

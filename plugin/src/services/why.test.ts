@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { run } from '../cli.ts';
 import type { NetworkPolicy, Pod, Service } from '../../../lib/kube/types.ts';
-import { FakePort, type FakeOptions } from '../testing/fake-port.ts';
-import { captured } from '../testing/streams.ts';
+import { FakePort, type FakeOptions } from '../../../test/support/fake-plugin-port.ts';
+import { captured } from '../../../test/support/streams.ts';
 import type { WhyResult } from './why.ts';
 
 // ----- a small cluster: monitoring/prometheus (one pod) → payments/database (two pods, 5432 → targetPort 15432,

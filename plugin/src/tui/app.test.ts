@@ -2,7 +2,8 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createElement } from 'react';
 import { cleanup, render } from 'ink-testing-library';
-import { FakePort, serviceRequest, svc } from '../testing/fake-port.ts';
+import { FakePort } from '../../../test/support/fake-plugin-port.ts';
+import { serviceRequest, svc } from '../../../test/support/builders.ts';
 import { App, type AppProps } from './app.tsx';
 
 // createElement rather than JSX: the unit-test glob (npm run test:unit) picks up *.test.ts files.

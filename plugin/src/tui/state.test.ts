@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serviceRequest } from '../testing/fake-port.ts';
+import { serviceRequest } from '../../../test/support/builders.ts';
 import { availableActions, fieldWarnings, formSpec, initialState, reduce, servicesToLoad, suggestions, visible, type KeyPress, type State, type UiAction } from './state.ts';
 
 const base = () => initialState({ now: Date.parse('2026-01-01T01:00:00Z'), width: 160, height: 40, defaultNamespace: 'default' });

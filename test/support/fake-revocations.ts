@@ -1,7 +1,7 @@
 // A test double of the web UI for unit tests (the product never imports this file; scripts/imports.test.ts checks
 // that): an in-memory list of ended sessions that several SessionRevocations share as replicas share the
 // ConfigMap. The web UI's RBAC for end-to-end suites is in scripts/deploy.ts (test/support/webui.ts).
-import { SessionRevocations, withRevocation, type RevocationData, type RevocationFeed, type RevocationSink, type RevocationWriter } from './revocations.ts';
+import { SessionRevocations, withRevocation, type RevocationData, type RevocationFeed, type RevocationSink, type RevocationWriter } from '../../webui/revocations.ts';
 
 /** Stands in for the ConfigMap: writes reach every follower at once, and both sides can be made to fail. */
 export class MemoryRevocationList implements RevocationWriter {

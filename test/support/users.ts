@@ -1,9 +1,10 @@
 // People acting through the real API server with their own tokens, as the plugin does: requests are created and
 // decided by status writes that the webhook judges from the authenticated user.
-import type { ControlPlane } from '../../../scripts/controlplane.ts';
-import { HttpKube } from '../../../lib/kube/http.ts';
-import { KubeError } from '../../../lib/kube/port.ts';
-import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type DecisionType, type PartName } from '../../../lib/api/accessrequest.ts';
+import type { ControlPlane } from '../../scripts/controlplane.ts';
+import { HttpKube } from '../../lib/kube/http.ts';
+import { KubeError } from '../../lib/kube/port.ts';
+import type { AccessRequest, AccessRequestSpec, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
+import { requestBody } from './builders.ts';
 
 export class Users {
   private readonly clients = new Map<string, HttpKube>();
@@ -21,7 +22,7 @@ export class Users {
   }
 
   async createRequest(user: string, spec: AccessRequestSpec, metadata: Partial<AccessRequest['metadata']> = {}): Promise<AccessRequest> {
-    return this.as(user).create<AccessRequest>('accessrequests', { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'e2e-', ...metadata }, spec });
+    return this.as(user).create<AccessRequest>('accessrequests', requestBody(spec, { generateName: 'e2e-', ...metadata }));
   }
 
   /** Read-modify-write of the status, as the plugin does it: the controller writes status too, so retry a Conflict. */

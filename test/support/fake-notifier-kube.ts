@@ -1,12 +1,12 @@
 // The notifier's kube port over the in-memory fake API server (lib/kube/fake.ts), for unit tests of its logic
 // (never for end-to-end tests). The ledger write keeps the API server's precondition: Conflict when the request is
 // no longer at the resourceVersion given.
-import type { AccessRequest } from '../lib/api/accessrequest.ts';
-import type { FakeKube } from '../lib/kube/fake.ts';
-import { KubeError } from '../lib/kube/errors.ts';
-import type { KubeObject } from '../lib/kube/types.ts';
-import type { NotifierKube } from './kube.ts';
-import { ANNOTATION_LEDGER } from './ledger.ts';
+import type { AccessRequest } from '../../lib/api/accessrequest.ts';
+import type { FakeKube } from './fake-kube.ts';
+import { KubeError } from '../../lib/kube/errors.ts';
+import type { KubeObject } from '../../lib/kube/types.ts';
+import type { NotifierKube } from '../../notifier/kube.ts';
+import { ANNOTATION_LEDGER } from '../../notifier/ledger.ts';
 
 export function fakeNotifierKube(fake: FakeKube): NotifierKube {
   return {

@@ -1,11 +1,10 @@
 // An in-memory ClusterPort for unit tests of services, commands and the TUI. It is not an API server: it
 // stores what it is given, answers permission checks from a table, and records every write for assertions.
-import type { AccessRequest, Phase } from '../../../lib/api/accessrequest.ts';
-import type { ResourceCheck } from '../../../lib/domain/parts.ts';
-import { serviceSpec } from '../../../lib/domain/testing.ts';
-import type { KubeObject, Namespace, Pod, Service } from '../../../lib/kube/types.ts';
-import { KubeError } from '../../../lib/kube/errors.ts';
-import type { ClusterPort, DetailKind, Identity, RequestList, WatchEvent } from '../services/port.ts';
+import type { AccessRequest } from '../../lib/api/accessrequest.ts';
+import type { ResourceCheck } from '../../lib/domain/parts.ts';
+import type { KubeObject, Namespace, Pod, Service } from '../../lib/kube/types.ts';
+import { KubeError } from '../../lib/kube/errors.ts';
+import type { ClusterPort, DetailKind, Identity, RequestList, WatchEvent } from '../../plugin/src/services/port.ts';
 
 export interface FakeOptions {
   me?: Identity;
@@ -160,30 +159,4 @@ export class FakePort implements ClusterPort {
     if (labels) return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } } };
     return (await this.listNamespaces()).includes(name) ? { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } } : null;
   }
-}
-
-export function svc(namespace: string, name: string, ports: number[] = [80]): Service {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { namespace, name }, spec: { selector: { app: name }, ports: ports.map((port) => ({ port, protocol: 'TCP' })) } };
-}
-
-/** A Service-type request between two namespaces, Pending, made by `by`. */
-export function serviceRequest(name: string, over: { by?: string; reason?: string; phase?: Phase; expiresAt?: string; approvedParts?: ('source' | 'target')[] } = {}): AccessRequest {
-  return {
-    apiVersion: 'netwatch.vtk.io/v1alpha1',
-    kind: 'AccessRequest',
-    metadata: { name, uid: `uid-${name}`, creationTimestamp: '2026-01-01T00:00:00Z' },
-    spec: serviceSpec({
-      target: { namespace: 'shop', service: 'database' },
-      reason: over.reason ?? 'debug replication lag',
-      requester: { username: over.by ?? 'alice', groups: ['developers'], approvedParts: over.approvedParts ?? [] },
-    }),
-    status: {
-      phase: over.phase ?? 'Pending',
-      // An Active (or expired, revoked) request had every part approved: the controller mirrors them into status.
-      ...(over.phase && !['Pending', 'PartiallyApproved', 'Denied', 'Aborted'].includes(over.phase)
-        ? { approvals: [{ part: 'source' as const, namespace: 'monitoring', by: 'carol' }, { part: 'target' as const, namespace: 'shop', by: 'bob' }] }
-        : {}),
-      ...(over.expiresAt ? { expiresAt: over.expiresAt } : {}),
-    },
-  };
 }

@@ -2,7 +2,7 @@
 // answers): which rules the bindings give a ServiceAccount, whether a call (from the audit log) is covered by
 // them, and which of them a run exercised. It follows the RBAC authorizer's matching rules for what netwatch's
 // roles use: verbs, API groups, resources with subresources, resourceNames, and namespaces of RoleBindings.
-import type { AuditEvent } from '../../../scripts/controlplane.ts';
+import type { AuditEvent } from '../../scripts/controlplane.ts';
 import type { Manifest } from './manifests.ts';
 
 export interface PolicyRule {

@@ -3,10 +3,10 @@
 // AlreadyExists, status subresources, finalizers delaying deletion, and a cache fed on every write: at once by
 // default, or late, as watch events are, so the controller's stale-cache paths run in unit tests too.
 import { randomUUID } from 'node:crypto';
-import type { KubeObject } from './types.ts';
-import { ClusterCache } from './cache.ts';
-import { KubeError, RESOURCES, apiVersionOf, type DeleteOptions, type KubePort, type Resource } from './port.ts';
-import { CACHED_RESOURCES, type CachedResource } from './cache.ts';
+import type { KubeObject } from '../../lib/kube/types.ts';
+import { ClusterCache } from '../../lib/kube/cache.ts';
+import { KubeError, RESOURCES, apiVersionOf, type DeleteOptions, type KubePort, type Resource } from '../../lib/kube/port.ts';
+import { CACHED_RESOURCES, type CachedResource } from '../../lib/kube/cache.ts';
 
 const WITH_STATUS: readonly Resource[] = ['accessrequests', 'accesses', 'externalaccesses'];
 

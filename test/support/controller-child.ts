@@ -2,9 +2,9 @@
 // suites that kill it: a SIGKILL gives it no chance to finish a write or release its Lease, as a node failure would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ControlPlane } from '../../../scripts/controlplane.ts';
+import type { ControlPlane } from '../../scripts/controlplane.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = `${ROOT}node_modules/.bin/node`;
 
 /** The last `max` characters a process wrote, across restarts: what a failure message shows. */

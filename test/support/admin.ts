@@ -34,12 +34,7 @@ export class Admin {
   }
 
   async request(spec: Omit<AccessRequestSpec, 'reason' | 'requester'> & { reason?: string }, approvals: Approval['part'][] = [], name = `ar-${suffix()}`): Promise<AccessRequest> {
-    const created = await this.kube.create<AccessRequest>('accessrequests', {
-      apiVersion: 'netwatch.vtk.io/v1alpha1',
-      kind: 'AccessRequest',
-      metadata: { name },
-      spec: { reason: 'e2e test', ...spec, requester: { username: 'alice', groups: ['developers'] } },
-    });
+    const created = await this.kube.create<AccessRequest>('accessrequests', requestBody({ reason: 'e2e test', ...spec, requester: { username: 'alice', groups: ['developers'] } }, { name }));
     if (approvals.length > 0) return this.approve(name, approvals);
     return created;
   }
@@ -109,8 +104,9 @@ export class Admin {
   }
 }
 
-export { waitFor } from './support/wait.ts';
-import { waitFor } from './support/wait.ts';
+export { waitFor } from './wait.ts';
+import { waitFor } from './wait.ts';
+import { requestBody } from './builders.ts';
 
 export async function waitForPhase(admin: Admin, name: string, phase: string, timeoutMs = 30_000): Promise<AccessRequest> {
   let seen: string | undefined;

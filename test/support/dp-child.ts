@@ -1,7 +1,7 @@
 // Started by the dataplane teardown test as a separate process: starts a control plane and a dataplane with a pod and
 // a host, prints what they made, and waits to be killed without any chance to clean up.
-import { startControlPlane } from '../../../scripts/controlplane.ts';
-import { startDataplane } from '../../../scripts/dataplane.ts';
+import { startControlPlane } from '../../scripts/controlplane.ts';
+import { startDataplane } from '../../scripts/dataplane.ts';
 
 const cp = await startControlPlane({ maxtac: false, garbageCollector: false });
 const dp = await startDataplane(cp);
