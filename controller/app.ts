@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpKube } from '../lib/kube/http.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG, type ControllerConfig } from './controller.ts';
-import { LeaderElector, DEFAULT_LEADER_TIMINGS, type LeaderOptions } from '../lib/kube/leader.ts';
+import { DEFAULT_LEADER_TIMINGS, type LeaderOptions } from '../lib/kube/leader.ts';
+import { LeaderElected } from '../lib/kube/leader-elected.ts';
 import { createProbeServer } from '../lib/server/probes.ts';
 import { createMetrics, type ControllerMetrics } from './metrics.ts';
 
@@ -24,67 +25,46 @@ const CONTROLLER_LEASE: Omit<LeaderOptions, 'identity'> = { namespace: 'netwatch
 export class ControllerApp {
   readonly metrics: ControllerMetrics;
   readonly config: ControllerConfig;
-  controller: Controller | undefined;
-  private elector: LeaderElector | undefined;
-  private starting: Promise<void> | undefined;
-  private standby = false;
+  private readonly led: LeaderElected<Controller>;
 
   constructor(private readonly options: AppOptions) {
     this.metrics = options.metrics ?? createMetrics();
     this.config = { ...DEFAULT_CONTROLLER_CONFIG, ...options.config };
-  }
-
-  private async startController(): Promise<void> {
-    const kube = new HttpKube(this.options.kubeConfig, {
-      maxSockets: this.options.maxSockets ?? Math.max(8, this.config.workers * 2),
-      onInformerError: (resource, err) => this.options.log.warn({ resource, err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
+    const election = options.leaderElection ?? true;
+    this.led = new LeaderElected({
+      kubeConfig: options.kubeConfig,
+      lease: CONTROLLER_LEASE,
+      election: election === true ? {} : election,
+      identity: this.config.identity,
+      log: options.log,
+      leading: this.metrics.isLeader,
+      make: () => {
+        const kube = new HttpKube(options.kubeConfig, {
+          maxSockets: options.maxSockets ?? Math.max(8, this.config.workers * 2),
+          onInformerError: (resource, err) => options.log.warn({ resource, err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
+        });
+        return new Controller(kube, this.config, options.log, this.metrics);
+      },
     });
-    const controller = new Controller(kube, this.config, this.options.log, this.metrics);
-    this.controller = controller;
-    this.metrics.isLeader.set(1);
-    await controller.start();
   }
 
-  private async stopController(): Promise<void> {
-    this.metrics.isLeader.set(0);
-    await this.starting?.catch(() => undefined);
-    const c = this.controller;
-    this.controller = undefined;
-    await c?.stop();
+  /** The controller while this replica leads. */
+  get controller(): Controller | undefined {
+    return this.led.work;
   }
 
   /** Resolves once this replica leads and its caches synced (or at once on a standby when `wait` is false). */
-  async start(wait = true): Promise<void> {
-    if (this.options.leaderElection === false) {
-      this.starting = this.startController();
-      return this.starting;
-    }
-    const leaderOpts = { ...CONTROLLER_LEASE, ...(typeof this.options.leaderElection === 'object' ? this.options.leaderElection : {}), identity: this.config.identity };
-    let resolveLed: () => void = () => undefined;
-    const led = new Promise<void>((r) => (resolveLed = r));
-    const kube = new HttpKube(this.options.kubeConfig, { maxSockets: 2, cached: [] });
-    this.elector = new LeaderElector(kube, leaderOpts, this.options.log, {
-      onStartedLeading: async () => {
-        this.starting = this.startController();
-        await this.starting;
-        resolveLed();
-      },
-      onStoppedLeading: () => this.stopController(),
-    });
-    this.standby = true;
-    this.elector.run();
-    if (wait) await led;
+  start(wait = true): Promise<void> {
+    return this.led.start(wait);
   }
 
-  async stop(): Promise<void> {
-    this.standby = false;
-    if (this.elector) await this.elector.stop();
-    await this.stopController();
+  stop(): Promise<void> {
+    return this.led.stop();
   }
 
   /** Ready: the leader once its caches synced; a standby is ready to take over. */
   get ready(): boolean {
-    return Boolean(this.controller?.ready) || (this.standby && !this.elector?.isLeader);
+    return this.led.ready;
   }
 
   /** /healthz, /readyz and /metrics; the caller listens. */

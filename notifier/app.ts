@@ -3,8 +3,8 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { HttpKube } from '../lib/kube/http.ts';
-import { DEFAULT_LEADER_TIMINGS, LeaderElector, type LeaderOptions } from '../lib/kube/leader.ts';
+import { DEFAULT_LEADER_TIMINGS, type LeaderOptions } from '../lib/kube/leader.ts';
+import { LeaderElected } from '../lib/kube/leader-elected.ts';
 import { createProbeServer } from '../lib/server/probes.ts';
 import type { NotifierConfig } from './config.ts';
 import { httpNotifierKube } from './kube.ts';
@@ -30,71 +30,49 @@ export class NotifierApp {
   readonly metrics: NotifierMetrics;
   readonly settings: NotifierSettings;
   readonly sinks: ReadonlyMap<string, Sink>;
-  notifier: Notifier | undefined;
-  private elector: LeaderElector | undefined;
-  private starting: Promise<void> | undefined;
-  private standby = false;
+  private readonly led: LeaderElected<Notifier>;
 
   constructor(private readonly options: NotifierAppOptions) {
     this.metrics = options.metrics ?? createNotifierMetrics();
     this.settings = { ...DEFAULT_NOTIFIER_SETTINGS, ...options.settings };
     this.sinks = createSinks(options.config.sinks, options.readSecret);
+    this.led = new LeaderElected({
+      kubeConfig: options.kubeConfig,
+      lease: NOTIFIER_LEASE,
+      election: options.leaderElection ?? {},
+      identity: this.settings.identity,
+      log: options.log,
+      leading: this.metrics.isLeader,
+      make: () => {
+        const kube = httpNotifierKube(options.kubeConfig, (err) =>
+          options.log.warn({ resource: 'accessrequests', err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
+        );
+        return new Notifier(kube, this.sinks, options.config.routing, this.settings, options.log, this.metrics);
+      },
+    });
   }
 
-  private async startNotifier(): Promise<void> {
-    const kube = httpNotifierKube(this.options.kubeConfig, (err) =>
-      this.options.log.warn({ resource: 'accessrequests', err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
-    );
-    const notifier = new Notifier(kube, this.sinks, this.options.config.routing, this.settings, this.options.log, this.metrics);
-    this.notifier = notifier;
-    this.metrics.isLeader.set(1);
-    await notifier.start();
-  }
-
-  private async stopNotifier(): Promise<void> {
-    this.metrics.isLeader.set(0);
-    await this.starting?.catch(() => undefined);
-    const n = this.notifier;
-    this.notifier = undefined;
-    await n?.stop();
+  /** The notifier while this replica leads. */
+  get notifier(): Notifier | undefined {
+    return this.led.work;
   }
 
   /** Resolves once this replica leads and its cache synced (or at once on a standby when `wait` is false). */
-  async start(wait = true): Promise<void> {
-    if (this.options.leaderElection === false) {
-      this.starting = this.startNotifier();
-      return this.starting;
-    }
-    const leaderOpts = { ...NOTIFIER_LEASE, ...this.options.leaderElection, identity: this.settings.identity };
-    let resolveLed: () => void = () => undefined;
-    const led = new Promise<void>((r) => (resolveLed = r));
-    const kube = new HttpKube(this.options.kubeConfig, { maxSockets: 2, cached: [] });
-    this.elector = new LeaderElector(kube, leaderOpts, this.options.log, {
-      onStartedLeading: async () => {
-        this.starting = this.startNotifier();
-        await this.starting;
-        resolveLed();
-      },
-      onStoppedLeading: () => this.stopNotifier(),
-    });
-    this.standby = true;
-    this.elector.run();
-    if (wait) await led;
+  start(wait = true): Promise<void> {
+    return this.led.start(wait);
   }
 
-  async stop(): Promise<void> {
-    this.standby = false;
-    if (this.elector) await this.elector.stop();
-    await this.stopNotifier();
+  stop(): Promise<void> {
+    return this.led.stop();
   }
 
   /** Ready: the leader once its cache synced; a standby is ready to take over. */
   get ready(): boolean {
-    return Boolean(this.notifier?.ready) || (this.standby && !this.elector?.isLeader);
+    return this.led.ready;
   }
 
   get isLeader(): boolean {
-    return this.elector?.isLeader ?? this.notifier !== undefined;
+    return this.led.isLeader;
   }
 
   /** /healthz, /readyz and /metrics; the caller listens. */
