@@ -240,11 +240,11 @@ describe('the NetworkPolicies maxtac would write, and the real ones', () => {
     const p = previewOf(facts({ request: r, policies: new Map([['monitoring', { unreadable: 'you may not read NetworkPolicies in monitoring' }], ['default', [denyAll('default'), mine, other]]]) }));
     assert.deepEqual(p.real, [
       { namespace: 'monitoring', items: { unreadable: 'you may not read NetworkPolicies in monitoring' } },
-      { namespace: 'default', items: [{ namespace: 'default', name: 'access-np', policyTypes: ['Ingress'], owner: `Access/${accessName}` }] },
+      { namespace: 'default', items: [{ namespace: 'default', name: 'access-np', policyTypes: ['Ingress'], owner: 'Access/renamed' }] },
     ]);
     const text = previewLines(p, { materialized: true }).map((l) => l.text).join('\n');
     assert.match(text, /NetworkPolicies in force/);
-    assert.match(text, /default\/access-np \(Ingress\) by Access\//);
+    assert.match(text, /default\/access-np \(Ingress\) by Access\/renamed/);
     assert.match(text, /monitoring: not readable by you/);
     assert.doesNotMatch(text, /--isolation=refuse/);
   });

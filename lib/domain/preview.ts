@@ -200,7 +200,7 @@ function sideIsolation(
   pods: ReturnType<typeof podFactsOf>[] | undefined,
   peer: string,
   ports: string,
-  ownNames: ReadonlySet<string>,
+  isOwn: (np: NetworkPolicy) => boolean,
 ): SideIsolation {
   const where = key(half.original.namespace, half.original.name);
   const dir = direction.toLowerCase();
@@ -214,7 +214,6 @@ function sideIsolation(
   if (service === null) return unknown(`Service ${where} does not exist`);
   if (isUnreadable(service)) return unknown(`not known: ${service.unreadable}`);
   if (!policies || isUnreadable(policies)) return unknown(`not known: ${policies ? policies.unreadable : `NetworkPolicies in ${half.namespace} were not read`}`);
-  const isOwn = (np: NetworkPolicy) => Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? ''));
   const selector = service.spec?.selector;
   const answer = serviceIsolation({ policies, namespace: half.namespace, selector, direction, pods, ignore: isOwn });
   // The policies that isolate (some of) those pods, by name: from the pods when known, else from the selector's proof.
@@ -281,14 +280,25 @@ function ownersOf(request: AccessRequest, halves: readonly Half[]): PolicyOwner[
     kind: h.kind,
     namespace: h.namespace,
     name: h.maxtacName,
-    uids: new Set(refs.filter((r) => r.kind === h.kind && r.namespace === h.namespace && r.name === h.maxtacName && r.uid).map((r) => r.uid ?? '')),
+    // status.objects is written by the controller only: every maxtac object it recorded in the half's place counts.
+    uids: new Set(refs.filter((r) => r.kind === h.kind && r.namespace === h.namespace && r.uid).map((r) => r.uid ?? '')),
   }));
+}
+
+/** The owner as the policy names it (the object's real name), else the half's deterministic name. */
+function ownerText(policy: NetworkPolicy, owner: PolicyOwner): string {
+  const ref = (policy.metadata.ownerReferences ?? []).find((r) => owner.uids.has(r.uid));
+  return ref ? `${ref.kind}/${ref.name}` : `${owner.kind}/${owner.name}`;
 }
 
 export function previewOf(facts: PreviewFacts): RequestPreview {
   const request = facts.request;
   const halves = halvesOf(request);
+  // The request's own policies (once materialized) do not count: isolation is judged as before the grant.
+  const owners = ownersOf(request, halves);
   const ownNames = new Set(halves.map((h) => h.maxtacName));
+  const isOwn = (np: NetworkPolicy) =>
+    Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? '')) || policiesOwnedBy([np], owners).length > 0;
   const target = halves.find((h) => h.role === 'target');
   const targetKey = target ? key(target.original.namespace, target.original.name) : '';
   const targetService = target ? serviceOf(facts, targetKey) : null;
@@ -309,7 +319,7 @@ export function previewOf(facts: PreviewFacts): RequestPreview {
     const pods = podsOf(facts, h, service);
     const directions = directionsOf(h.direction);
     const peer = peerOf(request, h);
-    const isolation = directions.map((d) => sideIsolation(facts, h, d, service, pods.pods, peer, portsWords, ownNames));
+    const isolation = directions.map((d) => sideIsolation(facts, h, d, service, pods.pods, peer, portsWords, isOwn));
     out.push({ role: h.role, part: h.part, namespace: h.namespace, service: where, directions, peer, pods: pods.preview, ports, isolation });
     planned.push({
       namespace: h.namespace,
@@ -323,7 +333,6 @@ export function previewOf(facts: PreviewFacts): RequestPreview {
   const preview: RequestPreview = { halves: out, planned };
   if (request.spec.type === 'External') preview.cidrs = cidrPreview(request.spec.cidrs ?? [], facts.clusterCidrs ?? []);
   if ((request.status?.objects ?? []).some((o) => o.kind === 'Access' || o.kind === 'ExternalAccess')) {
-    const owners = ownersOf(request, halves);
     preview.real = [...new Set(halves.map((h) => h.namespace))].map((namespace) => {
       const policies = facts.policies.get(namespace);
       if (!policies || isUnreadable(policies)) return { namespace, items: policies ?? { unreadable: `NetworkPolicies in ${namespace} were not read` } };
@@ -331,7 +340,7 @@ export function previewOf(facts: PreviewFacts): RequestPreview {
         namespace,
         name: policy.metadata.name ?? '',
         policyTypes: policyTypesOf(policy),
-        owner: `${owner.kind}/${owner.name}`,
+        owner: ownerText(policy, owner),
       }));
       return { namespace, items };
     });

@@ -6,7 +6,8 @@ import type { AccessRequest, DecisionType, PartName } from '../../lib/api/access
 import { partsOf } from '../../lib/domain/parts.ts';
 import { UserError, explain, report } from './errors.ts';
 import { inert } from '../../lib/text/inert.ts';
-import { renderDescribe, renderTable, tableRow } from './services/output.ts';
+import { renderDescribe, renderPreview, renderTable, tableRow } from './services/output.ts';
+import { previewFor } from './services/preview.ts';
 import type { ClusterPort, Identity } from './services/port.ts';
 import {
   approve,
@@ -145,7 +146,9 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       const docs: unknown[] = [body, ...plan.objects];
       if (a.output === 'json') await print(deps, JSON.stringify(docs.length === 1 ? body : { apiVersion: 'v1', kind: 'List', items: docs }, null, 4) + '\n');
       else {
-        await print(deps, `# would create (dry run; nothing was sent to the cluster)\n${(await Promise.all(docs.map(toYaml))).join('---\n')}`);
+        // The preview as YAML comments: the output stays a valid YAML stream.
+        const preview = plan.preview ? ['# preview (from what you may read):', ...renderPreview(plan.preview, false, '#   ')].join('\n') + '\n' : '';
+        await print(deps, `# would create (dry run; nothing was sent to the cluster)\n${preview}${(await Promise.all(docs.map(toYaml))).join('---\n')}`);
         if (plan.note) deps.stderr.write(`note: ${plan.note}\n`);
       }
       return;
@@ -281,12 +284,13 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       const r = await p.getRequest(a.name).catch((err: unknown) => {
         throw explain(err, `accessrequest "${inert(a.name)}"`);
       });
-      const [who, perms, materialized] = await Promise.all([
+      const [who, perms, materialized, preview] = await Promise.all([
         me().catch(() => undefined),
         partPermissions(p, partsOf(r.spec)).catch(() => new Map<PartName, boolean>()),
         materializedOf(p, r).catch(() => undefined),
+        previewFor(p, r).catch(() => undefined),
       ]);
-      await print(deps, renderDescribe({ request: r, view: viewOf(r, who, perms), materialized, now: now() }));
+      await print(deps, renderDescribe({ request: r, view: viewOf(r, who, perms), materialized, preview, now: now() }));
     })
     .command(
       'approve <name>',
