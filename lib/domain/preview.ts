@@ -291,8 +291,14 @@ function ownerText(policy: NetworkPolicy, owner: PolicyOwner): string {
   return ref ? `${ref.kind}/${ref.name}` : `${owner.kind}/${owner.name}`;
 }
 
+/** Object names derive from the request's UID; one not created yet (a dry run) is named with a placeholder. */
+const PLACEHOLDER_UID = '00000000-0000-0000-0000-000000000000';
+function named(request: AccessRequest): AccessRequest {
+  return request.metadata.uid ? request : { ...request, metadata: { ...request.metadata, uid: PLACEHOLDER_UID } };
+}
+
 export function previewOf(facts: PreviewFacts): RequestPreview {
-  const request = facts.request;
+  const request = named(facts.request);
   const halves = halvesOf(request);
   // The request's own policies (once materialized) do not count: isolation is judged as before the grant.
   const owners = ownersOf(request, halves);
@@ -444,7 +450,7 @@ async function readable<T>(read: () => Promise<T>, what: string): Promise<T | Un
 
 /** Reads what the preview needs as the viewer: the spec's Services, and the pods and policies of each half's namespace. */
 export async function gatherPreviewFacts(reader: PreviewReader, request: AccessRequest, opts: { clusterCidrs?: readonly string[] } = {}): Promise<PreviewFacts> {
-  const halves = halvesOf(request);
+  const halves = halvesOf(named(request));
   const serviceKeys = [...new Map(halves.map((h) => [key(h.original.namespace, h.original.name), h.original])).values()];
   const namespaces = [...new Set(halves.map((h) => h.namespace))];
   const [services, pods, policies] = await Promise.all([
