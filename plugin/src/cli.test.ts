@@ -105,6 +105,24 @@ describe('shell completion', () => {
     assert.match(out, /^r1$/m);
     assert.doesNotMatch(out, /^other$/m);
   });
+  test('--from and --to complete namespaces, then the Services of the one typed', async () => {
+    const port = new FakePort({ services, namespaces: ['monitoring', 'shop'] });
+    const ns = await cli(['--get-yargs-completions', 'request', 'service', '--from', 'mo'], port);
+    assert.equal(ns.out, 'monitoring/\n');
+    const svcs = await cli(['--get-yargs-completions', 'request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/'], port);
+    assert.equal(svcs.out, 'shop/database\n');
+    const why = await cli(['--get-yargs-completions', 'why', '--to', 'shop/d'], port);
+    assert.equal(why.out, 'shop/database\n');
+  });
+  test("--ports completes the --to Service's ports, one more after a comma", async () => {
+    const port = new FakePort({ services });
+    const first = await cli(['--get-yargs-completions', 'request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/database', '--ports', ''], port);
+    assert.equal(first.out, '5432/TCP\n9187/TCP\n');
+    const next = await cli(['--get-yargs-completions', 'request', 'service', '--to', 'shop/database', '--ports', '5432/TCP,'], port);
+    assert.equal(next.out, '5432/TCP,9187/TCP\n');
+    const none = await cli(['--get-yargs-completions', 'request', 'service', '--ports', ''], port);
+    assert.equal(none.out, '', 'no --to, nothing to offer');
+  });
 });
 
 describe('kubectl netwatch request', () => {
