@@ -99,7 +99,10 @@ class FakeKube implements KubeGateway {
         return this.requests.get(name) as AccessRequest;
       },
       canI: async (checks) => checks.map((c) => this.allowed(c)),
-      listServices: async () => [{ namespace: 'default', name: 'database', ports: [] }],
+      listServices: async () => [
+        { namespace: 'default', name: 'database', ports: [{ port: 5432, protocol: 'TCP' }, { port: 9187, protocol: 'TCP' }] },
+        { namespace: 'shop', name: 'database', ports: [] },
+      ],
       listNetworkPolicies: async () => [],
       previewReader: () => ({
         getService: async (ns, name) => this.cluster.services[`${ns}/${name}`] ?? null,
@@ -466,6 +469,10 @@ test('checking permissions on the form shows each part with a check where the us
   assert.match(res.body, /Submitting approves your parts and sends the rest for review\./);
   assert.equal(t.kube.created.length, 0, 'a preview creates nothing');
   assert.match(res.body, /value="prometheus"/, 'the form keeps its values');
+  // Pickers: Services labelled with their namespaces, and the named target's ports.
+  assert.match(res.body, /<datalist id="services"><option value="database" label="default, shop"><\/datalist>/);
+  assert.match(res.body, /<input id="ports" name="ports" value="" list="ports"/);
+  assert.match(res.body, /<datalist id="ports"><option value="5432\/TCP" label="default\/database"><option value="9187\/TCP" label="default\/database"><option value="5432\/TCP, 9187\/TCP" label="default\/database"><\/datalist>/);
 });
 
 test('the sign-in route is rate limited', async () => {

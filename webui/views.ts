@@ -403,12 +403,23 @@ function select(id: string, options: string[], v: FormValues, errors: FieldError
   return html`<select id="${id}" name="${id}" ${describedBy(id, errors, false)}>${options.map((o) => html`<option value="${o}" ${v[id] === o ? html`selected` : ''}>${o}</option>`)}</select>`;
 }
 
-function datalists(services: ServiceSummary[] | null): SafeHtml {
+/**
+ * Pickers without script: namespaces, Services (each labelled with its namespaces), and the ports of the target
+ * Service once the form names one (after "Check my permissions" or a refused submit), each alone and all together.
+ */
+function datalists(services: ServiceSummary[] | null, values: FormValues, type: 'Service' | 'External'): SafeHtml {
   if (!services) return html``;
   const namespaces = [...new Set(services.map((s) => s.namespace))].sort();
-  const names = [...new Set(services.map((s) => s.name))].sort();
+  const byName = new Map<string, string[]>();
+  for (const s of services) byName.set(s.name, [...(byName.get(s.name) ?? []), s.namespace]);
+  const names = [...byName.keys()].sort();
+  const [ns, name] = type === 'Service' ? [values['targetNamespace'], values['targetService']] : [values['namespace'], values['service']];
+  const target = services.find((s) => s.namespace === ns && s.name === name);
+  const ports = (target?.ports ?? []).map((p) => `${p.port}/${p.protocol || 'TCP'}`);
+  const choices = ports.length > 1 ? [...ports, ports.join(', ')] : ports;
   return html`<datalist id="namespaces">${namespaces.map((n) => html`<option value="${n}">`)}</datalist>
-    <datalist id="services">${names.map((n) => html`<option value="${n}">`)}</datalist>`;
+    <datalist id="services">${names.map((n) => html`<option value="${n}" label="${(byName.get(n) ?? []).sort().join(', ')}">`)}</datalist>
+    <datalist id="ports">${choices.map((p) => html`<option value="${p}" label="${ns ?? ''}/${name ?? ''}">`)}</datalist>`;
 }
 
 export interface PreviewPart {
@@ -454,7 +465,7 @@ function formShell(title: string, intro: string, ctx: PageContext, d: FormData, 
       ${csrfField(ctx)}
       <input type="hidden" name="type" value="${type}">
       ${fields}
-      ${field('ports', 'Ports', textInput('ports', d.values, d.errors, { required: false, placeholder: '5432, 53/UDP', hint: true }), d.errors, 'Comma separated; protocol TCP unless /UDP or /SCTP. Empty means every port of the service.')}
+      ${field('ports', 'Ports', textInput('ports', d.values, d.errors, { list: 'ports', required: false, placeholder: '5432, 53/UDP', hint: true }), d.errors, 'Comma separated; protocol TCP unless /UDP or /SCTP. Empty means every port of the service.')}
       ${field('duration', 'Duration', select('duration', d.durations, d.values, d.errors), d.errors)}
       ${field('reason', 'Reason', html`<textarea id="reason" name="reason" rows="3" maxlength="512" required ${describedBy('reason', d.errors, false)}>${d.values['reason'] ?? ''}</textarea>`, d.errors)}
       ${d.preview ? previewPanel(d.preview) : ''}
@@ -464,7 +475,7 @@ function formShell(title: string, intro: string, ctx: PageContext, d: FormData, 
       </div>
       <p class="hint">Parts you may approve yourself are approved at once; the others wait for an approver of their namespace.</p>
     </form>
-    ${datalists(d.services)}`,
+    ${datalists(d.services, d.values, type)}`,
   );
 }
 
