@@ -212,6 +212,8 @@ before(async () => {
     } as KubernetesObject);
   }
   // What the preview reads: a pod behind shop/database, which bob (a namespace owner there) may list.
+  // The ServiceAccount admission plugin wants the namespace's default ServiceAccount (no controller makes it here).
+  objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'shop' } });
   objects.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'database-0', namespace: 'shop', labels: { app: 'database' } }, spec: { automountServiceAccountToken: false, containers: [{ name: 'c', image: 'netwatch.invalid/none' }] } } as KubernetesObject);
   objects.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader', namespace: 'shop' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] } as KubernetesObject);
   objects.push({
@@ -413,7 +415,7 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     // Once Active, the preview names the NetworkPolicies maxtac wrote for the request (those bob may read).
     const [policy] = await policiesFor(request, 'shop');
     assert.match(described, /Preview \(as granted now, from what you may read\):/);
-    assert.match(described, new RegExp(`NetworkPolicies in force \\(written by maxtac for this request\\):\n {4}monitoring: not readable by you \\(you may not read NetworkPolicies in monitoring\\)\n {4}shop/${policy ?? '?'} \\(Ingress\\) by Access/nwat-`));
+    assert.match(described, new RegExp(`NetworkPolicies in force \\(written by maxtac for this request\\):\n {4}! monitoring: not readable by you \\(you may not read NetworkPolicies in monitoring\\)\n {4}shop/${policy ?? '?'} \\(Ingress\\) by Access/nwat-`));
     assert.doesNotMatch(described, /NetworkPolicies maxtac would write/);
     assert.match(described, /Access shop\/nwat-\S+/);
   });
