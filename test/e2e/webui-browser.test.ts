@@ -381,7 +381,7 @@ describe('the web UI in a real browser', () => {
     // The preview now names the NetworkPolicies in force instead of those maxtac would write.
     const granted = (await bob.getByTestId('request-preview').textContent()) ?? '';
     assert.match(granted, /Preview: as granted now/);
-    assert.match(granted, /NetworkPolicies in force \(written by maxtac for this request\):monitoring\/\S+ \(Egress\) by Access\/nwat-\S+payments\/\S+ \(Ingress\) by Access\/nwat-/);
+    assert.match(granted, /NetworkPolicies in force \(written by maxtac for this request\):monitoring\/\S+ \(Egress\) by Access\/nwas-\S+payments\/\S+ \(Ingress\) by Access\/nwat-/);
     assert.doesNotMatch(granted, /would write/);
     await shot(bob, '10-detail-policies');
   });
