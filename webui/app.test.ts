@@ -7,6 +7,7 @@ import type { ResourceCheck } from '../lib/domain/parts.ts';
 import { build, type WebUiConfig } from './app.ts';
 import { tokenMatches } from './plugins/auth.ts';
 import { KubeError, type Actor, type KubeGateway, type UserKube } from './kube.ts';
+import type { NetworkPolicy, Pod, Service } from '../lib/kube/types.ts';
 import type { LoginTransaction, OidcPort } from './oidc.ts';
 import { accessRequest } from '../test/support/builders.ts';
 import { MemoryRevocationList } from '../test/support/fake-revocations.ts';
@@ -64,6 +65,8 @@ class FakeKube implements KubeGateway {
   created: AccessRequestSpec[] = [];
   allowed = (c: ResourceCheck) => c.verb === 'approve' && c.namespace === 'default';
   failList?: Error;
+  /** What the preview reads: Services by `ns/name`, pods and NetworkPolicies by namespace. */
+  cluster: { services: Record<string, Service>; pods: Pod[]; policies: NetworkPolicy[] } = { services: {}, pods: [], policies: [] };
   forActor(actor: Actor): UserKube {
     this.actors.push(actor);
     return {
@@ -87,8 +90,19 @@ class FakeKube implements KubeGateway {
         return this.requests.get(name) as AccessRequest;
       },
       canI: async (checks) => checks.map((c) => this.allowed(c)),
-      listServices: async () => [{ namespace: 'default', name: 'database', ports: [] }],
+      listServices: async () => [
+        { namespace: 'default', name: 'database', ports: [{ port: 5432, protocol: 'TCP' }, { port: 9187, protocol: 'TCP' }] },
+        { namespace: 'shop', name: 'database', ports: [] },
+      ],
       listNetworkPolicies: async () => [],
+      previewReader: () => ({
+        getService: async (ns, name) => this.cluster.services[`${ns}/${name}`] ?? null,
+        listPods: async (ns) => {
+          if (ns === 'monitoring') throw new KubeError(403, 'Forbidden', 'pods is forbidden');
+          return this.cluster.pods.filter((p) => p.metadata.namespace === ns);
+        },
+        listNetworkPolicies: async (ns) => this.cluster.policies.filter((p) => p.metadata.namespace === ns),
+      }),
       watchRequests: () => ({ stop() {} }),
     };
   }
@@ -226,11 +240,12 @@ test('pages carry a strict CSP and load only the static script', async () => {
   assert.deepEqual(scripts, ['<script src="/static/live.js" defer>']);
 });
 
-test('the hub offers Approve only for the part the viewer may approve', async () => {
+test('the hub offers Approve only for the part the viewer may approve, as a step to its confirmation', async () => {
   const t = await loggedIn();
   t.kube.requests.set('ar-p', ar('ar-p', { requester: { username: 'someone-else' } }, { phase: 'Pending' }));
   const res = await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });
-  assert.match(res.body, /aria-label="Approve target of ar-p"/);
+  assert.match(res.body, /<form method="get" action="\/requests\/ar-p\/confirm" class="inline"><input type="hidden" name="action" value="approve"><input type="hidden" name="part" value="target"><button type="submit" class="primary" aria-label="Approve target of ar-p">/);
+  assert.doesNotMatch(res.body, /method="post" action="\/requests\/ar-p\/approve"/, 'no one-click approve');
   assert.doesNotMatch(res.body, /Approve source of ar-p/);
   assert.match(res.body, /aria-label="Deny ar-p"/);
   assert.doesNotMatch(res.body, /aria-label="Abort ar-p"/);
@@ -259,6 +274,74 @@ for (const c of crossSite) {
     assert.equal(t.kube.patches.length, c.want === 303 ? 1 : 0);
   });
 }
+
+function previewCluster(t: Awaited<ReturnType<typeof loggedIn>>) {
+  t.kube.cluster = {
+    services: {
+      'monitoring/prometheus': { metadata: { namespace: 'monitoring', name: 'prometheus' }, spec: { selector: { app: 'prometheus' }, ports: [{ port: 9090, protocol: 'TCP' }] } },
+      'default/database': { metadata: { namespace: 'default', name: 'database' }, spec: { selector: { app: XSS }, ports: [{ port: 5432, protocol: 'TCP', targetPort: 15432 }] } },
+    },
+    pods: [{ metadata: { namespace: 'default', name: 'database-0', labels: { app: XSS } }, status: { phase: 'Running' } }],
+    policies: [],
+  };
+}
+
+test('the confirmation page shows the preview summary (escaped) and holds the CSRF-protected POST', async () => {
+  const t = await loggedIn();
+  previewCluster(t);
+  t.kube.requests.set('ar-p', ar('ar-p', { ports: [{ port: 5432, protocol: 'TCP' }] }, { phase: 'Pending' }));
+  const res = await t.app.inject({ method: 'GET', url: '/requests/ar-p/confirm?action=approve&part=target', cookies: t.jar });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.match(res.body, /<h1>Approve the target part \(default\) of <span class="mono">ar-p<\/span>\?<\/h1>/);
+  assert.match(res.body, /<li>default\/database: 1 pod, ingress 5432\/TCP \(pods&#39; 15432\); not isolated in ingress yet: skip leaves it out, allow would cut other traffic<\/li>/);
+  assert.match(res.body, /<li>monitoring\/prometheus: pods not readable by you, egress/);
+  assert.match(res.body, /<form method="post" action="\/requests\/ar-p\/approve"><input type="hidden" name="_csrf" value="[^"]+"><input type="hidden" name="part" value="target"><button type="submit" class="primary">Confirm approval<\/button>/);
+  assert.match(res.body, /in default: pods app=&lt;script&gt;/, 'the preview is escaped');
+  assert.doesNotMatch(res.body, /<script>alert/);
+  assert.equal(t.kube.patches.length, 0, 'showing the confirmation writes nothing');
+  const scripts = res.body.match(/<script[^>]*>/g) ?? [];
+  assert.deepEqual(scripts, ['<script src="/static/live.js" defer>'], 'no inline script on the confirmation page');
+});
+
+test('the revoke and deny confirmations take the reason and post the decision', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'Pending' }));
+  const deny = await t.app.inject({ method: 'GET', url: '/requests/ar-p/confirm?action=deny', cookies: t.jar });
+  assert.equal(deny.statusCode, 200);
+  assert.match(deny.body, /<form method="post" action="\/requests\/ar-p\/decision"><input type="hidden" name="_csrf" value="[^"]+"><input type="hidden" name="type" value="Denied">/);
+  assert.match(deny.body, /<input id="reason" name="reason" maxlength="512" required>/);
+  assert.match(deny.body, /Confirm denial/);
+});
+
+test('a confirmation of an action the viewer may not take is refused on the request page', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'Pending' }));
+  for (const url of ['/requests/ar-p/confirm?action=approve&part=source', '/requests/ar-p/confirm?action=approve', '/requests/ar-p/confirm?action=revoke']) {
+    const res = await t.app.inject({ method: 'GET', url, cookies: t.jar });
+    assert.equal(res.statusCode, 409, url);
+    assert.match(res.body, /You may not .* this request now\./);
+  }
+  const bad = await t.app.inject({ method: 'GET', url: '/requests/ar-p/confirm?action=delete', cookies: t.jar });
+  assert.equal(bad.statusCode, 400);
+});
+
+test('the request page shows the preview; once materialized, the NetworkPolicies maxtac wrote for it', async () => {
+  const t = await loggedIn();
+  previewCluster(t);
+  t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'Pending' }));
+  const pending = await t.app.inject({ method: 'GET', url: '/requests/ar-p', cookies: t.jar });
+  assert.match(pending.body, /<h2 id="h-preview">Preview: what approving would do<\/h2>/);
+  assert.match(pending.body, /pods: 1 now \(database-0\)/);
+  assert.match(pending.body, /<li class="risk"><strong>! <\/strong>pods: not readable by you/);
+  assert.match(pending.body, /NetworkPolicies maxtac would write/);
+  t.kube.cluster.policies = [
+    { metadata: { namespace: 'default', name: 'granted-np', ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'nw-t', uid: 'u-t' }] }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
+  ];
+  t.kube.requests.set('ar-a', ar('ar-a', {}, { phase: 'Active', objects: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', namespace: 'default', name: 'nw-t', uid: 'u-t' }] }));
+  const active = await t.app.inject({ method: 'GET', url: '/requests/ar-a', cookies: t.jar });
+  assert.match(active.body, /Preview: as granted now/);
+  assert.match(active.body, /NetworkPolicies in force \(written by maxtac for this request\):<ul><li class="">monitoring: none<\/li><li class="">default\/granted-np \(Ingress\) by Access\/nw-t<\/li>/);
+});
 
 test('approving adds one {part, namespace} approval with the read resourceVersion as precondition', async () => {
   const t = await loggedIn();
@@ -377,6 +460,10 @@ test('checking permissions on the form shows each part with a check where the us
   assert.match(res.body, /Submitting approves your parts and sends the rest for review\./);
   assert.equal(t.kube.created.length, 0, 'a preview creates nothing');
   assert.match(res.body, /value="prometheus"/, 'the form keeps its values');
+  // Pickers: Services labelled with their namespaces, and the named target's ports.
+  assert.match(res.body, /<datalist id="services"><option value="database" label="default, shop"><\/datalist>/);
+  assert.match(res.body, /<input id="ports" name="ports" value="" list="ports"/);
+  assert.match(res.body, /<datalist id="ports"><option value="5432\/TCP" label="default\/database"><option value="9187\/TCP" label="default\/database"><option value="5432\/TCP, 9187\/TCP" label="default\/database"><\/datalist>/);
 });
 
 test('the sign-in route is rate limited', async () => {

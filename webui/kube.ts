@@ -5,7 +5,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type AccessRequest, type AccessRequestSpec } from '../lib/api/accessrequest.ts';
 import type { ResourceCheck } from '../lib/domain/parts.ts';
-import { isForbidden } from '../lib/kube/errors.ts';
+import { isForbidden, isNotFound } from '../lib/kube/errors.ts';
+import type { PreviewReader } from '../lib/domain/preview.ts';
+import type { NetworkPolicy, Pod, Service } from '../lib/kube/types.ts';
 import { KubeTransport, type Method } from '../lib/kube/transport.ts';
 import type { Identity } from './identity.ts';
 
@@ -55,6 +57,8 @@ export interface UserKube {
   /** NetworkPolicies of one namespace; null when the user may not list them. */
   listNetworkPolicies(namespace: string): Promise<PolicySummary[] | null>;
   watchRequests(resourceVersion: string, onEvent: (e: WatchEvent) => void, onEnd: (err?: Error) => void): Watch;
+  /** The reads of a request's preview (lib/domain/preview.ts), as the user: refusals are errors it names. */
+  previewReader(): PreviewReader;
 }
 
 export interface KubeGateway {
@@ -129,6 +133,25 @@ export function kubeGateway(kc: KubeConfig): KubeGateway {
             return s;
           })
         );
+      },
+      previewReader() {
+        const ns = (namespace: string) => `/namespaces/${encodeURIComponent(namespace)}`;
+        return {
+          async getService(namespace, name) {
+            try {
+              return await call<Service>('GET', `/api/v1${ns(namespace)}/services/${encodeURIComponent(name)}`);
+            } catch (err) {
+              if (isNotFound(err)) return null;
+              throw err;
+            }
+          },
+          async listPods(namespace) {
+            return (await call<{ items?: Pod[] }>('GET', `/api/v1${ns(namespace)}/pods`)).items ?? [];
+          },
+          async listNetworkPolicies(namespace) {
+            return (await call<{ items?: NetworkPolicy[] }>('GET', `/apis/networking.k8s.io/v1${ns(namespace)}/networkpolicies`)).items ?? [];
+          },
+        };
       },
       watchRequests(resourceVersion, onEvent, onEnd) {
         const path = `${AR_PATH}?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}`;

@@ -25,6 +25,7 @@ class FakeGateway implements KubeGateway {
       canI: fail,
       listServices: fail,
       listNetworkPolicies: fail,
+      previewReader: () => ({ getService: fail, listPods: fail, listNetworkPolicies: fail }),
       watchRequests: (_rv, onEvent, onEnd) => {
         const w: FakeWatch = { actor, onEvent, onEnd, stopped: false };
         this.watches.push(w);

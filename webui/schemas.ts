@@ -42,6 +42,11 @@ export type RequestForm = Static<typeof RequestFormBody>;
 
 export const ApproveBody = Type.Object({ ...csrf, part: StringEnum(['source', 'target']) }, { additionalProperties: false });
 
+export const ConfirmQuery = Type.Object(
+  { action: StringEnum(['approve', 'deny', 'abort', 'revoke']), part: Type.Optional(StringEnum(['source', 'target'])) },
+  { additionalProperties: false },
+);
+
 export const DecisionBody = Type.Object(
   { ...csrf, type: StringEnum(['Denied', 'Aborted', 'Revoked']), reason: Type.Optional(text(REASON_MAX_LENGTH)) },
   { additionalProperties: false },

@@ -5,6 +5,7 @@ import type { Identity } from './identity.ts';
 import type { PolicySummary, ServiceSummary } from './kube.ts';
 import type { PartView, RequestView } from './model.ts';
 import { DIRECTIONS, type FieldErrors, type FormValues } from './forms.ts';
+import { isMaterialized, previewLines, previewSummary, type PreviewLine, type RequestPreview } from '../lib/domain/preview.ts';
 
 export interface PageContext {
   user?: Identity | undefined;
@@ -143,21 +144,95 @@ function partsCell(parts: PartView[]): SafeHtml {
   )}</ul>`;
 }
 
-function actionForms(r: AccessRequest, v: RequestView, ctx: PageContext, withReason: boolean): SafeHtml {
+/** The actions a viewer may take, each a GET to its confirmation page (which holds the POST, CSRF-protected). */
+function actionForms(r: AccessRequest, v: RequestView): SafeHtml {
   const name = r.metadata.name ?? '';
-  const reasonInput = (id: string) =>
-    withReason ? html`<label class="sr-only" for="${id}">Reason</label><input id="${id}" name="reason" maxlength="512" placeholder="Reason (optional)">` : '';
-  const decision = (type: 'Denied' | 'Aborted' | 'Revoked', label: string, cls: string) =>
-    html`<form method="post" action="/requests/${name}/decision" class="inline">${csrfField(ctx)}<input type="hidden" name="type" value="${type}">${reasonInput(`reason-${type}-${name}`)}<button type="submit" class="${cls}" aria-label="${label} ${name}">${label}</button></form>`;
+  const confirm = (action: ConfirmAction, label: string, cls: string, ariaLabel: string, part?: PartName) =>
+    html`<form method="get" action="/requests/${name}/confirm" class="inline"><input type="hidden" name="action" value="${action}">${part ? html`<input type="hidden" name="part" value="${part}">` : ''}<button type="submit" class="${cls}" aria-label="${ariaLabel}">${label}</button></form>`;
   return html`<div class="actions">
-    ${v.actions.approve.map(
-      (part: PartName) =>
-        html`<form method="post" action="/requests/${name}/approve" class="inline">${csrfField(ctx)}<input type="hidden" name="part" value="${part}"><button type="submit" class="primary" aria-label="Approve ${part} of ${name}">Approve ${v.parts.find((p) => p.part === part)?.namespace ?? part}</button></form>`,
-    )}
-    ${v.actions.deny ? decision('Denied', 'Deny', 'danger') : ''}
-    ${v.actions.abort ? decision('Aborted', 'Abort', 'secondary') : ''}
-    ${v.actions.revoke ? decision('Revoked', 'Revoke', 'danger') : ''}
+    ${v.actions.approve.map((part: PartName) => confirm('approve', `Approve ${v.parts.find((p) => p.part === part)?.namespace ?? part}`, 'primary', `Approve ${part} of ${name}`, part))}
+    ${v.actions.deny ? confirm('deny', 'Deny', 'danger', `Deny ${name}`) : ''}
+    ${v.actions.abort ? confirm('abort', 'Abort', 'secondary', `Abort ${name}`) : ''}
+    ${v.actions.revoke ? confirm('revoke', 'Revoke', 'danger', `Revoke ${name}`) : ''}
   </div>`;
+}
+
+export type ConfirmAction = 'approve' | 'deny' | 'abort' | 'revoke';
+
+/** The preview of a request (lib/domain/preview.ts) as nested lists; every line escaped, risks marked. */
+function previewSection(preview: RequestPreview | null | undefined, materialized: boolean): SafeHtml {
+  const heading = materialized ? 'Preview: as granted now' : 'Preview: what approving would do';
+  if (!preview) {
+    return html`<section class="card" aria-labelledby="h-preview" data-testid="request-preview"><h2 id="h-preview">${heading}</h2><p class="muted">The preview could not be read.</p></section>`;
+  }
+  const lines = previewLines(preview, { materialized });
+  // Lines come in depth order (a line's children follow it): nest them as lists.
+  const render = (from: number, depth: number): [SafeHtml, number] => {
+    const items: SafeHtml[] = [];
+    let i = from;
+    while (i < lines.length) {
+      const line = lines[i] as PreviewLine;
+      if (line.depth < depth) break;
+      const [children, next] = lines[i + 1] && (lines[i + 1] as PreviewLine).depth > depth ? render(i + 1, depth + 1) : [html``, i + 1];
+      items.push(html`<li class="${line.warn ? 'risk' : ''}">${line.warn ? html`<strong>! </strong>` : ''}${line.text}${children}</li>`);
+      i = next;
+    }
+    return [html`<ul>${items}</ul>`, i];
+  };
+  return html`<section class="card" aria-labelledby="h-preview" data-testid="request-preview">
+    <h2 id="h-preview">${heading}</h2>
+    <p class="muted">From what you may read. The controller's --isolation setting is not published: each setting's outcome is shown.</p>
+    ${render(0, 0)[0]}
+  </section>`;
+}
+
+export interface ConfirmData {
+  req: AccessRequest;
+  view: RequestView;
+  action: ConfirmAction;
+  part?: PartName | undefined;
+  preview: RequestPreview | null | undefined;
+}
+
+const CONFIRM_WORDS: Record<ConfirmAction, { title: string; button: string; type?: 'Denied' | 'Aborted' | 'Revoked' }> = {
+  approve: { title: 'Approve', button: 'Confirm approval' },
+  deny: { title: 'Deny', button: 'Confirm denial', type: 'Denied' },
+  abort: { title: 'Abort', button: 'Confirm abort', type: 'Aborted' },
+  revoke: { title: 'Revoke', button: 'Confirm revocation', type: 'Revoked' },
+};
+
+/** The confirmation step of an action: the preview's summary, then the one POST (CSRF token included). */
+export function confirmPage(ctx: PageContext, d: ConfirmData): string {
+  const name = d.view.name;
+  const words = CONFIRM_WORDS[d.action];
+  const part = d.part ? d.view.parts.find((p) => p.part === d.part) : undefined;
+  const what = d.action === 'approve' ? html`the ${d.part ?? ''} part (${part?.namespace ?? ''}) of` : '';
+  const summary = d.preview ? previewSummary(d.preview) : [];
+  const form =
+    d.action === 'approve'
+      ? html`<form method="post" action="/requests/${name}/approve">${csrfField(ctx)}<input type="hidden" name="part" value="${d.part ?? ''}"><button type="submit" class="primary">${words.button}</button></form>`
+      : html`<form method="post" action="/requests/${name}/decision">${csrfField(ctx)}<input type="hidden" name="type" value="${words.type ?? ''}">
+          <div class="field"><label for="reason">Reason${d.action === 'deny' ? '' : ' (optional)'}</label><input id="reason" name="reason" maxlength="512" ${d.action === 'deny' ? html`required` : ''}></div>
+          <button type="submit" class="${d.action === 'abort' ? 'secondary' : 'danger'}">${words.button}</button></form>`;
+  return layout(
+    `${words.title} ${name}?`,
+    ctx,
+    html`<p><a href="/requests/${name}">← Back to the request</a></p>
+    <h1>${words.title} ${what} <span class="mono">${name}</span>?</h1>
+    <section class="card" aria-labelledby="h-summary" data-testid="confirm-summary">
+      <h2 id="h-summary">What this access reaches</h2>
+      <dl class="grid">
+        <div><dt>From</dt><dd>${fromOf(d.req)}</dd></div>
+        <div><dt>To</dt><dd>${toOf(d.req)}</dd></div>
+        <div><dt>Ports</dt><dd>${portsOf(d.req)}</dd></div>
+        <div><dt>Requester</dt><dd>${d.req.spec.requester?.username ?? ''}</dd></div>
+        <div><dt>Reason</dt><dd><span class="reason">${d.req.spec.reason}</span></dd></div>
+      </dl>
+      ${summary.length > 0 ? html`<ul>${summary.map((line) => html`<li>${line}</li>`)}</ul>` : html`<p class="muted">The preview could not be read.</p>`}
+      <div class="actions">${form}<a href="/requests/${name}">Cancel</a></div>
+    </section>
+    ${previewSection(d.preview, isMaterialized(d.req))}`,
+  );
 }
 
 export interface HubRow {
@@ -188,7 +263,7 @@ export function hubPage(ctx: PageContext, rows: HubRow[], notice?: string): stri
             <td>${req.spec.requester?.username ?? ''}</td>
             <td class="reason">${req.spec.reason}</td>
             <td>${partsCell(view.parts)}</td>
-            <td>${actionForms(req, view, ctx, false)}</td>
+            <td>${actionForms(req, view)}</td>
           </tr>`,
         )}</tbody>
       </table></div>
@@ -204,7 +279,7 @@ export function hubPage(ctx: PageContext, rows: HubRow[], notice?: string): stri
             <td>${portsOf(req)}</td>
             <td>${req.spec.requester?.username ?? ''}</td>
             <td>${req.status?.expiresAt ? time(req.status.expiresAt) : req.spec.duration === 'unlimited' ? 'never' : '—'}</td>
-            <td>${actionForms(req, view, ctx, false)}</td>
+            <td>${actionForms(req, view)}</td>
           </tr>`,
         )}</tbody>
       </table></div>
@@ -234,6 +309,8 @@ export interface DetailData {
   policies: { namespace: string; items: PolicySummary[] | null }[];
   error?: string | undefined;
   notice?: string | undefined;
+  /** What approving would do (or, once materialized, what is granted); null when it could not be read. */
+  preview?: RequestPreview | null | undefined;
 }
 
 export function detailPage(ctx: PageContext, d: DetailData): string {
@@ -263,8 +340,9 @@ export function detailPage(ctx: PageContext, d: DetailData): string {
         ${row('Expires', s.expiresAt ? time(s.expiresAt) : req.spec.duration === 'unlimited' ? 'never' : '—')}
         ${s.decision ? row('Decision', html`${s.decision.type} by ${s.decision.by ?? 'unknown'} ${time(s.decision.at)}${s.decision.reason ? html` — <span class="reason">${s.decision.reason}</span>` : ''}`) : ''}
       </dl>
-      ${actionForms(req, view, ctx, true)}
+      ${actionForms(req, view)}
     </section>
+    ${d.preview !== undefined ? previewSection(d.preview, isMaterialized(req)) : ''}
     <section class="card" aria-labelledby="h-parts">
       <h2 id="h-parts">Approvals</h2>
       <table><thead><tr><th scope="col">Part</th><th scope="col">Namespace</th><th scope="col">Permission needed</th><th scope="col">State</th></tr></thead>
@@ -325,12 +403,23 @@ function select(id: string, options: string[], v: FormValues, errors: FieldError
   return html`<select id="${id}" name="${id}" ${describedBy(id, errors, false)}>${options.map((o) => html`<option value="${o}" ${v[id] === o ? html`selected` : ''}>${o}</option>`)}</select>`;
 }
 
-function datalists(services: ServiceSummary[] | null): SafeHtml {
+/**
+ * Pickers without script: namespaces, Services (each labelled with its namespaces), and the ports of the target
+ * Service once the form names one (after "Check my permissions" or a refused submit), each alone and all together.
+ */
+function datalists(services: ServiceSummary[] | null, values: FormValues, type: 'Service' | 'External'): SafeHtml {
   if (!services) return html``;
   const namespaces = [...new Set(services.map((s) => s.namespace))].sort();
-  const names = [...new Set(services.map((s) => s.name))].sort();
+  const byName = new Map<string, string[]>();
+  for (const s of services) byName.set(s.name, [...(byName.get(s.name) ?? []), s.namespace]);
+  const names = [...byName.keys()].sort();
+  const [ns, name] = type === 'Service' ? [values['targetNamespace'], values['targetService']] : [values['namespace'], values['service']];
+  const target = services.find((s) => s.namespace === ns && s.name === name);
+  const ports = (target?.ports ?? []).map((p) => `${p.port}/${p.protocol || 'TCP'}`);
+  const choices = ports.length > 1 ? [...ports, ports.join(', ')] : ports;
   return html`<datalist id="namespaces">${namespaces.map((n) => html`<option value="${n}">`)}</datalist>
-    <datalist id="services">${names.map((n) => html`<option value="${n}">`)}</datalist>`;
+    <datalist id="services">${names.map((n) => html`<option value="${n}" label="${(byName.get(n) ?? []).sort().join(', ')}">`)}</datalist>
+    <datalist id="ports">${choices.map((p) => html`<option value="${p}" label="${ns ?? ''}/${name ?? ''}">`)}</datalist>`;
 }
 
 export interface PreviewPart {
@@ -376,7 +465,7 @@ function formShell(title: string, intro: string, ctx: PageContext, d: FormData, 
       ${csrfField(ctx)}
       <input type="hidden" name="type" value="${type}">
       ${fields}
-      ${field('ports', 'Ports', textInput('ports', d.values, d.errors, { required: false, placeholder: '5432, 53/UDP', hint: true }), d.errors, 'Comma separated; protocol TCP unless /UDP or /SCTP. Empty means every port of the service.')}
+      ${field('ports', 'Ports', textInput('ports', d.values, d.errors, { list: 'ports', required: false, placeholder: '5432, 53/UDP', hint: true }), d.errors, 'Comma separated; protocol TCP unless /UDP or /SCTP. Empty means every port of the service.')}
       ${field('duration', 'Duration', select('duration', d.durations, d.values, d.errors), d.errors)}
       ${field('reason', 'Reason', html`<textarea id="reason" name="reason" rows="3" maxlength="512" required ${describedBy('reason', d.errors, false)}>${d.values['reason'] ?? ''}</textarea>`, d.errors)}
       ${d.preview ? previewPanel(d.preview) : ''}
@@ -386,7 +475,7 @@ function formShell(title: string, intro: string, ctx: PageContext, d: FormData, 
       </div>
       <p class="hint">Parts you may approve yourself are approved at once; the others wait for an approver of their namespace.</p>
     </form>
-    ${datalists(d.services)}`,
+    ${datalists(d.services, d.values, type)}`,
   );
 }
 

@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { run } from './cli.ts';
 import type { ClusterPort } from './services/port.ts';
 import { KubeError } from '../../lib/kube/errors.ts';
+import type { KubeObject } from '../../lib/kube/types.ts';
 import { FakePort } from '../../test/support/fake-plugin-port.ts';
 import { serviceRequest, svc } from '../../test/support/builders.ts';
 import { captured } from '../../test/support/streams.ts';
@@ -105,6 +106,24 @@ describe('shell completion', () => {
     assert.match(out, /^r1$/m);
     assert.doesNotMatch(out, /^other$/m);
   });
+  test('--from and --to complete namespaces, then the Services of the one typed', async () => {
+    const port = new FakePort({ services, namespaces: ['monitoring', 'shop'] });
+    const ns = await cli(['--get-yargs-completions', 'request', 'service', '--from', 'mo'], port);
+    assert.equal(ns.out, 'monitoring/\n');
+    const svcs = await cli(['--get-yargs-completions', 'request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/'], port);
+    assert.equal(svcs.out, 'shop/database\n');
+    const why = await cli(['--get-yargs-completions', 'why', '--to', 'shop/d'], port);
+    assert.equal(why.out, 'shop/database\n');
+  });
+  test("--ports completes the --to Service's ports, one more after a comma", async () => {
+    const port = new FakePort({ services });
+    const first = await cli(['--get-yargs-completions', 'request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/database', '--ports', ''], port);
+    assert.equal(first.out, '5432/TCP\n9187/TCP\n');
+    const next = await cli(['--get-yargs-completions', 'request', 'service', '--to', 'shop/database', '--ports', '5432/TCP,'], port);
+    assert.equal(next.out, '5432/TCP,9187/TCP\n');
+    const none = await cli(['--get-yargs-completions', 'request', 'service', '--ports', ''], port);
+    assert.equal(none.out, '', 'no --to, nothing to offer');
+  });
 });
 
 describe('kubectl netwatch request', () => {
@@ -128,6 +147,11 @@ describe('kubectl netwatch request', () => {
     assert.match(out, /direction: egress/);
     assert.match(out, /direction: ingress/);
     assert.match(out, /duration: 3600s/);
+    // The preview, as YAML comments: what approving would do, from what the user may read.
+    assert.match(out, /^# preview \(from what you may read\):\n#\s+source monitoring\/prometheus \(source part\): egress to shop\/database\n/m);
+    assert.match(out, /^#\s+pods: none selected now$/m);
+    assert.match(out, /^#\s+! egress isolation: no NetworkPolicy is known to isolate the pods of monitoring\/prometheus in egress yet/m);
+    assert.match(out, /^#\s+in shop: pods app=database; Ingress from pods app=prometheus in namespace monitoring; ports 5432\/TCP$/m);
   });
   test('external with a bare IP is refused naming the field; nothing is sent', async () => {
     const port = new FakePort({ services });
@@ -186,6 +210,36 @@ describe('approve, deny, abort, revoke, describe, can-i', () => {
     assert.match(out, /target \(shop\): pending\n\s+needs: .*✔ you may approve/);
     assert.match(out, /You may:\s+approve, deny/);
     assert.ok(!out.includes('\x1b'));
+  });
+  test('describe shows the preview: pods now, ports, isolation per side with each --isolation setting, planned policies', async () => {
+    const pod = (ns: string, name: string, app: string) => ({ metadata: { namespace: ns, name, labels: { app } }, status: { phase: 'Running' } });
+    const denyAll = { metadata: { namespace: 'shop', name: 'default-deny' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } as KubeObject;
+    const port = new FakePort({
+      requests: [serviceRequest('r1')],
+      services: [svc('monitoring', 'prometheus', [9090]), svc('shop', 'database', [5432])],
+      pods: [pod('monitoring', 'prometheus-0', 'prometheus'), pod('shop', 'database-0', 'database'), pod('shop', 'database-1', 'database')],
+      objects: [{ kind: 'networkpolicies', namespace: 'shop', object: denyAll }],
+      forbidden: ['list networkpolicies monitoring'],
+    });
+    const { code, out } = await cli(['describe', 'r1'], port);
+    assert.equal(code, 0);
+    const preview = out.slice(out.indexOf('Preview (what approving would do'));
+    assert.match(preview, /\n {2}source monitoring\/prometheus \(source part\): egress to shop\/database\n {4}pods: 1 now \(prometheus-0\)\n {4}ports: 5432\/TCP\n/);
+    assert.match(preview, /! egress isolation: not known: you may not read NetworkPolicies in monitoring/);
+    assert.match(preview, /--isolation=skip \(default\): granted only if the controller sees a NetworkPolicy isolating those pods in egress/);
+    assert.match(preview, /target shop\/database \(target part\): ingress from monitoring\/prometheus\n {4}pods: 2 now \(database-0, database-1\)/);
+    assert.match(preview, /ingress isolation: every pod \(2\) is isolated in ingress already, by default-deny/);
+    assert.match(preview, /NetworkPolicies maxtac would write \(named by maxtac\):\n {4}in monitoring: pods app=prometheus; Egress to pods app=database in namespace shop; ports 5432\/TCP/);
+  });
+  test('describe of an Active request shows the NetworkPolicies maxtac wrote for it', async () => {
+    const r = serviceRequest('r1', { phase: 'Active' });
+    r.status = { ...r.status, objects: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', namespace: 'shop', name: 'nw-t', uid: 'uid-access', part: 'target' }] };
+    const np = { metadata: { namespace: 'shop', name: 'maxtac-np', ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'nw-t', uid: 'uid-access' }] }, spec: { podSelector: {}, policyTypes: ['Ingress'] } } as KubeObject;
+    const port = new FakePort({ requests: [r], services, objects: [{ kind: 'networkpolicies', namespace: 'shop', object: np }] });
+    const { code, out } = await cli(['describe', 'r1'], port);
+    assert.equal(code, 0);
+    assert.match(out, /Preview \(as granted now, from what you may read\):/);
+    assert.match(out, /NetworkPolicies in force \(written by maxtac for this request\):\n {4}monitoring: none\n {4}shop\/maxtac-np \(Ingress\) by Access\/nw-t\n/);
   });
   test('can-i NAME lists each action', async () => {
     const port = new FakePort({ requests: [serviceRequest('r1')], allowed: ['approve netwatch.vtk.io/accessrequests shop'] });

@@ -6,7 +6,8 @@ import type { AccessRequest, DecisionType, PartName } from '../../lib/api/access
 import { partsOf } from '../../lib/domain/parts.ts';
 import { UserError, explain, report } from './errors.ts';
 import { inert } from '../../lib/text/inert.ts';
-import { renderDescribe, renderTable, tableRow } from './services/output.ts';
+import { renderDescribe, renderPreview, renderTable, tableRow } from './services/output.ts';
+import { previewFor } from './services/preview.ts';
 import type { ClusterPort, Identity } from './services/port.ts';
 import {
   approve,
@@ -101,6 +102,28 @@ async function print(io: Io, text: string): Promise<void> {
   if (text.length > 0) await writeOut(io.stdout, text);
 }
 
+/** `NAMESPACE/` for each namespace, or, once one is typed, `NAMESPACE/SERVICE` for its Services. */
+async function serviceRefCandidates(port: ClusterPort, current: string): Promise<string[]> {
+  const slash = current.indexOf('/');
+  if (slash < 0) return (await port.listNamespaces()).map((ns) => `${ns}/`).filter((c) => c.startsWith(current));
+  const ns = current.slice(0, slash);
+  return (await port.listServices(ns)).map((svc) => `${ns}/${svc.metadata.name ?? ''}`).filter((c) => c.startsWith(current));
+}
+
+/** The ports (PORT/PROTOCOL) of the --to Service; after a comma, the next port of a list. */
+async function portCandidates(port: ClusterPort, to: string | undefined, current: string): Promise<string[]> {
+  const [ns, name] = to?.split('/') ?? [];
+  if (!ns || !name) return [];
+  const svc = await port.getService(ns, name);
+  const head = current.slice(0, current.lastIndexOf(',') + 1);
+  const taken = head.split(',').filter(Boolean);
+  return (svc?.spec?.ports ?? [])
+    .map((p) => `${p.port}/${p.protocol ?? 'TCP'}`)
+    .filter((p) => !taken.includes(p))
+    .map((p) => head + p)
+    .filter((c) => c.startsWith(current));
+}
+
 /** Runs the CLI; returns the exit code (0 ok, 1 user error, 2 bug). Never calls process.exit. */
 export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
   const now = deps.now ?? Date.now;
@@ -145,7 +168,9 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       const docs: unknown[] = [body, ...plan.objects];
       if (a.output === 'json') await print(deps, JSON.stringify(docs.length === 1 ? body : { apiVersion: 'v1', kind: 'List', items: docs }, null, 4) + '\n');
       else {
-        await print(deps, `# would create (dry run; nothing was sent to the cluster)\n${(await Promise.all(docs.map(toYaml))).join('---\n')}`);
+        // The preview as YAML comments: the output stays a valid YAML stream.
+        const preview = plan.preview ? ['# preview (from what you may read):', ...renderPreview(plan.preview, false, '#   ')].join('\n') + '\n' : '';
+        await print(deps, `# would create (dry run; nothing was sent to the cluster)\n${preview}${(await Promise.all(docs.map(toYaml))).join('---\n')}`);
         if (plan.note) deps.stderr.write(`note: ${plan.note}\n`);
       }
       return;
@@ -281,12 +306,13 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       const r = await p.getRequest(a.name).catch((err: unknown) => {
         throw explain(err, `accessrequest "${inert(a.name)}"`);
       });
-      const [who, perms, materialized] = await Promise.all([
+      const [who, perms, materialized, preview] = await Promise.all([
         me().catch(() => undefined),
         partPermissions(p, partsOf(r.spec)).catch(() => new Map<PartName, boolean>()),
         materializedOf(p, r).catch(() => undefined),
+        previewFor(p, r).catch(() => undefined),
       ]);
-      await print(deps, renderDescribe({ request: r, view: viewOf(r, who, perms), materialized, now: now() }));
+      await print(deps, renderDescribe({ request: r, view: viewOf(r, who, perms), materialized, preview, now: now() }));
     })
     .command(
       'approve <name>',
@@ -389,6 +415,18 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       defaultCompletion((_err, defaults) => {
         const first = a._[0];
         const cmd = typeof first === 'string' ? first : '';
+        // A flag's value: Services (NAMESPACE/SERVICE) after --from and --to, the --to Service's ports after
+        // --ports and --port, as the user may list them.
+        const words = argv.slice(argv.indexOf('--get-yargs-completions') + 1);
+        const flag = words.at(-2);
+        if (flag === '--from' || flag === '--to' || flag === '--ports' || flag === '--port') {
+          const to = words[words.lastIndexOf('--to') + 1];
+          pendingCompletion = portOf()
+            .then((p) => (flag === '--from' || flag === '--to' ? serviceRefCandidates(p, current) : portCandidates(p, words.includes('--to') ? to : undefined, current)))
+            .catch(() => [])
+            .then((values) => print(deps, values.map((n) => `${inert(n)}\n`).join('')));
+          return done([]);
+        }
         if (!NAMED_COMMANDS.includes(cmd) || current.startsWith('-')) return done(defaults ?? []);
         // yargs does not wait for an asynchronous completion under parseAsync: print the names ourselves and let
         // run() wait for them.

@@ -211,6 +211,18 @@ before(async () => {
       spec: { selector: { app: 'database' }, ports: [{ name: 'pg', port: 5432, protocol: 'TCP', targetPort: 15432 }, { name: 'metrics', port: 9187, protocol: 'TCP' }] },
     } as KubernetesObject);
   }
+  // What the preview reads: a pod behind shop/database, which bob (a namespace owner there) may list.
+  // The ServiceAccount admission plugin wants the namespace's default ServiceAccount (no controller makes it here).
+  objects.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'shop' } });
+  objects.push({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'database-0', namespace: 'shop', labels: { app: 'database' } }, spec: { automountServiceAccountToken: false, containers: [{ name: 'c', image: 'netwatch.invalid/none' }] } } as KubernetesObject);
+  objects.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'pod-reader', namespace: 'shop' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['list'] }] } as KubernetesObject);
+  objects.push({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'bob-pod-reader', namespace: 'shop' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'bob' }],
+  } as KubernetesObject);
   await applyObjects(cp.admin, objects);
 });
 
@@ -337,6 +349,15 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     assert.equal(afterList.items.length, before.items.length);
   });
 
+  test('request --dry-run prints the preview as YAML comments before the objects, and creates nothing', async () => {
+    const out = await ok('bob', ['request', 'service', '--from', 'monitoring/prometheus', '--to', 'shop/database', '--ports', '5432/TCP', '--reason', 'look first', '--dry-run']);
+    assert.match(out, /^# would create \(dry run; nothing was sent to the cluster\)\n# preview \(from what you may read\):\n#\s+source monitoring\/prometheus/);
+    assert.match(out, /^#\s+pods: 1 now \(database-0\)$/m);
+    assert.match(out, /^kind: AccessRequest$/m);
+    const listed = JSON.parse(await ok('bob', ['list', '-A', '-o', 'json'])) as { items: AccessRequest[] };
+    assert.ok(!listed.items.some((r) => r.spec.reason === 'look first'), 'nothing was created');
+  });
+
   test('a bad request is a one-line user error with a hint and exit code 1', async () => {
     const r = await netwatch('alice', ['request', 'external', '--cidr', '203.0.113.7', '--to', 'shop/database', '--reason', 'x']);
     assert.equal(r.code, 1);
@@ -359,6 +380,14 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     const rows = await ok('alice', ['list', '--no-headers']);
     assert.match(rows, new RegExp(`^${name}\\s+Service`, 'm'));
     assert.doesNotMatch(rows, /^NAME\s/m);
+    // The preview, from what bob may read: the pods of shop/database now, the ports they see, isolation per side
+    // (shop's default-deny isolates them already), what he may not read named as such, the policies to be written.
+    const preview = out.slice(out.indexOf('Preview (what approving would do, from what you may read):'));
+    assert.match(preview, /\n {2}source monitoring\/prometheus \(source part\): egress to shop\/database\n {4}! pods: not readable by you \(you may not read pods in monitoring\)\n {4}ports: 5432\/TCP \(pods' 15432\)\n/);
+    assert.match(preview, /\n {4}! egress isolation: not known: you may not read NetworkPolicies in monitoring\n {6}--isolation=skip \(default\): /);
+    assert.match(preview, /\n {2}target shop\/database \(target part\): ingress from monitoring\/prometheus\n {4}pods: 1 now \(database-0\)\n/);
+    assert.match(preview, /\n {4}ingress isolation: every pod \(1\) is isolated in ingress already, by default-deny\n/);
+    assert.match(preview, /NetworkPolicies maxtac would write \(named by maxtac\):\n {4}in monitoring: pods app=prometheus; Egress to pods app=database in namespace shop; ports 15432\/TCP\n {4}in shop: pods app=database; Ingress from pods app=prometheus in namespace monitoring; ports 15432\/TCP\n/);
     const denied = await netwatch('alice', ['approve', name, '--part', 'target']);
     assert.equal(denied.code, 1, denied.stderr);
     assert.match(denied.stderr, /^error: approving the target part of .*\nhint: /);
@@ -383,6 +412,11 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
       return /NetworkPolicy shop\/\S+\s+by Access\//.test(out) ? out : undefined;
     });
     assert.match(described, /Service shop\/nwt-\S+\s+clone \(target\)/);
+    // Once Active, the preview names the NetworkPolicies maxtac wrote for the request (those bob may read).
+    const [policy] = await policiesFor(request, 'shop');
+    assert.match(described, /Preview \(as granted now, from what you may read\):/);
+    assert.match(described, new RegExp(`NetworkPolicies in force \\(written by maxtac for this request\\):\n {4}! monitoring: not readable by you \\(you may not read NetworkPolicies in monitoring\\)\n {4}shop/${policy ?? '?'} \\(Ingress\\) by Access/nwat-`));
+    assert.doesNotMatch(described, /NetworkPolicies maxtac would write/);
     assert.match(described, /Access shop\/nwat-\S+/);
   });
 
@@ -487,7 +521,16 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
       const screen = await t.waitFor('✔ you may approve');
       assert.match(screen, / a {2}Approve/);
       assert.doesNotMatch(screen, / r {2}Revoke/);
+      // a asks first, with the preview's summary; Esc cancels, a then Enter approves.
       await t.keys('a');
+      await t.waitFor(`Approve your parts of ${name}?`);
+      await t.waitFor(/· tui-shop\/database: pods not readable by you, ingress 5432\/TCP \(pods' 15432\); already isolated, cuts nothing/);
+      await t.keys('Escape');
+      await t.waitFor(/Approve\s+ d\s+Deny/);
+      assert.equal((await requestAsAdmin(name)).status?.approvals?.length ?? 0, 0, 'Esc approved nothing');
+      await t.keys('a');
+      await t.waitFor('Enter confirm · Esc cancel');
+      await t.keys('Enter');
       await t.waitFor('approved target of');
       await t.waitFor(/● approved target part in tui-shop by bob/);
     } finally {

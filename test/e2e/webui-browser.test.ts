@@ -330,9 +330,22 @@ describe('the web UI in a real browser', () => {
     assert.equal(await bob.locator('img[src=x]').count(), 0);
     assert.notEqual(await bob.title(), 'pwned');
     await shot(bob, '06-hub-approver');
+    // Approve leads to a confirmation with the preview's summary (pods, ports, risk); only its button approves.
     await bobRow.getByRole('button', { name: `Approve source of ${requestName}` }).click();
+    await expectUrl(bob, new RegExp(`/requests/${requestName}/confirm\\?action=approve&part=source$`), 'confirm-source');
+    const summary = (await bob.getByTestId('confirm-summary').textContent()) ?? '';
+    assert.match(summary, /monitoring\/prometheus: pods not readable by you, egress 5432\/TCP; already isolated, cuts nothing/);
+    assert.match(summary, /payments\/database: pods not readable by you, ingress 5432\/TCP; already isolated, cuts nothing/);
+    assert.match((await bob.getByTestId('request-preview').textContent()) ?? '', /NetworkPolicies maxtac would write/);
+    assert.equal(await bob.locator('img[src=x]').count(), 0, 'the reason on the confirmation is text');
+    await shot(bob, '06b-confirm-approve');
+    const pending = (await cp.admin.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name: requestName })) as AccessRequest;
+    assert.equal(pending.status?.approvals?.length ?? 0, 0, 'the confirmation page approves nothing by itself');
+    await bob.getByRole('button', { name: 'Confirm approval' }).click();
     await expectUrl(bob, /notice=approved/, 'approve-source');
     await bob.getByRole('button', { name: `Approve target of ${requestName}` }).click();
+    await expectUrl(bob, /\/confirm\?action=approve&part=target$/, 'confirm-target');
+    await bob.getByRole('button', { name: 'Confirm approval' }).click();
     await expectUrl(bob, /notice=approved/, 'approve-target');
     await shot(bob, '07-detail-approved');
     assert.notEqual(await bob.title(), 'pwned');
@@ -365,6 +378,11 @@ describe('the web UI in a real browser', () => {
       await bob.getByTestId('policy').first().waitFor({ timeout: 30_000 });
     });
     assert.equal(await bob.getByTestId('policy').count(), 2);
+    // The preview now names the NetworkPolicies in force instead of those maxtac would write.
+    const granted = (await bob.getByTestId('request-preview').textContent()) ?? '';
+    assert.match(granted, /Preview: as granted now/);
+    assert.match(granted, /NetworkPolicies in force \(written by maxtac for this request\):monitoring\/\S+ \(Egress\) by Access\/nwas-\S+payments\/\S+ \(Ingress\) by Access\/nwat-/);
+    assert.doesNotMatch(granted, /would write/);
     await shot(bob, '10-detail-policies');
   });
 
@@ -419,8 +437,11 @@ describe('the web UI in a real browser', () => {
     const bob = await newPage();
     await signIn(bob, 'bob', uiImpersonating);
     await bob.goto(`${uiImpersonating}/requests/${name}`);
-    await bob.locator('#reason-Denied-' + name).fill('not during the freeze');
     await bob.getByRole('button', { name: `Deny ${name}` }).click();
+    await expectUrl(bob, /\/confirm\?action=deny$/, 'confirm-deny');
+    assert.match((await bob.getByTestId('confirm-summary').textContent()) ?? '', /addresses: 1 IPv4 address \(a \/32\) \(public\)/);
+    await bob.getByLabel('Reason').fill('not during the freeze');
+    await bob.getByRole('button', { name: 'Confirm denial' }).click();
     await expectUrl(bob, /notice=decided/, 'deny');
     const decided = (await admin.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, name })) as AccessRequest;
     assert.deepEqual([decided.status?.decision?.type, decided.status?.decision?.by, decided.status?.decision?.reason], ['Denied', 'oidc:bob@example.test', 'not during the freeze']);

@@ -1,4 +1,4 @@
-// The notifier's kube port over the in-memory fake API server (lib/kube/fake.ts), for unit tests of its logic
+// The notifier's kube port over the in-memory fake API server (fake-kube.ts), for unit tests of its logic
 // (never for end-to-end tests). The ledger write keeps the API server's precondition: Conflict when the request is
 // no longer at the resourceVersion given.
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';

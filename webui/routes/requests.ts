@@ -11,7 +11,9 @@ import { requestViews } from '../listing.ts';
 import type { RequestView } from '../model.ts';
 import { viewerOf } from '../plugins/auth.ts';
 import { apiRefusal, pageContext, sendHtml } from '../respond.ts';
-import { ApproveBody, DecisionBody, RequestNameParams } from '../schemas.ts';
+import { ApproveBody, ConfirmQuery, DecisionBody, RequestNameParams } from '../schemas.ts';
+import { gatherPreviewFacts, previewOf, type RequestPreview } from '../../lib/domain/preview.ts';
+import type { UserKube } from '../kube.ts';
 import * as views from '../views.ts';
 
 const NOTICES = { created: 'Request submitted.', approved: 'Approval recorded.', decided: 'Decision recorded.' } as const;
@@ -20,6 +22,16 @@ const DetailQuery = Type.Object({ notice: Type.Optional(StringEnum(Object.keys(N
 
 /** Builds a status patch from the request as read, or says why the action does not apply to it. */
 type StatusChange = (r: AccessRequest) => Record<string, unknown> | string;
+
+/** The request's preview as the user reads it; null when the API server gave no answer (the page still shows). */
+async function previewFor(req: FastifyRequest, kube: UserKube, r: AccessRequest): Promise<RequestPreview | null> {
+  try {
+    return previewOf(await gatherPreviewFacts(kube.previewReader(), r));
+  } catch (err) {
+    req.log.warn({ err }, 'the preview of a request could not be read');
+    return null;
+  }
+}
 
 export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const csrf = app.csrfProtection.bind(app);
@@ -44,9 +56,32 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
         return { namespace: ns, items: items === null ? null : items.filter((p) => p.ownerName !== undefined && maxtacNames.has(p.ownerName)) };
       }),
     );
-    const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, policies, error: extra.error, notice: extra.notice });
+    const preview = await previewFor(req, kube, r);
+    const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, policies, preview, error: extra.error, notice: extra.notice });
     return sendHtml(reply, body, extra.status ?? 200);
   }
+
+  /** The confirmation of an action: the preview's summary and the POST that does it. */
+  app.get('/requests/:name/confirm', { schema: { params: RequestNameParams, querystring: ConfirmQuery } }, async (req, reply) => {
+    const { action, part } = req.query;
+    const name = req.params.name;
+    const kube = req.userKube();
+    let r: AccessRequest;
+    try {
+      r = await kube.getRequest(name);
+    } catch (err) {
+      if (!apiRefusal(err)) throw err;
+      return sendHtml(reply, views.errorPage(404, 'No such request, or you may not see it.', pageContext(req, reply)), 404);
+    }
+    const [view] = (await requestViews(kube, viewerOf(req).identity, [r])) as [RequestView];
+    const allowed = action === 'approve' ? part !== undefined && view.actions.approve.includes(part) : view.actions[action];
+    if (!allowed) {
+      const what = action === 'approve' ? `approve the ${part ?? '(no part named)'} part of` : action;
+      return renderDetail(req, reply, name, { error: `You may not ${what} this request now.`, status: 409 });
+    }
+    const preview = await previewFor(req, kube, r);
+    return sendHtml(reply, views.confirmPage(pageContext(req, reply), { req: r, view, action, part, preview }));
+  });
 
   /** Reads the request, lets `change` build a status patch, writes it; retries once on a conflicting write. */
   async function writeStatus(req: FastifyRequest, name: string, change: StatusChange): Promise<string | null> {

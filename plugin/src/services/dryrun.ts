@@ -7,6 +7,8 @@ import { durationSeconds } from '../../../lib/domain/duration.ts';
 import type { Service } from '../../../lib/kube/types.ts';
 import type { ClusterPort } from './port.ts';
 import { KubeError } from '../../../lib/kube/errors.ts';
+import type { RequestPreview } from '../../../lib/domain/preview.ts';
+import { previewFor } from './preview.ts';
 
 /** Object names derive from the request's UID, which the API server assigns at creation. */
 export const PLACEHOLDER_UID = '00000000-0000-0000-0000-000000000000';
@@ -14,6 +16,8 @@ export const PLACEHOLDER_UID = '00000000-0000-0000-0000-000000000000';
 export interface DryRunPlan {
   objects: unknown[];
   note?: string;
+  /** What approving would do, from what the user may read; absent without a cluster to read. */
+  preview?: RequestPreview;
 }
 
 export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Promise<DryRunPlan> {
@@ -48,6 +52,8 @@ export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Pr
   }
   const notes = [`object names and labels derive from the request's UID, assigned at creation (shown as ${PLACEHOLDER_UID})`];
   if (unreadable.length > 0) notes.push(`clones not shown: you may not read Service ${unreadable.join(', ')}`);
-  notes.push('a part whose policy would newly isolate pods may be skipped by the controller (see describe after approval)');
-  return { objects, note: notes.join('; ') };
+  notes.push('a direction in which no NetworkPolicy isolates the pods yet is left out, refused or granted by the controller as its --isolation setting says (see the preview)');
+  const plan: DryRunPlan = { objects, note: notes.join('; ') };
+  if (port) plan.preview = await previewFor(port, preview);
+  return plan;
 }

@@ -1,6 +1,7 @@
 // Rendering requests as text: the list table (plain and wide) and describe. Every string from a request passes
 // through `cell` (format.ts) or `inert` (lib/text/inert.ts) because it may have been written by another user.
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
+import { isMaterialized, previewLines, type RequestPreview } from '../../../lib/domain/preview.ts';
 import { inert } from '../../../lib/text/inert.ts';
 import { age, cell, countdown, fromText, portsText, table, toText } from './format.ts';
 import type { Materialized, RequestView } from './requests.ts';
@@ -37,10 +38,17 @@ export interface DescribeInput {
   request: AccessRequest;
   view?: RequestView | undefined;
   materialized?: Materialized | undefined;
+  /** What the grant reaches and changes (lib/domain/preview.ts); undefined when it could not be computed. */
+  preview?: RequestPreview | undefined;
   now: number;
 }
 
-export function renderDescribe({ request: r, view, materialized, now }: DescribeInput): string {
+/** The preview as indented text lines, every string inert; risks marked with `!`. */
+export function renderPreview(preview: RequestPreview, materialized: boolean, indent = '  '): string[] {
+  return previewLines(preview, { materialized }).map((l) => `${indent}${'  '.repeat(l.depth)}${l.warn ? '! ' : ''}${inert(l.text)}`);
+}
+
+export function renderDescribe({ request: r, view, materialized, preview, now }: DescribeInput): string {
   const lines: string[] = [];
   const field = (k: string, v: string) => lines.push(`${(k + ':').padEnd(14)}${v}`);
   field('Name', inert(r.metadata.name));
@@ -72,6 +80,11 @@ export function renderDescribe({ request: r, view, materialized, now }: Describe
     if (ps.message) lines.push(`  ${ps.part}: ${inert(ps.state)}: ${inert(ps.message)}`);
   }
   if (view) lines.push(`You may:      ${view.actions.length > 0 ? view.actions.join(', ') : 'nothing'}`);
+  if (preview) {
+    const active = isMaterialized(r);
+    lines.push(active ? 'Preview (as granted now, from what you may read):' : 'Preview (what approving would do, from what you may read):');
+    lines.push(...renderPreview(preview, active));
+  }
   if (r.status?.conditions?.length) {
     lines.push('Conditions:');
     for (const c of r.status.conditions) lines.push(`  ${inert(c.type)}=${inert(c.status)} ${inert(c.reason)}: ${cell(c.message, 200)}`);

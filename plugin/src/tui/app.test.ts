@@ -36,8 +36,9 @@ describe('the interactive view', () => {
     assert.ok(frame.split('\n').every((l) => l.length < 400), 'the long reason is cut to the screen');
   });
 
-  test('the Approve key appears only where the user may approve, and approving writes status', async () => {
-    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [serviceRequest('r1')], allowed: [APPROVE_SHOP] });
+  test('the Approve key appears only where the user may approve, asks to confirm with the preview, and approving writes status', async () => {
+    const pods = [{ metadata: { namespace: 'shop', name: 'database-0', labels: { app: 'database' } }, status: { phase: 'Running' } }];
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [serviceRequest('r1')], allowed: [APPROVE_SHOP], services: [svc('monitoring', 'prometheus', [9090]), svc('shop', 'database', [5432])], pods });
     const ui = render(app({ port, tickMs: 0, now }));
     await until('the permission check', () => (ui.lastFrame() ?? '').includes('✔ you may approve'));
     const frame = ui.lastFrame() ?? '';
@@ -46,6 +47,12 @@ describe('the interactive view', () => {
     assert.doesNotMatch(frame, /Revoke/);
     assert.match(frame, /source part in monitoring .*✘ you may not approve/);
     ui.stdin.write('a');
+    await until('the confirmation with the preview summary', () => /shop\/database: 1 pod, ingress 5432\/TCP/.test(ui.lastFrame() ?? ''));
+    assert.match(ui.lastFrame() ?? '', /Approve your parts of r1\?/);
+    assert.match(ui.lastFrame() ?? '', /Enter confirm · Esc cancel/);
+    await tick();
+    assert.equal(port.writes.length, 0, 'nothing is written before Enter');
+    ui.stdin.write('\r');
     await until('the approval to be written', () => port.writes.length === 1);
     assert.deepEqual(port.writes[0]?.body, { approvals: [{ part: 'target', namespace: 'shop' }] });
     await until('the hub to update from the watch', () => /approved target part in shop/.test(ui.lastFrame() ?? ''));
@@ -59,6 +66,33 @@ describe('the interactive view', () => {
     ui.stdin.write('a');
     await tick();
     assert.equal(port.writes.length, 0);
+  });
+
+  test('Esc on the approve confirmation writes nothing', async () => {
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [serviceRequest('r1')], allowed: [APPROVE_SHOP] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the permission check', () => (ui.lastFrame() ?? '').includes('✔ you may approve'));
+    ui.stdin.write('a');
+    await until('the confirmation', () => /Approve your parts of r1\?/.test(ui.lastFrame() ?? ''));
+    ui.stdin.write('\x1b');
+    await until('the confirmation to close', () => !/Approve your parts of r1\?/.test(ui.lastFrame() ?? ''));
+    await tick();
+    assert.equal(port.writes.length, 0);
+  });
+
+  test('the detail view shows the preview: pods, ports, isolation and the policies maxtac would write', async () => {
+    const pods = [{ metadata: { namespace: 'shop', name: 'database-0', labels: { app: 'database' } }, status: { phase: 'Running' } }];
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [serviceRequest('r1')], services: [svc('monitoring', 'prometheus', [9090]), svc('shop', 'database', [5432])], pods, forbidden: ['list pods monitoring'] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the request', () => (ui.lastFrame() ?? '').includes('r1'));
+    ui.stdin.write('\r');
+    await until('the preview', () => (ui.lastFrame() ?? '').includes('NetworkPolicies maxtac would write'));
+    const frame = ui.lastFrame() ?? '';
+    assert.match(frame, /Preview \(what approving would do, from what you may read\):/);
+    assert.match(frame, /pods: not readable by you/);
+    assert.match(frame, /pods: 1 now \(database-0\)/);
+    assert.match(frame, /ingress isolation: no NetworkPolicy isolates 1 of 1 pods in ingress yet/);
+    assert.match(frame, /--isolation=refuse: the request fails/);
   });
 
   test('active accesses count down to expiry', async () => {

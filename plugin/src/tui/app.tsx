@@ -28,6 +28,9 @@ import {
   requestView,
   selectedRequest,
   servicesToLoad,
+  previewKey,
+  previewOfRequest,
+  previewsToLoad,
   suggestions,
   targetPorts,
   visible,
@@ -36,6 +39,8 @@ import {
   type State,
 } from './state.ts';
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
+import { isMaterialized, previewLines, previewSummary } from '../../../lib/domain/preview.ts';
+import { previewFor } from '../services/preview.ts';
 
 export interface AppProps {
   port: ClusterPort;
@@ -149,6 +154,20 @@ export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs 
       live = false;
     };
   }, [port, detailName, detailVersion]);
+
+  // Previews of the request in the detail view or a confirmation, once per version of it.
+  const previewsWanted = previewsToLoad(state);
+  const previewsKey = previewsWanted.map(previewKey).join(',');
+  useEffect(() => {
+    for (const r of previewsWanted) {
+      const key = previewKey(r);
+      previewFor(port, r).then(
+        (preview) => dispatch({ type: 'preview-loaded', key, preview }),
+        () => dispatch({ type: 'preview-loaded', key, preview: null }),
+      );
+    }
+    // The key lists what is wanted; the requests themselves are read with it.
+  }, [port, previewsKey]);
 
   // Pickers: namespaces once a form opens, Services of each namespace the form names.
   const formOpen = !!state.form;
@@ -421,6 +440,7 @@ function Detail({ state }: { state: State }): ReactElement {
           {cell(c.type, 40)}={cell(c.status, 8)} {cell(c.reason, 60)}: {cell(c.message, 200)}
         </Text>
       ))}
+      <PreviewBox state={state} request={r} />
       <Text bold>Objects (clones, maxtac objects, NetworkPolicies):</Text>
       {state.detail?.loading && <Text dimColor>  loading…</Text>}
       {m && m.objects.length === 0 && <Text dimColor>  none yet</Text>}
@@ -502,14 +522,53 @@ function Form({ state, form }: { state: State; form: FormState }): ReactElement 
   );
 }
 
+function PreviewBox({ state, request }: { state: State; request: AccessRequest }): ReactElement {
+  const preview = previewOfRequest(state, request);
+  const materialized = isMaterialized(request);
+  return (
+    <Box flexDirection="column">
+      <Text bold>{materialized ? 'Preview (as granted now, from what you may read):' : 'Preview (what approving would do, from what you may read):'}</Text>
+      {preview === undefined && <Text dimColor>  loading…</Text>}
+      {preview === null && <Text color="yellow">  could not be read</Text>}
+      {preview &&
+        previewLines(preview, { materialized }).map((l, i) => (
+          <Text key={i} color={l.warn ? 'yellow' : undefined} wrap="truncate-end">
+            {'  ' + '  '.repeat(l.depth)}
+            {l.warn ? '! ' : ''}
+            {cell(l.text, 400)}
+          </Text>
+        ))}
+    </Box>
+  );
+}
+
 function PromptLine({ state }: { state: State }): ReactElement | null {
   const p = state.prompt;
   if (!p) return null;
+  const r = state.requests[p.name];
+  const preview = r ? previewOfRequest(state, r) : null;
   return (
-    <Box borderStyle="round" borderColor="yellow" paddingX={1}>
+    <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1}>
+      <Text bold wrap="truncate-end">
+        {p.action === 'approve' ? 'Approve your parts of' : p.action === 'deny' ? 'Deny' : p.action === 'abort' ? 'Abort' : 'Revoke'} {cell(p.name, 63)}?
+      </Text>
+      {preview === undefined && <Text dimColor>loading the preview…</Text>}
+      {preview === null && <Text color="yellow">the preview could not be read</Text>}
+      {preview &&
+        previewSummary(preview).map((line, i) => (
+          <Text key={i} wrap="truncate-end">
+            · {cell(line, 300)}
+          </Text>
+        ))}
       <Text wrap="truncate-end">
-        {p.action} {cell(p.name, 63)} — reason{p.required ? '' : ' (optional)'}: {cell(p.reason, 200)}
-        <Text inverse> </Text>
+        {p.action === 'approve' ? (
+          ''
+        ) : (
+          <>
+            reason{p.required ? '' : ' (optional)'}: {cell(p.reason, 200)}
+            <Text inverse> </Text>
+          </>
+        )}
         <Text dimColor>  Enter confirm · Esc cancel</Text>
       </Text>
     </Box>
@@ -523,7 +582,7 @@ function Help(): ReactElement {
     ['1 2 3 4, Tab', 'Pending, Active, Mine, All'],
     ['s', 'new Service → Service request'],
     ['e', 'new external CIDR request'],
-    ['a', 'approve the parts you may approve (shown only when you may)'],
+    ['a', 'approve the parts you may approve (shown only when you may; asks to confirm)'],
     ['d', 'deny (asks for a reason)'],
     ['x', 'abort your own request'],
     ['r', 'revoke an active access'],

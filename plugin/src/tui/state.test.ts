@@ -1,7 +1,22 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceRequest } from '../../../test/support/builders.ts';
-import { availableActions, fieldWarnings, formSpec, initialState, reduce, servicesToLoad, suggestions, visible, type KeyPress, type State, type UiAction } from './state.ts';
+import {
+  availableActions,
+  fieldWarnings,
+  formSpec,
+  initialState,
+  previewKey,
+  previewOfRequest,
+  previewsToLoad,
+  reduce,
+  servicesToLoad,
+  suggestions,
+  visible,
+  type KeyPress,
+  type State,
+  type UiAction,
+} from './state.ts';
 
 const base = () => initialState({ now: Date.parse('2026-01-01T01:00:00Z'), width: 160, height: 40, defaultNamespace: 'default' });
 const apply = (s: State, ...actions: UiAction[]) => actions.reduce(reduce, s);
@@ -63,7 +78,41 @@ describe('the hub', () => {
     assert.deepEqual(apply(s, key('a')).effects, [], 'pressing a does nothing without permission');
     s = apply(s, { type: 'perms', name: 'pending-1', perms: { target: true } });
     assert.deepEqual(availableActions(s), ['approve', 'deny']);
-    assert.deepEqual(apply(s, key('a')).effects, [{ type: 'approve', name: 'pending-1' }]);
+    // a asks first; only Enter approves.
+    const asked = apply(s, key('a'));
+    assert.deepEqual(asked.effects, []);
+    assert.deepEqual(asked.prompt, { action: 'approve', name: 'pending-1', reason: '', required: false });
+    assert.deepEqual(apply(asked, key('', { return: true })).effects, [{ type: 'approve', name: 'pending-1' }]);
+  });
+  test('the approve confirmation: Esc cancels, typed keys do nothing, the preview of that request is loaded', () => {
+    let s = apply(loaded(), { type: 'perms', name: 'pending-1', perms: { target: true } });
+    s = apply(s, { type: 'move', delta: visible(s).findIndex((r) => r.metadata.name === 'pending-1') }, key('a'));
+    assert.deepEqual(previewsToLoad(s).map((r) => r.metadata.name), ['pending-1']);
+    s = apply(s, key('a'), key('y'), key('d'));
+    assert.equal(s.prompt?.action, 'approve', 'a key typed in the confirmation is no other action');
+    assert.equal(s.prompt?.reason, '');
+    assert.deepEqual(s.effects, []);
+    s = apply(s, key('', { escape: true }));
+    assert.equal(s.prompt, undefined);
+    assert.deepEqual(s.effects, []);
+  });
+  test('previews are kept per request version, only while the request is on screen', () => {
+    const preview = { halves: [], planned: [] };
+    let s = apply(loaded(), { type: 'perms', name: 'pending-1', perms: { target: true } });
+    s = apply(s, { type: 'move', delta: visible(s).findIndex((r) => r.metadata.name === 'pending-1') }, key('', { return: true }));
+    const r = s.requests['pending-1'];
+    assert.ok(r);
+    assert.deepEqual(previewsToLoad(s), [r]);
+    s = apply(s, { type: 'preview-loaded', key: previewKey(r), preview });
+    assert.deepEqual(previewsToLoad(s), []);
+    assert.equal(previewOfRequest(s, r), preview);
+    // A new version (approved meanwhile, say) is previewed again.
+    const changed = { ...r, metadata: { ...r.metadata, resourceVersion: '99' } };
+    s = apply(s, { type: 'event', kind: 'MODIFIED', object: changed });
+    assert.deepEqual(previewsToLoad(s), [changed]);
+    // A late answer for a request no longer on screen is dropped.
+    s = apply(s, { type: 'back' }, { type: 'preview-loaded', key: previewKey(changed), preview });
+    assert.deepEqual(s.previews, {});
   });
   test('deny asks for a reason, refuses an empty one, then queues the decision', () => {
     let s = apply(loaded(), { type: 'perms', name: 'mine-1', perms: { target: true } }, { type: 'perms', name: 'pending-1', perms: { target: true } });

@@ -3,6 +3,7 @@
 // whole interaction is tested without a terminal (state.test.ts).
 import { isDns1123Label } from '../../../lib/api/names.ts';
 import { REASON_MAX_LENGTH, type AccessRequest, type AccessRequestSpec, type PartName } from '../../../lib/api/accessrequest.ts';
+import type { RequestPreview } from '../../../lib/domain/preview.ts';
 import type { Identity } from '../services/port.ts';
 import type { Action as RequestAction, Materialized } from '../services/requests.ts';
 import { byNewest, matches, phase, specErrors, viewOf, type RequestView } from '../services/requests.ts';
@@ -37,8 +38,12 @@ export interface FormState {
   busy: boolean;
 }
 
+/**
+ * The confirmation of an action on a request: Enter confirms, Esc cancels. Approve, deny, abort and revoke all ask
+ * first, showing the preview's summary (pods, ports, risk); deny, abort and revoke also take a reason.
+ */
 export interface Prompt {
-  action: 'deny' | 'abort' | 'revoke';
+  action: 'approve' | 'deny' | 'abort' | 'revoke';
   name: string;
   reason: string;
   required: boolean;
@@ -62,6 +67,8 @@ export interface State {
   detail?: { name: string; materialized?: Materialized | undefined; loading: boolean } | undefined;
   form?: FormState | undefined;
   prompt?: Prompt | undefined;
+  /** Previews of the requests shown in the detail view or a confirmation, by previewKey. */
+  previews: Record<string, RequestPreview | null>;
   message?: Message | undefined;
   namespaces?: string[] | undefined;
   services: Record<string, ServiceInfo[] | null>;
@@ -85,6 +92,7 @@ export function initialState(opts: { now: number; width: number; height: number;
     loaded: false,
     selected: 0,
     perms: {},
+    previews: {},
     services: {},
     namespace: opts.namespace,
     defaultNamespace: opts.defaultNamespace,
@@ -122,6 +130,7 @@ export type UiAction =
   | { type: 'namespaces'; namespaces: string[] | null }
   | { type: 'services'; namespace: string; services: ServiceInfo[] | null }
   | { type: 'prompt'; prompt: Prompt }
+  | { type: 'preview-loaded'; key: string; preview: RequestPreview | null }
   | { type: 'prompt-input'; text: string }
   | { type: 'prompt-erase' }
   | { type: 'prompt-cancel' }
@@ -158,6 +167,22 @@ export function selectedRequest(state: State): AccessRequest | undefined {
 export function requestView(state: State, r: AccessRequest): RequestView {
   const perms = state.perms[r.metadata.name ?? ''] ?? {};
   return viewOf(r, state.me, new Map(Object.entries(perms) as [PartName, boolean][]));
+}
+
+/** The key of a request's preview: its name and version, so a changed request is previewed again. */
+export function previewKey(r: AccessRequest): string {
+  return `${r.metadata.name ?? ''}@${r.metadata.resourceVersion ?? ''}`;
+}
+
+/** The requests whose preview the screen needs (the detail view's, the confirmation's) and that is not loaded. */
+export function previewsToLoad(state: State): AccessRequest[] {
+  const names = [state.screen === 'detail' ? state.detail?.name : undefined, state.prompt?.name].filter((n): n is string => !!n);
+  return [...new Set(names)].map((n) => state.requests[n]).filter((r): r is AccessRequest => !!r && !(previewKey(r) in state.previews));
+}
+
+/** The preview of a request as the screen shows it: undefined while it loads, null when it could not be read. */
+export function previewOfRequest(state: State, r: AccessRequest): RequestPreview | null | undefined {
+  return state.previews[previewKey(r)];
 }
 
 /** The keys the footer shows: the request actions only when the user may take them. */
@@ -425,6 +450,19 @@ export function reduce(state: State, action: UiAction): State {
       return state.prompt ? { ...state, prompt: { ...state.prompt, reason: [...state.prompt.reason].slice(0, -1).join('') } } : state;
     case 'prompt-cancel':
       return { ...state, prompt: undefined };
+    case 'preview-loaded': {
+      // Only the previews still needed are kept: one per request on screen.
+      const needed = new Set(
+        [state.detail?.name, state.prompt?.name].flatMap((n) => {
+          const r = n ? state.requests[n] : undefined;
+          return r ? [previewKey(r)] : [];
+        }),
+      );
+      const previews: Record<string, RequestPreview | null> = {};
+      for (const [k, v] of Object.entries(state.previews)) if (needed.has(k) && k !== action.key) previews[k] = v;
+      if (needed.has(action.key)) previews[action.key] = action.preview;
+      return { ...state, previews };
+    }
     case 'message':
       return { ...state, message: action.message };
     case 'key': {
@@ -514,7 +552,7 @@ export function keymap(state: State, key: KeyPress): KeyResult {
   const name = r?.metadata.name;
   if (!r || !name) return { actions: [] };
   const allowed = requestView(state, r).actions;
-  if (input === 'a' && allowed.includes('approve')) return { actions: [], effect: { type: 'approve', name } };
+  if (input === 'a' && allowed.includes('approve')) return { actions: [{ type: 'prompt', prompt: { action: 'approve', name, reason: '', required: false } }] };
   if (input === 'd' && allowed.includes('deny')) return { actions: [{ type: 'prompt', prompt: { action: 'deny', name, reason: '', required: true } }] };
   if (input === 'x' && allowed.includes('abort')) return { actions: [{ type: 'prompt', prompt: { action: 'abort', name, reason: '', required: false } }] };
   if (input === 'r' && allowed.includes('revoke')) return { actions: [{ type: 'prompt', prompt: { action: 'revoke', name, reason: '', required: false } }] };
@@ -524,9 +562,12 @@ export function keymap(state: State, key: KeyPress): KeyResult {
 function promptKeys(prompt: Prompt, key: KeyPress): KeyResult {
   if (key.escape) return { actions: [{ type: 'prompt-cancel' }] };
   if (key.return) {
+    if (prompt.action === 'approve') return { actions: [{ type: 'prompt-cancel' }], effect: { type: 'approve', name: prompt.name } };
     if (prompt.required && prompt.reason.trim() === '') return { actions: [{ type: 'message', message: { kind: 'error', text: 'a reason is required to deny' } }] };
     return { actions: [{ type: 'prompt-cancel' }], effect: { type: 'decide', name: prompt.name, action: prompt.action, reason: prompt.reason.trim() } };
   }
+  // Approving takes no reason: typing does nothing (a stray `a` must not approve twice, nor anything else).
+  if (prompt.action === 'approve') return { actions: [] };
   return { actions: edits(key, (text) => ({ type: 'prompt-input', text }), { type: 'prompt-erase' }) };
 }
 
