@@ -41,7 +41,7 @@ const base = {
 
 type Fixture = { roles?: RbacRole[]; clusterRoles?: RbacRole[]; roleBindings?: RbacBinding[]; clusterRoleBindings?: RbacBinding[] };
 
-function lookup(extra: Fixture, part = { namespace: 'payments', maxtacResource: 'accesses' as const }): PartApprovers {
+function lookup(extra: Fixture, part: { namespace: string; maxtacResource: 'accesses' | 'externalaccesses' } = { namespace: 'payments', maxtacResource: 'accesses' }): PartApprovers {
   return approversOf(
     part,
     rbacViewOf({

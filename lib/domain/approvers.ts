@@ -15,7 +15,7 @@
 // (cluster-wide automation such as netwatch's own controller), is someone who can do anything anywhere, not the
 // namespace's approver. What is granted through a RoleBinding in the namespace (whatever the role) counts, and so
 // does `approve` on accessrequests granted cluster-wide by a rule naming them (a deliberate "approves everywhere").
-import { GROUP, PLURAL } from '../api/accessrequest.ts';
+import { APPROVERS_MAX, GROUP, PLURAL, type PartApproversStatus } from '../api/accessrequest.ts';
 import type { PolicyRule, RbacBinding, RbacRole, RbacSubject } from '../kube/types.ts';
 import { MAXTAC_GROUP, type Part } from './parts.ts';
 
@@ -214,4 +214,15 @@ export function describeApprovers(a: Pick<PartApprovers, 'approvers'> & { more?:
 /** The owners' way out, in the words of a refusal or a warning. */
 export function bindApproverHint(namespace: string): string {
   return `the namespace's owners can name its approvers: kubectl -n ${namespace} create rolebinding netwatch-approver --clusterrole=netwatch-approver --group=<their approvers' group>`;
+}
+
+/** As recorded in a part's status: at most APPROVERS_MAX of each, the rest counted. */
+export function approversStatus(a: PartApprovers): PartApproversStatus {
+  const out: PartApproversStatus = {
+    approvers: a.approvers.slice(0, APPROVERS_MAX).map((s) => ({ ...s })),
+    clusterAdmins: a.clusterAdmins.slice(0, APPROVERS_MAX).map(({ kind, name, namespace }) => ({ kind, name, ...(namespace ? { namespace } : {}) })),
+  };
+  if (a.approvers.length > APPROVERS_MAX) out.more = a.approvers.length - APPROVERS_MAX;
+  if (a.clusterAdmins.length > APPROVERS_MAX) out.moreClusterAdmins = a.clusterAdmins.length - APPROVERS_MAX;
+  return out;
 }
