@@ -211,6 +211,13 @@ export function describeApprovers(a: Pick<PartApprovers, 'approvers'> & { more?:
   return shown.join(', ') + (rest > 0 ? ` and ${rest} more` : '');
 }
 
+/** One line of the cluster admins (listed apart, not counted as approvers). */
+export function describeClusterAdmins(a: Pick<PartApprovers, 'clusterAdmins'> & { moreClusterAdmins?: number }, max = 4): string {
+  const shown = a.clusterAdmins.slice(0, max).map(describeSubject);
+  const rest = a.clusterAdmins.length - shown.length + (a.moreClusterAdmins ?? 0);
+  return shown.join(', ') + (rest > 0 ? ` and ${rest} more` : '');
+}
+
 /** The owners' way out, in the words of a refusal or a warning. */
 export function bindApproverHint(namespace: string): string {
   return `the namespace's owners can name its approvers: kubectl -n ${namespace} create rolebinding netwatch-approver --clusterrole=netwatch-approver --group=<their approvers' group>`;
