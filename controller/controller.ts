@@ -22,9 +22,9 @@ import type { CachedResource } from '../lib/kube/cache.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { WorkQueue } from '../lib/kube/workqueue.ts';
-import { rbacViewOfCache } from '../lib/kube/rbac.ts';
+import { ApproverIndex } from '../lib/kube/rbac.ts';
 import { pendingParts, questionKey, stageOf } from '../lib/domain/actions.ts';
-import { approversOf, type PartApprovers, type RbacView } from '../lib/domain/approvers.ts';
+import type { PartApprovers } from '../lib/domain/approvers.ts';
 import type { ControllerMetrics } from './metrics.ts';
 
 export interface ControllerConfig extends PlanConfig {
@@ -74,7 +74,8 @@ export class Controller {
   private unsubscribe: (() => void) | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private rbacTimer: NodeJS.Timeout | undefined;
-  private readonly rbac: RbacView;
+  /** Who may approve, from the RBAC caches; reconciles run only once those have synced. */
+  private readonly approvers: ApproverIndex;
   private running = false;
   /** Set once the caches have synced and the workers run. */
   ready = false;
@@ -86,7 +87,7 @@ export class Controller {
     private readonly metrics: ControllerMetrics,
     private readonly clock: Clock = () => new Date(),
   ) {
-    this.rbac = rbacViewOfCache(kube.cache);
+    this.approvers = new ApproverIndex(kube.cache, { synced: true });
     metrics.sources.queueDepth = () => this.queue.depth;
     metrics.sources.activeAccesses = () => kube.cache.list<AccessRequest>('accessrequests').filter((r) => r.status?.phase === 'Active').length;
   }
@@ -265,7 +266,7 @@ export class Controller {
     if (active && request.status?.phase !== 'Active') {
       for (const part of pendingParts(request)) {
         const k = questionKey(part);
-        if (!approvers.has(k)) approvers.set(k, approversOf(part, this.rbac));
+        if (!approvers.has(k)) approvers.set(k, this.approvers.approversOf(part));
       }
     }
     return { request, originals, services: [...services.values()], maxtac: [...maxtac.values()], networkPolicies, approvers };

@@ -25,7 +25,8 @@ import type { PartApprovers } from '../lib/domain/approvers.ts';
 import { admitMarked, MARKED_RESOURCES, type MarkedObject } from './markers.ts';
 import { webhookMetrics, type AdmissionOutcome, type WebhookKind, type WebhookMetrics } from './metrics.ts';
 
-/** Who may approve a part, read from RBAC (webhook/approvers.ts); throws while it cannot tell. */
+/** Who may approve a part, read from RBAC (lib/kube/rbac.ts ApproverIndex over the webhook's informers; a SubjectAccessReview
+ * checks one subject and cannot list them); throws while it cannot tell. */
 export interface ApproverLookup {
   approversOf(part: Part): PartApprovers;
 }

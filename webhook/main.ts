@@ -9,7 +9,7 @@ import { build, buildProbes, describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 import { HttpKube } from '../lib/kube/http.ts';
 import { OpenRequestIndex } from './open-requests.ts';
-import { ApproverIndex } from './approvers.ts';
+import { ApproverIndex } from '../lib/kube/rbac.ts';
 import { RBAC_RESOURCES } from '../lib/kube/cache.ts';
 import { webhookMetrics } from './metrics.ts';
 import { parseWebhookArgs } from './options.ts';

@@ -10,7 +10,7 @@ import { build } from '../../webhook/app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from '../../webhook/kube.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { OpenRequestIndex } from '../../webhook/open-requests.ts';
-import { ApproverIndex } from '../../webhook/approvers.ts';
+import { ApproverIndex } from '../../lib/kube/rbac.ts';
 import { RBAC_RESOURCES } from '../../lib/kube/cache.ts';
 
 // Where they were before they moved here with the harness: end-to-end suites import them from this file.
