@@ -22,6 +22,9 @@ import type { CachedResource } from '../lib/kube/cache.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
 import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
 import { WorkQueue } from '../lib/kube/workqueue.ts';
+import { ApproverIndex } from '../lib/kube/rbac.ts';
+import { pendingParts, questionKey, stageOf } from '../lib/domain/actions.ts';
+import type { PartApprovers } from '../lib/domain/approvers.ts';
 import type { ControllerMetrics } from './metrics.ts';
 
 export interface ControllerConfig extends PlanConfig {
@@ -48,6 +51,8 @@ const MAXTAC_RESOURCES: readonly CachedResource[] = ['accesses', 'externalaccess
 type Clock = () => Date;
 
 const MAX_REQUEUE_MS = 6 * 3600_000;
+/** RBAC changes within this long of the first are taken together. */
+const RBAC_SETTLE_MS = 200;
 
 export class Controller {
   private readonly queue = new WorkQueue({ baseDelayMs: 20, maxDelayMs: 30_000 });
@@ -68,6 +73,9 @@ export class Controller {
   private readonly workers: Promise<void>[] = [];
   private unsubscribe: (() => void) | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private rbacTimer: NodeJS.Timeout | undefined;
+  /** Who may approve, from the RBAC caches; reconciles run only once those have synced. */
+  private readonly approvers: ApproverIndex;
   private running = false;
   /** Set once the caches have synced and the workers run. */
   ready = false;
@@ -79,6 +87,7 @@ export class Controller {
     private readonly metrics: ControllerMetrics,
     private readonly clock: Clock = () => new Date(),
   ) {
+    this.approvers = new ApproverIndex(kube.cache, { synced: true });
     metrics.sources.queueDepth = () => this.queue.depth;
     metrics.sources.activeAccesses = () => kube.cache.list<AccessRequest>('accessrequests').filter((r) => r.status?.phase === 'Active').length;
   }
@@ -100,6 +109,8 @@ export class Controller {
     this.running = false;
     this.ready = false;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    clearTimeout(this.rbacTimer);
+    this.rbacTimer = undefined;
     this.unsubscribe?.();
     this.queue.shutDown();
     await Promise.all(this.workers);
@@ -140,6 +151,12 @@ export class Controller {
         if (isMarked(obj) && requestName) this.queue.add(`ar/${requestName}`);
         return;
       }
+      case 'roles':
+      case 'clusterroles':
+      case 'rolebindings':
+      case 'clusterrolebindings':
+        this.rbacChanged();
+        return;
       case 'networkpolicies': {
         // maxtac's policy for one of our maxtac objects appeared (the request may now be in force), changed, or went
         // (a closing request may now be closed; its owner is usually gone by then). maxtac names the owner in an
@@ -156,6 +173,19 @@ export class Controller {
         return;
       }
     }
+  }
+
+  /**
+   * Who may approve a waiting request may have changed: look at every waiting request again, once per burst of RBAC
+   * changes (an informer's first list alone brings every Role and binding of the cluster).
+   */
+  private rbacChanged(): void {
+    if (this.rbacTimer || !this.running) return;
+    this.rbacTimer = setTimeout(() => {
+      this.rbacTimer = undefined;
+      for (const r of this.kube.cache.list<AccessRequest>('accessrequests')) if (stageOf(r) === 'waiting') this.queue.add(`ar/${r.metadata.name}`);
+    }, RBAC_SETTLE_MS);
+    this.rbacTimer.unref();
   }
 
   private async work(): Promise<void> {
@@ -231,7 +261,15 @@ export class Controller {
     }
     const networkPolicies: NetworkPolicy[] = [];
     for (const ns of new Set(halves.map((h) => h.namespace))) networkPolicies.push(...cache.inNamespace<NetworkPolicy>('networkpolicies', ns));
-    return { request, originals, services: [...services.values()], maxtac: [...maxtac.values()], networkPolicies };
+    // Who may approve what still waits for approval (recorded in status; RBAC changes requeue waiting requests).
+    const approvers = new Map<string, PartApprovers>();
+    if (active && request.status?.phase !== 'Active') {
+      for (const part of pendingParts(request)) {
+        const k = questionKey(part);
+        if (!approvers.has(k)) approvers.set(k, this.approvers.approversOf(part));
+      }
+    }
+    return { request, originals, services: [...services.values()], maxtac: [...maxtac.values()], networkPolicies, approvers };
   }
 
   async reconcileRequest(name: string): Promise<number | undefined> {

@@ -26,7 +26,8 @@ import {
   type Actor,
   type Verdict,
 } from '../lib/domain/actions.ts';
-import { describePermission, partsOf, permissionFor, type Part } from '../lib/domain/parts.ts';
+import { MAXTAC_GROUP, describePermission, partsOf, permissionFor, type Part } from '../lib/domain/parts.ts';
+import { bindApproverHint, describeSubject, isApprovable, type PartApprovers } from '../lib/domain/approvers.ts';
 import {
   serviceReferencesOf,
   validateServices,
@@ -50,6 +51,11 @@ export interface AdmissionFacts {
   services: ReadonlyMap<string, ServiceFacts | null>;
   /** How many open (not ended) AccessRequests the user has, when the per-requester limit applies. */
   openRequests?: number;
+  /**
+   * Who may approve the parts factsNeeded asked about (at create, those the requester cannot approve), read from RBAC;
+   * a part left out is not judged.
+   */
+  approvers?: ReadonlyMap<PartName, Pick<PartApprovers, 'approvers' | 'clusterAdmins'>>;
 }
 
 export interface AdmissionInput {
@@ -70,6 +76,8 @@ export interface AdmissionResult {
   code?: number;
   message?: string;
   patch?: PatchOperation[];
+  /** Admission warnings (kubectl prints them; the API server returns them in the Warning header). */
+  warnings?: string[];
 }
 
 export type FactsQuery = Pick<AdmissionInput, 'operation' | 'subResource' | 'userInfo' | 'oldObject' | 'object' | 'config'>;
@@ -80,6 +88,8 @@ export interface FactsNeeded {
   services: ServiceReference[];
   /** Count this user's open AccessRequests (the per-requester limit). */
   openRequestsOf?: string;
+  /** Look up who may approve these parts (the unapprovable check). */
+  approversOf?: Part[];
 }
 
 export const NETWATCH_FINALIZER_PREFIX = `${GROUP}/`;
@@ -124,10 +134,13 @@ export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNe
     // Only the parts the request claims were approved need confirming: claiming fewer grants nothing.
     const claimed = spec.requester?.approvedParts ?? [];
     const limited = q.config.maxOpenRequests > 0 && !isController(q) && q.userInfo.username;
+    // The parts left to approvers: someone besides cluster admins must be able to (unless --unapprovable=allow).
+    const pending = q.config.unapprovable === 'allow' || isController(q) ? [] : safeParts(q.object).filter((p) => !claimed.includes(p.name));
     return {
       parts: safeParts(q.object).filter((p) => claimed.includes(p.name)),
       services: serviceReferencesOf(spec),
       ...(limited ? { openRequestsOf: q.userInfo.username } : {}),
+      ...(pending.length > 0 ? { approversOf: pending } : {}),
     };
   }
   if (isController(q)) return none;
@@ -235,7 +248,49 @@ function validateCreate(input: AdmissionInput): AdmissionResult {
       `spec.requester: user "${userInfo.username}" already has ${facts.openRequests} open AccessRequests (Pending, PartiallyApproved or Active) and the limit is ${config.maxOpenRequests} (webhook setting --max-open-requests); abort or revoke one you no longer need`,
     );
   }
-  return allow();
+  return unapprovableCheck(object, parts.filter((p) => !claimed.includes(p.name)), facts, config);
+}
+
+/** The spec field that names a part's namespace. */
+function namespaceField(request: AccessRequest, part: Part): string {
+  if (request.spec.type === 'External') return 'spec.service.namespace';
+  return part.name === 'source' ? 'spec.source.namespace' : 'spec.target.namespace';
+}
+
+/**
+ * A pending part that nobody but cluster admins may approve would wait until its pending TTL: refused (naming the
+ * namespace and how its owners name approvers), accepted with a warning, or accepted, as configured.
+ */
+function unapprovableCheck(request: AccessRequest, pending: Part[], facts: AdmissionFacts, config: WebhookConfig): AdmissionResult {
+  if (config.unapprovable === 'allow') return allow();
+  const nobody = pending.filter((p) => {
+    const known = facts.approvers?.get(p.name);
+    return known !== undefined && !isApprovable(known);
+  });
+  if (nobody.length === 0) return allow();
+  if (config.unapprovable === 'warn') {
+    return {
+      allowed: true,
+      warnings: nobody.map(
+        (p) =>
+          `the ${p.name} part (namespace ${p.namespace}) has no approver but cluster admins; its owners can bind one: kubectl -n ${p.namespace} create rolebinding netwatch-approver --clusterrole=netwatch-approver --group=<group>`,
+      ),
+    };
+  }
+  return denyFields(
+    403,
+    nobody.map((p) => {
+      const admins = facts.approvers?.get(p.name)?.clusterAdmins ?? [];
+      return {
+        field: namespaceField(request, p),
+        message:
+          `nobody but cluster admins may approve the ${p.name} part in namespace "${p.namespace}": no RoleBinding there grants approve on accessrequests.${GROUP} (or create on services and ${p.maxtacResource}.${MAXTAC_GROUP}), so the request would only wait until it expires; ` +
+          `${bindApproverHint(p.namespace)}` +
+          (admins.length > 0 ? ` (cluster admins: ${admins.slice(0, 3).map(describeSubject).join(', ')}${admins.length > 3 ? ', …' : ''})` : '') +
+          '; webhook setting --unapprovable=refuse (warn or allow accept such requests)',
+      };
+    }),
+  );
 }
 
 /** Field paths where two JSON values differ (`spec.ports[0].port`), outermost first, at most `limit`. */

@@ -7,7 +7,9 @@ import { accessRequest, serviceSpec } from '../test/support/builders.ts';
 import type { ServiceFacts } from '../lib/domain/spec.ts';
 import { webhookConfig } from './config.ts';
 import type { AccessReviewer } from '../lib/kube/access-review.ts';
-import { build, buildProbes, type WebhookDeps } from './app.ts';
+import { build, buildProbes, type ApproverLookup, type WebhookDeps } from './app.ts';
+import type { Part } from '../lib/domain/parts.ts';
+import type { PartApprovers } from '../lib/domain/approvers.ts';
 import { webhookMetrics } from './metrics.ts';
 import { request as httpsRequest } from 'node:https';
 import http2 from 'node:http2';
@@ -28,12 +30,28 @@ function reviewerAllowing(namespaces: string[]): AccessReviewer & { calls: numbe
   return r;
 }
 
+/** bob approves in every namespace but those listed, where only system:masters can; counts the lookups. */
+function approversEverywhereBut(lonely: string[]): ApproverLookup & { asked: string[] } {
+  const lookup = {
+    asked: [] as string[],
+    approversOf(part: Part): PartApprovers {
+      lookup.asked.push(part.namespace);
+      return {
+        approvers: lonely.includes(part.namespace) ? [] : [{ kind: 'User', name: 'bob', via: 'approve' }],
+        clusterAdmins: [{ kind: 'Group', name: 'system:masters' }],
+      };
+    },
+  };
+  return lookup;
+}
+
 function deps(overrides: Partial<WebhookDeps> = {}): WebhookDeps {
   return {
     config: webhookConfig(),
     reviewer: reviewerAllowing(['src']),
     services: { get: async () => service },
     requests: { openRequestsOf: () => 0 },
+    approvers: approversEverywhereBut([]),
     now: () => new Date('2026-11-23T10:00:00Z'),
     ...overrides,
   };
@@ -67,7 +85,7 @@ function review(request: Record<string, unknown>) {
 interface ReviewResponse {
   apiVersion: string;
   kind: string;
-  response: { uid: string; allowed: boolean; status?: { code: number; message: string }; patchType?: string; patch?: string };
+  response: { uid: string; allowed: boolean; status?: { code: number; message: string }; patchType?: string; patch?: string; warnings?: string[] };
 }
 
 describe('the webhook HTTP shell', () => {
@@ -96,6 +114,61 @@ describe('the webhook HTTP shell', () => {
     assert.equal(body.response.allowed, false);
     assert.equal(body.response.status?.code, 422);
     assert.equal(body.response.status?.message, 'spec.target.service: Service dst/db does not exist');
+  });
+
+  test('a part nobody but cluster admins may approve is refused at create, naming the namespace and the way out', async () => {
+    const approvers = approversEverywhereBut(['dst']);
+    const app = await build(deps({ approvers }));
+    const object = accessRequest();
+    object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
+    const res = await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) });
+    const body = res.json<ReviewResponse>();
+    assert.equal(body.response.allowed, false);
+    assert.equal(body.response.status?.code, 403);
+    assert.match(body.response.status?.message ?? '', /^spec\.target\.namespace: nobody but cluster admins may approve the target part in namespace "dst"/);
+    assert.match(body.response.status?.message ?? '', /kubectl -n dst create rolebinding netwatch-approver --clusterrole=netwatch-approver/);
+    assert.match(body.response.status?.message ?? '', /--unapprovable=refuse/);
+    // Only the part left to approvers is looked up: the requester approved the source part herself.
+    assert.deepEqual(approvers.asked, ['dst']);
+  });
+
+  test('with --unapprovable=warn the same create is allowed with an admission warning', async () => {
+    const app = await build(deps({ approvers: approversEverywhereBut(['dst']), config: webhookConfig({ unapprovable: 'warn' }) }));
+    const object = accessRequest();
+    object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
+    const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
+    assert.equal(body.response.allowed, true);
+    assert.equal(body.response.warnings?.length, 1);
+    assert.match(body.response.warnings?.[0] ?? '', /the target part \(namespace dst\) has no approver but cluster admins/);
+  });
+
+  test('with --unapprovable=allow nothing is looked up; with an approver nothing is said', async () => {
+    const approvers = approversEverywhereBut(['dst']);
+    const object = accessRequest();
+    object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
+    const allowApp = await build(deps({ approvers, config: webhookConfig({ unapprovable: 'allow' }) }));
+    const allowed = (await allowApp.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
+    assert.deepEqual([allowed.response.allowed, allowed.response.warnings, approvers.asked], [true, undefined, []]);
+    const fine = await build(deps());
+    const ok = (await fine.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
+    assert.deepEqual([ok.response.allowed, ok.response.warnings], [true, undefined]);
+  });
+
+  test('an approver lookup that cannot tell (RBAC caches not synced) fails closed', async () => {
+    const app = await build(
+      deps({
+        approvers: {
+          approversOf: () => {
+            throw new Error('the RBAC caches have not synced yet');
+          },
+        },
+      }),
+    );
+    const object = accessRequest();
+    object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
+    const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
+    assert.equal(body.response.allowed, false);
+    assert.match(body.response.status?.message ?? '', /could not decide \(the RBAC caches have not synced yet\)/);
   });
 
   test('fails closed: a reviewer that throws becomes allowed: false, with the uid echoed', async () => {

@@ -20,8 +20,16 @@ import {
   type UserInfo,
 } from './admission.ts';
 import type { ServiceReader } from './kube.ts';
+import type { Part } from '../lib/domain/parts.ts';
+import type { PartApprovers } from '../lib/domain/approvers.ts';
 import { admitMarked, MARKED_RESOURCES, type MarkedObject } from './markers.ts';
 import { webhookMetrics, type AdmissionOutcome, type WebhookKind, type WebhookMetrics } from './metrics.ts';
+
+/** Who may approve a part, read from RBAC (lib/kube/rbac.ts ApproverIndex over the webhook's informers; a SubjectAccessReview
+ * checks one subject and cannot list them); throws while it cannot tell. */
+export interface ApproverLookup {
+  approversOf(part: Part): PartApprovers;
+}
 
 /** How many open AccessRequests a user has (an informer-fed index); throws while it cannot tell. */
 export interface OpenRequestCounter {
@@ -33,6 +41,8 @@ export interface WebhookDeps {
   reviewer: AccessReviewer;
   services: ServiceReader;
   requests: OpenRequestCounter;
+  /** Who may approve a part, from RBAC (an informer-fed index); throws while it cannot tell. Needed unless --unapprovable=allow. */
+  approvers?: ApproverLookup;
   /** A pino logger (main.ts makes one); none logs nothing. */
   logger?: Logger;
   metrics?: WebhookMetrics;
@@ -122,6 +132,7 @@ function encode(apiVersion: string | undefined, uid: string, result: AdmissionRe
       ...(result.allowed
         ? {}
         : { status: { code: result.code ?? 403, reason: result.code === 422 ? 'Invalid' : 'Forbidden', message: result.message ?? 'denied' } }),
+      ...(result.warnings && result.warnings.length > 0 ? { warnings: result.warnings } : {}),
       ...(result.patch && result.patch.length > 0
         ? { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(result.patch)).toString('base64') }
         : {}),
@@ -185,6 +196,12 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
     return new Map(entries);
   };
 
+  const approversFacts = (parts: Part[]) => {
+    if (!deps.approvers) throw new Error('no approver lookup is configured, so a part without approvers cannot be told apart (--unapprovable=allow skips the check)');
+    const lookup = deps.approvers;
+    return new Map(parts.map((p) => [p.name, lookup.approversOf(p)] as const));
+  };
+
   async function decideMarked(req: AdmissionRequest<MarkedObject>): Promise<AdmissionResult> {
     const known = MARKED_RESOURCES.find((r) => r.group === (req.resource?.group ?? '') && r.resource === req.resource?.resource);
     if (!known || (req.subResource ?? '') !== '') {
@@ -232,7 +249,13 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
       needed.parts.length > 0 ? approvableParts(deps.reviewer, subject, needed.parts) : Promise.resolve({}),
       readServices(needed.services),
     ]);
-    const facts = { mayApprove, services, ...(needed.openRequestsOf ? { openRequests: deps.requests.openRequestsOf(needed.openRequestsOf) } : {}) };
+    const approvers = needed.approversOf ? approversFacts(needed.approversOf) : undefined;
+    const facts = {
+      mayApprove,
+      services,
+      ...(needed.openRequestsOf ? { openRequests: deps.requests.openRequestsOf(needed.openRequestsOf) } : {}),
+      ...(approvers ? { approvers } : {}),
+    };
     const input = { ...query, facts, now: now() };
     return kind === 'mutate' ? mutate(input) : validate(input);
   }

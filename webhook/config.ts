@@ -25,7 +25,15 @@ export interface WebhookConfig extends SpecPolicy {
   markerDeleters: string[];
   /** Groups whose members may delete such objects too (cluster administrators cleaning up by hand). */
   markerDeleterGroups: string[];
+  /**
+   * A request created with a part that nobody but cluster admins may approve (read from RBAC, lib/domain/approvers.ts):
+   * refused, accepted with an admission warning, or accepted silently.
+   */
+  unapprovable: UnapprovablePolicy;
 }
+
+export const UNAPPROVABLE_POLICIES = ['refuse', 'warn', 'allow'] as const;
+export type UnapprovablePolicy = (typeof UNAPPROVABLE_POLICIES)[number];
 
 export const DEFAULT_CONTROLLER_USERNAME = 'system:serviceaccount:netwatch-system:netwatch-controller';
 
@@ -55,6 +63,7 @@ export const DEFAULT_WEBHOOK_CONFIG: Readonly<WebhookConfig> = Object.freeze({
   maxOpenRequests: 20,
   markerDeleters: [...DEFAULT_MARKER_DELETERS],
   markerDeleterGroups: ['system:masters'],
+  unapprovable: 'refuse',
 });
 
 /**
@@ -114,6 +123,9 @@ export function validateConfig(config: WebhookConfig): FieldError[] {
     }
   }
   if (!config.controllerUsername) errors.push({ field: 'controllerUsername', message: 'must not be empty' });
+  if (!(UNAPPROVABLE_POLICIES as readonly string[]).includes(config.unapprovable)) {
+    errors.push({ field: 'unapprovable', message: `must be one of ${UNAPPROVABLE_POLICIES.join(', ')}` });
+  }
   if (!Number.isInteger(config.maxOpenRequests) || config.maxOpenRequests < 0) {
     errors.push({ field: 'maxOpenRequests', message: 'must be a whole number, 0 for no limit' });
   }

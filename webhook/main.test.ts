@@ -53,8 +53,10 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
       env: {
         ...process.env,
         NETWATCH_WEBHOOK_MAX_DURATION: '8h',
-        // Without a limit the webhook needs no AccessRequest informer to be ready (there is no API server here).
+        // Without a limit and without the unapprovable check the webhook needs no informer to be ready (there is no
+        // API server here).
         NETWATCH_WEBHOOK_MAX_OPEN_REQUESTS: '0',
+        NETWATCH_WEBHOOK_UNAPPROVABLE: 'allow',
         // A typo and the kubelet's Service-link variables must not stop the webhook.
         NETWATCH_WEBHOOK_MAXDURATION: '1h',
         NETWATCH_WEBHOOK_PORT: 'tcp://10.96.0.7:443',

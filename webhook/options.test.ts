@@ -195,3 +195,14 @@ describe('other checks', () => {
     assert.match(parsed.text, /--default-cidr-deny/);
   });
 });
+
+describe('--unapprovable', () => {
+  test('refuse by default', () => assert.equal(run().options.config.unapprovable, 'refuse'));
+  for (const value of ['refuse', 'warn', 'allow'] as const) {
+    test(`${value} is accepted, also from NETWATCH_WEBHOOK_UNAPPROVABLE`, () => {
+      assert.equal(run([`--unapprovable=${value}`]).options.config.unapprovable, value);
+      assert.equal(run([], { NETWATCH_WEBHOOK_UNAPPROVABLE: value }).options.config.unapprovable, value);
+    });
+  }
+  test('anything else stops the webhook, naming the flag and the choices', () => refused(['--unapprovable=maybe'], {}, /unapprovable.*maybe.*refuse.*warn.*allow|unapprovable.*refuse, warn, allow/s));
+});

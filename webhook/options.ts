@@ -5,7 +5,7 @@ import { LOG_LEVELS, UsageError, readCommandLine, type Command, type Env, type F
 import { isValidCidr } from '../lib/domain/cidr.ts';
 import { DEFAULT_CIDR_DENY_LIST, DEFAULT_CIDR_DENY_OVERLAPPING, parseAddressLimit } from '../lib/domain/cidr-policy.ts';
 import { parseDuration } from '../lib/domain/duration.ts';
-import { DEFAULT_WEBHOOK_CONFIG, webhookConfig, type WebhookConfig } from './config.ts';
+import { DEFAULT_WEBHOOK_CONFIG, UNAPPROVABLE_POLICIES, webhookConfig, type UnapprovablePolicy, type WebhookConfig } from './config.ts';
 
 export const ENV_PREFIX = 'NETWATCH_WEBHOOK_';
 
@@ -89,6 +89,13 @@ const OPTIONS = {
     array: true,
     default: [...DEFAULT_WEBHOOK_CONFIG.markerDeleters],
     describe: `users besides the controller that may delete objects carrying netwatch's markers (repeatable; replaces the default: maxtac's ServiceAccount and kube-controller-manager's garbage collector and namespace controller; in ${ENV_PREFIX}MARKER_DELETER separate them with spaces or commas)`,
+  },
+  unapprovable: {
+    type: 'string',
+    default: DEFAULT_WEBHOOK_CONFIG.unapprovable,
+    choices: [...UNAPPROVABLE_POLICIES],
+    describe:
+      "a new request with a part that nobody but cluster admins may approve (read from RBAC in the part's namespace): refuse it, accept it with a warning (warn), or accept it (allow; the webhook then does not watch RBAC)",
   },
   'answer-ttl': {
     type: 'string',
@@ -199,6 +206,7 @@ export function parseWebhookArgs(args: readonly string[], env: Env): WebhookArgs
       maxOpenRequests,
       markerDeleters,
       markerDeleterGroups,
+      unapprovable: argv.unapprovable as UnapprovablePolicy,
     });
   } catch (e) {
     throw new UsageError((e as Error).message);

@@ -228,6 +228,23 @@ test('a reason with markup is rendered as text on the hub and the detail page', 
   }
 });
 
+test('the request page names who can approve each pending part, cluster admins apart, escaped', async () => {
+  const t = await loggedIn();
+  const r = ar('ar-w', {}, {
+    phase: 'Pending',
+    parts: [
+      { part: 'source', namespace: 'monitoring', state: 'Pending', approvers: { approvers: [], clusterAdmins: [{ kind: 'Group', name: 'system:masters' }] } },
+      { part: 'target', namespace: 'default', state: 'Pending', approvers: { approvers: [{ kind: 'User', name: 'bob', via: 'approve' }, { kind: 'Group', name: XSS, via: 'approve' }], clusterAdmins: [] } },
+    ],
+  });
+  t.kube.requests.set('ar-w', r);
+  const res = await t.app.inject({ method: 'GET', url: '/requests/ar-w', cookies: t.jar });
+  assert.equal(res.statusCode, 200);
+  assert.match(res.body, /<span data-testid="approvers-source">Who can approve: nobody but cluster admins<\/span><br><span class="muted">Cluster admins \(not counted\): group system:masters<\/span>/);
+  assert.match(res.body, /<span data-testid="approvers-target">Who can approve: user bob, group &lt;script&gt;/);
+  assert.doesNotMatch(res.body, /<script>alert/);
+});
+
 test('pages carry a strict CSP and load only the static script', async () => {
   const t = await loggedIn();
   const res = await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });

@@ -1,5 +1,6 @@
 // Pages. Every dynamic value goes through `html`, which escapes it; there is no other way to produce markup here.
-import type { AccessRequest, PartName } from '../lib/api/accessrequest.ts';
+import type { AccessRequest, PartApproversStatus, PartName } from '../lib/api/accessrequest.ts';
+import { describeApprovers, describeClusterAdmins } from '../lib/domain/approvers.ts';
 import { html, type HtmlValue, type SafeHtml } from '../lib/text/html.ts';
 import type { Identity } from './identity.ts';
 import type { PolicySummary, ServiceSummary } from './kube.ts';
@@ -130,6 +131,14 @@ export function portsOf(r: AccessRequest): string {
 function time(iso: string | undefined): SafeHtml {
   if (!iso) return html`<span class="muted">—</span>`;
   return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')}</time>`;
+}
+
+/** A pending part's approvers as the controller recorded them from RBAC; cluster admins apart. */
+function whoCanApprove(who: PartApproversStatus | undefined, part: string): SafeHtml | string {
+  if (!who) return '';
+  return html`<br><span data-testid="approvers-${part}">Who can approve: ${describeApprovers(who)}</span>${
+    who.clusterAdmins.length > 0 ? html`<br><span class="muted">Cluster admins (not counted): ${describeClusterAdmins(who)}</span>` : ''
+  }`;
 }
 
 function partsCell(parts: PartView[]): SafeHtml {
@@ -350,7 +359,7 @@ export function detailPage(ctx: PageContext, d: DetailData): string {
         const st = s.parts?.find((x) => x.part === p.part);
         return html`<tr>
           <td>${p.part}</td><td>${p.namespace}</td><td>${p.viewerMayApprove ? html`<span class="check" aria-hidden="true">✓</span> <span class="sr-only">You have it: </span>` : ''}${p.permission}</td>
-          <td>${p.approval ? html`Approved by ${p.approval.by ?? 'unknown'} ${time(p.approval.at)}` : 'Pending'}${st && (st.state !== 'Pending' || st.message) ? html`<br><span class="muted">${st.state}${st.message ? html`: ${st.message}` : ''}</span>` : ''}</td>
+          <td>${p.approval ? html`Approved by ${p.approval.by ?? 'unknown'} ${time(p.approval.at)}` : 'Pending'}${st && (st.state !== 'Pending' || st.message) ? html`<br><span class="muted">${st.state}${st.message ? html`: ${st.message}` : ''}</span>` : ''}${whoCanApprove(p.approval ? undefined : st?.approvers, p.part)}</td>
         </tr>`;
       })}</tbody></table>
     </section>

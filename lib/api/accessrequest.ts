@@ -192,11 +192,37 @@ export const ObjectRefSchema = Type.Object({
   part: Type.Optional(PartNameSchema),
 });
 
+/** At most this many approvers (and cluster admins) are recorded per part; the rest are counted. */
+export const APPROVERS_MAX = 32;
+
+const SubjectFields = {
+  kind: StringEnum(['User', 'Group', 'ServiceAccount'], 'The RBAC subject kind.'),
+  name: Type.String({ minLength: 1, maxLength: 512 }),
+  namespace: Type.Optional(Namespace),
+};
+
+export const PartApproversSchema = Type.Object(
+  {
+    approvers: Type.Array(
+      Type.Object({ ...SubjectFields, via: StringEnum(['approve', 'create'], 'approve on accessrequests, or create on services and the maxtac kind.') }),
+      { maxItems: APPROVERS_MAX },
+    ),
+    more: Type.Optional(Type.Integer({ minimum: 0, description: 'Approvers not listed.' })),
+    clusterAdmins: Type.Array(Type.Object(SubjectFields), { maxItems: APPROVERS_MAX }),
+    moreClusterAdmins: Type.Optional(Type.Integer({ minimum: 0, description: 'Cluster admins not listed.' })),
+  },
+  {
+    description:
+      "Who may approve this pending part, read by the controller from RBAC in the part's namespace; cluster admins (system:masters, cluster-wide wildcards or creators) are listed apart and do not count as approvers.",
+  },
+);
+
 export const PartStatusSchema = Type.Object({
   part: PartNameSchema,
   namespace: Namespace,
   state: StringEnum(['Pending', 'Approved', 'Active', 'Skipped', 'Failed'], 'Materialization state of the part.'),
   message: Type.Optional(Type.String({ maxLength: 4096 })),
+  approvers: Type.Optional(PartApproversSchema),
 });
 
 export const AccessRequestStatusSchema = Type.Object({
@@ -237,6 +263,7 @@ export type Phase = Static<typeof PhaseSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 export type ObjectRef = Static<typeof ObjectRefSchema>;
 export type PartStatus = Static<typeof PartStatusSchema>;
+export type PartApproversStatus = Static<typeof PartApproversSchema>;
 
 export interface AccessRequestSpec {
   type: RequestType;

@@ -203,7 +203,7 @@ export interface PermissionQuestion {
   create: ResourceCheck[];
 }
 
-export function questionKey(part: Part): string {
+export function questionKey(part: Pick<Part, 'namespace' | 'maxtacResource'>): string {
   return `${part.namespace}/${part.maxtacResource}`;
 }
 

@@ -29,7 +29,8 @@ import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type
 import { directionsOf, inForce, maxtacDirectionOf, policiesOwnedBy, type PolicyDirection, type PolicyOwner } from './isolation.ts';
 import { isRunning, podFactsOf, serviceIsolation } from './netpol/evaluate.ts';
 import { partsOf, type Part } from './parts.ts';
-import { effectiveApprovals } from './actions.ts';
+import { effectiveApprovals, questionKey } from './actions.ts';
+import { approversStatus, type PartApprovers } from './approvers.ts';
 import { durationSeconds } from './duration.ts';
 import {
   ConditionType,
@@ -93,6 +94,11 @@ export interface Observed {
    * them only what a Service's selector proves about every pod it may select counts (serviceIsolation).
    */
   pods?: Pod[];
+  /**
+   * Who may approve each part, by permission question key (actions.ts questionKey), read from RBAC: recorded in the
+   * status of pending parts. Absent: nothing is recorded (and what was is kept).
+   */
+  approvers?: ReadonlyMap<string, PartApprovers>;
 }
 
 /** A create; a clone's ownerReference names its same-namespace maxtac object, whose uid apply fills in. */
@@ -713,7 +719,7 @@ function statusOf(f: Facts, verdict: PhaseResult, phase: Phase | undefined, clos
   // Refs are kept after teardown (audit).
   if (verdict.phase === 'Active') next.objects = refsOf(f, creates);
   const readiness = readinessOf(f, verdict);
-  next.parts = readiness.parts;
+  next.parts = withApprovers(f, readiness.parts);
   let conditions = setCondition(f.status.conditions, approvedCondition(f), f.now, generation);
   conditions = setCondition(conditions, readyCondition(verdict, readiness), f.now, generation);
   if (closing) conditions = setCondition(conditions, endedWhileClosing(f, verdict, closing), f.now, generation);
@@ -773,6 +779,18 @@ function readinessOf(f: Facts, verdict: PhaseResult): Readiness {
     return ps;
   });
   return { parts, notInForce };
+}
+
+/** Pending parts of a live request name who may approve them (from observed RBAC, else as recorded before). */
+function withApprovers(f: Facts, parts: PartStatus[]): PartStatus[] {
+  if (!f.live) return parts;
+  return parts.map((ps) => {
+    if (ps.state !== 'Pending') return ps;
+    const part = f.parts.find((p) => p.name === ps.part);
+    const observed = part && f.observed.approvers?.get(questionKey(part));
+    const approvers = observed ? approversStatus(observed) : f.status.parts?.find((p) => p.part === ps.part && p.namespace === ps.namespace)?.approvers;
+    return approvers ? { ...ps, approvers } : ps;
+  });
 }
 
 function skippedMessage(d: HalfDecision): string {

@@ -133,3 +133,30 @@ export interface CoreEvent extends KubeObject {
   count?: number;
   action?: string;
 }
+
+/** One rule of a Role or ClusterRole (rbac.authorization.k8s.io/v1). */
+export interface PolicyRule {
+  verbs?: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+/** A Role (namespaced) or ClusterRole; a ClusterRole's aggregated rules are already in `rules` (the API server's). */
+export interface RbacRole extends KubeObject {
+  rules?: PolicyRule[] | null;
+}
+
+export interface RbacSubject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  apiGroup?: string;
+}
+
+/** A RoleBinding (namespaced) or ClusterRoleBinding. */
+export interface RbacBinding extends KubeObject {
+  roleRef: { apiGroup?: string; kind: string; name: string };
+  subjects?: RbacSubject[] | null;
+}

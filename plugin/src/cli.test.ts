@@ -241,6 +241,26 @@ describe('approve, deny, abort, revoke, describe, can-i', () => {
     assert.match(out, /Preview \(as granted now, from what you may read\):/);
     assert.match(out, /NetworkPolicies in force \(written by maxtac for this request\):\n {4}monitoring: none\n {4}shop\/maxtac-np \(Ingress\) by Access\/nw-t\n/);
   });
+  test('describe names who can approve each pending part, cluster admins apart, inert', async () => {
+    const r = serviceRequest('r1');
+    r.status = {
+      ...r.status,
+      parts: [
+        { part: 'source', namespace: 'monitoring', state: 'Pending', approvers: { approvers: [], clusterAdmins: [{ kind: 'Group', name: 'system:masters' }] } },
+        {
+          part: 'target',
+          namespace: 'shop',
+          state: 'Pending',
+          approvers: { approvers: [{ kind: 'User', name: 'bob', via: 'approve' }, { kind: 'Group', name: `leads${HOSTILE}`, via: 'approve' }], clusterAdmins: [{ kind: 'Group', name: 'system:masters' }] },
+        },
+      ],
+    };
+    const { code, out } = await cli(['describe', 'r1'], new FakePort({ requests: [r] }));
+    assert.equal(code, 0);
+    assert.match(out, /source \(monitoring\): pending\n.*needs: .*\n\s+who can approve: nobody but cluster admins\n\s+cluster admins \(not counted\): group system:masters/);
+    assert.match(out, /target \(shop\): pending\n.*needs: .*\n\s+who can approve: user bob, group leads/);
+    assert.ok(!out.includes('\x1b'));
+  });
   test('can-i NAME lists each action', async () => {
     const port = new FakePort({ requests: [serviceRequest('r1')], allowed: ['approve netwatch.vtk.io/accessrequests shop'] });
     const { out } = await cli(['can-i', 'r1'], port);

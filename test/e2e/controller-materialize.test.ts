@@ -6,6 +6,7 @@ import { startControlPlane, type ControlPlane } from '../../scripts/controlplane
 import { installController, type InstalledController } from '../support/controller.ts';
 import { objectName } from '../../lib/domain/names.ts';
 import type { NetworkPolicy, Service } from '../../lib/kube/types.ts';
+import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { ANNOTATION_REQUEST_NAME, LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
 import { Admin, suffix, waitFor, waitForPhase, waitForReady } from '../support/admin.ts';
@@ -123,6 +124,38 @@ describe('controller: materialization', () => {
     assert.equal(m.policies.length, 2);
     // Empty ports: every port of the target Service, with its targetPort.
     assert.deepEqual(m.policies[0]?.spec?.egress?.[0]?.ports ?? m.policies[0]?.spec?.ingress?.[0]?.ports, [{ protocol: 'TCP', port: 8080 }]);
+  });
+
+  it('a waiting part names who may approve it, read from RBAC, and follows a new RoleBinding', async () => {
+    const s = suffix();
+    const src = await admin.namespace(`wa-${s}`);
+    const dst = await admin.namespace(`wb-${s}`);
+    await admin.service(src, 'client');
+    await admin.service(dst, 'server');
+    const rbac = 'rbac.authorization.k8s.io';
+    await admin.kube.create('roles', { metadata: { name: 'approvers', namespace: dst }, rules: [{ apiGroups: ['netwatch.vtk.io'], resources: ['accessrequests'], verbs: ['approve'] }] });
+    await admin.kube.create('rolebindings', { metadata: { name: 'bob-approves', namespace: dst }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'approvers' }, subjects: [{ kind: 'User', apiGroup: rbac, name: 'bob' }, { kind: 'Group', apiGroup: rbac, name: 'payments-leads' }] });
+    const ar = await admin.request({ type: 'Service', source: { namespace: src, service: 'client' }, target: { namespace: dst, service: 'server' }, duration: '1h' });
+    const name = ar.metadata.name ?? '';
+    const partStatus = async (part: string) => (await admin.kube.get<AccessRequest>('accessrequests', '', name))?.status?.parts?.find((p) => p.part === part);
+    await waitFor('the target part names its approvers', async () => ((await partStatus('target'))?.approvers?.approvers.length ?? 0) > 0);
+    const target = await partStatus('target');
+    assert.deepEqual(target?.approvers?.approvers, [{ kind: 'User', name: 'bob', via: 'approve' }, { kind: 'Group', name: 'payments-leads', via: 'approve' }]);
+    // Cluster admins are listed apart: system:masters always, and the controller itself (it may create Services and
+    // Accesses everywhere), so they never make a part look approvable.
+    assert.ok(target?.approvers?.clusterAdmins.some((a) => a.kind === 'Group' && a.name === 'system:masters'), JSON.stringify(target?.approvers));
+    assert.ok(target?.approvers?.clusterAdmins.some((a) => a.kind === 'ServiceAccount' && a.name === 'netwatch-controller'), JSON.stringify(target?.approvers));
+    assert.deepEqual((await partStatus('source'))?.approvers?.approvers, []);
+    // A binding made afterwards shows up without anything else happening to the request.
+    await admin.kube.create('roles', { metadata: { name: 'services', namespace: src }, rules: [{ apiGroups: [''], resources: ['services'], verbs: ['create', 'delete'] }] });
+    await admin.kube.create('rolebindings', { metadata: { name: 'carol-services', namespace: src }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'services' }, subjects: [{ kind: 'User', apiGroup: rbac, name: 'carol' }] });
+    await admin.kube.create('roles', { metadata: { name: 'maxtac', namespace: src }, rules: [{ apiGroups: ['maxtac.vtk.io'], resources: ['accesses'], verbs: ['create'] }] });
+    await admin.kube.create('rolebindings', { metadata: { name: 'carol-maxtac', namespace: src }, roleRef: { apiGroup: rbac, kind: 'Role', name: 'maxtac' }, subjects: [{ kind: 'User', apiGroup: rbac, name: 'carol' }] });
+    await waitFor('the source part names carol', async () => ((await partStatus('source'))?.approvers?.approvers.length ?? 0) > 0);
+    // create services from one Role, create accesses from another: "could have created it".
+    assert.deepEqual((await partStatus('source'))?.approvers?.approvers, [{ kind: 'User', name: 'carol', via: 'create' }]);
+    await admin.approve(name, ['target']);
+    await waitFor('an approved part drops its list', async () => (await partStatus('target'))?.state === 'Approved' && (await partStatus('target'))?.approvers === undefined);
   });
 
   for (const [direction, types] of [['ingress', ['Ingress']], ['egress', ['Egress']], ['both', ['Ingress', 'Egress']]] as const) {

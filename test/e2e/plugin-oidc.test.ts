@@ -61,6 +61,9 @@ describe('kubectl netwatch with a legacy oidc auth-provider kubeconfig', () => {
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus', namespace: 'monitoring' }, spec: { selector: { app: 'prometheus' }, ports: [{ port: 9090, protocol: 'TCP' }] } } as KubernetesObject,
       { apiVersion: 'v1', kind: 'Service', metadata: { name: 'database', namespace: 'payments' }, spec: { selector: { app: 'database' }, ports: [{ port: 5432, protocol: 'TCP' }] } } as KubernetesObject,
       roleBinding('e2e-netwatch-users', 'netwatch-user', { kind: 'Group', name: 'oidc:developers' }),
+      // Approvers of both namespaces: a request nobody but cluster admins may approve is refused at create.
+      roleBinding('e2e-approver', 'netwatch-approver', { kind: 'User', name: 'oidc:bob@example.test' }, 'monitoring'),
+      roleBinding('e2e-approver', 'netwatch-approver', { kind: 'User', name: 'oidc:bob@example.test' }, 'payments'),
     ]);
     webhook = await installWebhook(cp);
     await bundle();

@@ -3,7 +3,8 @@
 // it writes it as the controller's identity, which is itself part of what the webhook must allow).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { GROUP, PLURAL, VERSION, type AccessRequest, type AccessRequestSpec } from '../../lib/api/accessrequest.ts';
 import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
@@ -423,6 +424,60 @@ describe('the admission webhook on a real API server', () => {
       const reason = '🔥'.repeat(300);
       const ar = await create('alice', serviceSpec({ reason }));
       assert.equal((await get(ar.metadata.name ?? '')).spec.reason, reason);
+    });
+  });
+
+  describe('who can approve: a part nobody but cluster admins may approve', () => {
+    const LONELY = 'team-lonely';
+    const toLonely = () => serviceSpec({ target: { namespace: LONELY, service: 'web' }, reason: 'e2e: nobody approves there' });
+
+    before(async () => {
+      const core = cp.admin.makeApiClient(CoreV1Api);
+      await core.createNamespace({ body: { metadata: { name: LONELY } } });
+      await core.createNamespacedService({ namespace: LONELY, body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 5432, protocol: 'TCP' }] } } });
+    });
+
+    test('is refused at create, naming the namespace and the rolebinding its owners can create', async () => {
+      // alice approves the source part herself (she could have created it); the target part would wait for nobody.
+      const r = await refused(create('alice', toLonely()));
+      assert.equal(r.code, 403);
+      assert.match(r.message, /spec\.target\.namespace: nobody but cluster admins may approve the target part in namespace "team-lonely"/);
+      assert.match(r.message, /kubectl -n team-lonely create rolebinding netwatch-approver --clusterrole=netwatch-approver/);
+      assert.match(r.message, /cluster admins: group system:masters/);
+      assert.match(r.message, /--unapprovable=refuse/);
+      // A requester who may approve every part needs nobody: the admin's request to the same namespace is created.
+      const admin = await create('admin', toLonely());
+      assert.deepEqual((await get(admin.metadata.name ?? '')).spec.requester?.approvedParts, ['source', 'target']);
+    });
+
+    test('is created once the namespace has an approver (the webhook follows RBAC through its informers)', async () => {
+      await applyObjects(cp.admin, [roleBinding('e2e-erin-approver', 'e2e-approver', { kind: 'User', name: 'erin' }, LONELY)]);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const made = await create('alice', toLonely()).catch((e: unknown) => e as Error);
+        if (!(made instanceof Error)) break;
+        assert.ok(Date.now() < deadline, `still refused after the binding: ${made.message}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await cp.admin.makeApiClient(RbacAuthorizationV1Api).deleteNamespacedRoleBinding({ name: 'e2e-erin-approver', namespace: LONELY });
+    });
+
+    test('with --unapprovable=warn it is created, and kubectl prints the admission warning', async () => {
+      await webhook.close();
+      webhook = await installWebhook(cp, { unapprovable: 'warn' });
+      const manifest = JSON.stringify(requestBody(toLonely(), { name: `e2e-warn-${++counter}` }));
+      // The binding of the previous test is gone; the new webhook's informers start from a fresh list.
+      const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile('kubectl', ['--kubeconfig', cp.kubeconfigPathFor('alice'), 'create', '-f', '-'], { timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+        child.stdin?.end(manifest);
+      });
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stdout, /created/);
+      assert.match(out.stderr, /Warning: the target part \(namespace team-lonely\) has no approver but cluster admins; its owners can bind one: kubectl -n team-lonely create rolebinding netwatch-approver/);
+      await webhook.close();
+      webhook = await installWebhook(cp);
     });
   });
 

@@ -200,6 +200,8 @@ before(async () => {
   for (const [ns, labels] of Object.entries(NAMESPACES)) {
     objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } });
     objects.push(roleBinding('alice-reads-policies', 'netpol-reader', { kind: 'User', name: 'alice' }, ns));
+    // Each namespace has an approver, or the webhook (--unapprovable=refuse) refuses the request `why` prints.
+    objects.push(roleBinding('carol-approves', 'netwatch-approver', { kind: 'User', name: 'carol' }, ns));
   }
   objects.push(service('x', 'web', { app: 'web' }, [{ name: 'http', port: 8080, protocol: 'TCP', targetPort: 'serve-80-tcp' }, { name: 'admin', port: 81, protocol: 'TCP' }, { name: 'dns', port: 53, protocol: 'UDP', targetPort: 80 }]));
   for (const ns of ['y', 'z']) objects.push(service(ns, 'client', { app: 'client' }, [{ name: 'http', port: 80, protocol: 'TCP' }]));

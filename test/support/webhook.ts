@@ -10,6 +10,8 @@ import { build } from '../../webhook/app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from '../../webhook/kube.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { OpenRequestIndex } from '../../webhook/open-requests.ts';
+import { ApproverIndex } from '../../lib/kube/rbac.ts';
+import { RBAC_RESOURCES } from '../../lib/kube/cache.ts';
 
 // Where they were before they moved here with the harness: end-to-end suites import them from this file.
 export { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive };
@@ -37,15 +39,19 @@ export async function installWebhook(cp: ControlPlane, opts: InstallWebhookOptio
 
   const kc = cp.kubeConfigFor(IDENTITY);
   const http = kubeHttpFor(kc);
-  const requestCache = new HttpKube(kc, { cached: ['accessrequests'], maxSockets: 2 });
+  // As main.ts: RBAC informers only when the unapprovable check runs (the least-privilege suite sees their calls).
+  const requestCache = new HttpKube(kc, { cached: ['accessrequests', ...(config.unapprovable === 'allow' ? [] : RBAC_RESOURCES)], maxSockets: 2 });
   const requests = new OpenRequestIndex(requestCache.cache);
+  const approvers = new ApproverIndex(requestCache.cache);
   await requestCache.start();
   requests.markSynced();
+  approvers.markSynced();
   const app = await build({
     config,
     reviewer: reviewerOver(http),
     services: serviceReaderOver(http),
     requests,
+    approvers,
     tls: { key: certs.keyPem, cert: certs.certPem, ...(anyCaller ? {} : { clientCa: cp.webhookClientCaPem }) },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

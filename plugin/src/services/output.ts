@@ -75,6 +75,10 @@ export function renderDescribe({ request: r, view, materialized, preview, now }:
     const mark = p.youMayApprove ? '✔ you may approve' : '✘ you may not approve';
     lines.push(`  ${p.part} (${inert(p.namespace)}): ${state}`);
     lines.push(`    needs: ${inert(p.needs)}   ${mark}`);
+    if (p.whoCanApprove) {
+      lines.push(`    who can approve: ${inert(p.whoCanApprove.approvers)}`);
+      if (p.whoCanApprove.clusterAdmins) lines.push(`    cluster admins (not counted): ${inert(p.whoCanApprove.clusterAdmins)}`);
+    }
   }
   for (const ps of r.status?.parts ?? []) {
     if (ps.message) lines.push(`  ${ps.part}: ${inert(ps.state)}: ${inert(ps.message)}`);

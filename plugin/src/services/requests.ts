@@ -35,6 +35,7 @@ import { LABEL_REQUEST_ID } from '../../../lib/api/markers.ts';
 import { isDns1035Label, isDns1123Label } from '../../../lib/api/names.ts';
 import { UserError, explain } from '../errors.ts';
 import { inert } from '../../../lib/text/inert.ts';
+import { describeApprovers, describeClusterAdmins, isApprovable } from '../../../lib/domain/approvers.ts';
 import { KubeError, isForbidden } from '../../../lib/kube/errors.ts';
 import type { ClusterPort, DetailKind, Identity } from './port.ts';
 
@@ -172,6 +173,8 @@ export interface PartView {
   approvedBy?: string | undefined;
   /** Whether the current user satisfies the permission (SelfSubjectAccessReview). */
   youMayApprove: boolean;
+  /** A pending part: who may approve it and the cluster admins (apart), as the controller recorded them from RBAC. */
+  whoCanApprove?: { approvers: string; clusterAdmins: string; nobody: boolean } | undefined;
 }
 
 export type Action = 'approve' | 'deny' | 'abort' | 'revoke';
@@ -204,6 +207,7 @@ const ACTIONS: readonly Action[] = ['approve', 'deny', 'abort', 'revoke'];
 export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePart: ReadonlyMap<PartName, boolean>): RequestView {
   const parts: PartView[] = partsOf(r.spec).map((p) => {
     const approval = approvalOf(r, p.name);
+    const who = approval ? undefined : r.status?.parts?.find((ps) => ps.part === p.name && ps.namespace === p.namespace)?.approvers;
     return {
       part: p.name,
       namespace: p.namespace,
@@ -211,6 +215,7 @@ export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePar
       approved: !!approval,
       approvedBy: approval?.by,
       youMayApprove: mayApprovePart.get(p.name) === true,
+      ...(who ? { whoCanApprove: { approvers: describeApprovers(who), clusterAdmins: describeClusterAdmins(who), nobody: !isApprovable(who) } } : {}),
     };
   });
   const allowed = allowedActions(r, { username: me?.username ?? '', mayApprove: mayApprovePart });

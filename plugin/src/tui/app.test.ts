@@ -160,4 +160,22 @@ describe('the interactive view', () => {
     assert.match(frame, /NetworkPolicy\s+shop\/maxtac-np\s+by Access\/nwat-abc/);
     assert.match(frame, /expires in 1h00m00s/);
   });
+
+  test('the detail view names who can approve each pending part, cluster admins apart', async () => {
+    const r = serviceRequest('r1');
+    r.status = {
+      ...r.status,
+      parts: [
+        { part: 'source', namespace: 'monitoring', state: 'Pending', approvers: { approvers: [], clusterAdmins: [{ kind: 'Group', name: 'system:masters' }] } },
+        { part: 'target', namespace: 'shop', state: 'Pending', approvers: { approvers: [{ kind: 'User', name: 'bob', via: 'approve' }], clusterAdmins: [{ kind: 'Group', name: 'system:masters' }] } },
+      ],
+    };
+    const ui = render(app({ port: new FakePort({ requests: [r] }), tickMs: 0, now }));
+    await until('the hub', () => (ui.lastFrame() ?? '').includes('r1'));
+    ui.stdin.write('\r');
+    await until('the approvers', () => (ui.lastFrame() ?? '').includes('who can approve the target part'));
+    const frame = ui.lastFrame() ?? '';
+    assert.match(frame, /who can approve the source part: nobody but cluster admins {2}\(cluster admins: group system:masters\)/);
+    assert.match(frame, /who can approve the target part: user bob/);
+  });
 });

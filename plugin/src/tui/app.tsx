@@ -430,6 +430,15 @@ function Detail({ state }: { state: State }): ReactElement {
         {cell(r.spec.reason, 600)}
       </Text>
       <PartsBox state={state} request={r} />
+      {requestView(state, r).parts.map((p) =>
+        p.whoCanApprove ? (
+          <Text key={`who-${p.part}`} wrap="truncate-end">
+            <Text dimColor>{`who can approve the ${p.part} part: `}</Text>
+            {p.whoCanApprove.nobody ? <Text color="yellow">{cell(p.whoCanApprove.approvers, 200)}</Text> : cell(p.whoCanApprove.approvers, 200)}
+            {p.whoCanApprove.clusterAdmins ? <Text dimColor>{`  (cluster admins: ${cell(p.whoCanApprove.clusterAdmins, 120)})`}</Text> : null}
+          </Text>
+        ) : null,
+      )}
       {(r.status?.parts ?? []).filter((p) => p.message).map((p) => (
         <Text key={p.part} color={p.state === 'Skipped' || p.state === 'Failed' ? 'yellow' : undefined} wrap="truncate-end">
           {p.part}: {cell(p.state, 20)} — {cell(p.message, 300)}
