@@ -4,8 +4,8 @@
 import type { KubeObject } from './types.ts';
 
 /** The resources the controller caches through informers. */
-export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies';
-export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies'];
+export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies' | 'pods';
+export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies', 'pods'];
 
 export type ChangeListener = (resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete') => void;
 

@@ -21,6 +21,7 @@ export const RESOURCES = {
   leases: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
   configmaps: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true },
   namespaces: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+  pods: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
 } as const satisfies Record<string, ResourceInfo>;
 
 export type Resource = keyof typeof RESOURCES;
