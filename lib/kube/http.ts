@@ -147,7 +147,7 @@ export class HttpKube implements KubePort {
   private forCache(resource: CachedResource, obj: KubeObject): KubeObject {
     // The informer keeps this same object: dropping the field here frees it in both.
     if (this.options.keepManagedFields !== true && obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
-    if (resource === 'pods') slimPod(obj as Pod);
+    if (resource === 'pods') slimPod(obj);
     return withKind(resource, obj);
   }
 
