@@ -183,8 +183,8 @@ export function slimPod(pod: Pod): void {
   pod.metadata = {
     name: m.name,
     namespace: m.namespace,
-    uid: m.uid,
-    resourceVersion: m.resourceVersion,
+    ...(m.uid ? { uid: m.uid } : {}),
+    ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
     ...(m.labels ? { labels: m.labels } : {}),
     ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
   };
