@@ -569,6 +569,18 @@ describe('plan: isolation is judged again while Active (drift)', () => {
     const remade = pass(withdraw.next, config('skip'));
     assert.deepEqual(remade.p.creates.map((c) => (c.object.kind === 'Service' ? 'Service' : (c.object as MaxtacObject).spec.direction)), ['ingress', 'Service']);
     assert.match(remade.p.status?.parts?.[0]?.message ?? '', /^skipped egress of shop\/frontend: no NetworkPolicy isolates 1 of 1 pods of shop\/frontend \(frontend-0, in egress\) yet/);
+    const inForce = pass(remade.next, config('skip'));
+    assert.equal(cond(inForce.p, 'Ready')?.reason, 'InForce');
+    assert.equal(pass(inForce.next, config('skip')).p.status, undefined, 'settled');
+    // The owner isolates egress again: the narrowed object is deleted and made again for both directions.
+    const restored = { ...inForce.next, networkPolicies: [...inForce.next.networkPolicies, denyAll('shop', ['Egress'])] };
+    const widen = pass(restored, config('skip'));
+    assert.deepEqual(widen.p.deletes.map((d) => d.kind), ['Service', 'ExternalAccess']);
+    assert.equal(cond(widen.p, 'Isolating')?.reason, 'DirectionWithdrawn');
+    const widened = pass(widen.next, config('skip'));
+    assert.deepEqual(widened.p.creates.map((c) => (c.object.kind === 'Service' ? 'Service' : (c.object as MaxtacObject).spec.direction)), ['all', 'Service']);
+    assert.equal(cond(widened.p, 'Isolating')?.reason, 'NoNewIsolation');
+    assert.equal(widened.p.status?.parts?.[0]?.message, undefined);
   });
 
   it('refuse: the drift is reported (condition naming the policy, pods and direction, one Warning) and the grant is kept', () => {

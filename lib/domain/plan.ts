@@ -428,6 +428,8 @@ function decideHalf(f: Facts, h: Half): HalfDecision {
   const named = newly.filter((n) => n.podsKnown);
   if (named.length > 0) decision.notIsolatedPods = named.map((n) => n.what).join('; ');
   if (f.config.isolation === 'allow') return decision;
+  // Skip grants none of it; refuse fails the request over it (isolationAllowed).
+  if (f.config.isolation === 'skip') decision.newlyIsolates = [];
   const narrowed = maxtacDirectionOf(wanted.filter((d) => !newly.some((n) => n.direction === d)));
   if (narrowed) decision.direction = narrowed;
   else delete decision.direction;
@@ -440,7 +442,7 @@ function decideHalf(f: Facts, h: Half): HalfDecision {
  * in a direction it grants (drift). Then --isolation skip withdraws that direction: maxtac objects are never edited,
  * so the object and its clone are deleted, and the next pass, finding no object, decides the half afresh (the
  * directions still isolated by others, or none) and makes it again; once another policy isolates the pods again,
- * the direction comes back the same way. --isolation refuse keeps the grant and reports the drift: refuse decides
+ * the direction comes back the same way (a narrowed object is deleted and made again for every direction asked). --isolation refuse keeps the grant and reports the drift: refuse decides
  * before anything exists, and tearing down an approved grant over a change that may be passing (a policy replaced
  * by delete and create) would end it for good. --isolation allow keeps it and states what it isolates.
  */
@@ -463,7 +465,19 @@ function decideExisting(f: Facts, h: Half, existing: MaxtacObject): HalfDecision
   };
   if (direction === undefined || decision.replacing) return decision;
   const newly = newIsolationOf(f, h, granted, true);
-  if (newly.length === 0) return decision;
+  if (newly.length === 0) {
+    // Narrowed (an External `both` made for one direction): once other policies isolate the pods in the direction
+    // left out, the object is made again for every direction asked, the same way.
+    if (decision.skippedDirections.length === 0) return decision;
+    const left = newIsolationOf(f, h, decision.skippedDirections, false);
+    const named = left.filter((n) => n.podsKnown);
+    if (named.length > 0) decision.notIsolatedPods = named.map((n) => n.what).join('; ');
+    if (left.length === 0) {
+      decision.replacing = true;
+      decision.remove = true;
+    }
+    return decision;
+  }
   if (f.config.isolation !== 'skip') {
     decision.newlyIsolates = newly;
     return decision;
