@@ -442,9 +442,10 @@ function decideHalf(f: Facts, h: Half): HalfDecision {
  * in a direction it grants (drift). Then --isolation skip withdraws that direction: maxtac objects are never edited,
  * so the object and its clone are deleted, and the next pass, finding no object, decides the half afresh (the
  * directions still isolated by others, or none) and makes it again; once another policy isolates the pods again,
- * the direction comes back the same way (a narrowed object is deleted and made again for every direction asked). --isolation refuse keeps the grant and reports the drift: refuse decides
- * before anything exists, and tearing down an approved grant over a change that may be passing (a policy replaced
- * by delete and create) would end it for good. --isolation allow keeps it and states what it isolates.
+ * the direction comes back the same way (a narrowed object is deleted and made again for every direction asked).
+ * --isolation refuse keeps the grant and reports the drift: refuse decides before anything exists, and tearing
+ * down an approved grant over a change that may be passing (a policy replaced by delete and create) would end it for
+ * good. --isolation allow keeps it and states what it isolates.
  */
 function decideExisting(f: Facts, h: Half, existing: MaxtacObject): HalfDecision {
   const direction = existing.spec?.direction;
