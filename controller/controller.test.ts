@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import { FakeKube, type CacheUpdate } from '../test/support/fake-kube.ts';
 import { KubeError } from '../lib/kube/port.ts';
-import type { CoreEvent, Lease, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
+import type { CoreEvent, Lease, MaxtacObject, NetworkPolicy, Pod, Service } from '../lib/kube/types.ts';
 import { objectName } from '../lib/domain/names.ts';
 import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY, MAXTAC_FINALIZER, REQUEST_FINALIZER } from '../lib/api/markers.ts';
 import { Controller, DEFAULT_CONTROLLER_CONFIG } from './controller.ts';
@@ -20,11 +20,13 @@ interface SetupOptions {
   /** The target Service is created so late that the cache has not seen it when the controller first looks. */
   lateServer?: boolean;
   kube?: FakeKube;
+  /** false: the caller made the namespaces' NetworkPolicies (default: a deny-all in each). */
+  policies?: boolean;
 }
 
 async function setup(opts: SetupOptions = {}): Promise<{ kube: FakeKube; controller: Controller; ar: AccessRequest }> {
   const kube = opts.kube ?? new FakeKube();
-  for (const ns of ['src', 'dst']) {
+  for (const ns of opts.policies === false ? [] : ['src', 'dst']) {
     await kube.create<NetworkPolicy>('networkpolicies', { metadata: { name: 'deny', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
   }
   await kube.create<Service>('services', { metadata: { name: 'client', namespace: 'src' }, spec: { selector: { app: 'client' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] } });
@@ -404,6 +406,86 @@ describe('Controller with a cache that lags behind the API server', () => {
     assert.equal(new Set(made).size, made.length, made.join('\n'));
     assert.equal(kube.all('accesses').length, 2);
     assert.equal(get(kube)?.status?.phase, 'Active');
+  });
+});
+
+describe('Controller: pods and other NetworkPolicies bring Active requests back (isolation judged again)', () => {
+  async function until(what: string, check: () => boolean, timeoutMs = 2_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(get(lastKube)?.status)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  let lastKube: FakeKube;
+  const pod = (name: string, labels: Record<string, string>): Pod => ({ metadata: { name, namespace: 'dst', labels }, spec: { containers: [{ name: 'c' }] }, status: { phase: 'Running', podIP: '10.1.0.1' } });
+  const isolating = (kube: FakeKube) => get(kube)?.status?.conditions?.find((c) => c.type === 'Isolating');
+
+  /** An Active grant from src/client to dst/server, whose server pods dst's policy `deny` isolates unless quarantined. */
+  async function activeGrant(): Promise<{ kube: FakeKube; controller: Controller; metrics: ReturnType<typeof createMetrics> }> {
+    const kube = new FakeKube();
+    lastKube = kube;
+    await kube.create<NetworkPolicy>('networkpolicies', { metadata: { name: 'deny', namespace: 'src' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } });
+    await kube.create<NetworkPolicy>('networkpolicies', {
+      metadata: { name: 'deny', namespace: 'dst' },
+      spec: { podSelector: { matchExpressions: [{ key: 'quarantine', operator: 'DoesNotExist' }] }, policyTypes: ['Ingress', 'Egress'] },
+    });
+    await kube.create<Pod>('pods', pod('server-0', { app: 'server' }));
+    await setup({ kube, policies: false });
+    const metrics = createMetrics();
+    const controller = new Controller(kube, { ...DEFAULT_CONTROLLER_CONFIG, workers: 1 }, log, metrics);
+    await controller.start();
+    await until('Active with both halves', () => get(kube)?.status?.phase === 'Active' && kube.all('accesses').length === 2);
+    assert.equal(isolating(kube)?.reason, 'NoNewIsolation');
+    return { kube, controller, metrics };
+  }
+  const targetAccess = (kube: FakeKube) => kube.all<MaxtacObject>('accesses').find((a) => a.metadata.namespace === 'dst');
+  const requestReconciles = async (metrics: ReturnType<typeof createMetrics>) =>
+    (await metrics.reconciles.get()).values.filter((v) => v.labels.kind === 'request').reduce((n, v) => n + v.value, 0);
+
+  it('a pod the owner policy leaves out comes: the request is planned again and, under skip, the target half withdrawn', async () => {
+    const { kube, controller } = await activeGrant();
+    try {
+      await kube.create<Pod>('pods', pod('server-1', { app: 'server', quarantine: 'true' }));
+      await until('the target half withdrawn', () => isolating(kube)?.reason === 'DirectionWithdrawn' && targetAccess(kube) === undefined);
+      assert.match(isolating(kube)?.message ?? '', /withdrew ingress of dst\/server, since .* isolating 1 of 2 pods of dst\/server \(server-1, in ingress\)/);
+      assert.deepEqual(kube.all<CoreEvent>('events').filter((e) => e.reason === 'DirectionWithdrawn').map((e) => e.type), ['Warning']);
+      // The pod is let go of the quarantine: the direction is granted again.
+      await kube.delete('pods', 'dst', 'server-1');
+      await until('the target half made again', () => isolating(kube)?.reason === 'NoNewIsolation' && targetAccess(kube)?.spec.direction === 'ingress');
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  it('the owner deleting their policy (not a grant of ours) plans the requests of that namespace again', async () => {
+    const { kube, controller } = await activeGrant();
+    try {
+      await kube.delete('networkpolicies', 'dst', 'deny');
+      await until('the target half withdrawn', () => isolating(kube)?.reason === 'DirectionWithdrawn' && targetAccess(kube) === undefined);
+    } finally {
+      await controller.stop();
+    }
+  });
+
+  it('a pod change that cannot change isolation (status, not labels) and pods of other namespaces wake nothing', async () => {
+    const { kube, controller, metrics } = await activeGrant();
+    try {
+      let before = -1;
+      while (before !== (before = await requestReconciles(metrics))) await new Promise((r) => setTimeout(r, 50));
+      const live = kube.all<Pod>('pods').find((p) => p.metadata.name === 'server-0')!;
+      await kube.replace<Pod>('pods', { ...live, status: { ...live.status, podIP: '10.1.0.2' } });
+      await kube.create<Pod>('pods', { ...pod('elsewhere', { app: 'server', quarantine: 'true' }), metadata: { name: 'elsewhere', namespace: 'other', labels: { app: 'server' } } });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await requestReconciles(metrics), before);
+      // A label change does.
+      const now = kube.all<Pod>('pods').find((p) => p.metadata.name === 'server-0')!;
+      await kube.replace<Pod>('pods', { ...now, metadata: { ...now.metadata, labels: { app: 'server', tier: 'x' } } });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok((await requestReconciles(metrics)) > before);
+    } finally {
+      await controller.stop();
+    }
   });
 });
 

@@ -15,12 +15,13 @@ import {
 } from '../lib/api/markers.ts';
 import { DEFAULT_PLAN_CONFIG, createChains, plan, type CreateAction, type Observed, type Plan, type PlanConfig } from '../lib/domain/plan.ts';
 import { deterministicNameFor, halvesOf, isMarked, isMarkedFor, isOwnedBy, key, type Piece } from '../lib/domain/desired.ts';
-import { isTerminal } from '../lib/domain/phase.ts';
+import { closingOf, isTerminal } from '../lib/domain/phase.ts';
+import { isRunning } from '../lib/domain/netpol/evaluate.ts';
 import { requestHash, requestHashOfMaxtacName } from '../lib/domain/names.ts';
 import type { KubePort, Resource } from '../lib/kube/port.ts';
 import type { CachedResource } from '../lib/kube/cache.ts';
 import { isAlreadyExists, isConflict, isNotFound, isRace, resourceOfKind } from '../lib/kube/port.ts';
-import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Service } from '../lib/kube/types.ts';
+import type { CoreEvent, KubeObject, MaxtacObject, NetworkPolicy, Pod, Service } from '../lib/kube/types.ts';
 import { WorkQueue } from '../lib/kube/workqueue.ts';
 import { ApproverIndex } from '../lib/kube/rbac.ts';
 import { pendingParts, questionKey, stageOf } from '../lib/domain/actions.ts';
@@ -70,6 +71,15 @@ export class Controller {
    * owner, and once that owner is gone its name is the only way back to the request waiting for the policy to go.
    */
   private readonly requestByHash = new Map<string, string>();
+  /**
+   * Namespace → the live Active requests with a half there. What their grants isolate on their own depends on the
+   * pods and the other NetworkPolicies of those namespaces, so a change there brings them back (plan.ts judges it
+   * again on every pass); requests not Active yet are planned afresh when they become so.
+   */
+  private readonly activeByNamespace = new Map<string, Set<string>>();
+  private readonly namespacesOfActive = new Map<string, string[]>();
+  /** What of a pod decides whether a policy isolates it (`namespace/name` → running and labels): other changes are noise. */
+  private readonly podIsolationKeys = new Map<string, string>();
   private readonly workers: Promise<void>[] = [];
   private unsubscribe: (() => void) | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -96,6 +106,9 @@ export class Controller {
     this.running = true;
     this.unsubscribe = this.kube.cache.onChange((resource, obj, type) => this.onChange(resource, obj, type));
     await this.kube.start();
+    // What the caches held before this controller listened (a port started earlier) is indexed as if just heard.
+    for (const r of this.kube.cache.list<AccessRequest>('accessrequests')) this.indexActive(r, 'update');
+    for (const p of this.kube.cache.list<Pod>('pods')) this.podIsolationKeys.set(podKey(p), podIsolationKey(p));
     this.sweep();
     for (let i = 0; i < this.config.workers; i++) this.workers.push(this.work());
     this.sweepTimer = setInterval(() => this.sweep(), this.config.sweepIntervalSeconds * 1000);
@@ -140,7 +153,17 @@ export class Controller {
           if (type === 'delete') this.requestByHash.delete(hash);
           else this.requestByHash.set(hash, obj.metadata.name ?? '');
         }
+        this.indexActive(obj as AccessRequest, type);
         this.queue.add(`ar/${obj.metadata.name}`);
+        return;
+      }
+      case 'pods': {
+        const k = podKey(obj);
+        const isolationKey = type === 'delete' ? undefined : podIsolationKey(obj);
+        if (isolationKey === this.podIsolationKeys.get(k)) return;
+        if (isolationKey === undefined) this.podIsolationKeys.delete(k);
+        else this.podIsolationKeys.set(k, isolationKey);
+        this.requeueActiveIn(obj.metadata.namespace ?? '');
         return;
       }
       case 'services':
@@ -165,11 +188,18 @@ export class Controller {
           ...(obj.metadata.ownerReferences ?? []).filter((r) => r.kind === 'Access' || r.kind === 'ExternalAccess').map((r) => r.name),
           ...Object.values(MAXTAC_OWNER_LABELS).map((label) => obj.metadata.labels?.[label] ?? ''),
         ];
+        let grant = false;
         for (const owner of new Set(owners)) {
           const hash = requestHashOfMaxtacName(owner);
+          grant ||= Boolean(hash);
           const requestName = hash ? this.requestByHash.get(hash) : undefined;
           if (requestName) this.queue.add(`ar/${requestName}`);
         }
+        // Anyone else's policy changing (the owner deleting their default-deny) may leave a grant's policy the first
+        // to isolate pods. A grant's own policy is left out: under skip and refuse it only ever adds to isolation that
+        // was there (the periodic sweep catches the rest), and materializing a thousand grants in one namespace must
+        // not plan each of them a thousand times.
+        if (!grant) this.requeueActiveIn(obj.metadata.namespace ?? '');
         return;
       }
     }
@@ -186,6 +216,30 @@ export class Controller {
       for (const r of this.kube.cache.list<AccessRequest>('accessrequests')) if (stageOf(r) === 'waiting') this.queue.add(`ar/${r.metadata.name}`);
     }, RBAC_SETTLE_MS);
     this.rbacTimer.unref();
+  }
+
+  private indexActive(request: AccessRequest, type: 'add' | 'update' | 'delete'): void {
+    const name = request.metadata.name ?? '';
+    for (const ns of this.namespacesOfActive.get(name) ?? []) {
+      const names = this.activeByNamespace.get(ns);
+      names?.delete(name);
+      if (names?.size === 0) this.activeByNamespace.delete(ns);
+    }
+    this.namespacesOfActive.delete(name);
+    const status = request.status;
+    const live = type !== 'delete' && status?.phase === 'Active' && !request.metadata.deletionTimestamp && !status.decision && !closingOf(status);
+    if (!live) return;
+    const namespaces = [...new Set(halvesOf(request).map((h) => h.namespace))];
+    this.namespacesOfActive.set(name, namespaces);
+    for (const ns of namespaces) {
+      let names = this.activeByNamespace.get(ns);
+      if (!names) this.activeByNamespace.set(ns, (names = new Set()));
+      names.add(name);
+    }
+  }
+
+  private requeueActiveIn(namespace: string): void {
+    for (const name of this.activeByNamespace.get(namespace) ?? []) this.queue.add(`ar/${name}`);
   }
 
   private async work(): Promise<void> {
@@ -260,7 +314,11 @@ export class Controller {
       }
     }
     const networkPolicies: NetworkPolicy[] = [];
-    for (const ns of new Set(halves.map((h) => h.namespace))) networkPolicies.push(...cache.inNamespace<NetworkPolicy>('networkpolicies', ns));
+    const pods: Pod[] = [];
+    for (const ns of new Set(halves.map((h) => h.namespace))) {
+      networkPolicies.push(...cache.inNamespace<NetworkPolicy>('networkpolicies', ns));
+      pods.push(...cache.inNamespace<Pod>('pods', ns));
+    }
     // Who may approve what still waits for approval (recorded in status; RBAC changes requeue waiting requests).
     const approvers = new Map<string, PartApprovers>();
     if (active && request.status?.phase !== 'Active') {
@@ -269,7 +327,7 @@ export class Controller {
         if (!approvers.has(k)) approvers.set(k, this.approvers.approversOf(part));
       }
     }
-    return { request, originals, services: [...services.values()], maxtac: [...maxtac.values()], networkPolicies, approvers };
+    return { request, originals, services: [...services.values()], maxtac: [...maxtac.values()], networkPolicies, pods, approvers };
   }
 
   async reconcileRequest(name: string): Promise<number | undefined> {
@@ -522,6 +580,15 @@ function cachedResourceOfKind(kind: string): CachedResource | undefined {
     default:
       return undefined;
   }
+}
+
+function podKey(pod: KubeObject): string {
+  return `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+}
+
+/** All that decides whether a NetworkPolicy isolates a pod: whether it runs, and its labels. */
+function podIsolationKey(pod: Pod): string {
+  return `${isRunning(pod)}|${JSON.stringify(Object.entries(pod.metadata.labels ?? {}).sort())}`;
 }
 
 function objKey(resource: CachedResource, obj: KubeObject): string {

@@ -14,6 +14,12 @@ export const ConditionType = {
    * objects still exists: the lastTransitionTime is then when netwatch started ending it.
    */
   Ended: 'Ended',
+  /**
+   * While Active: whether the grant's own NetworkPolicies are the first of their direction on some pods, so that
+   * they cut those pods' other traffic in that direction. Judged again on every pass (pods and other policies
+   * change after approval), never only once.
+   */
+  Isolating: 'Isolating',
 } as const;
 
 /** Documented reasons. Each is a CamelCase word, as metav1.Condition requires. */
@@ -60,6 +66,21 @@ export const Reason = {
   PoliciesRemain: 'PoliciesRemain',
   /** As PoliciesRemain, for longer than the controller's --linger-warning: a Warning Event with this reason was emitted. */
   PoliciesLinger: 'PoliciesLinger',
+  /** Isolating is False: every direction the grant holds is isolated already by other NetworkPolicies. */
+  NoNewIsolation: 'NoNewIsolation',
+  /** Isolating is True under --isolation allow: the message names the pods and directions the grant alone isolates. */
+  IsolatesPods: 'IsolatesPods',
+  /**
+   * Isolating is True under --isolation refuse: since approval, other NetworkPolicies or pods changed and the grant's
+   * policy became the one isolating the pods named. The grant is kept (refuse decides at approval); a Warning Event.
+   */
+  IsolationDrift: 'IsolationDrift',
+  /**
+   * Isolating is False under --isolation skip: a direction whose policy became the one isolating pods was withdrawn
+   * (its maxtac object deleted, and made again with the directions left, if any); it is granted again once another
+   * NetworkPolicy isolates those pods. A Warning Event.
+   */
+  DirectionWithdrawn: 'DirectionWithdrawn',
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
@@ -89,6 +110,10 @@ const ENDS_IN = {
   InvalidSpec: 'Failed',
   PoliciesRemain: null,
   PoliciesLinger: null,
+  NoNewIsolation: null,
+  IsolatesPods: null,
+  IsolationDrift: null,
+  DirectionWithdrawn: null,
 } as const satisfies Record<ReasonName, Phase | null>;
 
 /** The terminal phase a reason ends a request in, or undefined when it is not a reason to end one. */

@@ -473,6 +473,171 @@ describe('plan: isolation', () => {
   });
 });
 
+describe('plan: isolation is judged again while Active (drift)', () => {
+  const config = (isolation: PlanConfig['isolation']): PlanConfig => ({ ...DEFAULT_PLAN_CONFIG, isolation });
+  const dbPod = (name: string, labels: Record<string, string> = { app: 'database' }): Pod => ({ metadata: { namespace: 'db', name, labels }, status: { phase: 'Running', podIP: '10.0.0.9' } });
+  const promPod: Pod = { metadata: { namespace: 'monitoring', name: 'prometheus-0', labels: { app: 'prometheus' } }, status: { phase: 'Running', podIP: '10.0.0.8' } };
+  const pods = [dbPod('database-0'), promPod];
+  /** What maxtac writes for one of our objects: owner label and reference, selecting the clone's pods in its direction. */
+  const grantPolicy = (m: MaxtacObject): NetworkPolicy => ({
+    metadata: { namespace: m.metadata.namespace ?? '', name: `${m.metadata.name}-np`, labels: { 'maxtac.vtk.io.access/owner': m.metadata.name ?? '' }, ownerReferences: [{ apiVersion: m.apiVersion, kind: m.kind, name: m.metadata.name ?? '', uid: m.metadata.uid ?? '' }] },
+    spec: { podSelector: {}, policyTypes: m.spec.direction === 'all' ? ['Ingress', 'Egress'] : m.spec.direction === 'ingress' ? ['Ingress'] : ['Egress'] },
+  });
+  /** One pass applied as the controller and maxtac would: creates get uids (and their policies), deletes go, status is written. */
+  const pass = (o: Observed, cfg: PlanConfig): { p: ReturnType<typeof plan>; next: Observed } => {
+    const p = plan(o, NOW, cfg);
+    const gone = new Set(p.deletes.map((d) => `${d.kind}/${d.namespace}/${d.name}`));
+    const keep = <T extends Service | MaxtacObject>(x: T) => !gone.has(`${x.kind}/${x.metadata.namespace}/${x.metadata.name}`);
+    const maxtac = o.maxtac.filter(keep);
+    const services = o.services.filter(keep);
+    const removedUids = new Set(o.maxtac.filter((m) => !keep(m)).map((m) => m.metadata.uid));
+    const networkPolicies = o.networkPolicies.filter((np) => !(np.metadata.ownerReferences ?? []).some((r) => removedUids.has(r.uid)));
+    for (const c of p.creates) {
+      const obj = structuredClone(c.object);
+      obj.metadata.uid = `uid-${obj.metadata.name}-${o.maxtac.length + o.services.length}`;
+      if (obj.kind === 'Service') services.push(obj);
+      else {
+        maxtac.push(obj as MaxtacObject);
+        networkPolicies.push(grantPolicy(obj as MaxtacObject));
+      }
+    }
+    const status = structuredClone(p.status ?? o.request.status ?? {});
+    for (const ref of status.objects ?? []) ref.uid ??= [...maxtac, ...services].find((x) => x.metadata.name === ref.name)?.metadata.uid;
+    return { p, next: { ...o, request: { ...o.request, status }, maxtac, services, networkPolicies } };
+  };
+  const cond = (p: ReturnType<typeof plan>, type: string) => p.status?.conditions?.find((c) => c.type === type);
+  const active = (isolation: PlanConfig['isolation'], networkPolicies = [denyAll('monitoring'), denyAll('db')], withPods = pods) => {
+    const first = pass(observed(request(svcSpec, bothApproved), { networkPolicies, pods: withPods }), config(isolation));
+    assert.equal(first.p.status?.phase, 'Active');
+    // The second pass sees maxtac's policies: the request is in force, nothing isolated anew.
+    const second = pass(first.next, config(isolation));
+    assert.equal(cond(second.p, 'Ready')?.reason, 'InForce');
+    return second.next;
+  };
+  const withoutDenyIn = (o: Observed, ns: string) => ({ ...o, networkPolicies: o.networkPolicies.filter((np) => !(np.metadata.namespace === ns && np.metadata.name === 'default-deny')) });
+  const targetMaxtac = objectName(UID, 'targetMaxtac');
+
+  it('a grant over pods other policies isolate says it isolates nothing, with no Event about it', () => {
+    const first = plan(observed(request(svcSpec, bothApproved), { pods }), NOW);
+    assert.deepEqual({ ...cond(first, 'Isolating'), lastTransitionTime: undefined, observedGeneration: undefined }, {
+      type: 'Isolating', status: 'False', reason: 'NoNewIsolation', lastTransitionTime: undefined, observedGeneration: undefined,
+      message: 'The grant isolates no pod on its own: other NetworkPolicies isolated every pod it selects already, in each direction it holds.',
+    });
+    assert.deepEqual(first.events.map((e) => e.reason), ['Activated']);
+  });
+
+  it('skip: the owner deletes their default-deny, the target half is withdrawn (object and clone deleted, never edited) and the status and a Warning say so', () => {
+    const { p } = pass(withoutDenyIn(active('skip'), 'db'), config('skip'));
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual(p.deletes.map((d) => `${d.kind}/${d.name}`), [`Service/${objectName(UID, 'targetClone')}`, `Access/${targetMaxtac}`]);
+    assert.deepEqual(p.creates, []);
+    const isolating = cond(p, 'Isolating');
+    assert.equal(isolating?.reason, 'DirectionWithdrawn');
+    assert.equal(isolating?.status, 'False');
+    assert.match(isolating?.message ?? '', new RegExp(`withdrew ingress of db/database, since NetworkPolicy db/${targetMaxtac}-np had become the only NetworkPolicy isolating 1 of 1 pods of db/database \\(database-0, in ingress\\)`));
+    assert.match(isolating?.message ?? '', new RegExp(`Access db/${targetMaxtac} is deleted\\.`));
+    assert.deepEqual(p.events.map((e) => `${e.type} ${e.reason}`), ['Warning DirectionWithdrawn']);
+    assert.equal(p.events[0]?.message, isolating?.message);
+    assert.deepEqual(p.status?.parts?.map((x) => x.state), ['Active', 'Skipped']);
+    assert.deepEqual(p.status?.objects?.map((o) => o.name), [objectName(UID, 'sourceMaxtac'), objectName(UID, 'sourceClone')]);
+  });
+
+  it('skip: once withdrawn, the next passes remake the peer clone, keep saying so, and grant the direction again when a policy isolates the pods again', () => {
+    const withdrawn = pass(withoutDenyIn(active('skip'), 'db'), config('skip')).next;
+    const { p, next } = pass(withdrawn, config('skip'));
+    // The source half's Access targets the target clone: it comes back, owned by nothing.
+    assert.deepEqual(p.creates.map((c) => `${c.object.kind}/${c.object.metadata.name}`), [`Service/${objectName(UID, 'targetClone')}`]);
+    assert.equal(cond(p, 'Isolating')?.reason, 'DirectionWithdrawn');
+    assert.deepEqual(p.events, []);
+    assert.match(cond(p, 'Ready')?.message ?? '', /except the directions skipped .*: ingress of db\/database\.$/);
+    assert.equal(pass(next, config('skip')).p.status, undefined, 'settled');
+    const restored = pass({ ...next, networkPolicies: [...next.networkPolicies, denyAll('db')] }, config('skip'));
+    assert.deepEqual(restored.p.creates.map((c) => `${c.object.kind}/${c.object.metadata.name}`), [`Access/${targetMaxtac}`]);
+    assert.equal(cond(restored.p, 'Isolating')?.reason, 'NoNewIsolation');
+    assert.deepEqual(restored.p.events.map((e) => `${e.type} ${e.reason}`), ['Normal NoNewIsolation']);
+  });
+
+  it('skip: an External both grant whose egress drifts is made again for ingress only', () => {
+    const ext = request(extSpec('both'), { approvals: [{ part: 'target', namespace: 'shop', at: APPROVED }] });
+    const shopPods = [{ metadata: { namespace: 'shop', name: 'frontend-0', labels: { app: 'frontend' } }, status: { phase: 'Running' } } as Pod];
+    const first = pass(observed(ext, { networkPolicies: [denyAll('shop')], pods: shopPods }), config('skip'));
+    assert.equal((first.p.creates[0]?.object as MaxtacObject).spec.direction, 'all');
+    const ingressOnly = { ...first.next, networkPolicies: first.next.networkPolicies.map((np) => (np.metadata.name === 'default-deny' ? denyAll('shop', ['Ingress']) : np)) };
+    const withdraw = pass(ingressOnly, config('skip'));
+    assert.deepEqual(withdraw.p.deletes.map((d) => d.kind), ['Service', 'ExternalAccess']);
+    assert.match(cond(withdraw.p, 'Isolating')?.message ?? '', /withdrew egress of shop\/frontend.*ExternalAccess shop\/\S+ is deleted and made again for ingress only\./);
+    const remade = pass(withdraw.next, config('skip'));
+    assert.deepEqual(remade.p.creates.map((c) => (c.object.kind === 'Service' ? 'Service' : (c.object as MaxtacObject).spec.direction)), ['ingress', 'Service']);
+    assert.match(remade.p.status?.parts?.[0]?.message ?? '', /^skipped egress of shop\/frontend: no NetworkPolicy isolates 1 of 1 pods of shop\/frontend \(frontend-0, in egress\) yet/);
+    const inForce = pass(remade.next, config('skip'));
+    assert.equal(cond(inForce.p, 'Ready')?.reason, 'InForce');
+    assert.equal(pass(inForce.next, config('skip')).p.status, undefined, 'settled');
+    // The owner isolates egress again: the narrowed object is deleted and made again for both directions.
+    const restored = { ...inForce.next, networkPolicies: [...inForce.next.networkPolicies, denyAll('shop', ['Egress'])] };
+    const widen = pass(restored, config('skip'));
+    assert.deepEqual(widen.p.deletes.map((d) => d.kind), ['Service', 'ExternalAccess']);
+    assert.equal(cond(widen.p, 'Isolating')?.reason, 'DirectionWithdrawn');
+    const widened = pass(widen.next, config('skip'));
+    assert.deepEqual(widened.p.creates.map((c) => (c.object.kind === 'Service' ? 'Service' : (c.object as MaxtacObject).spec.direction)), ['all', 'Service']);
+    assert.equal(cond(widened.p, 'Isolating')?.reason, 'NoNewIsolation');
+    assert.equal(widened.p.status?.parts?.[0]?.message, undefined);
+  });
+
+  it('refuse: the drift is reported (condition naming the policy, pods and direction, one Warning) and the grant is kept', () => {
+    const { p, next } = pass(withoutDenyIn(active('refuse'), 'db'), config('refuse'));
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual(p.deletes, []);
+    const isolating = cond(p, 'Isolating');
+    assert.equal(isolating?.status, 'True');
+    assert.equal(isolating?.reason, 'IsolationDrift');
+    assert.match(isolating?.message ?? '', new RegExp(`the grant alone now isolates 1 of 1 pods of db/database \\(database-0, in ingress\\), isolated only by NetworkPolicy db/${targetMaxtac}-np`));
+    assert.match(isolating?.message ?? '', /Under --isolation refuse an Active grant is kept/);
+    assert.deepEqual(p.events.map((e) => `${e.type} ${e.reason}`), ['Warning IsolationDrift']);
+    assert.match(p.status?.parts?.[1]?.message ?? '', /^isolates 1 of 1 pods of db\/database \(database-0, in ingress\)/);
+    assert.equal(cond(p, 'Ready')?.reason, 'InForce');
+    assert.equal(pass(next, config('refuse')).p.status, undefined, 'reported once');
+  });
+
+  it('allow: the status and a Warning state what the grant newly isolates, from activation on, and the statement does not change once maxtac wrote its policies', () => {
+    const first = pass(observed(request(svcSpec, bothApproved), { networkPolicies: [], pods }), config('allow'));
+    const isolating = cond(first.p, 'Isolating');
+    assert.equal(isolating?.reason, 'IsolatesPods');
+    assert.equal(
+      isolating?.message,
+      `Under --isolation allow the grant alone isolates 1 of 1 pods of monitoring/prometheus (prometheus-0, in egress), isolated only by the NetworkPolicy maxtac writes for Access monitoring/${objectName(UID, 'sourceMaxtac')}; ` +
+        `1 of 1 pods of db/database (database-0, in ingress), isolated only by the NetworkPolicy maxtac writes for Access db/${targetMaxtac}: their other traffic in that direction is cut while the grant lasts.`,
+    );
+    assert.deepEqual(first.p.events.map((e) => `${e.type} ${e.reason}`), ['Normal Activated', 'Warning IsolatesPods']);
+    assert.match(first.p.status?.parts?.[0]?.message ?? '', /^isolates 1 of 1 pods of monitoring\/prometheus \(prometheus-0, in egress\)/);
+    const second = pass(first.next, config('allow'));
+    assert.equal(cond(second.p, 'Isolating')?.message, isolating?.message);
+    assert.deepEqual(second.p.events.map((e) => e.reason), ['InForce']);
+    // A second pod of the Service is isolated too: the statement changes, and says so again.
+    const scaled = pass({ ...second.next, pods: [...pods, dbPod('database-1')] }, config('allow'));
+    assert.match(cond(scaled.p, 'Isolating')?.message ?? '', /2 of 2 pods of db\/database \(database-0, database-1, in ingress\)/);
+    assert.deepEqual(scaled.p.events.map((e) => `${e.type} ${e.reason}`), ['Warning IsolatesPods']);
+  });
+
+  it('pods decide: a new pod that the owner policy leaves out is drift; a Service with no pod left isolates nothing', () => {
+    const labelled: NetworkPolicy = { metadata: { namespace: 'db', name: 'default-deny' }, spec: { podSelector: { matchLabels: { team: 'db' } }, policyTypes: ['Ingress', 'Egress'] } };
+    const start = active('refuse', [denyAll('monitoring'), labelled], [dbPod('database-0', { app: 'database', team: 'db' }), promPod]);
+    assert.equal(pass(start, config('refuse')).p.status, undefined, 'every pod isolated by the owner policy');
+    const rogue = pass({ ...start, pods: [...(start.pods ?? []), dbPod('database-9')] }, config('refuse'));
+    assert.match(cond(rogue.p, 'Isolating')?.message ?? '', /1 of 2 pods of db\/database \(database-9, in ingress\)/);
+    assert.equal(pass({ ...start, pods: [promPod] }, config('refuse')).p.status, undefined, 'no pod: nothing isolated now');
+  });
+
+  it('Ready names the directions skipped once the rest is in force', () => {
+    const first = pass(observed(request(svcSpec, bothApproved), { networkPolicies: [denyAll('db', ['Ingress'])], pods }), config('skip'));
+    const ready = cond(pass(first.next, config('skip')).p, 'Ready');
+    assert.equal(ready?.reason, 'InForce');
+    assert.equal(
+      ready?.message,
+      "maxtac wrote the NetworkPolicy of every part, except the directions skipped because a grant there would be the first NetworkPolicy to isolate some of the pods (each part's message names them): egress of monitoring/prometheus.",
+    );
+  });
+});
+
 describe('plan: approvals, pending, retention', () => {
   it('a request nobody approved is Pending, gets the finalizer and creates nothing', () => {
     const req = request(svcSpec, {}, { finalizers: [] });

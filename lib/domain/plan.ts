@@ -27,7 +27,7 @@ import { LABEL_REQUEST_ID, LEGACY_FINALIZERS, MAXTAC_OWNER_LABELS, REQUEST_FINAL
 import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Pod, Service, ServicePort } from '../kube/types.ts';
 import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type Half, type HalfRole, type Problem } from './desired.ts';
 import { directionsOf, inForce, maxtacDirectionOf, policiesOwnedBy, type PolicyDirection, type PolicyOwner } from './isolation.ts';
-import { isRunning, podFactsOf, serviceIsolation } from './netpol/evaluate.ts';
+import { isRunning, podFactsOf, podsOfService, serviceIsolation } from './netpol/evaluate.ts';
 import { partsOf, type Part } from './parts.ts';
 import { effectiveApprovals, questionKey } from './actions.ts';
 import { approversStatus, type PartApprovers } from './approvers.ts';
@@ -195,7 +195,15 @@ export function plan(observed: Observed, now: Date, config: PlanConfig = DEFAULT
 // ---------------------------------------------------------------------------------------------------------------
 // Facts: everything the checks and the derivations read, computed once.
 
-/** How one half is materialized, decided while the request is to be Active. */
+/** Pods that a grant in one direction isolates (or would) on its own: no other NetworkPolicy isolates them there. */
+interface NewIsolation {
+  direction: PolicyDirection;
+  /** Which pods, e.g. `1 of 2 pods of db/database (database-1, in ingress)`; named when the pods are known. */
+  what: string;
+  podsKnown: boolean;
+}
+
+/** How one half is materialized, decided while the request is to be Active (and again on every pass while it is). */
 interface HalfDecision {
   half: Half;
   /** This half's maxtac object, when it exists already. */
@@ -203,14 +211,21 @@ interface HalfDecision {
   /** Direction to create with (the existing object's when it exists); undefined: the half is skipped. */
   direction?: MaxtacDirection;
   skippedDirections: PolicyDirection[];
-  /** What a new grant would isolate for the first time (for the refuse policy's message). */
-  wouldIsolate?: string;
+  /**
+   * What this half's grant isolates on its own: for a new object, what it would isolate (refuse fails over it,
+   * allow grants it); for an existing one, what it isolates now (allow states it, refuse reports it as drift).
+   */
+  newlyIsolates: NewIsolation[];
+  /** Directions an existing object held and --isolation skip now withdraws: its policy became the first isolating pods. */
+  withdrawn: NewIsolation[];
   /** The Service's pods no policy isolates yet in the directions skipped, when the pods are known. */
   notIsolatedPods?: string;
   /** The existing object no longer grants what the half asks: it is deleted with its clone (never edited). */
   stale: boolean;
-  /** The existing object is on its way out (stale or being deleted): neither it nor its clone is recorded or made. */
+  /** The existing object is on its way out (stale, withdrawn or being deleted): neither it nor its clone is recorded or made. */
   replacing: boolean;
+  /** This pass deletes the existing object and its clone (stale or withdrawn); the next one makes what is still granted. */
+  remove: boolean;
 }
 
 interface Facts {
@@ -404,52 +419,115 @@ function isGone(own: Facts['own'], ref: ObjectRef): boolean {
 }
 
 /**
- * An existing maxtac object keeps its direction; a new one gets the requested direction narrowed to what is
- * already isolated, unless the isolation policy allows isolating pods anew. Isolation is decided once, before
- * creation: afterwards our own policy would count.
+ * A new maxtac object gets the requested direction narrowed to what other NetworkPolicies isolate already, unless the
+ * isolation policy allows isolating pods anew. An existing one is judged again on every pass, its own policies left
+ * out: pods and other policies change after approval (the owner deletes their default-deny, a new pod lacks the
+ * label a policy selects), and its policy may have become the first to isolate pods (see decideExisting).
  */
 function decideHalf(f: Facts, h: Half): HalfDecision {
   const existing = ownMaxtac(f, h);
-  if (existing) {
-    const direction = existing.spec?.direction;
-    const granted = directionsOf(direction ?? h.direction);
-    const beingDeleted = Boolean(existing.metadata.deletionTimestamp);
-    const stale = direction !== undefined && !beingDeleted && !maxtacMatches(existing, desiredMaxtac(f.request, h, direction, null), h.direction);
-    return {
-      half: h,
-      existing,
-      direction,
-      skippedDirections: directionsOf(h.direction).filter((d) => !granted.includes(d)),
-      stale,
-      replacing: direction !== undefined && (stale || beingDeleted),
-    };
+  if (existing) return decideExisting(f, h, existing);
+  const wanted = directionsOf(h.direction);
+  const newly = newIsolationOf(f, h, wanted, false);
+  const decision: HalfDecision = { half: h, direction: h.direction, skippedDirections: [], newlyIsolates: newly, withdrawn: [], stale: false, replacing: false, remove: false };
+  if (newly.length === 0) return decision;
+  const named = newly.filter((n) => n.podsKnown);
+  if (named.length > 0) decision.notIsolatedPods = named.map((n) => n.what).join('; ');
+  if (f.config.isolation === 'allow') return decision;
+  // Skip grants none of it; refuse fails the request over it (isolationAllowed).
+  if (f.config.isolation === 'skip') decision.newlyIsolates = [];
+  const narrowed = maxtacDirectionOf(wanted.filter((d) => !newly.some((n) => n.direction === d)));
+  if (narrowed) decision.direction = narrowed;
+  else delete decision.direction;
+  decision.skippedDirections = newly.map((n) => n.direction);
+  return decision;
+}
+
+/**
+ * An existing object keeps its direction, unless its policy now isolates pods that no other NetworkPolicy isolates
+ * in a direction it grants (drift). Then --isolation skip withdraws that direction: maxtac objects are never edited,
+ * so the object and its clone are deleted, and the next pass, finding no object, decides the half afresh (the
+ * directions still isolated by others, or none) and makes it again; once another policy isolates the pods again,
+ * the direction comes back the same way (a narrowed object is deleted and made again for every direction asked).
+ * --isolation refuse keeps the grant and reports the drift: refuse decides before anything exists, and tearing
+ * down an approved grant over a change that may be passing (a policy replaced by delete and create) would end it for
+ * good. --isolation allow keeps it and states what it isolates.
+ */
+function decideExisting(f: Facts, h: Half, existing: MaxtacObject): HalfDecision {
+  const direction = existing.spec?.direction;
+  const granted = directionsOf(direction ?? h.direction);
+  const beingDeleted = Boolean(existing.metadata.deletionTimestamp);
+  const stale = direction !== undefined && !beingDeleted && !maxtacMatches(existing, desiredMaxtac(f.request, h, direction, null), h.direction);
+  const requested = directionsOf(h.direction);
+  const decision: HalfDecision = {
+    half: h,
+    existing,
+    direction,
+    skippedDirections: requested.filter((d) => !granted.includes(d)),
+    newlyIsolates: [],
+    withdrawn: [],
+    stale,
+    replacing: direction !== undefined && (stale || beingDeleted),
+    remove: stale,
+  };
+  if (direction === undefined || decision.replacing) return decision;
+  const newly = newIsolationOf(f, h, granted, true);
+  if (newly.length === 0) {
+    // Narrowed (an External `both` made for one direction): once other policies isolate the pods in the direction
+    // left out, the object is made again for every direction asked, the same way.
+    if (decision.skippedDirections.length === 0) return decision;
+    const left = newIsolationOf(f, h, decision.skippedDirections, false);
+    const named = left.filter((n) => n.podsKnown);
+    if (named.length > 0) decision.notIsolatedPods = named.map((n) => n.what).join('; ');
+    if (left.length === 0) {
+      decision.replacing = true;
+      decision.remove = true;
+    }
+    return decision;
   }
+  if (f.config.isolation !== 'skip') {
+    decision.newlyIsolates = newly;
+    return decision;
+  }
+  const left = granted.filter((d) => !newly.some((n) => n.direction === d));
+  const narrowed = maxtacDirectionOf(left);
+  if (narrowed) decision.direction = narrowed;
+  else delete decision.direction;
+  decision.skippedDirections = requested.filter((d) => !left.includes(d));
+  const named = newly.filter((n) => n.podsKnown);
+  if (named.length > 0) decision.notIsolatedPods = named.map((n) => n.what).join('; ');
+  decision.withdrawn = newly;
+  decision.replacing = true;
+  decision.remove = true;
+  return decision;
+}
+
+/**
+ * The directions (of `directions`) in which a grant on this half's pods is, or would be, the first NetworkPolicy to
+ * isolate some of them: this request's own policies do not count. An existing grant selects the pods of its clone;
+ * when the pods are known and it selects none, it isolates nothing now (a pod that comes brings the request back).
+ */
+function newIsolationOf(f: Facts, h: Half, directions: PolicyDirection[], existing: boolean): NewIsolation[] {
   const ownNames = new Set(f.halves.map((x) => x.maxtacName));
   const isOwnPolicy = (np: NetworkPolicy) => Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? ''));
   const original = f.observed.originals.get(key(h.original.namespace, h.original.name)) ?? undefined;
+  const selector = (existing ? ownClone(f, h)?.spec?.selector : undefined) ?? original?.spec?.selector;
   const pods = f.observed.pods?.filter(isRunning).map(podFactsOf);
-  const wanted = directionsOf(h.direction);
-  const answers = wanted.map((direction) => ({
-    direction,
-    ...serviceIsolation({ policies: f.observed.networkPolicies, namespace: h.namespace, selector: original?.spec?.selector, direction, pods, ignore: isOwnPolicy }),
-  }));
-  const isolated = answers.filter((a) => a.everyIsolated).map((a) => a.direction);
-  const newly = wanted.filter((d) => !isolated.includes(d));
-  const decision: HalfDecision = { half: h, direction: h.direction, skippedDirections: [], stale: false, replacing: false };
-  if (newly.length === 0) return decision;
-  // Named when the pods are known: a policy may cover only some of them.
+  if (existing && pods && podsOfService(selector, h.namespace, pods).length === 0) return [];
   const svc = key(h.original.namespace, h.original.name);
-  const notIsolated = answers.flatMap(({ pods: p, direction }) =>
-    p && p.notIsolated.length > 0 ? [`${p.notIsolated.length} of ${p.isolated.length + p.notIsolated.length} pods of ${svc} (${p.notIsolated.slice(0, 5).join(', ')}, in ${direction.toLowerCase()})`] : [],
-  );
-  if (notIsolated.length > 0) decision.notIsolatedPods = notIsolated.join('; ');
-  decision.wouldIsolate = decision.notIsolatedPods ?? `${h.role === 'source' ? 'egress of' : 'pods of'} ${svc} (${newly.join(', ').toLowerCase()})`;
-  if (f.config.isolation === 'allow') return decision;
-  const narrowed = maxtacDirectionOf(isolated);
-  if (narrowed) decision.direction = narrowed;
-  else delete decision.direction;
-  decision.skippedDirections = newly;
-  return decision;
+  const out: NewIsolation[] = [];
+  for (const direction of directions) {
+    const answer = serviceIsolation({ policies: f.observed.networkPolicies, namespace: h.namespace, selector, direction, pods, ignore: isOwnPolicy });
+    if (answer.everyIsolated) continue;
+    const p = answer.pods;
+    const dir = direction.toLowerCase();
+    out.push(
+      p
+        ? { direction, podsKnown: true, what: `${p.notIsolated.length} of ${p.isolated.length + p.notIsolated.length} pods of ${svc} (${p.notIsolated.slice(0, 5).join(', ')}${p.notIsolated.length > 5 ? ', …' : ''}, in ${dir})` }
+        : { direction, podsKnown: false, what: `the pods of ${svc} (in ${dir})` },
+    );
+  }
+  return out;
 }
 
 /**
@@ -513,7 +591,8 @@ function deterministicNamesFree(f: Facts): Problem | undefined {
 
 function isolationAllowed(f: Facts): Problem | undefined {
   if (f.config.isolation !== 'refuse') return undefined;
-  const would = f.decisions.flatMap((d) => (d.wouldIsolate ? [d.wouldIsolate] : []));
+  // Only what a new object would isolate: drift of an existing one is reported, not failed (decideExisting).
+  const would = f.decisions.flatMap((d) => (d.existing ? [] : d.newlyIsolates.map((n) => n.what)));
   if (would.length === 0) return undefined;
   return {
     reason: Reason.WouldIsolate,
@@ -644,18 +723,15 @@ function materialization(f: Facts): Changes {
   const deletes: DeleteAction[] = [];
   const remaining = f.expiresMs === undefined ? null : Math.max(1, Math.ceil((f.expiresMs - f.nowMs) / 1000));
   for (const d of f.decisions) {
-    if (d.direction === undefined) continue;
-    if (!d.existing) {
-      creates.push({ object: desiredMaxtac(f.request, d.half, d.direction, remaining) });
-      continue;
-    }
-    if (d.stale) {
+    if (d.existing && d.remove) {
       // Never edit a materialized maxtac object (maxtac leaves the old policies behind): delete it and its clone,
-      // forget their refs, and recreate both once they are gone.
+      // forget their refs, and make what is still granted once they are gone.
       const clone = ownClone(f, d.half);
       if (clone) deletes.push(deleteOf(clone));
       deletes.push(deleteOf(d.existing));
+      continue;
     }
+    if (d.direction !== undefined && !d.existing) creates.push({ object: desiredMaxtac(f.request, d.half, d.direction, remaining) });
   }
   const ports = f.ports && 'ports' in f.ports ? f.ports.ports : [];
   for (const h of f.clonesToCreate) {
@@ -722,6 +798,7 @@ function statusOf(f: Facts, verdict: PhaseResult, phase: Phase | undefined, clos
   next.parts = withApprovers(f, readiness.parts);
   let conditions = setCondition(f.status.conditions, approvedCondition(f), f.now, generation);
   conditions = setCondition(conditions, readyCondition(verdict, readiness), f.now, generation);
+  if (verdict.phase === 'Active' && !closing) conditions = setCondition(conditions, isolatingCondition(f), f.now, generation);
   if (closing) conditions = setCondition(conditions, endedWhileClosing(f, verdict, closing), f.now, generation);
   else if (isTerminal(phase)) {
     conditions = setCondition(conditions, { type: ConditionType.Ended, status: 'True', reason: verdict.reason, message: verdict.message }, f.now, generation);
@@ -760,25 +837,58 @@ interface Readiness {
   parts: PartStatus[];
   /** The maxtac objects (of parts not skipped) whose NetworkPolicy maxtac has not written yet. */
   notInForce: string[];
+  /** The directions skipped, as `ingress of namespace/service`. */
+  skipped: string[];
 }
 
 function readinessOf(f: Facts, verdict: PhaseResult): Readiness {
   const notInForce: string[] = [];
+  const skipped: string[] = [];
   const parts = f.parts.map((p) => {
     const ps: PartStatus = { part: p.name, namespace: p.namespace, state: f.approved.has(p.name) ? 'Approved' : 'Pending' };
     if (verdict.phase === 'Failed') return { ...ps, state: 'Failed' as const, message: verdict.message };
     if (verdict.phase !== 'Active') return ps;
     const decisions = f.decisions.filter((d) => d.half.part === p.name);
     const messages = decisions.filter((d) => d.skippedDirections.length > 0).map((d) => skippedMessage(d));
+    skipped.push(...decisions.filter((d) => d.skippedDirections.length > 0).map((d) => directionsOfService(d.skippedDirections, d.half)));
+    messages.push(...decisions.filter(holds).flatMap((d) => d.newlyIsolates.map((n) => isolatesMessage(f, d, n))));
     if (messages.length > 0) ps.message = messages.join('; ');
     const granting = decisions.filter((d) => d.direction !== undefined);
-    const waiting = granting.filter((d) => !d.existing || !inForce(f.observed.networkPolicies, d.existing));
+    // An object being replaced is made again by a later pass: until then, its part waits.
+    const waiting = granting.filter((d) => !d.existing || d.replacing || !inForce(f.observed.networkPolicies, d.existing));
     notInForce.push(...waiting.map((d) => `${d.half.kind} ${key(d.half.namespace, d.half.maxtacName)}`));
     if (decisions.length > 0 && granting.length === 0) ps.state = 'Skipped';
     else if (waiting.length === 0) ps.state = 'Active';
     return ps;
   });
-  return { parts, notInForce };
+  return { parts, notInForce, skipped };
+}
+
+function directionsOfService(directions: PolicyDirection[], h: Half): string {
+  return `${directions.join(' and ').toLowerCase()} of ${key(h.original.namespace, h.original.name)}`;
+}
+
+/** The half holds a grant (existing or made by this pass) that isolates pods on its own. */
+function holds(d: HalfDecision): boolean {
+  return d.direction !== undefined && !d.replacing && d.newlyIsolates.length > 0;
+}
+
+/**
+ * The policy maxtac wrote for the half's object: by name once it exists, except under --isolation allow, whose
+ * statement is made before maxtac writes it and must not change (and be announced again) once it has.
+ */
+function grantPolicyOf(f: Facts, d: HalfDecision): string {
+  const uid = f.config.isolation === 'allow' ? undefined : d.existing?.metadata.uid;
+  const names = uid
+    ? f.observed.networkPolicies
+        .filter((np) => np.metadata.namespace === d.half.namespace && (np.metadata.ownerReferences ?? []).some((r) => r.uid === uid))
+        .map((np) => `NetworkPolicy ${key(d.half.namespace, np.metadata.name ?? '')}`)
+    : [];
+  return names.length > 0 ? names.join(', ') : `the NetworkPolicy maxtac writes for ${d.half.kind} ${key(d.half.namespace, d.half.maxtacName)}`;
+}
+
+function isolatesMessage(f: Facts, d: HalfDecision, n: NewIsolation): string {
+  return `isolates ${n.what}: ${grantPolicyOf(f, d)} is the only NetworkPolicy isolating them in that direction, so it cuts their other traffic there`;
 }
 
 /** Pending parts of a live request name who may approve them (from observed RBAC, else as recorded before). */
@@ -794,7 +904,7 @@ function withApprovers(f: Facts, parts: PartStatus[]): PartStatus[] {
 }
 
 function skippedMessage(d: HalfDecision): string {
-  const what = `${d.skippedDirections.join(' and ').toLowerCase()} of ${key(d.half.original.namespace, d.half.original.name)}`;
+  const what = directionsOfService(d.skippedDirections, d.half);
   if (d.notIsolatedPods) return `skipped ${what}: no NetworkPolicy isolates ${d.notIsolatedPods} yet, and a policy would cut their other traffic`;
   return `skipped ${what}: no NetworkPolicy isolates it yet, so that traffic is already allowed, and a policy would cut its other traffic`;
 }
@@ -816,10 +926,57 @@ function readyCondition(verdict: PhaseResult, readiness: Readiness): ConditionIn
     if (readiness.parts.every((p) => p.state === 'Skipped')) {
       return { type: ready, status: 'True', reason: Reason.AlreadyAllowed, message: 'No NetworkPolicy isolates these pods in the requested directions: the traffic is already allowed.' };
     }
+    if (readiness.skipped.length > 0) {
+      return {
+        type: ready,
+        status: 'True',
+        reason: Reason.InForce,
+        message: `maxtac wrote the NetworkPolicy of every part, except the directions skipped because a grant there would be the first NetworkPolicy to isolate some of the pods (each part's message names them): ${readiness.skipped.join(', ')}.`,
+      };
+    }
     return { type: ready, status: 'True', reason: Reason.InForce, message: 'maxtac wrote the NetworkPolicy of every part.' };
   }
   if (isTerminal(verdict.phase)) return { type: ready, status: 'False', reason: verdict.reason, message: verdict.message };
   return { type: ready, status: 'False', reason: Reason.NotApproved, message: 'The request is not fully approved.' };
+}
+
+/**
+ * What the grant isolates on its own, judged again on every pass while it is Active: what --isolation skip withdrew
+ * in this pass (and, while that direction stays skipped, that it did), what allow grants knowingly, what refuse
+ * keeps after a drift, or nothing.
+ */
+function isolatingCondition(f: Facts): ConditionInput {
+  const type = ConditionType.Isolating;
+  const withdrawn = f.decisions.filter((d) => d.withdrawn.length > 0);
+  if (withdrawn.length > 0) {
+    const what = withdrawn.flatMap((d) => d.withdrawn.map((n) => `${n.direction.toLowerCase()} of ${key(d.half.original.namespace, d.half.original.name)}, since ${grantPolicyOf(f, d)} had become the only NetworkPolicy isolating ${n.what}`));
+    const how = withdrawn.map((d) => `${d.half.kind} ${key(d.half.namespace, d.half.maxtacName)} is deleted${d.direction ? ` and made again for ${d.direction} only` : ''}`);
+    return {
+      type,
+      status: 'False',
+      reason: Reason.DirectionWithdrawn,
+      message: `At ${f.now.toISOString()} netwatch withdrew ${what.join('; ')}. Other NetworkPolicies or pods changed after approval, and under --isolation skip a grant never cuts other traffic: ${how.join(', ')}. The direction is granted again once another NetworkPolicy isolates those pods.`,
+    };
+  }
+  const holding = f.decisions.filter(holds);
+  if (holding.length > 0) {
+    const what = holding.flatMap((d) => d.newlyIsolates.map((n) => `${n.what}, isolated only by ${grantPolicyOf(f, d)}`)).join('; ');
+    if (f.config.isolation === 'allow') {
+      return { type, status: 'True', reason: Reason.IsolatesPods, message: `Under --isolation allow the grant alone isolates ${what}: their other traffic in that direction is cut while the grant lasts.` };
+    }
+    return {
+      type,
+      status: 'True',
+      reason: Reason.IsolationDrift,
+      message: `Other NetworkPolicies or pods changed after approval, and the grant alone now isolates ${what}: their other traffic in that direction is cut. Under --isolation refuse an Active grant is kept: revoke it, or restore a NetworkPolicy that isolates those pods.`,
+    };
+  }
+  const previous = findCondition(f.status.conditions, type);
+  // The withdrawal stays stated while the direction is still left out (or its object still on its way out).
+  if (previous?.reason === Reason.DirectionWithdrawn && f.decisions.some((d) => d.skippedDirections.length > 0 || d.replacing)) {
+    return { type, status: previous.status, reason: previous.reason, message: previous.message };
+  }
+  return { type, status: 'False', reason: Reason.NoNewIsolation, message: 'The grant isolates no pod on its own: other NetworkPolicies isolated every pod it selects already, in each direction it holds.' };
 }
 
 function statusEqual(a: AccessRequestStatus | undefined, b: AccessRequestStatus): boolean {
@@ -869,7 +1026,21 @@ function eventsOf(f: Facts, verdict: PhaseResult, phase: Phase | undefined, clos
   if (ready?.status === 'True' && !wasReady) events.push({ type: 'Normal', reason: ready.reason, message: ready.message });
   const ended = findCondition(conditions, ConditionType.Ended);
   if (closing?.warnNow && ended) events.push({ type: 'Warning', reason: ended.reason, message: ended.message });
+  const isolating = isolatingEvent(findCondition(f.status.conditions, ConditionType.Isolating), findCondition(conditions, ConditionType.Isolating));
+  if (isolating) events.push(isolating);
   return events;
+}
+
+/**
+ * A Warning when what the grant isolates on its own changes into something (allow's statement, refuse's drift,
+ * skip's withdrawal), a Normal Event when it is back to nothing after one of those; none for a grant that never
+ * isolated anything.
+ */
+function isolatingEvent(before: Condition | undefined, after: Condition | undefined): PlannedEvent | undefined {
+  if (!after || (before?.reason === after.reason && before.message === after.message)) return undefined;
+  if (after.reason !== Reason.NoNewIsolation) return { type: 'Warning', reason: after.reason, message: after.message };
+  if (before && before.reason !== Reason.NoNewIsolation) return { type: 'Normal', reason: after.reason, message: after.message };
+  return undefined;
 }
 
 function transitionEvent(f: Facts, verdict: PhaseResult): PlannedEvent {

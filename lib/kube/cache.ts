@@ -4,11 +4,11 @@
 import type { KubeObject } from './types.ts';
 
 /** The resources the controller caches through informers. */
-export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies' | RbacResource;
+export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies' | 'pods' | RbacResource;
 /** RBAC, read to tell who may approve a part (lib/domain/approvers.ts). */
 export type RbacResource = 'roles' | 'clusterroles' | 'rolebindings' | 'clusterrolebindings';
 export const RBAC_RESOURCES: readonly RbacResource[] = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'];
-export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies', ...RBAC_RESOURCES];
+export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies', 'pods', ...RBAC_RESOURCES];
 
 export type ChangeListener = (resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete') => void;
 

@@ -1,7 +1,7 @@
 // The real KubePort: REST over the Kubernetes transport (transport.ts) and informer caches (informer.ts) fed by
 // its watches.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { KubeObject } from './types.ts';
+import type { KubeObject, Pod } from './types.ts';
 import { ClusterCache } from './cache.ts';
 import { isExpired, isNotFound } from './errors.ts';
 import { Informer } from './informer.ts';
@@ -147,6 +147,7 @@ export class HttpKube implements KubePort {
   private forCache(resource: CachedResource, obj: KubeObject): KubeObject {
     // The informer keeps this same object: dropping the field here frees it in both.
     if (this.options.keepManagedFields !== true && obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+    if (resource === 'pods') slimPod(obj);
     return withKind(resource, obj);
   }
 
@@ -169,6 +170,28 @@ export class HttpKube implements KubePort {
     this.informers.length = 0;
     this.transport.close();
   }
+}
+
+/**
+ * A cached Pod keeps only what the NetworkPolicy evaluator reads (labels, container ports, phase, addresses), as
+ * client-go's transform functions trim what a controller caches: a cluster's pods outnumber everything else the
+ * controller watches, and their specs and statuses are most of their size. In place, so the informer's own copy
+ * shrinks too.
+ */
+export function slimPod(pod: Pod): void {
+  const m = pod.metadata;
+  pod.metadata = {
+    name: m.name,
+    namespace: m.namespace,
+    ...(m.uid ? { uid: m.uid } : {}),
+    ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+    ...(m.labels ? { labels: m.labels } : {}),
+    ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+  };
+  const containers = (pod.spec?.containers ?? []).map((c) => ({ name: c.name, ...(c.ports ? { ports: c.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), containerPort: p.containerPort, ...(p.protocol ? { protocol: p.protocol } : {}) })) } : {}) }));
+  pod.spec = { containers };
+  const st = pod.status;
+  pod.status = { ...(st?.phase ? { phase: st.phase } : {}), ...(st?.podIP ? { podIP: st.podIP } : {}), ...(st?.podIPs ? { podIPs: st.podIPs.map((p) => ({ ip: p.ip })) } : {}) };
 }
 
 function withKind<T extends KubeObject>(resource: Resource, obj: T): T {

@@ -8,7 +8,9 @@
 // Under each setting three requests are made one after another (inside `guarded`, inside `open`, and from `guarded`
 // to `open`), each probed as a whole truth table before, during and after: every connection that worked before
 // works during and after, except, under `allow`, exactly what the grant newly isolates, which the request's status
-// must say.
+// must say. Then drift: in a third namespace, `drifting` (deny-ingress and deny-egress), the owner deletes
+// deny-ingress while a grant is Active, so the grant's own ingress policy becomes the one isolating the server;
+// the status and a Warning Event must name it, and under `skip` the direction is withdrawn, as packets show.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
@@ -18,8 +20,9 @@ import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 import { installController, type InstalledController } from '../support/controller.ts';
 import type { IsolationPolicy } from '../../lib/domain/plan.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
-import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
-import type { KubeObject, NetworkPolicy } from '../../lib/kube/types.ts';
+import { LABEL_REQUEST_ID, MAXTAC_OWNER_LABELS } from '../../lib/api/markers.ts';
+import { objectName } from '../../lib/domain/names.ts';
+import type { CoreEvent, KubeObject, NetworkPolicy } from '../../lib/kube/types.ts';
 import { waitFor } from '../support/wait.ts';
 import { Users } from '../support/users.ts';
 
@@ -43,8 +46,12 @@ let oChatA: Endpoint;
 let oChatB: Endpoint;
 let guardedPods: Set<Endpoint>;
 let cells: Cell[];
+let dClient: Endpoint;
+let dServer: Endpoint;
+let driftCells: Cell[];
 
-const FIXTURE_POLICIES = new Set(['default-deny', 'allow-dns', 'chat-a-egress', 'chat-b-ingress']);
+const FIXTURE_POLICIES = new Set(['default-deny', 'allow-dns', 'chat-a-egress', 'chat-b-ingress', 'deny-ingress', 'deny-egress']);
+const DENY_INGRESS = () => policy('drifting', 'deny-ingress', { podSelector: {}, policyTypes: ['Ingress'] });
 
 function service(namespace: string, name: string, app: string, ports: { name: string; port: number; protocol: 'TCP' | 'UDP' }[]): KubeObject {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: { app } }, spec: { selector: { app }, ports: ports.map((p) => ({ ...p, targetPort: p.port })) } } as KubeObject;
@@ -90,9 +97,9 @@ function during(e: Expected): Flow[] {
 
 const probe = (from: Endpoint, to: Endpoint, port: DataplanePort) => dp!.probe(from, to, port, 1000);
 
-async function table(title: string, open: Flow[], settle: boolean): Promise<void> {
+async function table(title: string, open: Flow[], settle: boolean, of: Cell[] = cells): Promise<void> {
   try {
-    await assertReachability(title, cells, open, probe, { withinMs: settle ? 5000 : 0 });
+    await assertReachability(title, of, open, probe, { withinMs: settle ? 5000 : 0 });
   } catch (err) {
     const rules = await dp!.rules().catch((e: unknown) => String(e));
     throw new Error(`${(err as Error).message}\n\nkube-router's rules:\n${rules}`, { cause: err });
@@ -242,6 +249,64 @@ async function run(isolation: IsolationPolicy, def: ScenarioDef): Promise<void> 
   await table(at('after'), flowsWhere(cells, worksBefore), true);
 }
 
+/** What the Isolating condition says once the owner's deny-ingress is gone, and whether the server then hears others. */
+const DRIFT: Record<IsolationPolicy, { reason: string; does: string; withdrawn: boolean }> = {
+  skip: { reason: 'DirectionWithdrawn', does: 'the ingress half is withdrawn (deleted, not edited): the server hears everyone again, the grant still works', withdrawn: true },
+  refuse: { reason: 'IsolationDrift', does: 'the grant is kept and the drift reported: only the client reaches the server', withdrawn: false },
+  allow: { reason: 'IsolatesPods', does: 'the grant is kept and the status states what it now isolates: only the client reaches the server', withdrawn: false },
+};
+
+/**
+ * A grant inside `drifting` (client → server 9000/TCP), in force while deny-ingress and deny-egress isolate both pods;
+ * then the owner deletes deny-ingress. The grant's ingress policy on the server is now the first to isolate it.
+ */
+async function drift(isolation: IsolationPolicy): Promise<void> {
+  const at = (step: string) => `--isolation ${isolation}, drift: ${step}`;
+  const admin = users.as('admin');
+  const grant: Flow = { from: dClient, to: dServer, port: tcp(9000) };
+  const spec: AccessRequestSpec = { type: 'Service', source: { namespace: 'drifting', service: 'client' }, target: { namespace: 'drifting', service: 'server' }, ports: [{ port: 9000, protocol: 'TCP' }], duration: '1h', reason: 'isolation e2e: drift' };
+  // Nothing talks to or from the two pods before.
+  await table(at('before'), [], true, driftCells);
+  const name = (await users.createRequest('admin', spec)).metadata.name ?? '';
+  const ar = await waitFor(`${name} in force`, async () => {
+    const now = await request(name);
+    return now?.status?.phase === 'Active' && condition(now, 'Ready')?.reason === 'InForce' ? now : undefined;
+  });
+  assert.equal(condition(ar, 'Isolating')?.reason, 'NoNewIsolation', JSON.stringify(ar.status?.conditions));
+  const uid = ar.metadata.uid ?? '';
+  await table(at('in force'), [grant], true, driftCells);
+
+  await admin.delete('networkpolicies', 'drifting', 'deny-ingress');
+  const expected = DRIFT[isolation];
+  const targetAccess = objectName(uid, 'targetMaxtac');
+  const drifted = await waitFor(`${name} Isolating ${expected.reason}`, async () => {
+    const now = await request(name);
+    if (!now || condition(now, 'Isolating')?.reason !== expected.reason) return undefined;
+    if (!expected.withdrawn) return now;
+    // Withdrawn: the target Access and every policy it owned are gone.
+    const left = (await admin.list<NetworkPolicy>('networkpolicies', 'drifting')).items.filter((np) => np.metadata.labels?.[MAXTAC_OWNER_LABELS.Access] === targetAccess);
+    return left.length === 0 && !(await admin.get('accesses', 'drifting', targetAccess)) ? now : undefined;
+  });
+  const message = condition(drifted, 'Isolating')?.message ?? '';
+  assert.deepEqual(named([message], pairsOf(spec)), ['drifting/server ingress'], `the condition names the server's ingress: ${message}`);
+  assert.match(message, /1 of 1 pods of drifting\/server \(server-0, in ingress\)/);
+  const events = await waitFor('the Warning Event', async () => {
+    const found = (await admin.list<CoreEvent>('events', 'default')).items.filter((e) => e.involvedObject.name === name && e.reason === expected.reason);
+    return found.length > 0 ? found : undefined;
+  });
+  assert.deepEqual(events.map((e) => [e.type, named([e.message], pairsOf(spec))]), [['Warning', ['drifting/server ingress']]]);
+  assert.equal(drifted.status?.phase, 'Active');
+  // The client's ingress is no longer isolated by anything: anyone reaches it. The server's only when withdrawn.
+  const others: Flow[] = [{ from: oChatA, to: dClient, port: tcp(8000) }, ...(expected.withdrawn ? [{ from: oChatA, to: dServer, port: tcp(9000) }] : [])];
+  await table(at('after the owner deleted deny-ingress'), [grant, ...others], true, driftCells);
+
+  await users.decide('admin', name, 'Revoked', 'isolation e2e');
+  await waitFor(`${name} closed`, async () => (await request(name))?.status?.phase === 'Revoked' && (await materialized(uid)).length === 0);
+  await table(at('revoked'), [{ from: oChatA, to: dClient, port: tcp(8000) }, { from: oChatA, to: dServer, port: tcp(9000) }], true, driftCells);
+  await admin.create('networkpolicies', DENY_INGRESS());
+  await table(at('deny-ingress restored'), [], true, driftCells);
+}
+
 describe('nothing unrelated breaks: DNS, default-deny and open namespaces, a pair already talking, under each --isolation', () => {
   before(async () => {
     const unavailable = dataplaneUnavailable();
@@ -250,7 +315,7 @@ describe('nothing unrelated breaks: DNS, default-deny and open namespaces, a pai
     webhook = await installWebhook(cp);
     users = new Users(cp);
     const admin = users.as('admin');
-    for (const ns of ['guarded', 'open']) await admin.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const ns of ['guarded', 'open', 'drifting']) await admin.call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     for (const ns of ['guarded', 'open']) {
       const p = ns[0];
       await admin.create('services', service(ns, 'client', `${p}-client`, [{ name: 'http', port: 8000, protocol: 'TCP' }]));
@@ -265,6 +330,10 @@ describe('nothing unrelated breaks: DNS, default-deny and open namespaces, a pai
     ]) {
       await admin.create('networkpolicies', np);
     }
+    await admin.create('services', service('drifting', 'client', 'd-client', [{ name: 'http', port: 8000, protocol: 'TCP' }]));
+    await admin.create('services', service('drifting', 'server', 'd-server', [{ name: 'tcp', port: 9000, protocol: 'TCP' }]));
+    await admin.create('networkpolicies', DENY_INGRESS());
+    await admin.create('networkpolicies', policy('drifting', 'deny-egress', { podSelector: {}, policyTypes: ['Egress'] }));
 
     dp = await startDataplane(cp);
     dns = await dp.addPod({ namespace: 'kube-system', name: 'resolver-0', labels: { app: 'kube-dns' }, ports: [udp(53), tcp(53)] });
@@ -277,9 +346,13 @@ describe('nothing unrelated breaks: DNS, default-deny and open namespaces, a pai
     oServer = await pod('open', 'server-0', 'o-server', [tcp(9000), udp(9001)]);
     oChatA = await pod('open', 'chat-a', 'o-chat-a', [tcp(7000)]);
     oChatB = await pod('open', 'chat-b', 'o-chat-b', [tcp(7000)]);
+    dClient = await pod('drifting', 'client-0', 'd-client', [tcp(8000)]);
+    dServer = await pod('drifting', 'server-0', 'd-server', [tcp(9000)]);
     guardedPods = new Set([gClient, gServer, gChatA, gChatB]);
     const everyone = [dns, gClient, gServer, gChatA, gChatB, oClient, oServer, oChatA, oChatB];
     cells = cellsOf(everyone, everyone);
+    // The drift scenario's own table: its two pods and one from `open` that nothing isolates.
+    driftCells = cellsOf([dClient, dServer, oChatA], [dClient, dServer, oChatA]);
     await dp.waitForPods();
   });
 
@@ -315,22 +388,20 @@ describe('nothing unrelated breaks: DNS, default-deny and open namespaces, a pai
       for (const def of SCENARIOS) test(`${def.title}: ${def.does[isolation]}`, () => run(isolation, def));
 
       if (isolation === 'allow') {
-        test(
-          'the status of each request names exactly what its grant newly isolated (the cells cut above)',
-          {
-            todo:
-              'finding for the controller: with --isolation allow, lib/domain/plan.ts computes what a part newly isolates ' +
-              '(wouldIsolate) but writes it nowhere: no part message, no condition; only refuse reports it',
-          },
-          () => {
-            assert.equal(allowStatuses.length, 3, 'the three allow requests ran');
-            for (const { title, scenario, ar } of allowStatuses) {
-              const texts = [...partMessages(ar), ...(ar.status?.conditions ?? []).map((c) => c.message)];
-              assert.deepEqual(named(texts, pairsOf(scenario.spec)), scenario.expected.allow.says, `${title}: ${JSON.stringify(ar.status)}`);
-            }
-          },
-        );
+        test('the status of each request names exactly what its grant newly isolated (the cells cut above)', () => {
+          assert.equal(allowStatuses.length, 3, 'the three allow requests ran');
+          for (const { title, scenario, ar } of allowStatuses) {
+            const texts = [...partMessages(ar), ...(ar.status?.conditions ?? []).map((c) => c.message)];
+            assert.deepEqual(named(texts, pairsOf(scenario.spec)), scenario.expected.allow.says, `${title}: ${JSON.stringify(ar.status)}`);
+            // The Isolating condition alone says it too, and is True exactly when something is isolated.
+            const isolating = condition(ar, 'Isolating');
+            assert.deepEqual(named([isolating?.message ?? ''], pairsOf(scenario.spec)), scenario.expected.allow.says, `${title}: ${JSON.stringify(isolating)}`);
+            assert.equal(isolating?.reason, scenario.expected.allow.says.length > 0 ? 'IsolatesPods' : 'NoNewIsolation');
+          }
+        });
       }
+
+      test(`drift, the owner deletes their deny-ingress while a grant is Active: ${DRIFT[isolation].does}`, () => drift(isolation));
     });
   }
 });

@@ -324,7 +324,7 @@ describe('kubectl netwatch why against the real control plane', () => {
     assert.ok(name, created.stdout);
     await users.approve('admin', name, 'source', 'y');
     await users.approve('admin', name, 'target', 'x');
-    // The controller does not see pods: y's Service selector proves no egress isolation, so the source part is
+    // The controller judges per pod: y/quarantine isolates y/b's egress but not y/a's, so the source part is
     // skipped (y/a's egress is open already) and x's part grants ingress.
     const active = await waitFor(`${name} to be Active and Ready`, async () => {
       const ar = await users.as('admin').get<AccessRequest>('accessrequests', '', name);
