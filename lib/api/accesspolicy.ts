@@ -157,10 +157,21 @@ export const AccessPolicySpecSchema = Type.Object({
 });
 
 export type PolicyServices = Static<typeof PolicyServicesSchema>;
-export type PolicyPeers = Static<typeof PolicyPeersSchema>;
 export type PolicyPort = Static<typeof PolicyPortSchema>;
-export type PolicyMatch = Static<typeof PolicyMatchSchema>;
 export type PolicyApprovals = Static<typeof PolicyApprovalsSchema>;
+// Written out: the CEL-annotated schemas are typed loosely.
+export interface PolicyPeers {
+  namespaces?: string[];
+  services?: PolicyServices;
+  cidrs?: string[];
+}
+export interface PolicyMatch {
+  services?: PolicyServices;
+  peers?: PolicyPeers;
+  ports?: PolicyPort[];
+  directions?: ('ingress' | 'egress')[];
+  requesters?: { users?: string[]; groups?: string[] };
+}
 
 export interface PolicyRule {
   name: string;
