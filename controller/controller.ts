@@ -155,6 +155,9 @@ export class Controller {
         }
         return;
       }
+      case 'accesspolicies':
+        // Enforced by the webhook at each decision; the controller does not cache them.
+        return;
     }
   }
 

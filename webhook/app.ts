@@ -20,6 +20,8 @@ import {
   type UserInfo,
 } from './admission.ts';
 import type { ServiceReader } from './kube.ts';
+import { NO_POLICIES, type PolicyReader } from './policies.ts';
+import { serviceReferencesOf } from '../lib/domain/spec.ts';
 import { admitMarked, MARKED_RESOURCES, type MarkedObject } from './markers.ts';
 import { webhookMetrics, type AdmissionOutcome, type WebhookKind, type WebhookMetrics } from './metrics.ts';
 
@@ -33,6 +35,8 @@ export interface WebhookDeps {
   reviewer: AccessReviewer;
   services: ServiceReader;
   requests: OpenRequestCounter;
+  /** The AccessPolicies in force (main.ts: an informer cache); none given: no policies. */
+  policies?: PolicyReader;
   /** A pino logger (main.ts makes one); none logs nothing. */
   logger?: Logger;
   metrics?: WebhookMetrics;
@@ -91,6 +95,15 @@ const admissionReviewSchema = {
     },
   },
 } as const;
+
+/** The Services a request references, for label-selecting rules; a malformed spec references none. */
+function policyServiceRefs(request: AccessRequest | null): { namespace: string; name: string }[] {
+  try {
+    return request?.spec ? serviceReferencesOf(request.spec) : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Kubernetes API errors carry the whole response (headers included): keep only what helps a user. */
 export function describeError(err: unknown): string {
@@ -228,11 +241,19 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
       ...(userInfo.groups ? { groups: userInfo.groups } : {}),
       ...(userInfo.extra ? { extra: userInfo.extra } : {}),
     };
+    const policies = needed.policyNamespaces ? (deps.policies ?? NO_POLICIES).policiesIn(needed.policyNamespaces) : [];
+    // Rules may select Services by label: with policies in play, the request's Services are read too.
+    const serviceRefs = policies.length > 0 && needed.services.length === 0 ? policyServiceRefs(query.object ?? query.oldObject) : needed.services;
     const [mayApprove, services] = await Promise.all([
       needed.parts.length > 0 ? approvableParts(deps.reviewer, subject, needed.parts) : Promise.resolve({}),
-      readServices(needed.services),
+      readServices(serviceRefs),
     ]);
-    const facts = { mayApprove, services, ...(needed.openRequestsOf ? { openRequests: deps.requests.openRequestsOf(needed.openRequestsOf) } : {}) };
+    const facts = {
+      mayApprove,
+      services,
+      policies,
+      ...(needed.openRequestsOf ? { openRequests: deps.requests.openRequestsOf(needed.openRequestsOf) } : {}),
+    };
     const input = { ...query, facts, now: now() };
     return kind === 'mutate' ? mutate(input) : validate(input);
   }

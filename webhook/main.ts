@@ -9,6 +9,7 @@ import { build, buildProbes, describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 import { HttpKube } from '../lib/kube/http.ts';
 import { OpenRequestIndex } from './open-requests.ts';
+import { CachedPolicies } from './policies.ts';
 import { webhookMetrics } from './metrics.ts';
 import { parseWebhookArgs } from './options.ts';
 import { startup } from '../lib/cli/flags.ts';
@@ -48,18 +49,24 @@ try {
 
 const metrics = webhookMetrics({ defaultMetrics: true });
 const http = kubeHttpFor(kc);
-// Open AccessRequests per user (the per-requester limit): an informer over AccessRequests only, and only when a
-// limit is set.
+// Informers: AccessPolicies (the rules enforced), and open AccessRequests per user (the per-requester limit) only
+// when a limit is set.
 const limited = config.maxOpenRequests > 0;
-const requestCache = new HttpKube(kc, { cached: ['accessrequests'], maxSockets: 2, onInformerError: (_r, err) => logger.warn({ err: describeError(err) }, 'AccessRequest informer failed; restarting it') });
+const requestCache = new HttpKube(kc, {
+  cached: limited ? ['accessrequests', 'accesspolicies'] : ['accesspolicies'],
+  maxSockets: 2,
+  onInformerError: (resource, err) => logger.warn({ resource, err: describeError(err) }, 'informer failed; restarting it'),
+});
 const openRequests = new OpenRequestIndex(requestCache.cache);
+const policies = new CachedPolicies(requestCache.cache);
 let listening = false;
-let synced = !limited;
+let synced = false;
 const app = await build({
   config,
   reviewer: reviewerOver(http, options.answerTtlMs),
   services: serviceReaderOver(http, options.answerTtlMs),
   requests: openRequests,
+  policies,
   logger,
   metrics,
   tls,
@@ -86,11 +93,10 @@ try {
   await probes?.listen({ host: options.host, port: options.metricsPort });
   await app.listen({ host: options.host, port: options.port });
   listening = true;
-  if (limited) {
-    await requestCache.start();
-    openRequests.markSynced();
-    synced = true;
-  }
+  await requestCache.start();
+  openRequests.markSynced();
+  policies.markSynced();
+  synced = true;
   logger.info({ port: options.port, metricsPort: options.metricsPort, maxDuration: config.maxDuration, allowUnlimited: config.allowUnlimited }, 'netwatch webhook listening');
 } catch (err) {
   fail(`cannot listen: ${describeError(err)}`);

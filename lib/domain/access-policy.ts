@@ -21,6 +21,13 @@ export function ruleId(r: RuleRef): string {
   return `${r.namespace}/${r.policy}/${r.rule}`;
 }
 
+/** The inverse of ruleId (names are DNS labels: no slash). */
+export function parseRuleId(id: string): RuleRef | undefined {
+  const [namespace, policy, rule, ...rest] = id.split('/');
+  if (!namespace || !policy || !rule || rest.length > 0) return undefined;
+  return { namespace, policy, rule };
+}
+
 /** `AccessPolicy payments/db-owners, rule "two-dbas"`: how messages name a rule. */
 export function describeRule(r: RuleRef): string {
   return `AccessPolicy ${r.namespace}/${r.policy}, rule "${r.rule}"`;

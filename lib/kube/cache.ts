@@ -4,8 +4,10 @@
 import type { KubeObject } from './types.ts';
 
 /** The resources the controller caches through informers. */
-export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies';
+export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies' | 'accesspolicies';
+/** What the controller caches (the default of HttpKube); AccessPolicies are cached by the webhook only. */
 export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies'];
+const CACHEABLE: readonly CachedResource[] = [...CACHED_RESOURCES, 'accesspolicies'];
 
 export type ChangeListener = (resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete') => void;
 
@@ -46,7 +48,7 @@ export function keyOf(obj: KubeObject): string {
 }
 
 export class ClusterCache {
-  private readonly stores = new Map<CachedResource, Store>(CACHED_RESOURCES.map((r) => [r, new Store()]));
+  private readonly stores = new Map<CachedResource, Store>(CACHEABLE.map((r) => [r, new Store()]));
   private readonly listeners: ChangeListener[] = [];
 
   onChange(listener: ChangeListener): () => void {

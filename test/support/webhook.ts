@@ -10,6 +10,7 @@ import { build } from '../../webhook/app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from '../../webhook/kube.ts';
 import { HttpKube } from '../../lib/kube/http.ts';
 import { OpenRequestIndex } from '../../webhook/open-requests.ts';
+import { CachedPolicies } from '../../webhook/policies.ts';
 
 // Where they were before they moved here with the harness: end-to-end suites import them from this file.
 export { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive };
@@ -37,15 +38,18 @@ export async function installWebhook(cp: ControlPlane, opts: InstallWebhookOptio
 
   const kc = cp.kubeConfigFor(IDENTITY);
   const http = kubeHttpFor(kc);
-  const requestCache = new HttpKube(kc, { cached: ['accessrequests'], maxSockets: 2 });
+  const requestCache = new HttpKube(kc, { cached: ['accessrequests', 'accesspolicies'], maxSockets: 2 });
   const requests = new OpenRequestIndex(requestCache.cache);
+  const policies = new CachedPolicies(requestCache.cache);
   await requestCache.start();
   requests.markSynced();
+  policies.markSynced();
   const app = await build({
     config,
     reviewer: reviewerOver(http),
     services: serviceReaderOver(http),
     requests,
+    policies,
     tls: { key: certs.keyPem, cert: certs.certPem, ...(anyCaller ? {} : { clientCa: cp.webhookClientCaPem }) },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
