@@ -46,15 +46,16 @@ export const PolicyPeersSchema = withCel(
       namespaces: Type.Optional(Names('Namespace of the peer Service.')),
       services: Type.Optional(PolicyServicesSchema),
       cidrs: Type.Optional(Type.Array(CidrSchema, { minItems: 1, maxItems: 64, 'x-kubernetes-list-type': 'set' })),
+      exceptCidrs: Type.Optional(Type.Array(CidrSchema, { minItems: 1, maxItems: 64, 'x-kubernetes-list-type': 'set' })),
     },
     {
       description:
-        'The other end of the flow. A peer Service matches namespaces and services (each when given); external CIDRs match when every requested CIDR lies inside the union of cidrs.',
+        'The other end of the flow. A peer Service matches namespaces and services (each when given). External CIDRs match cidrs when every requested CIDR lies inside their union, and exceptCidrs unless every requested CIDR lies inside theirs ("anything but these ranges").',
     },
   ),
   [
     {
-      rule: '!(has(self.cidrs) && (has(self.namespaces) || has(self.services)))',
+      rule: '!((has(self.cidrs) || has(self.exceptCidrs)) && (has(self.namespaces) || has(self.services)))',
       message: 'a peer is either in-cluster (namespaces, services) or external (cidrs), not both: write two rules',
     },
   ],
@@ -164,6 +165,7 @@ export interface PolicyPeers {
   namespaces?: string[];
   services?: PolicyServices;
   cidrs?: string[];
+  exceptCidrs?: string[];
 }
 export interface PolicyMatch {
   services?: PolicyServices;

@@ -123,12 +123,16 @@ function peerMatches(want: PolicyMatch['peers'], peer: Peer, labels: ServiceLabe
   if (!want) return true;
   if (peer.kind === 'cidrs') {
     if (want.namespaces || want.services) return false;
-    if (!want.cidrs) return true;
-    const allowed = ranges(want.cidrs);
     const asked = ranges(peer.cidrs);
-    return !!allowed && !!asked && asked.length > 0 && asked.every((r) => unionCovers(allowed, r));
+    if (!asked || asked.length === 0) return false;
+    const inside = (cidrs: readonly string[]) => {
+      const union = ranges(cidrs);
+      return !!union && asked.every((r) => unionCovers(union, r));
+    };
+    if (want.cidrs && !inside(want.cidrs)) return false;
+    return !want.exceptCidrs || !inside(want.exceptCidrs);
   }
-  if (want.cidrs) return false;
+  if (want.cidrs || want.exceptCidrs) return false;
   if (want.namespaces && !want.namespaces.includes(peer.namespace)) return false;
   return servicesMatch(want.services, peer, labels);
 }

@@ -12,6 +12,7 @@ import {
   type Review,
 } from '../api/accessrequest.ts';
 import { describeRule, parseRuleId, type ApprovalRequirement, type PartPolicy } from './access-policy.ts';
+export type { ApprovalRequirement };
 import { describePermission, mayApprove, partsOf, permissionFor, type Part, type ResourceCheck } from './parts.ts';
 import { closingOf } from './phase.ts';
 
@@ -333,4 +334,33 @@ export async function askPermissions(parts: readonly Part[], ask: (checks: reado
 /** The answers for one request's parts, by part name. */
 export function mayApproveParts(request: Pick<AccessRequest, 'spec'>, answers: PermissionAnswers): Map<PartName, boolean> {
   return new Map(partsOf(request.spec).map((p) => [p.name, answers.get(questionKey(p)) === true]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Approval progress under AccessPolicies, as the UIs show it
+
+export interface ApprovalProgress {
+  /** The requirement of the latest decision (the rule a review recorded), else the one stamped at creation. */
+  requirement: ApprovalRequirement;
+  /** Distinct approvers counted so far (N-of-M parts). */
+  approvers: string[];
+  /** Approvals still needed: 0 once the part is approved. */
+  missing: number;
+  /** Every rule that matched the part at creation, as namespace/policy/rule. */
+  rules: string[];
+}
+
+export function approvalProgress(request: AccessRequest, part: PartName): ApprovalProgress {
+  const stamped = stampedRequirement(request, part);
+  const latest = reviewsOf(request, part).findLast((r) => r.rule && r.required);
+  const latestRule = latest?.rule ? parseRuleId(latest.rule) : undefined;
+  let requirement: ApprovalRequirement = stamped;
+  if (latest?.required && latestRule) {
+    const groups = stamped.kind === 'count' && latest.rule === `${stamped.rule.namespace}/${stamped.rule.policy}/${stamped.rule.rule}` ? stamped.groups : undefined;
+    requirement = { kind: 'count', count: latest.required, ...(groups ? { groups } : {}), rule: latestRule };
+  }
+  const approvers = approversOf(request, part);
+  const approved = !!approvalOf(request, part);
+  const missing = approved ? 0 : requirement.kind === 'count' ? Math.max(1, requirement.count - approvers.length) : requirement.kind === 'auto' ? 0 : 1;
+  return { requirement, approvers, missing, rules: policyStampOf(request, part)?.rules ?? [] };
 }

@@ -97,6 +97,25 @@ async function toYaml(value: unknown): Promise<string> {
   return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
 }
 
+/** Every YAML document of a file (`-` reads nothing else: a file name is required). */
+async function readYamlFile(path: string): Promise<unknown[]> {
+  const { readFile } = await import('node:fs/promises');
+  const { parseAllDocuments } = await import('yaml');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${inert(path)}: ${inert((err as { code?: string }).code ?? String(err))}`);
+  }
+  const docs = parseAllDocuments(text);
+  const out: unknown[] = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    if (doc.errors.length > 0) throw new UserError(`${inert(path)} is not valid YAML: ${inert(doc.errors[0]?.message ?? '')}`);
+    out.push(doc.toJS());
+  }
+  return out;
+}
+
 async function print(io: Io, text: string): Promise<void> {
   if (text.length > 0) await writeOut(io.stdout, text);
 }
@@ -370,6 +389,27 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
         else if (a.output === 'yaml') await print(deps, await toYaml(result));
         else await print(deps, renderWhy(result));
       },
+    )
+    .command('policy', 'AccessPolicies: test them offline', (y) =>
+      y
+        .command(
+          'test <policies> <requests>',
+          'Evaluate AccessRequests against AccessPolicies offline and print the decision per part (no cluster needed)',
+          (t) =>
+            t
+              .positional('policies', { type: 'string', demandOption: true, describe: 'YAML file of AccessPolicy objects (Services for label rules may be in either file)' })
+              .positional('requests', { type: 'string', demandOption: true, describe: 'YAML file of AccessRequest objects' })
+              .option('output', { alias: 'o', choices: ['json', 'yaml'] as const })
+              .example('kubectl netwatch policy test payments-policy.yaml requests.yaml', ''),
+          async (a) => {
+            const { policyTest, renderPolicyTest } = await import('./services/policy-test.ts');
+            const rows = policyTest(await readYamlFile(a.policies), await readYamlFile(a.requests));
+            if (a.output === 'json') await print(deps, JSON.stringify(rows, null, 4) + '\n');
+            else if (a.output === 'yaml') await print(deps, await toYaml(rows));
+            else await print(deps, renderPolicyTest(rows));
+          },
+        )
+        .demandCommand(1, 'name a subcommand: test'),
     )
     .command('tui', 'Open the interactive view (the default on a terminal)', {}, async () => {
       await openTui(deps, await portOf(), flags);
