@@ -11,7 +11,7 @@ import {
   type Phase,
   type Review,
 } from '../api/accessrequest.ts';
-import { describeRule, parseRuleId, type ApprovalRequirement, type PartPolicy } from './access-policy.ts';
+import { describeApproval, describeRule, parseRuleId, type ApprovalRequirement, type PartPolicy } from './access-policy.ts';
 export type { ApprovalRequirement };
 import { describePermission, mayApprove, partsOf, permissionFor, type Part, type ResourceCheck } from './parts.ts';
 import { closingOf } from './phase.ts';
@@ -363,4 +363,19 @@ export function approvalProgress(request: AccessRequest, part: PartName): Approv
   const approved = !!approvalOf(request, part);
   const missing = approved ? 0 : requirement.kind === 'count' ? Math.max(1, requirement.count - approvers.length) : requirement.kind === 'auto' ? 0 : 1;
   return { requirement, approvers, missing, rules: policyStampOf(request, part)?.rules ?? [] };
+}
+
+/**
+ * The AccessPolicy rules that decide each part's approval, in one sentence for Events ("" without policies):
+ * `target: 2 distinct approvers …, 1 of 2 so far (payments/database/postgres)`.
+ */
+export function describePolicies(request: AccessRequest): string {
+  const out: string[] = [];
+  for (const part of partsOf(request.spec)) {
+    const progress = approvalProgress(request, part.name);
+    if (progress.requirement.kind === 'default') continue;
+    const so = progress.requirement.kind === 'count' ? `, ${progress.approvers.length} of ${progress.requirement.count} so far` : '';
+    out.push(`${part.name} (${part.namespace}): ${describeApproval(progress.requirement)}${so}`);
+  }
+  return out.join('; ');
 }
