@@ -4,6 +4,7 @@ import { isDns1123Subdomain } from '../../lib/api/names.ts';
 import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
+import { approvalProgress } from '../../lib/domain/actions.ts';
 import { UserError, explain, report } from './errors.ts';
 import { inert } from '../../lib/text/inert.ts';
 import { renderDescribe, renderTable, tableRow } from './services/output.ts';
@@ -313,7 +314,14 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       (y) => nameArg(y).option('part', { choices: ['source', 'target'] as const, describe: 'Approve only this part' }),
       async (a) => {
         const { request, approved } = await approve(await portOf(), a.name, a.part);
-        await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} approved (${approved.join(', ')})\n`);
+        // Under an AccessPolicy that asks for several approvers, an approval may not complete its part yet.
+        const parts = approved.map((part) => {
+          const progress = approvalProgress(request, part);
+          return progress.requirement.kind === 'count' && progress.missing > 0
+            ? `${part}: ${progress.approvers.length} of ${progress.requirement.count} approvals, ${progress.missing} missing`
+            : part;
+        });
+        await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} approved (${parts.join(', ')})\n`);
       },
     )
     .command(
