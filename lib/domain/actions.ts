@@ -366,9 +366,19 @@ export function approvalProgress(request: AccessRequest, part: PartName): Approv
 }
 
 /**
- * The AccessPolicy rules that decide each part's approval, in one sentence for Events ("" without policies):
- * `target: 2 distinct approvers …, 1 of 2 so far (payments/database/postgres)`.
+ * What the AccessPolicies say about one part in one line, as the UIs show it (undefined: no rule applies):
+ * `2 distinct approvers from dbas, the requester not counted (payments/database/postgres); 1 of 2 so far, 1 missing`.
  */
+export function policySummary(request: AccessRequest, part: PartName): string | undefined {
+  const stamp = policyStampOf(request, part);
+  const progress = approvalProgress(request, part);
+  const r = progress.requirement;
+  if (!stamp && r.kind === 'default') return undefined;
+  const count = r.kind === 'count' ? `; ${progress.approvers.length} of ${r.count} so far${progress.missing > 0 ? `, ${progress.missing} missing` : ''}` : '';
+  return `${describeApproval(r)}${count}${stamp?.maxDuration ? `; max duration ${stamp.maxDuration}` : ''}`;
+}
+
+/** The AccessPolicy rules that decide each part's approval, in one sentence for Events ("" without policies). */
 export function describePolicies(request: AccessRequest): string {
   const out: string[] = [];
   for (const part of partsOf(request.spec)) {

@@ -21,6 +21,7 @@ import {
   askPermissions,
   isRequester as isRequesterOf,
   phaseOf,
+  policySummary,
   questionKey,
   stageOf,
 } from '../../../lib/domain/actions.ts';
@@ -172,6 +173,8 @@ export interface PartView {
   approvedBy?: string | undefined;
   /** Whether the current user satisfies the permission (SelfSubjectAccessReview). */
   youMayApprove: boolean;
+  /** The AccessPolicy rule for this part, approvals so far and missing (absent: no rule applies). */
+  policy?: string;
 }
 
 export type Action = 'approve' | 'deny' | 'abort' | 'revoke';
@@ -200,11 +203,14 @@ export function isRequester(r: AccessRequest, me: Identity | undefined): boolean
 
 const ACTIONS: readonly Action[] = ['approve', 'deny', 'abort', 'revoke'];
 
+
 /** Pure: what a user may do to a request (the rule book, lib/domain/actions.ts), given whether they pass each part's permission. */
 export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePart: ReadonlyMap<PartName, boolean>): RequestView {
   const parts: PartView[] = partsOf(r.spec).map((p) => {
     const approval = approvalOf(r, p.name);
+    const policy = policySummary(r, p.name);
     return {
+      ...(policy === undefined ? {} : { policy }),
       part: p.name,
       namespace: p.namespace,
       needs: describePermission(permissionFor(p)),
@@ -213,7 +219,7 @@ export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePar
       youMayApprove: mayApprovePart.get(p.name) === true,
     };
   });
-  const allowed = allowedActions(r, { username: me?.username ?? '', mayApprove: mayApprovePart });
+  const allowed = allowedActions(r, { username: me?.username ?? '', groups: me?.groups ?? [], mayApprove: mayApprovePart });
   const actions = ACTIONS.filter((a) => (a === 'approve' ? allowed.approve.length > 0 : allowed[a]));
   return { parts, approvable: allowed.approve, actions };
 }
