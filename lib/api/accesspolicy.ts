@@ -23,10 +23,13 @@ const Name = (description: string, pattern = DNS1123_LABEL_PATTERN) => Type.Stri
 const Names = (description: string, pattern?: string) =>
   Type.Array(Name(description, pattern), { minItems: 1, maxItems: 64, 'x-kubernetes-list-type': 'set' });
 
-// matchLabels only: a selector every reader understands at a glance, and all the matching the rules need.
-const LabelsSchema = Type.Record(Type.String({ minLength: 1, maxLength: 317 }), Type.String({ maxLength: 63 }), {
-  description: 'Labels that must all be present with these values (matchLabels).',
+// matchLabels only: a selector every reader understands at a glance, and all the matching the rules need. Written
+// as additionalProperties: structural schemas (CRDs) do not allow the patternProperties TypeBox's Record makes.
+const LabelsSchema = Type.Unsafe<Record<string, string>>({
+  type: 'object',
+  additionalProperties: { type: 'string', maxLength: 63 },
   maxProperties: 16,
+  description: 'Labels that must all be present with these values (matchLabels).',
 });
 
 const FiniteDuration = (description: string) =>
