@@ -111,7 +111,8 @@ export function policyStamp(outcomes: readonly PartPolicy[]): PartPolicyStamp[] 
       return {
         part: o.part,
         namespace: o.namespace,
-        rules: o.matched.map((r) => `${r.namespace}/${r.policy}/${r.rule}`),
+        // The CRD keeps at most 64 (the rules that decide are named on their own below).
+        rules: o.matched.slice(0, 64).map((r) => `${r.namespace}/${r.policy}/${r.rule}`),
         approval: a.kind === 'auto' ? 'Auto' : a.kind === 'count' ? 'Approvers' : 'Default',
         ...(a.kind === 'count' ? { approvals: a.count, ...(a.groups ? { approverGroups: [...a.groups] } : {}) } : {}),
         ...(a.kind === 'default' ? {} : { approvalRule: `${a.rule.namespace}/${a.rule.policy}/${a.rule.rule}` }),
