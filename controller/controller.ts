@@ -202,6 +202,9 @@ export class Controller {
         if (!grant) this.requeueActiveIn(obj.metadata.namespace ?? '');
         return;
       }
+      case 'accesspolicies':
+        // Enforced by the webhook at each decision; the controller does not cache them.
+        return;
     }
   }
 

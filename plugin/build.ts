@@ -121,13 +121,13 @@ const lazyBuiltins: Plugin = {
   },
 };
 
-// lib/api/accessrequest.ts builds the CRD's TypeBox schemas when it loads; the plugin needs only its constants
+// lib/api/accessrequest.ts (and accesspolicy.ts) build the CRDs' TypeBox schemas when they load; the plugin needs only their constants
 // (names, limits, phases) and types. The bundle gets those constants, taken from the real module at build time
 // (so they cannot drift), without the schemas or TypeBox. Importing a schema from plugin code fails the build.
 const apiConstantsOnly: Plugin = {
   name: 'api-constants-only',
   setup(b) {
-    b.onLoad({ filter: /[\\/]lib[\\/]api[\\/]accessrequest\.ts$/ }, async (args) => {
+    b.onLoad({ filter: /[\\/]lib[\\/]api[\\/](accessrequest|accesspolicy)\.ts$/ }, async (args) => {
       const api = (await import(args.path)) as Record<string, unknown>;
       const plainValue = (v: unknown): boolean =>
         typeof v === 'string' || typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));

@@ -592,7 +592,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     };
 
     const crdFiles = readdirSync(bins.maxtacCrds).filter((f) => f.endsWith('.yaml')).map((f) => join(bins.maxtacCrds, f));
-    const crds = [...crdFiles.flatMap(loadYamlFile), ...loadYamlFile(join(REPO_ROOT, 'crds/accessrequests.netwatch.vtk.io.yaml'))];
+    const crds = [...crdFiles.flatMap(loadYamlFile), ...['accessrequests', 'accesspolicies'].flatMap((n) => loadYamlFile(join(REPO_ROOT, `crds/${n}.netwatch.vtk.io.yaml`)))];
     await applyObjects(admin, crds);
 
     if (opts.maxtac !== false) {

@@ -7,6 +7,9 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseConfig } from '../notifier/config.ts';
 import { ANNOTATION_NOTIFY_APPROVERS, destinationsOf, parseRoute } from '../notifier/routes.ts';
 import { demoNotifierConfig, demoObjects } from './demo.ts';
+import type { AccessPolicy } from '../lib/api/accesspolicy.ts';
+import type { AccessRequestSpec } from '../lib/api/accessrequest.ts';
+import { evaluateParts, policyErrors } from '../lib/domain/access-policy.ts';
 
 const config = parseConfig(
   JSON.stringify(
@@ -45,4 +48,22 @@ test('the requester hears by mail at their demo address and on the audit endpoin
   const { destinations, unroutable } = destinationsOf({ kind: 'requester' }, config.routing.requester, config.routing, 'alice');
   assert.deepEqual(unroutable, []);
   assert.deepEqual(destinations.map((d) => d.key), ['mail:alice@example.test', 'audit-events']);
+});
+
+test("the sandbox's AccessPolicy auto-approves prometheus on the database's metrics port, and nothing else", () => {
+  const policies = demoObjects().filter((o) => o.kind === 'AccessPolicy') as unknown as AccessPolicy[];
+  assert.equal(policies.length, 1);
+  const request = (port: number, duration = '1h'): AccessRequestSpec => ({
+    type: 'Service',
+    source: { namespace: 'monitoring', service: 'prometheus' },
+    target: { namespace: 'payments', service: 'database' },
+    ports: [{ port, protocol: 'TCP' }],
+    duration,
+    reason: 'dashboards',
+  });
+  const approval = (spec: AccessRequestSpec) => evaluateParts(spec, policies, () => undefined).map((p) => [p.part, p.approval.kind]);
+  assert.deepEqual(approval(request(9187)), [['source', 'default'], ['target', 'auto']]);
+  assert.deepEqual(approval(request(5432)), [['source', 'default'], ['target', 'default']]);
+  const long = request(9187, '9h');
+  assert.match(policyErrors(long, evaluateParts(long, policies, () => undefined))[0]?.message ?? '', /at most 8h/);
 });

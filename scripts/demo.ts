@@ -1,6 +1,7 @@
 // Demo data for the sandbox: namespaces with Services that are already isolated by default-deny policies (as
 // in a production cluster, so granting access never newly isolates anything), the people who use them, and where
 // the notifier tells them what happens (each namespace names its approvers' destinations, as a cluster's would).
+import { POLICY_API_VERSION, POLICY_KIND, type AccessPolicy } from '../lib/api/accesspolicy.ts';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +79,33 @@ export function demoPods(): DemoPod[] {
   }));
 }
 
+/**
+ * The sandbox's AccessPolicy: payments lets prometheus read the database's metrics port for up to 8 h without
+ * asking (the first rule of docs/examples/access-policies.yaml). Every other flow keeps the usual approvals.
+ */
+export function demoAccessPolicy(): AccessPolicy {
+  return {
+    apiVersion: POLICY_API_VERSION,
+    kind: POLICY_KIND,
+    metadata: { name: 'database', namespace: 'payments' },
+    spec: {
+      rules: [
+        {
+          name: 'prometheus-metrics',
+          match: {
+            services: { names: ['database'] },
+            peers: { namespaces: ['monitoring'], services: { names: ['prometheus'] } },
+            ports: [{ port: 9187, protocol: 'TCP' }],
+            directions: ['ingress'],
+          },
+          autoApprove: true,
+          maxDuration: '8h',
+        },
+      ],
+    },
+  };
+}
+
 export function demoObjects(): KubernetesObject[] {
   const namespaces = [...new Set(SERVICES.map((s) => s.namespace))];
   const objects: KubernetesObject[] = [];
@@ -107,6 +135,7 @@ export function demoObjects(): KubernetesObject[] {
   for (const [namespace, user] of Object.entries(APPROVERS)) {
     objects.push(roleBinding(`netwatch-approver-${user}`, 'netwatch-approver', { kind: 'User', name: user }, namespace));
   }
+  objects.push(demoAccessPolicy() as KubernetesObject);
   return objects;
 }
 

@@ -1,7 +1,9 @@
-// Writes crds/accessrequests.netwatch.vtk.io.yaml from the TypeScript schema (lib/api/accessrequest.ts).
+// Writes crds/*.yaml from the TypeScript schemas (lib/api/accessrequest.ts, lib/api/accesspolicy.ts).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CRD_FILE, renderCrdYaml } from '../crds/render.ts';
+import { CRD_FILES, renderCrdYaml } from '../crds/render.ts';
 
-writeFileSync(fileURLToPath(CRD_FILE), renderCrdYaml());
-process.stdout.write(`wrote ${fileURLToPath(CRD_FILE)}\n`);
+for (const entry of CRD_FILES) {
+  writeFileSync(fileURLToPath(entry.file), renderCrdYaml(entry));
+  process.stdout.write(`wrote ${fileURLToPath(entry.file)}\n`);
+}

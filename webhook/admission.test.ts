@@ -5,6 +5,8 @@ import type { AccessRequest, AccessRequestStatus, PartName } from '../lib/api/ac
 import { accessRequest, serviceSpec as spec } from '../test/support/builders.ts';
 import { serviceKey, type ServiceFacts } from '../lib/domain/spec.ts';
 import { webhookConfig } from './config.ts';
+import type { AccessPolicy, PolicyRule } from '../lib/api/accesspolicy.ts';
+import { effectiveApprovals } from '../lib/domain/actions.ts';
 import { changedPaths, factsNeeded, mutate, validate, type AdmissionFacts, type AdmissionInput, type UserInfo } from './admission.ts';
 
 const NOW = new Date('2026-11-23T10:00:00.123Z');
@@ -401,9 +403,13 @@ describe('factsNeeded', () => {
   test('an invalid spec costs no API calls at all', () => {
     assert.deepEqual(factsNeeded('validate', input({ object: { ...old, spec: { ...old.spec, duration: 'forever' } } })), { parts: [], services: [] });
   });
-  test('the mutating webhook needs only the parts at create, nothing on status updates', () => {
+  test('the mutating webhook needs the parts at create, and on status updates only the AccessPolicies of its namespaces', () => {
     assert.equal(factsNeeded('mutate', input({ object: old })).services.length, 0);
-    assert.deepEqual(factsNeeded('mutate', input({ operation: 'UPDATE', subResource: 'status', oldObject: old, object: old })), { parts: [], services: [] });
+    assert.deepEqual(factsNeeded('mutate', input({ operation: 'UPDATE', subResource: 'status', oldObject: old, object: old })), {
+      parts: [],
+      services: [],
+      policyNamespaces: ['monitoring', 'default'],
+    });
   });
   test('the requester deleting and the controller writing need no review', () => {
     assert.equal(factsNeeded('validate', input({ operation: 'DELETE', oldObject: old })).parts.length, 0);
@@ -419,4 +425,117 @@ test('changedPaths names the innermost changed fields', () => {
   assert.deepEqual(changedPaths({ a: 1 }, { a: 1, d: 2 }, 'spec'), ['spec.d']);
   assert.deepEqual(changedPaths([1], [1, 2], 'spec.ports'), ['spec.ports']);
   assert.deepEqual(changedPaths({ a: 1 }, { a: 1 }, 'spec'), []);
+});
+
+describe('AccessPolicies at admission', () => {
+  const carol: UserInfo = { username: 'carol', groups: ['dbas'] };
+  const dave: UserInfo = { username: 'dave', groups: ['dbas'] };
+  const policy = (...rules: PolicyRule[]): AccessPolicy => ({
+    apiVersion: 'netwatch.vtk.io/v1alpha1',
+    kind: 'AccessPolicy',
+    metadata: { namespace: 'default', name: 'db' },
+    spec: { rules },
+  });
+  const withPolicies = (may: Partial<Record<PartName, boolean>>, ...policies: AccessPolicy[]): AdmissionFacts => ({ ...facts(may), policies });
+  const twoDbas = policy({ name: 'two', approvals: { count: 2, groups: ['dbas'] } });
+
+  /** alice's create, through the mutating webhook, then the validating one. */
+  function create(f: AdmissionFacts) {
+    const object = mutated(input({ object: request(undefined, []), facts: f }));
+    return { object, verdict: validate(input({ object, facts: f })) };
+  }
+  /** `user` approves `part` of `old` (the plugin's write), through both webhooks. */
+  function approve(old: AccessRequest, user: UserInfo, part: PartName, f: AdmissionFacts) {
+    const object = withStatus(old, (s) => (s.approvals = [...(s.approvals ?? []), { part, namespace: part === 'target' ? 'default' : 'monitoring' }]));
+    const q = { operation: 'UPDATE' as const, subResource: 'status', userInfo: user, oldObject: old, facts: f };
+    const after = mutated(input({ ...q, object }));
+    return { after, verdict: validate(input({ ...q, object: after })) };
+  }
+
+  test('a refusing rule refuses the create, naming the part and the rule', () => {
+    const { verdict } = create(withPolicies({}, policy({ name: 'closed', refuse: 'the database takes no new clients' })));
+    assert.equal(verdict.allowed, false);
+    assert.equal(verdict.code, 403);
+    assert.equal(verdict.message, 'spec: the target part (namespace default) is refused by AccessPolicy default/db, rule "closed": the database takes no new clients');
+  });
+
+  test('a duration above the rule\'s maxDuration is refused, naming the field and the rule', () => {
+    const { verdict } = create(withPolicies({}, policy({ name: 'short', maxDuration: '1h' })));
+    assert.equal(verdict.code, 422);
+    assert.equal(verdict.message, 'spec.duration: must be at most 1h for the target part (namespace default) under AccessPolicy default/db, rule "short" (asked for 2h)');
+  });
+
+  test('auto-approve: stamped in spec.policy, counted as approved, and mirrored by the controller only as stamped', () => {
+    const f = withPolicies({}, policy({ name: 'scrape', autoApprove: true, match: { peers: { namespaces: ['monitoring'] } } }));
+    const { object, verdict } = create(f);
+    assert.equal(verdict.allowed, true, verdict.message);
+    assert.deepEqual(object.spec.policy, [{ part: 'target', namespace: 'default', rules: ['default/db/scrape'], approval: 'Auto', approvalRule: 'default/db/scrape' }]);
+    const stored = { ...object, metadata: { ...object.metadata, creationTimestamp: '2026-11-23T09:00:00Z' } };
+    assert.deepEqual(effectiveApprovals(stored), [{ part: 'target', namespace: 'default', by: 'AccessPolicy default/db/scrape', at: '2026-11-23T09:00:00Z' }]);
+    const mirror = withStatus(stored, (s) => (s.approvals = effectiveApprovals(stored)));
+    assert.equal(validate(input({ operation: 'UPDATE', subResource: 'status', userInfo: controller, oldObject: stored, object: mirror })).allowed, true);
+    const forged = withStatus(stored, (s) => (s.approvals = [{ part: 'source', namespace: 'monitoring', by: 'AccessPolicy default/db/scrape' }]));
+    assert.equal(validate(input({ operation: 'UPDATE', subResource: 'status', userInfo: controller, oldObject: stored, object: forged })).allowed, false);
+  });
+
+  test('a client cannot smuggle spec.policy: the webhook overwrites it, and refuses one it did not stamp', () => {
+    const object = request(undefined, []);
+    object.spec.policy = [{ part: 'target', namespace: 'default', rules: [], approval: 'Auto', approvalRule: 'default/x/y' }];
+    assert.equal(mutated(input({ object })).spec.policy, undefined);
+    assert.match(validate(input({ object: { ...object, spec: { ...object.spec, requester: { username: 'alice', uid: 'u-alice', groups: alice.groups ?? [], approvedParts: [] } } } })).message ?? '', /^spec\.policy: /);
+  });
+
+  test('N-of-M: the requester\'s own rights do not approve the part at create, and never count later', () => {
+    const f = withPolicies({ source: true, target: true }, twoDbas);
+    const { object, verdict } = create(f);
+    assert.equal(verdict.allowed, true, verdict.message);
+    assert.deepEqual(object.spec.requester?.approvedParts, ['source']);
+    const own = approve(object, alice, 'target', f);
+    assert.equal(own.verdict.allowed, false);
+    assert.match(own.verdict.message ?? '', /^status\.reviews\[0\]: the requester never counts as an approver: AccessPolicy default\/db, rule "two" needs 2 distinct approvers/);
+  });
+
+  test('N-of-M: each approval is a review until the Nth distinct approver, a repeat and a non-member are refused', () => {
+    const f = withPolicies({ target: true }, twoDbas);
+    const stored = create(f).object;
+    const first = approve(stored, carol, 'target', f);
+    assert.equal(first.verdict.allowed, true, first.verdict.message);
+    assert.deepEqual(first.after.status?.approvals ?? [], [], 'one of two: not approved yet');
+    assert.deepEqual(first.after.status?.reviews, [{ part: 'target', namespace: 'default', by: 'carol', at: '2026-11-23T10:00:00Z', rule: 'default/db/two', required: 2 }]);
+
+    const again = approve(first.after, carol, 'target', f);
+    assert.equal(again.verdict.allowed, false);
+    assert.match(again.verdict.message ?? '', /user "carol" already approved the target part; .* needs 2 distinct approvers \(1 of 2 so far\)/);
+    assert.match(approve(first.after, bob, 'target', f).verdict.message ?? '', /user "bob" is not in "dbas"/);
+
+    const second = approve(first.after, dave, 'target', f);
+    assert.equal(second.verdict.allowed, true, second.verdict.message);
+    assert.deepEqual(second.after.status?.approvals, [{ part: 'target', namespace: 'default', by: 'dave', at: '2026-11-23T10:00:00Z' }]);
+    assert.deepEqual(second.after.status?.reviews?.map((r) => r.by), ['carol', 'dave']);
+  });
+
+  test('N-of-M: reviews are append-only and a user cannot add a completing approval early', () => {
+    const f = withPolicies({ target: true }, twoDbas);
+    const first = approve(create(f).object, carol, 'target', f).after;
+    const erased = withStatus(first, (s) => (s.reviews = []));
+    const q = { operation: 'UPDATE' as const, subResource: 'status', userInfo: dave, oldObject: first, facts: f };
+    assert.match(validate(input({ ...q, object: erased })).message ?? '', /status\.reviews: is append-only/);
+    const early = withStatus(create(f).object, (s) => {
+      s.reviews = [{ part: 'target', namespace: 'default', by: 'dave', at: '2026-11-23T10:00:00Z', rule: 'default/db/two', required: 2 }];
+      s.approvals = [{ part: 'target', namespace: 'default', by: 'dave', at: '2026-11-23T10:00:00Z' }];
+    });
+    assert.match(validate(input({ ...q, oldObject: create(f).object, object: early })).message ?? '', /needs 2 distinct approvers and has 1/);
+  });
+
+  test('a policy edited while a request is pending counts from the next decision', () => {
+    const f2 = withPolicies({ target: true }, twoDbas);
+    const f3 = withPolicies({ target: true }, policy({ name: 'three', approvals: { count: 3 } }));
+    const first = approve(create(f2).object, carol, 'target', f2).after;
+    const second = approve(first, dave, 'target', f3);
+    assert.equal(second.verdict.allowed, true, second.verdict.message);
+    assert.deepEqual(second.after.status?.approvals ?? [], [], 'the rule now asks for three');
+    assert.deepEqual(second.after.status?.reviews?.map((r) => [r.by, r.rule, r.required]), [['carol', 'default/db/two', 2], ['dave', 'default/db/three', 3]]);
+    const refusing = withPolicies({ target: true }, policy({ name: 'closed', refuse: 'frozen' }));
+    assert.match(approve(first, dave, 'target', refusing).verdict.message ?? '', /AccessPolicies in force now refuse this request.*frozen/);
+  });
 });

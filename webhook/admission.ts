@@ -13,22 +13,29 @@ import {
   type DecisionType,
   type PartName,
   type Requester,
+  type Review,
 } from '../lib/api/accessrequest.ts';
+import type { AccessPolicy } from '../lib/api/accesspolicy.ts';
+import { evaluateParts, policyErrors, ruleId, type PartPolicy } from '../lib/domain/access-policy.ts';
 import {
   approvalOf,
+  approversOf,
   closedBecause,
   isRequester,
   mayApproveAny,
   mayApprovePart,
   mayDecide,
   mayDelete,
+  policyStamp,
   stageOf,
+  stampedApprovals,
   type Actor,
   type Verdict,
 } from '../lib/domain/actions.ts';
 import { MAXTAC_GROUP, describePermission, partsOf, permissionFor, type Part } from '../lib/domain/parts.ts';
 import { bindApproverHint, describeSubject, isApprovable, type PartApprovers } from '../lib/domain/approvers.ts';
 import {
+  serviceKey,
   serviceReferencesOf,
   validateServices,
   validateSpec,
@@ -56,6 +63,8 @@ export interface AdmissionFacts {
    * a part left out is not judged.
    */
   approvers?: ReadonlyMap<PartName, Pick<PartApprovers, 'approvers' | 'clusterAdmins'>>;
+  /** The AccessPolicies of the namespaces in policyNamespaces (see FactsNeeded); none given: none. */
+  policies?: readonly AccessPolicy[];
 }
 
 export interface AdmissionInput {
@@ -90,6 +99,11 @@ export interface FactsNeeded {
   openRequestsOf?: string;
   /** Look up who may approve these parts (the unapprovable check). */
   approversOf?: Part[];
+  /**
+   * Namespaces whose AccessPolicies decide this admission. Where there are some, the shell also reads the request's
+   * Services (rules may select them by label).
+   */
+  policyNamespaces?: string[];
 }
 
 export const NETWATCH_FINALIZER_PREFIX = `${GROUP}/`;
@@ -117,6 +131,15 @@ function safeParts(request: AccessRequest | null): Part[] {
   }
 }
 
+/** Outcomes of a spec the API server has not validated yet: a malformed one has none (it is refused elsewhere). */
+function safeOutcomes(request: AccessRequest, facts: AdmissionFacts): PartPolicy[] {
+  try {
+    return policyOutcomes(request, facts);
+  } catch {
+    return [];
+  }
+}
+
 function netwatchFinalizers(request: AccessRequest | null): string[] {
   return (request?.metadata?.finalizers ?? []).filter((f) => f.startsWith(NETWATCH_FINALIZER_PREFIX)).sort();
 }
@@ -124,8 +147,12 @@ function netwatchFinalizers(request: AccessRequest | null): string[] {
 export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNeeded {
   const none: FactsNeeded = { parts: [], services: [] };
   const { operation, subResource } = q;
+  const namespaces = (r: AccessRequest | null) => [...new Set(safeParts(r).map((p) => p.namespace))];
+  const policed = (r: AccessRequest | null): Pick<FactsNeeded, 'policyNamespaces'> => (namespaces(r).length > 0 ? { policyNamespaces: namespaces(r) } : {});
   if (kind === 'mutate') {
-    return operation === 'CREATE' && subResource === '' ? { parts: safeParts(q.object), services: [] } : none;
+    if (operation === 'CREATE' && subResource === '') return { parts: safeParts(q.object), services: [], ...policed(q.object) };
+    if (operation === 'UPDATE' && subResource === 'status' && !isController(q)) return { ...none, ...policed(q.oldObject) };
+    return none;
   }
   if (operation === 'CREATE') {
     const spec = q.object?.spec;
@@ -139,13 +166,14 @@ export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNe
     return {
       parts: safeParts(q.object).filter((p) => claimed.includes(p.name)),
       services: serviceReferencesOf(spec),
+      ...policed(q.object),
       ...(limited ? { openRequestsOf: q.userInfo.username } : {}),
       ...(pending.length > 0 ? { approversOf: pending } : {}),
     };
   }
   if (isController(q)) return none;
   if (operation === 'DELETE') return q.oldObject && isRequester(q.oldObject, q.userInfo.username) ? none : { parts: safeParts(q.oldObject), services: [] };
-  if (operation === 'UPDATE' && subResource === 'status') return { parts: safeParts(q.oldObject), services: [] };
+  if (operation === 'UPDATE' && subResource === 'status') return { parts: safeParts(q.oldObject), services: [], ...policed(q.oldObject) };
   if (operation === 'UPDATE' && !isDeepStrictEqual(netwatchFinalizers(q.oldObject), netwatchFinalizers(q.object))) {
     return { parts: safeParts(q.oldObject), services: [] };
   }
@@ -155,14 +183,67 @@ export function factsNeeded(kind: 'mutate' | 'validate', q: FactsQuery): FactsNe
 // ---------------------------------------------------------------------------------------------------------------
 // Mutating
 
-/** The requester as the webhook stamps it: identity from userInfo, and the parts the user may approve now. */
-export function stampedRequester(user: UserInfo, parts: Part[], facts: AdmissionFacts): Requester {
+/** What the AccessPolicies in the facts say about each part of `request` (a part no rule matches: today's rules). */
+export function policyOutcomes(request: Pick<AccessRequest, 'spec'>, facts: AdmissionFacts): PartPolicy[] {
+  const policies = facts.policies ?? [];
+  if (policies.length === 0) return evaluateParts(request.spec, [], () => undefined);
+  return evaluateParts(request.spec, policies, (namespace, name) => facts.services.get(serviceKey(namespace, name))?.labels);
+}
+
+function requirementOf(outcomes: readonly PartPolicy[], part: PartName): PartPolicy['approval'] {
+  return outcomes.find((o) => o.part === part)?.approval ?? { kind: 'default' };
+}
+
+/**
+ * The requester as the webhook stamps it: identity from userInfo, and the parts the user may approve now, except
+ * parts an AccessPolicy gives to several approvers (the requester never counts among them).
+ */
+export function stampedRequester(user: UserInfo, parts: Part[], facts: AdmissionFacts, outcomes: readonly PartPolicy[] = []): Requester {
   return {
     username: user.username ?? '',
     ...(user.uid ? { uid: user.uid } : {}),
     groups: [...(user.groups ?? [])],
-    approvedParts: parts.filter((p) => facts.mayApprove[p.name] === true).map((p) => p.name),
+    approvedParts: parts.filter((p) => facts.mayApprove[p.name] === true && requirementOf(outcomes, p.name).kind !== 'count').map((p) => p.name),
   };
+}
+
+/**
+ * A user's approval of a part that needs several approvers becomes a review (status.reviews, stamped with the rule
+ * in force now); the approval itself stays only when this review brings the part's distinct approvers to the
+ * number the rule asks for. A review a client wrote directly is stamped the same way.
+ */
+function recordReviews(input: AdmissionInput, mutated: AccessRequest, by: string, at: string): void {
+  const old = input.oldObject;
+  const status = mutated.status;
+  if (!old || !status) return;
+  const outcomes = policyOutcomes(old, input.facts);
+  const oldReviews = old.status?.reviews ?? [];
+  const reviews: Review[] = [...(status.reviews ?? [])];
+  const before = new Set((old.status?.approvals ?? []).map((a) => a.part));
+  const touched = new Set<PartName>();
+  for (const approval of status.approvals ?? []) {
+    if (before.has(approval.part) || requirementOf(outcomes, approval.part).kind !== 'count') continue;
+    touched.add(approval.part);
+    if (!reviews.slice(oldReviews.length).some((r) => r.part === approval.part)) reviews.push({ part: approval.part, namespace: approval.namespace });
+  }
+  for (const review of reviews.slice(oldReviews.length)) {
+    const requirement = requirementOf(outcomes, review.part);
+    Object.assign(review, { by, at }, requirement.kind === 'count' ? { rule: ruleId(requirement.rule), required: requirement.count } : {});
+    touched.add(review.part);
+  }
+  if (reviews.length > oldReviews.length) status.reviews = reviews;
+  for (const part of touched) {
+    const requirement = requirementOf(outcomes, part);
+    if (requirement.kind !== 'count') continue;
+    const approvers = new Set(approversOf(old, part));
+    if (!isRequester(old, by)) approvers.add(by);
+    const complete = approvers.size >= requirement.count;
+    const approvals = status.approvals ?? [];
+    const index = approvals.findIndex((a) => a.part === part && !before.has(a.part));
+    const namespace = safeParts(old).find((p) => p.name === part)?.namespace ?? '';
+    if (complete && index < 0) status.approvals = [...approvals, { part, namespace, by, at }];
+    if (!complete && index >= 0) status.approvals = approvals.filter((_, i) => i !== index);
+  }
 }
 
 export function mutate(input: AdmissionInput): AdmissionResult {
@@ -170,7 +251,13 @@ export function mutate(input: AdmissionInput): AdmissionResult {
   if (operation === 'CREATE' && subResource === '') {
     if (!object?.spec || typeof object.spec !== 'object') return deny(400, 'spec: is required');
     const mutated = structuredClone(object);
-    mutated.spec.requester = stampedRequester(input.userInfo, safeParts(object), input.facts);
+    delete mutated.spec.policy;
+    mutated.spec.requester = stampedRequester(input.userInfo, [], input.facts);
+    // Rules may match on the requester: evaluated with the identity just stamped.
+    const outcomes = safeOutcomes(mutated, input.facts);
+    mutated.spec.requester = stampedRequester(input.userInfo, safeParts(object), input.facts, outcomes);
+    const stamp = policyStamp(outcomes);
+    if (stamp.length > 0) mutated.spec.policy = stamp;
     // The API server drops status at CREATE for a CRD with a status subresource; dropping it here as well keeps a
     // client from smuggling approvals in should that ever change.
     delete mutated.status;
@@ -186,6 +273,7 @@ export function mutate(input: AdmissionInput): AdmissionResult {
       if (!before.has(approval.part)) Object.assign(approval, { by, at });
     }
     if (mutated.status?.decision && !input.oldObject?.status?.decision) Object.assign(mutated.status.decision, { by, at });
+    recordReviews(input, mutated, by, at);
     return allow(jsonpatch.compare(object, mutated));
   }
   return allow();
@@ -230,9 +318,21 @@ function validateCreate(input: AdmissionInput): AdmissionResult {
     );
   }
   const parts = safeParts(object);
+  const outcomes = policyOutcomes(object, facts);
+  const policyRefusals = policyErrors(object.spec, outcomes);
+  if (policyRefusals.length > 0) return denyFields(outcomes.some((o) => o.refuse) ? 403 : 422, policyRefusals);
+  if (!isDeepStrictEqual(object.spec.policy ?? [], policyStamp(outcomes))) {
+    return deny(
+      403,
+      'spec.policy: must be what the AccessPolicies in force say, as stamped by the netwatch mutating webhook (if a policy changed during this request, retry)',
+    );
+  }
   const claimed = actual.approvedParts ?? [];
   for (const [i, name] of claimed.entries()) {
     const part = parts.find((p) => p.name === name);
+    if (part && requirementOf(outcomes, name).kind === 'count') {
+      return deny(403, `spec.requester.approvedParts[${i}]: the ${name} part needs approvers other than the requester (${describeRequirement(outcomes, name)})`);
+    }
     if (!part || claimed.indexOf(name) !== i || facts.mayApprove[name] !== true) {
       return deny(
         403,
@@ -293,6 +393,11 @@ function unapprovableCheck(request: AccessRequest, pending: Part[], facts: Admis
   );
 }
 
+function describeRequirement(outcomes: readonly PartPolicy[], part: PartName): string {
+  const r = requirementOf(outcomes, part);
+  return r.kind === 'count' ? `${r.count} distinct approvers under ${ruleId(r.rule)}` : r.kind;
+}
+
 /** Field paths where two JSON values differ (`spec.ports[0].port`), outermost first, at most `limit`. */
 export function changedPaths(before: unknown, after: unknown, path: string, limit = 5): string[] {
   if (isDeepStrictEqual(before, after)) return [];
@@ -316,7 +421,7 @@ export function changedPaths(before: unknown, after: unknown, path: string, limi
 
 function specImmutability(input: AdmissionInput): FieldError[] {
   return changedPaths(input.oldObject?.spec, input.object?.spec, 'spec').map((field) =>
-    field === 'spec.requester' || field.startsWith('spec.requester.')
+    field === 'spec.requester' || field.startsWith('spec.requester.') || field === 'spec.policy' || field.startsWith('spec.policy')
       ? { field, message: 'is stamped by the admission webhook at creation and cannot be changed' }
       : { field, message: 'is immutable after creation; create a new AccessRequest instead' },
   );
@@ -350,14 +455,14 @@ function validateDelete(input: AdmissionInput): AdmissionResult {
 }
 
 function actorOf(input: AdmissionInput): Actor {
-  return { username: input.userInfo.username ?? '', mayApprove: input.facts.mayApprove };
+  return { username: input.userInfo.username ?? '', groups: input.userInfo.groups ?? [], mayApprove: input.facts.mayApprove };
 }
 
 function fromVerdict(v: Verdict, field?: string): AdmissionResult {
   return v.allowed ? allow() : deny(403, `${field ?? v.field}: ${v.message}`);
 }
 
-const USER_STATUS_FIELDS = new Set(['approvals', 'decision']);
+const USER_STATUS_FIELDS = new Set(['approvals', 'reviews', 'decision']);
 const DECISION_TYPES: readonly string[] = ['Denied', 'Aborted', 'Revoked'] satisfies DecisionType[];
 
 function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
@@ -371,7 +476,7 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   const parts = safeParts(old);
   const errors: FieldError[] = [];
 
-  // Existing approvals are history: nobody rewrites or removes them.
+  // Existing approvals and reviews are history: nobody rewrites or removes them; reviews are only appended.
   const newApprovals = newStatus.approvals ?? [];
   for (const a of oldStatus.approvals ?? []) {
     const now = newApprovals.find((n) => n.part === a.part);
@@ -379,6 +484,12 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
       errors.push({ field: 'status.approvals', message: `the existing approval of the ${a.part} part cannot be changed or removed` });
     }
   }
+  const oldReviews = oldStatus.reviews ?? [];
+  const newReviews = newStatus.reviews ?? [];
+  if (newReviews.length < oldReviews.length || !isDeepStrictEqual(newReviews.slice(0, oldReviews.length), oldReviews)) {
+    errors.push({ field: 'status.reviews', message: 'is append-only: existing approvals cannot be changed, reordered or removed' });
+  }
+  const addedReviews = newReviews.slice(oldReviews.length).map((r, i) => ({ r, index: oldReviews.length + i }));
   const oldParts = new Set((oldStatus.approvals ?? []).map((a) => a.part));
   const added = newApprovals.map((a, index) => ({ a, index })).filter(({ a }) => !oldParts.has(a.part));
 
@@ -386,13 +497,14 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
     if (!isDeepStrictEqual(oldStatus.decision, newStatus.decision)) {
       errors.push({ field: 'status.decision', message: 'is decided by users (deny, abort, revoke), never written by the controller' });
     }
-    const recorded = new Set(old.spec.requester?.approvedParts ?? []);
+    if (addedReviews.length > 0) errors.push({ field: 'status.reviews', message: 'records approvers, never written by the controller' });
+    const stamped = stampedApprovals(old);
     for (const { a, index } of added) {
-      const part = parts.find((p) => p.name === a.part);
-      if (!recorded.has(a.part) || !part || a.namespace !== part.namespace || a.by !== old.spec.requester?.username) {
+      const expected = stamped.find((s) => s.part === a.part);
+      if (!expected || a.namespace !== expected.namespace || a.by !== expected.by) {
         errors.push({
           field: `status.approvals[${index}]`,
-          message: 'the controller may only mirror approvals recorded at creation in spec.requester.approvedParts, by the requester',
+          message: 'the controller may only mirror approvals recorded at creation (spec.requester.approvedParts by the requester, spec.policy auto-approvals)',
         });
       }
     }
@@ -416,7 +528,10 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   }
   if (errors.length > 0) return denyFields(403, errors);
 
-  const additions = added.length + (decisionAdded ? 1 : 0);
+  // One approval: an entry in approvals, or a review (with the approval it completes, of the same part, by the same user).
+  const review = addedReviews[0];
+  const completes = review && added.length === 1 && added[0]?.a.part === review.r.part;
+  const additions = addedReviews.length + (completes ? 0 : added.length) + (decisionAdded ? 1 : 0);
   if (additions === 0) return allow();
   if (additions > 1) {
     return deny(403, 'status: a status write may add exactly one thing: one approval (status.approvals) or one decision (status.decision)');
@@ -426,6 +541,7 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   }
 
   const username = input.userInfo.username ?? '';
+  if (review) return validateReview(input, review.r, review.index, completes ? added[0] : undefined, parts, username);
   const first = added[0];
   if (first) return validateApproval(input, first.a, first.index, parts, username);
 
@@ -438,6 +554,15 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   return fromVerdict(mayDecide(old, actorOf(input), decision.type));
 }
 
+/** A policy change counts from the next decision: an approval is refused while the request breaks a rule in force. */
+function policyRefusal(input: AdmissionInput, outcomes: readonly PartPolicy[], field: string): AdmissionResult | undefined {
+  const old = input.oldObject;
+  if (!old) return undefined;
+  const errors = policyErrors(old.spec, outcomes);
+  if (errors.length === 0) return undefined;
+  return deny(403, `${field}: the AccessPolicies in force now refuse this request, so it cannot be approved (deny it, or ask again): ${formatFieldErrors(errors)}`);
+}
+
 function validateApproval(input: AdmissionInput, approval: Approval, index: number, parts: Part[], username: string): AdmissionResult {
   const field = `status.approvals[${index}]`;
   const part = parts.find((p) => p.name === approval.part);
@@ -447,7 +572,54 @@ function validateApproval(input: AdmissionInput, approval: Approval, index: numb
   }
   if (input.oldObject && approvalOf(input.oldObject, part.name)) return deny(403, `${field}: the ${part.name} part is already approved`);
   if (approval.by !== username) return deny(403, `${field}.by: is stamped by the admission webhook with the approving user`);
-  return input.oldObject ? fromVerdict(mayApprovePart(input.oldObject, actorOf(input), part.name), field) : allow();
+  if (!input.oldObject) return allow();
+  const outcomes = policyOutcomes(input.oldObject, input.facts);
+  const requirement = requirementOf(outcomes, part.name);
+  const verdict = mayApprovePart(input.oldObject, actorOf(input), part.name, requirement);
+  if (!verdict.allowed) return fromVerdict(verdict, field);
+  if (requirement.kind === 'count') {
+    return deny(403, `${field}: the ${part.name} part needs ${describeRequirement(outcomes, part.name)}; each approval is recorded in status.reviews by the netwatch mutating webhook`);
+  }
+  return policyRefusal(input, outcomes, field) ?? allow();
+}
+
+/** One approver's review of a part that needs several; `approval` is the part's approval when this review completes it. */
+function validateReview(
+  input: AdmissionInput,
+  review: Review,
+  index: number,
+  approval: { a: Approval; index: number } | undefined,
+  parts: Part[],
+  username: string,
+): AdmissionResult {
+  const old = input.oldObject;
+  const field = `status.reviews[${index}]`;
+  const part = parts.find((p) => p.name === review.part);
+  if (!old) return deny(400, 'oldObject: is required for a status update');
+  if (!part) return deny(422, `${field}.part: must be one of this request's parts: ${parts.map((p) => p.name).join(', ')}`);
+  if (review.namespace !== part.namespace) return deny(422, `${field}.namespace: must be "${part.namespace}", the namespace of the ${part.name} part`);
+  if (review.by !== username) return deny(403, `${field}.by: is stamped by the admission webhook with the approving user`);
+  const outcomes = policyOutcomes(old, input.facts);
+  const requirement = requirementOf(outcomes, part.name);
+  const verdict = mayApprovePart(old, actorOf(input), part.name, requirement);
+  if (!verdict.allowed) return fromVerdict(verdict, field);
+  if (requirement.kind !== 'count') {
+    return deny(403, `${field}: no AccessPolicy rule asks for several approvers of the ${part.name} part now; approve it with status.approvals`);
+  }
+  if (review.rule !== ruleId(requirement.rule) || review.required !== requirement.count) {
+    return deny(403, `${field}: rule and required are stamped by the netwatch mutating webhook with the rule in force (${ruleId(requirement.rule)}, ${requirement.count})`);
+  }
+  const refusal = policyRefusal(input, outcomes, field);
+  if (refusal) return refusal;
+  const complete = approversOf(old, part.name).length + 1 >= requirement.count;
+  if (complete && !approval) return deny(403, `status.approvals: this approval completes the ${part.name} part, whose approval must be recorded with it`);
+  if (!complete && approval) {
+    return deny(403, `status.approvals[${approval.index}]: the ${part.name} part needs ${requirement.count} distinct approvers and has ${approversOf(old, part.name).length + 1} with this one`);
+  }
+  if (approval && (approval.a.by !== username || approval.a.namespace !== part.namespace)) {
+    return deny(403, `status.approvals[${approval.index}]: must be by "${username}" in namespace ${part.namespace}, stamped by the admission webhook`);
+  }
+  return allow();
 }
 
 /** The resource the webhook must be registered for; anything else is a configuration mistake and is refused. */

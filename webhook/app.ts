@@ -22,6 +22,8 @@ import {
 import type { ServiceReader } from './kube.ts';
 import type { Part } from '../lib/domain/parts.ts';
 import type { PartApprovers } from '../lib/domain/approvers.ts';
+import { NO_POLICIES, type PolicyReader } from './policies.ts';
+import { serviceReferencesOf } from '../lib/domain/spec.ts';
 import { admitMarked, MARKED_RESOURCES, type MarkedObject } from './markers.ts';
 import { webhookMetrics, type AdmissionOutcome, type WebhookKind, type WebhookMetrics } from './metrics.ts';
 
@@ -43,6 +45,8 @@ export interface WebhookDeps {
   requests: OpenRequestCounter;
   /** Who may approve a part, from RBAC (an informer-fed index); throws while it cannot tell. Needed unless --unapprovable=allow. */
   approvers?: ApproverLookup;
+  /** The AccessPolicies in force (main.ts: an informer cache); none given: no policies. */
+  policies?: PolicyReader;
   /** A pino logger (main.ts makes one); none logs nothing. */
   logger?: Logger;
   metrics?: WebhookMetrics;
@@ -101,6 +105,15 @@ const admissionReviewSchema = {
     },
   },
 } as const;
+
+/** The Services a request references, for label-selecting rules; a malformed spec references none. */
+function policyServiceRefs(request: AccessRequest | null): { namespace: string; name: string }[] {
+  try {
+    return request?.spec ? serviceReferencesOf(request.spec) : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Kubernetes API errors carry the whole response (headers included): keep only what helps a user. */
 export function describeError(err: unknown): string {
@@ -245,14 +258,18 @@ export async function build(deps: WebhookDeps): Promise<FastifyInstance> {
       ...(userInfo.groups ? { groups: userInfo.groups } : {}),
       ...(userInfo.extra ? { extra: userInfo.extra } : {}),
     };
+    const policies = needed.policyNamespaces ? (deps.policies ?? NO_POLICIES).policiesIn(needed.policyNamespaces) : [];
+    // Rules may select Services by label: with policies in play, the request's Services are read too.
+    const serviceRefs = policies.length > 0 && needed.services.length === 0 ? policyServiceRefs(query.object ?? query.oldObject) : needed.services;
     const [mayApprove, services] = await Promise.all([
       needed.parts.length > 0 ? approvableParts(deps.reviewer, subject, needed.parts) : Promise.resolve({}),
-      readServices(needed.services),
+      readServices(serviceRefs),
     ]);
     const approvers = needed.approversOf ? approversFacts(needed.approversOf) : undefined;
     const facts = {
       mayApprove,
       services,
+      policies,
       ...(needed.openRequestsOf ? { openRequests: deps.requests.openRequestsOf(needed.openRequestsOf) } : {}),
       ...(approvers ? { approvers } : {}),
     };

@@ -45,12 +45,12 @@ test('the webhooks fail closed, have no side effects and a timeout', () => {
   }
 });
 
-test("the webhook's ClusterRole grants exactly what it calls: create subjectaccessreviews, get services, list and watch accessrequests and RBAC", () => {
+test("the webhook's ClusterRole grants exactly what it calls: create subjectaccessreviews, get services, list and watch accessrequests, accesspolicies and RBAC", () => {
   const role = manifest('rbac.yaml').find((o) => o.kind === 'ClusterRole') as { rules: unknown[] };
   assert.deepEqual(role.rules, [
     { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     { apiGroups: [''], resources: ['services'], verbs: ['get'] },
-    { apiGroups: ['netwatch.vtk.io'], resources: ['accessrequests'], verbs: ['list', 'watch'] },
+    { apiGroups: ['netwatch.vtk.io'], resources: ['accessrequests', 'accesspolicies'], verbs: ['list', 'watch'] },
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'], verbs: ['list', 'watch'] },
   ]);
   const binding = manifest('rbac.yaml').find((o) => o.kind === 'ClusterRoleBinding') as { subjects: unknown[] };

@@ -21,6 +21,7 @@ export function serviceFacts(svc: V1Service): ServiceFacts {
       protocol: (p.protocol ?? 'TCP') as Protocol,
       ...(p.name ? { name: p.name } : {}),
     })),
+    ...(svc.metadata?.labels ? { labels: { ...svc.metadata.labels } } : {}),
   };
 }
 

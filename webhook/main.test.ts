@@ -24,7 +24,7 @@ function call(port: number, ca: string, method: string, path: string, body?: unk
   });
 }
 
-test('main.ts serves HTTPS with the given certificate, is ready, fails closed without an API server and stops on SIGTERM', async () => {
+test('main.ts serves HTTPS with the given certificate, is not ready and fails closed without an API server, and stops on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'netwatch-webhook-main-'));
   const certs = makeServingCertificates();
   writeFileSync(join(dir, 'tls.crt'), certs.certPem);
@@ -53,8 +53,8 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
       env: {
         ...process.env,
         NETWATCH_WEBHOOK_MAX_DURATION: '8h',
-        // Without a limit and without the unapprovable check the webhook needs no informer to be ready (there is no
-        // API server here).
+        // Without a limit the webhook needs no AccessRequest informer; its AccessPolicy informer (and, unless
+        // --unapprovable=allow, its RBAC informers) it always needs.
         NETWATCH_WEBHOOK_MAX_OPEN_REQUESTS: '0',
         NETWATCH_WEBHOOK_UNAPPROVABLE: 'allow',
         // A typo and the kubelet's Service-link variables must not stop the webhook.
@@ -70,9 +70,9 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
   try {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const r = await call(port, certs.caPem, 'GET', '/readyz').catch(() => undefined);
+      const r = await call(port, certs.caPem, 'GET', '/healthz').catch(() => undefined);
       if (r?.status === 200) break;
-      assert.ok(Date.now() < deadline && child.exitCode === null, `webhook did not become ready:\n${output}`);
+      assert.ok(Date.now() < deadline && child.exitCode === null, `webhook did not start listening:\n${output}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const review = {
@@ -102,7 +102,10 @@ test('main.ts serves HTTPS with the given certificate, is ready, fails closed wi
     const validateAnswer = JSON.parse((await call(port, certs.caPem, 'POST', '/validate', review)).text) as { response: { status?: { message: string } } };
     assert.equal(validateAnswer.response.status?.message, 'spec.duration: must be at most 8h on this cluster');
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text().then((text) => ({ text }));
-    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
+    // The AccessPolicies in force are unknown until their informer has listed them: not ready, and every admission
+    // that needs them refused (above).
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 503);
+    assert.equal((await call(port, certs.caPem, 'GET', '/readyz')).status, 503);
     assert.match(metrics.text, /netwatch_webhook_admission_requests_total\{webhook="mutate",operation="CREATE",subresource="main",result="error"\} 1/);
     assert.match(metrics.text, /netwatch_webhook_process_cpu_seconds_total/);
     assert.doesNotMatch(output, /"token"|Bearer/);

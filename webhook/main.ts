@@ -10,7 +10,8 @@ import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
 import { HttpKube } from '../lib/kube/http.ts';
 import { OpenRequestIndex } from './open-requests.ts';
 import { ApproverIndex } from '../lib/kube/rbac.ts';
-import { RBAC_RESOURCES } from '../lib/kube/cache.ts';
+import { RBAC_RESOURCES, type CachedResource } from '../lib/kube/cache.ts';
+import { CachedPolicies } from './policies.ts';
 import { webhookMetrics } from './metrics.ts';
 import { parseWebhookArgs } from './options.ts';
 import { startup } from '../lib/cli/flags.ts';
@@ -50,22 +51,24 @@ try {
 
 const metrics = webhookMetrics({ defaultMetrics: true });
 const http = kubeHttpFor(kc);
-// Open AccessRequests per user (the per-requester limit): an informer over AccessRequests, only when a limit is
-// set. Who may approve a part (--unapprovable refuse or warn): informers over Roles, ClusterRoles and their bindings.
+// Informers: AccessPolicies (the rules enforced) always; open AccessRequests per user (the per-requester limit) only
+// when a limit is set; who may approve a part (--unapprovable refuse or warn): Roles, ClusterRoles and their bindings.
 const limited = config.maxOpenRequests > 0;
 const checksApprovers = config.unapprovable !== 'allow';
-const cached = [...(limited ? (['accessrequests'] as const) : []), ...(checksApprovers ? RBAC_RESOURCES : [])];
+const cached: CachedResource[] = [...(limited ? (['accessrequests'] as const) : []), 'accesspolicies', ...(checksApprovers ? RBAC_RESOURCES : [])];
 const requestCache = new HttpKube(kc, { cached, maxSockets: 2, onInformerError: (resource, err) => logger.warn({ resource, err: describeError(err) }, 'informer failed; restarting it') });
 const openRequests = new OpenRequestIndex(requestCache.cache);
 const approvers = new ApproverIndex(requestCache.cache);
+const policies = new CachedPolicies(requestCache.cache);
 let listening = false;
-let synced = cached.length === 0;
+let synced = false;
 const app = await build({
   config,
   reviewer: reviewerOver(http, options.answerTtlMs),
   services: serviceReaderOver(http, options.answerTtlMs),
   requests: openRequests,
   approvers,
+  policies,
   logger,
   metrics,
   tls,
@@ -92,12 +95,11 @@ try {
   await probes?.listen({ host: options.host, port: options.metricsPort });
   await app.listen({ host: options.host, port: options.port });
   listening = true;
-  if (cached.length > 0) {
-    await requestCache.start();
-    openRequests.markSynced();
-    approvers.markSynced();
-    synced = true;
-  }
+  await requestCache.start();
+  openRequests.markSynced();
+  approvers.markSynced();
+  policies.markSynced();
+  synced = true;
   logger.info({ port: options.port, metricsPort: options.metricsPort, maxDuration: config.maxDuration, allowUnlimited: config.allowUnlimited, unapprovable: config.unapprovable }, 'netwatch webhook listening');
 } catch (err) {
   fail(`cannot listen: ${describeError(err)}`);

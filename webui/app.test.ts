@@ -612,3 +612,19 @@ test('an open event stream ends when its session is signed out on another replic
   const events = await stream;
   assert.match(events.body, /event: closed\ndata: \{"reason":"signed out"\}/);
 });
+
+test('the hub shows the AccessPolicy rule of a part, its approvals so far and how many are missing, escaped', async () => {
+  const t = await loggedIn();
+  const r = ar(
+    'ar-pol',
+    {
+      requester: { username: 'someone-else' },
+      policy: [{ part: 'target', namespace: 'default', rules: ['default/db/two'], approval: 'Approvers', approvals: 2, approverGroups: ['<dbas>'], approvalRule: 'default/db/two' }],
+    },
+    { phase: 'Pending', reviews: [{ part: 'target', namespace: 'default', by: 'carol', at: '2026-01-01T00:10:00Z', rule: 'default/db/two', required: 2 }] },
+  );
+  t.kube.requests.set('ar-pol', r);
+  const res = await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });
+  assert.match(res.body, /Policy: 2 distinct approvers from &lt;dbas&gt;, the requester not counted \(default\/db\/two\); 1 of 2 so far, 1 missing/);
+  assert.doesNotMatch(res.body, /<dbas>/);
+});

@@ -91,3 +91,18 @@ test('each part shows the permission it needs and whether the viewer has it, fro
   );
   assert.match(view.parts[1]?.permission ?? '', /^approve accessrequests\.netwatch\.vtk\.io in default, or create services and accesses\.maxtac\.vtk\.io in default$/);
 });
+
+test('a part under an AccessPolicy shows its rule, approvals so far and how many are missing; only eligible approvers are offered Approve', () => {
+  const req = request({
+    phase: 'Pending',
+    reviews: [{ part: 'target', namespace: 'default', by: 'carol', at: '2026-01-01T00:10:00Z', rule: 'default/db/two', required: 2 }],
+  });
+  req.spec.policy = [{ part: 'target', namespace: 'default', rules: ['default/db/two'], approval: 'Approvers', approvals: 2, approverGroups: ['dbas'], approvalRule: 'default/db/two', maxDuration: '4h' }];
+  const view = viewOf(req, { username: 'dave', groups: ['dbas'] }, approverOfTarget);
+  assert.equal(view.parts.find((p) => p.part === 'target')?.policy, '2 distinct approvers from dbas, the requester not counted (default/db/two); 1 of 2 so far, 1 missing; max duration 4h');
+  assert.equal(view.parts.find((p) => p.part === 'source')?.policy, undefined);
+  assert.deepEqual(view.actions.approve, ['target']);
+  assert.deepEqual(viewOf(req, { username: 'carol', groups: ['dbas'] }, approverOfTarget).actions.approve, [], 'carol already approved');
+  assert.deepEqual(viewOf(req, bob, approverOfTarget).actions.approve, [], 'bob is not a DBA');
+  assert.deepEqual(viewOf(req, { username: 'alice', groups: ['dbas'] }, approverOfTarget).actions.approve, [], 'the requester never counts');
+});

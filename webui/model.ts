@@ -1,7 +1,7 @@
 // What the web UI shows for one request and one viewer: the parts with the permission each needs, and the actions
 // the rule book (lib/domain/actions.ts) allows this viewer, which the webhook enforces. Pure.
 import type { AccessRequest, PartName, Phase } from '../lib/api/accessrequest.ts';
-import { allowedActions, approvalOf, isRequester, mayApproveParts, phaseOf, type PermissionAnswers } from '../lib/domain/actions.ts';
+import { allowedActions, approvalOf, isRequester, mayApproveParts, phaseOf, policySummary, type PermissionAnswers } from '../lib/domain/actions.ts';
 import { describePermission, partsOf, permissionFor } from '../lib/domain/parts.ts';
 import type { Identity } from './identity.ts';
 
@@ -10,6 +10,8 @@ export interface PartView {
   namespace: string;
   permission: string;
   viewerMayApprove: boolean;
+  /** The AccessPolicy rule for this part, approvals so far and missing (absent: no rule applies). */
+  policy?: string;
   approval?: { by?: string | undefined; at?: string | undefined } | undefined;
 }
 
@@ -39,8 +41,10 @@ export function viewOf(req: AccessRequest, viewer: Identity, answers: Permission
       viewerMayApprove: may.get(p.name) === true,
     };
     if (approval) view.approval = { by: approval.by, at: approval.at };
+    const policy = policySummary(req, p.name);
+    if (policy) view.policy = policy;
     return view;
   });
-  const { approve, deny, abort, revoke } = allowedActions(req, { username: viewer.username, mayApprove: may });
+  const { approve, deny, abort, revoke } = allowedActions(req, { username: viewer.username, groups: viewer.groups, mayApprove: may });
   return { name: req.metadata.name ?? '', phase: phaseOf(req), isRequester: isRequester(req, viewer.username), parts, actions: { approve, deny, abort, revoke } };
 }

@@ -149,6 +149,7 @@ function partsCell(parts: PartView[]): SafeHtml {
         : p.viewerMayApprove
           ? html`<span class="check" aria-hidden="true">✓</span> <span><strong>${p.namespace}</strong> pending — <em>you may approve</em></span>`
           : html`<span class="cross" aria-hidden="true">•</span> <span><strong>${p.namespace}</strong> pending — needs ${p.permission}</span>`}
+      ${p.policy ? html`<div class="muted policy">Policy: ${p.policy}</div>` : ''}
     </li>`,
   )}</ul>`;
 }

@@ -105,6 +105,22 @@ export const RequesterSchema = Type.Object(
   },
 );
 
+/**
+ * What the AccessPolicies of a part's namespace said when the request was created, stamped by the admission webhook
+ * (any client-sent value is overwritten): the matching rules, how the part is approved, and the limits.
+ */
+export const PartPolicyStampSchema = Type.Object({
+  part: StringEnum(['source', 'target'], 'The part this applies to.'),
+  namespace: Namespace,
+  rules: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 64, description: 'Every matching rule, as namespace/policy/rule.' }),
+  approval: StringEnum(['Default', 'Auto', 'Approvers'], 'Default: one approver, as without policies; Auto: approved at creation; Approvers: `approvals` distinct approvers.'),
+  approvals: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
+  approverGroups: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 32 })),
+  approvalRule: Type.Optional(Type.String({ maxLength: 200, description: 'The rule that set the approval, as namespace/policy/rule.' })),
+  maxDuration: Type.Optional(Type.String({ maxLength: 32 })),
+  maxTotalDuration: Type.Optional(Type.String({ maxLength: 32 })),
+});
+
 const specRules = [
   { rule: 'self == oldSelf', message: 'spec is immutable; create a new AccessRequest instead' },
   {
@@ -149,6 +165,12 @@ export const AccessRequestSpecSchema = withCel(
     }),
     reason: Type.String({ minLength: 1, maxLength: REASON_MAX_LENGTH, description: 'Why access is needed.' }),
     requester: Type.Optional(RequesterSchema),
+    policy: Type.Optional(
+      Type.Array(PartPolicyStampSchema, {
+        maxItems: 2,
+        description: 'The AccessPolicy rules that applied to each part at creation, stamped by the admission webhook. Any client-sent value is overwritten.',
+      }),
+    ),
   }),
   specRules,
 ) as ReturnType<typeof Type.Object>;
@@ -160,6 +182,20 @@ export const ApprovalSchema = Type.Object({
   namespace: Namespace,
   by: Type.Optional(Type.String({ maxLength: 512 })),
   at: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+/**
+ * One approver's approval of a part that needs several (an AccessPolicy's `approvals`): appended by the admission
+ * webhook when a user approves, never changed or removed. The part's entry in `approvals` is added by the write that
+ * brings its distinct approvers to `required`.
+ */
+export const ReviewSchema = Type.Object({
+  part: PartNameSchema,
+  namespace: Namespace,
+  by: Type.Optional(Type.String({ maxLength: 512 })),
+  at: Type.Optional(Type.String({ format: 'date-time' })),
+  rule: Type.Optional(Type.String({ maxLength: 200, description: 'The rule in force at this decision, as namespace/policy/rule.' })),
+  required: Type.Optional(Type.Integer({ minimum: 1, maximum: 10, description: 'Distinct approvers that rule needed.' })),
 });
 
 export const DecisionSchema = Type.Object({
@@ -234,6 +270,7 @@ export const AccessRequestStatusSchema = Type.Object({
       'x-kubernetes-list-map-keys': ['part'],
     }),
   ),
+  reviews: Type.Optional(Type.Array(ReviewSchema, { maxItems: 64, 'x-kubernetes-list-type': 'atomic' })),
   decision: Type.Optional(DecisionSchema),
   approvedAt: Type.Optional(Type.String({ format: 'date-time' })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
@@ -257,6 +294,8 @@ export type Direction = Static<typeof DirectionSchema>;
 export type Requester = Static<typeof RequesterSchema>;
 export type PartName = Static<typeof PartNameSchema>;
 export type Approval = Static<typeof ApprovalSchema>;
+export type Review = Static<typeof ReviewSchema>;
+export type PartPolicyStamp = Static<typeof PartPolicyStampSchema>;
 export type Decision = Static<typeof DecisionSchema>;
 export type DecisionType = Decision['type'];
 export type Phase = Static<typeof PhaseSchema>;
@@ -276,6 +315,7 @@ export interface AccessRequestSpec {
   duration: string;
   reason: string;
   requester?: Requester;
+  policy?: PartPolicyStamp[];
 }
 export type AccessRequestStatus = Static<typeof AccessRequestStatusSchema>;
 

@@ -7,8 +7,12 @@ import {
   type Approval,
   type DecisionType,
   type PartName,
+  type PartPolicyStamp,
   type Phase,
+  type Review,
 } from '../api/accessrequest.ts';
+import { describeApproval, describeRule, parseRuleId, type ApprovalRequirement, type PartPolicy } from './access-policy.ts';
+export type { ApprovalRequirement };
 import { describePermission, mayApprove, partsOf, permissionFor, type Part, type ResourceCheck } from './parts.ts';
 import { closingOf } from './phase.ts';
 
@@ -40,10 +44,38 @@ export function closedBecause(request: AccessRequest): string {
   return phaseOf(request);
 }
 
+/** `by` of an approval an AccessPolicy rule gave at creation (auto-approve): no human approved it. */
+export const POLICY_APPROVER_PREFIX = 'AccessPolicy ';
+
 /**
- * The approvals that count, one per part: those recorded in status, plus the parts the requester could approve at
- * creation (stamped by the webhook in spec.requester.approvedParts, mirrored into status by the controller later).
- * An approval naming a part the request does not have, or the wrong namespace, does not count.
+ * The approvals recorded in spec at creation: the parts the requester could approve (spec.requester.approvedParts,
+ * by the requester) and the parts an AccessPolicy rule approved automatically (spec.policy, by `AccessPolicy
+ * <rule>`). The controller mirrors them into status, and may mirror nothing else.
+ */
+export function stampedApprovals(request: AccessRequest): Approval[] {
+  const parts = partsOf(request.spec);
+  const out: Approval[] = [];
+  const at = request.metadata.creationTimestamp;
+  const add = (name: PartName, by: string | undefined) => {
+    const part = parts.find((p) => p.name === name);
+    if (!part || out.some((a) => a.part === name)) return;
+    out.push({ part: name, namespace: part.namespace, ...(by ? { by } : {}), ...(at ? { at } : {}) });
+  };
+  const requester = request.spec.requester;
+  for (const name of requester?.approvedParts ?? []) add(name, requester?.username);
+  for (const stamp of request.spec.policy ?? []) {
+    if (stamp.approval === 'Auto' && stamp.namespace === parts.find((p) => p.name === stamp.part)?.namespace) {
+      add(stamp.part, `${POLICY_APPROVER_PREFIX}${stamp.approvalRule ?? ''}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The approvals that count, one per part: those recorded in status, plus those recorded in spec at creation
+ * (stampedApprovals, mirrored into status by the controller later). An approval naming a part the request does
+ * not have, or the wrong namespace, does not count. A part that needs several approvers (status.reviews) has its
+ * entry here only once the webhook recorded the approval that completed it.
  */
 export function effectiveApprovals(request: AccessRequest): Approval[] {
   const parts = partsOf(request.spec);
@@ -51,14 +83,55 @@ export function effectiveApprovals(request: AccessRequest): Approval[] {
   for (const a of request.status?.approvals ?? []) {
     if (parts.some((p) => p.name === a.part && p.namespace === a.namespace) && !out.some((b) => b.part === a.part)) out.push(a);
   }
-  const requester = request.spec.requester;
-  for (const name of requester?.approvedParts ?? []) {
-    const part = parts.find((p) => p.name === name);
-    if (!part || out.some((a) => a.part === name)) continue;
-    const approval: Approval = { part: name, namespace: part.namespace };
-    if (requester?.username) approval.by = requester.username;
-    if (request.metadata.creationTimestamp) approval.at = request.metadata.creationTimestamp;
-    out.push(approval);
+  for (const a of stampedApprovals(request)) if (!out.some((b) => b.part === a.part)) out.push(a);
+  return out;
+}
+
+/** What spec.policy recorded for a part at creation. */
+export function policyStampOf(request: Pick<AccessRequest, 'spec'>, part: PartName): PartPolicyStamp | undefined {
+  return (request.spec.policy ?? []).find((s) => s.part === part);
+}
+
+/** The approval requirement of a part as stamped at creation (the UIs' view; the webhook decides by the current one). */
+export function stampedRequirement(request: Pick<AccessRequest, 'spec'>, part: PartName): ApprovalRequirement {
+  const stamp = policyStampOf(request, part);
+  const rule = stamp?.approvalRule ? parseRuleId(stamp.approvalRule) : undefined;
+  if (!stamp || !rule) return { kind: 'default' };
+  if (stamp.approval === 'Auto') return { kind: 'auto', rule };
+  if (stamp.approval === 'Approvers') return { kind: 'count', count: stamp.approvals ?? 1, ...(stamp.approverGroups ? { groups: stamp.approverGroups } : {}), rule };
+  return { kind: 'default' };
+}
+
+/** The spec.policy entries for the outcomes of evaluateParts: only parts some rule matched. */
+export function policyStamp(outcomes: readonly PartPolicy[]): PartPolicyStamp[] {
+  return outcomes
+    .filter((o) => o.matched.length > 0)
+    .map((o) => {
+      const a = o.approval;
+      return {
+        part: o.part,
+        namespace: o.namespace,
+        // The CRD keeps at most 64 (the rules that decide are named on their own below).
+        rules: o.matched.slice(0, 64).map((r) => `${r.namespace}/${r.policy}/${r.rule}`),
+        approval: a.kind === 'auto' ? 'Auto' : a.kind === 'count' ? 'Approvers' : 'Default',
+        ...(a.kind === 'count' ? { approvals: a.count, ...(a.groups ? { approverGroups: [...a.groups] } : {}) } : {}),
+        ...(a.kind === 'default' ? {} : { approvalRule: `${a.rule.namespace}/${a.rule.policy}/${a.rule.rule}` }),
+        ...(o.maxDuration ? { maxDuration: o.maxDuration.text } : {}),
+        ...(o.maxTotalDuration ? { maxTotalDuration: o.maxTotalDuration.text } : {}),
+      } satisfies PartPolicyStamp;
+    });
+}
+
+/** The reviews (one approver each) recorded for a part. */
+export function reviewsOf(request: AccessRequest, part: PartName): Review[] {
+  return (request.status?.reviews ?? []).filter((r) => r.part === part);
+}
+
+/** The distinct users whose approval of `part` counts: each once, the requester never. */
+export function approversOf(request: AccessRequest, part: PartName): string[] {
+  const out: string[] = [];
+  for (const r of reviewsOf(request, part)) {
+    if (r.by && !isRequester(request, r.by) && !out.includes(r.by)) out.push(r.by);
   }
   return out;
 }
@@ -81,6 +154,8 @@ export function isRequester(request: AccessRequest, username: string | undefined
 /** Who acts, and which parts of this request they may approve (from SubjectAccessReviews, or their own). */
 export interface Actor {
   username: string;
+  /** The actor's groups (an AccessPolicy may ask for approvers from named groups); none known: none. */
+  groups?: readonly string[];
   mayApprove: ReadonlyMap<PartName, boolean> | Partial<Record<PartName, boolean>>;
 }
 
@@ -108,8 +183,13 @@ function closed(request: AccessRequest, field: string): Verdict | undefined {
   return no(field, `the request is already ${closedBecause(request)}; it accepts no further approvals or decisions`);
 }
 
-/** Approving one part: it exists, it is pending, the request still waits, and the actor may approve it. */
-export function mayApprovePart(request: AccessRequest, actor: Actor, partName: PartName): Verdict {
+/**
+ * Approving one part: it exists, it is pending, the request still waits, and the actor may approve it. Under a rule
+ * that asks for several approvers (`requirement`: the one in force now, by default the one stamped at creation) the
+ * actor must also not be the requester, must be in one of the rule's groups if it names some, and must not have
+ * approved the part already.
+ */
+export function mayApprovePart(request: AccessRequest, actor: Actor, partName: PartName, requirement: ApprovalRequirement = stampedRequirement(request, partName)): Verdict {
   const field = 'status.approvals';
   const parts = partsOf(request.spec);
   const part = parts.find((p) => p.name === partName);
@@ -118,6 +198,19 @@ export function mayApprovePart(request: AccessRequest, actor: Actor, partName: P
   if (refusal) return refusal;
   if (approvalOf(request, partName)) return no(field, `the ${partName} part is already approved`);
   if (!may(actor, partName)) return no(field, `user "${actor.username}" may not approve the ${partName} part: that needs ${needs([part])}`);
+  if (requirement.kind !== 'count') return yes;
+  const rule = describeRule(requirement.rule);
+  const approvers = approversOf(request, partName);
+  const sofar = `${approvers.length} of ${requirement.count} so far`;
+  if (isRequester(request, actor.username)) {
+    return no(field, `the requester never counts as an approver: ${rule} needs ${requirement.count} distinct approvers of the ${partName} part other than "${actor.username}" (${sofar})`);
+  }
+  if (requirement.groups && !(actor.groups ?? []).some((g) => requirement.groups?.includes(g))) {
+    return no(field, `user "${actor.username}" is not in ${requirement.groups.map((g) => `"${g}"`).join(' or ')}, whose members approve the ${partName} part under ${rule}`);
+  }
+  if (approvers.includes(actor.username)) {
+    return no(field, `user "${actor.username}" already approved the ${partName} part; ${rule} needs ${requirement.count} distinct approvers (${sofar})`);
+  }
   return yes;
 }
 
@@ -242,4 +335,58 @@ export async function askPermissions(parts: readonly Part[], ask: (checks: reado
 /** The answers for one request's parts, by part name. */
 export function mayApproveParts(request: Pick<AccessRequest, 'spec'>, answers: PermissionAnswers): Map<PartName, boolean> {
   return new Map(partsOf(request.spec).map((p) => [p.name, answers.get(questionKey(p)) === true]));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Approval progress under AccessPolicies, as the UIs show it
+
+export interface ApprovalProgress {
+  /** The requirement of the latest decision (the rule a review recorded), else the one stamped at creation. */
+  requirement: ApprovalRequirement;
+  /** Distinct approvers counted so far (N-of-M parts). */
+  approvers: string[];
+  /** Approvals still needed: 0 once the part is approved. */
+  missing: number;
+  /** Every rule that matched the part at creation, as namespace/policy/rule. */
+  rules: string[];
+}
+
+export function approvalProgress(request: AccessRequest, part: PartName): ApprovalProgress {
+  const stamped = stampedRequirement(request, part);
+  const latest = reviewsOf(request, part).findLast((r) => r.rule && r.required);
+  const latestRule = latest?.rule ? parseRuleId(latest.rule) : undefined;
+  let requirement: ApprovalRequirement = stamped;
+  if (latest?.required && latestRule) {
+    const groups = stamped.kind === 'count' && latest.rule === `${stamped.rule.namespace}/${stamped.rule.policy}/${stamped.rule.rule}` ? stamped.groups : undefined;
+    requirement = { kind: 'count', count: latest.required, ...(groups ? { groups } : {}), rule: latestRule };
+  }
+  const approvers = approversOf(request, part);
+  const approved = !!approvalOf(request, part);
+  const missing = approved ? 0 : requirement.kind === 'count' ? Math.max(1, requirement.count - approvers.length) : requirement.kind === 'auto' ? 0 : 1;
+  return { requirement, approvers, missing, rules: policyStampOf(request, part)?.rules ?? [] };
+}
+
+/**
+ * What the AccessPolicies say about one part in one line, as the UIs show it (undefined: no rule applies):
+ * `2 distinct approvers from dbas, the requester not counted (payments/database/postgres); 1 of 2 so far, 1 missing`.
+ */
+export function policySummary(request: AccessRequest, part: PartName): string | undefined {
+  const stamp = policyStampOf(request, part);
+  const progress = approvalProgress(request, part);
+  const r = progress.requirement;
+  if (!stamp && r.kind === 'default') return undefined;
+  const count = r.kind === 'count' ? `; ${progress.approvers.length} of ${r.count} so far${progress.missing > 0 ? `, ${progress.missing} missing` : ''}` : '';
+  return `${describeApproval(r)}${count}${stamp?.maxDuration ? `; max duration ${stamp.maxDuration}` : ''}`;
+}
+
+/** The AccessPolicy rules that decide each part's approval, in one sentence for Events ("" without policies). */
+export function describePolicies(request: AccessRequest): string {
+  const out: string[] = [];
+  for (const part of partsOf(request.spec)) {
+    const progress = approvalProgress(request, part.name);
+    if (progress.requirement.kind === 'default') continue;
+    const so = progress.requirement.kind === 'count' ? `, ${progress.approvers.length} of ${progress.requirement.count} so far` : '';
+    out.push(`${part.name} (${part.namespace}): ${describeApproval(progress.requirement)}${so}`);
+  }
+  return out.join('; ');
 }

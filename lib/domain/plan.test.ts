@@ -870,3 +870,29 @@ describe('plan: closing waits for the NetworkPolicies of its maxtac objects', ()
     assert.equal(cond(p, 'Ended')?.status, 'True');
   });
 });
+
+describe('plan: AccessPolicies agree with the webhook on "part approved"', () => {
+  const policy = [
+    { part: 'source' as const, namespace: 'monitoring', rules: ['monitoring/egress/out'], approval: 'Auto' as const, approvalRule: 'monitoring/egress/out' },
+    { part: 'target' as const, namespace: 'db', rules: ['db/db/two'], approval: 'Approvers' as const, approvals: 2, approvalRule: 'db/db/two' },
+  ];
+  const oneReview = { reviews: [{ part: 'target' as const, namespace: 'db', by: 'carol', at: APPROVED, rule: 'db/db/two', required: 2 }] };
+
+  it('an auto-approved part counts, a part with one review of two does not, and the Event names both rules', () => {
+    const p = plan(observed(request({ ...svcSpec, policy }, oneReview)), NOW);
+    assert.equal(p.status?.phase, 'PartiallyApproved');
+    assert.deepEqual(p.creates, []);
+    assert.deepEqual(p.status?.approvals?.map((a) => [a.part, a.by]), [['source', 'AccessPolicy monitoring/egress/out']]);
+    assert.match(p.events[0]?.message ?? '', /AccessPolicy: source \(monitoring\): approved automatically \(monitoring\/egress\/out\); target \(db\): 2 distinct approvers, the requester not counted \(db\/db\/two\), 1 of 2 so far\./);
+  });
+
+  it('the approval the webhook adds with the second review makes it Active', () => {
+    const done = {
+      reviews: [...oneReview.reviews, { part: 'target' as const, namespace: 'db', by: 'dave', at: APPROVED, rule: 'db/db/two', required: 2 }],
+      approvals: [{ part: 'target' as const, namespace: 'db', by: 'dave', at: APPROVED }],
+    };
+    const p = plan(observed(request({ ...svcSpec, policy }, done)), NOW);
+    assert.equal(p.status?.phase, 'Active');
+    assert.deepEqual(p.events.map((e) => e.reason), ['Activated']);
+  });
+});

@@ -29,7 +29,7 @@ import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type
 import { directionsOf, inForce, maxtacDirectionOf, policiesOwnedBy, type PolicyDirection, type PolicyOwner } from './isolation.ts';
 import { isRunning, podFactsOf, podsOfService, serviceIsolation } from './netpol/evaluate.ts';
 import { partsOf, type Part } from './parts.ts';
-import { effectiveApprovals, questionKey } from './actions.ts';
+import { describePolicies, effectiveApprovals, questionKey } from './actions.ts';
 import { approversStatus, type PartApprovers } from './approvers.ts';
 import { durationSeconds } from './duration.ts';
 import {
@@ -1044,8 +1044,11 @@ function isolatingEvent(before: Condition | undefined, after: Condition | undefi
 }
 
 function transitionEvent(f: Facts, verdict: PhaseResult): PlannedEvent {
-  if (verdict.phase === 'Active') return { type: 'Normal', reason: 'Activated', message: describeActive(f.request, f.expiresAt) };
-  return { type: verdict.phase === 'Failed' ? 'Warning' : 'Normal', reason: verdict.reason, message: verdict.message };
+  // While approvals are being gathered and when access opens, the Event names the AccessPolicy rules that decided.
+  const policies = verdict.phase === 'Active' || verdict.phase === 'Pending' || verdict.phase === 'PartiallyApproved' ? describePolicies(f.request) : '';
+  const withPolicies = (message: string) => (policies ? `${message} AccessPolicy: ${policies}.`.slice(0, 1000) : message);
+  if (verdict.phase === 'Active') return { type: 'Normal', reason: 'Activated', message: withPolicies(describeActive(f.request, f.expiresAt)) };
+  return { type: verdict.phase === 'Failed' ? 'Warning' : 'Normal', reason: verdict.reason, message: withPolicies(verdict.message) };
 }
 
 function describeActive(request: AccessRequest, expiresAt: string | undefined): string {

@@ -221,6 +221,8 @@ export interface ServiceFacts {
   /** Whether the Service has a non-empty selector (selector-less Services select no pods netwatch can isolate). */
   hasSelector: boolean;
   ports: { port: number; protocol: Protocol; name?: string }[];
+  /** The Service's labels (AccessPolicy rules may select Services by label). */
+  labels?: Record<string, string>;
 }
 
 /** A Service a spec references, with the field that references it and the role it plays. */

@@ -4,11 +4,13 @@
 import type { KubeObject } from './types.ts';
 
 /** The resources the controller caches through informers. */
-export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies' | 'pods' | RbacResource;
+export type CachedResource = 'accessrequests' | 'services' | 'accesses' | 'externalaccesses' | 'networkpolicies' | 'pods' | RbacResource | 'accesspolicies';
 /** RBAC, read to tell who may approve a part (lib/domain/approvers.ts). */
 export type RbacResource = 'roles' | 'clusterroles' | 'rolebindings' | 'clusterrolebindings';
 export const RBAC_RESOURCES: readonly RbacResource[] = ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'];
+/** What the controller caches (the default of HttpKube); AccessPolicies are cached by the webhook only. */
 export const CACHED_RESOURCES: readonly CachedResource[] = ['accessrequests', 'services', 'accesses', 'externalaccesses', 'networkpolicies', 'pods', ...RBAC_RESOURCES];
+const CACHEABLE: readonly CachedResource[] = [...CACHED_RESOURCES, 'accesspolicies'];
 
 export type ChangeListener = (resource: CachedResource, obj: KubeObject, type: 'add' | 'update' | 'delete') => void;
 
@@ -49,7 +51,7 @@ export function keyOf(obj: KubeObject): string {
 }
 
 export class ClusterCache {
-  private readonly stores = new Map<CachedResource, Store>(CACHED_RESOURCES.map((r) => [r, new Store()]));
+  private readonly stores = new Map<CachedResource, Store>(CACHEABLE.map((r) => [r, new Store()]));
   private readonly listeners: ChangeListener[] = [];
 
   onChange(listener: ChangeListener): () => void {

@@ -13,6 +13,7 @@ export interface ResourceInfo {
 
 export const RESOURCES = {
   accessrequests: { group: 'netwatch.vtk.io', version: 'v1alpha1', plural: 'accessrequests', kind: 'AccessRequest', namespaced: false },
+  accesspolicies: { group: 'netwatch.vtk.io', version: 'v1alpha1', plural: 'accesspolicies', kind: 'AccessPolicy', namespaced: true },
   services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   accesses: { group: 'maxtac.vtk.io', version: 'v1alpha1', plural: 'accesses', kind: 'Access', namespaced: true },
   externalaccesses: { group: 'maxtac.vtk.io', version: 'v1alpha1', plural: 'externalaccesses', kind: 'ExternalAccess', namespaced: true },

@@ -295,3 +295,37 @@ describe('exit codes', () => {
     assert.match(out, /complete/);
   });
 });
+
+describe('kubectl netwatch policy test', () => {
+  const examples = (f: string) => new URL(`../../docs/examples/${f}`, import.meta.url).pathname;
+  test('prints the decision per part of each request for the example policies, with no cluster', async () => {
+    const { code, out, err } = await cli(['policy', 'test', examples('access-policies.yaml'), examples('requests.yaml')], new FakePort({}));
+    assert.equal(code, 0, err);
+    const rows = out.trim().split('\n').slice(1).map((l) => l.split(/\s{3,}/).slice(0, 5));
+    assert.deepEqual(rows, [
+      ['metrics', 'source', 'monitoring', 'auto', 'monitoring/egress/prometheus-out'],
+      ['metrics', 'target', 'payments', 'auto', 'payments/database/prometheus-metrics'],
+      ['postgres', 'source', 'monitoring', 'auto', 'monitoring/egress/prometheus-out'],
+      ['postgres', 'target', 'payments', 'approvers(2)', 'payments/database/postgres'],
+      ['postgres-too-long', 'source', 'monitoring', 'refused', 'monitoring/egress/prometheus-out'],
+      ['postgres-too-long', 'target', 'payments', 'refused', 'payments/database/postgres'],
+      ['partner', 'target', 'shop', 'default', 'shop/internet/partners'],
+      ['stranger', 'target', 'shop', 'refused', 'shop/internet/partners-only'],
+    ]);
+    assert.match(out, /spec\.duration: must be at most 4h for the target part \(namespace payments\) under AccessPolicy payments\/database, rule "postgres" \(asked for 12h\)/);
+  });
+  test('-o json gives the same decisions to scripts', async () => {
+    const { code, out } = await cli(['policy', 'test', examples('access-policies.yaml'), examples('requests.yaml'), '-o', 'json'], new FakePort({}));
+    assert.equal(code, 0);
+    const rows = JSON.parse(out) as { request: string; decision: string; approvals?: number }[];
+    assert.deepEqual(rows.find((r) => r.request === 'postgres' && r.decision === 'approvers')?.approvals, 2);
+  });
+  test('a missing file or a file without AccessPolicies is a user error naming it', async () => {
+    const missing = await cli(['policy', 'test', '/nonexistent.yaml', examples('requests.yaml')], new FakePort({}));
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /cannot read \/nonexistent\.yaml: ENOENT/);
+    const swapped = await cli(['policy', 'test', examples('requests.yaml'), examples('requests.yaml')], new FakePort({}));
+    assert.equal(swapped.code, 1);
+    assert.match(swapped.err, /the policy file holds no AccessPolicy/);
+  });
+});

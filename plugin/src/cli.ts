@@ -4,6 +4,7 @@ import { isDns1123Subdomain } from '../../lib/api/names.ts';
 import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
+import { approvalProgress } from '../../lib/domain/actions.ts';
 import { UserError, explain, report } from './errors.ts';
 import { inert } from '../../lib/text/inert.ts';
 import { renderDescribe, renderPreview, renderTable, tableRow } from './services/output.ts';
@@ -96,6 +97,25 @@ async function defaultPort(opts: KubeOptions): Promise<ClusterPort> {
 async function toYaml(value: unknown): Promise<string> {
   const { stringify } = await import('yaml');
   return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
+
+/** Every YAML document of a file (`-` reads nothing else: a file name is required). */
+async function readYamlFile(path: string): Promise<unknown[]> {
+  const { readFile } = await import('node:fs/promises');
+  const { parseAllDocuments } = await import('yaml');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${inert(path)}: ${inert((err as { code?: string }).code ?? String(err))}`);
+  }
+  const docs = parseAllDocuments(text);
+  const out: unknown[] = [];
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    if (doc.errors.length > 0) throw new UserError(`${inert(path)} is not valid YAML: ${inert(doc.errors[0]?.message ?? '')}`);
+    out.push(doc.toJS());
+  }
+  return out;
 }
 
 async function print(io: Io, text: string): Promise<void> {
@@ -320,7 +340,14 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       (y) => nameArg(y).option('part', { choices: ['source', 'target'] as const, describe: 'Approve only this part' }),
       async (a) => {
         const { request, approved } = await approve(await portOf(), a.name, a.part);
-        await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} approved (${approved.join(', ')})\n`);
+        // Under an AccessPolicy that asks for several approvers, an approval may not complete its part yet.
+        const parts = approved.map((part) => {
+          const progress = approvalProgress(request, part);
+          return progress.requirement.kind === 'count' && progress.missing > 0
+            ? `${part}: ${progress.approvers.length} of ${progress.requirement.count} approvals, ${progress.missing} missing`
+            : part;
+        });
+        await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} approved (${parts.join(', ')})\n`);
       },
     )
     .command(
@@ -396,6 +423,27 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
         else if (a.output === 'yaml') await print(deps, await toYaml(result));
         else await print(deps, renderWhy(result));
       },
+    )
+    .command('policy', 'AccessPolicies: test them offline', (y) =>
+      y
+        .command(
+          'test <policies> <requests>',
+          'Evaluate AccessRequests against AccessPolicies offline and print the decision per part (no cluster needed)',
+          (t) =>
+            t
+              .positional('policies', { type: 'string', demandOption: true, describe: 'YAML file of AccessPolicy objects (Services for label rules may be in either file)' })
+              .positional('requests', { type: 'string', demandOption: true, describe: 'YAML file of AccessRequest objects' })
+              .option('output', { alias: 'o', choices: ['json', 'yaml'] as const })
+              .example('kubectl netwatch policy test payments-policy.yaml requests.yaml', ''),
+          async (a) => {
+            const { policyTest, renderPolicyTest } = await import('./services/policy-test.ts');
+            const rows = policyTest(await readYamlFile(a.policies), await readYamlFile(a.requests));
+            if (a.output === 'json') await print(deps, JSON.stringify(rows, null, 4) + '\n');
+            else if (a.output === 'yaml') await print(deps, await toYaml(rows));
+            else await print(deps, renderPolicyTest(rows));
+          },
+        )
+        .demandCommand(1, 'name a subcommand: test'),
     )
     .command('tui', 'Open the interactive view (the default on a terminal)', {}, async () => {
       await openTui(deps, await portOf(), flags);

@@ -56,6 +56,7 @@ const COMMANDS: Record<string, string> = {
   revoke: 'revoke',
   'can-i': 'can-i',
   why: 'why',
+  policy: 'policy',
   tui: 'tui',
   completion: 'completion',
 };

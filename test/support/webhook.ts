@@ -12,6 +12,7 @@ import { HttpKube } from '../../lib/kube/http.ts';
 import { OpenRequestIndex } from '../../webhook/open-requests.ts';
 import { ApproverIndex } from '../../lib/kube/rbac.ts';
 import { RBAC_RESOURCES } from '../../lib/kube/cache.ts';
+import { CachedPolicies } from '../../webhook/policies.ts';
 
 // Where they were before they moved here with the harness: end-to-end suites import them from this file.
 export { applyWebhookRbac, registerWebhook, unregisterWebhook, waitUntilLive };
@@ -40,18 +41,21 @@ export async function installWebhook(cp: ControlPlane, opts: InstallWebhookOptio
   const kc = cp.kubeConfigFor(IDENTITY);
   const http = kubeHttpFor(kc);
   // As main.ts: RBAC informers only when the unapprovable check runs (the least-privilege suite sees their calls).
-  const requestCache = new HttpKube(kc, { cached: ['accessrequests', ...(config.unapprovable === 'allow' ? [] : RBAC_RESOURCES)], maxSockets: 2 });
+  const requestCache = new HttpKube(kc, { cached: ['accessrequests', 'accesspolicies', ...(config.unapprovable === 'allow' ? [] : RBAC_RESOURCES)], maxSockets: 2 });
   const requests = new OpenRequestIndex(requestCache.cache);
   const approvers = new ApproverIndex(requestCache.cache);
+  const policies = new CachedPolicies(requestCache.cache);
   await requestCache.start();
   requests.markSynced();
   approvers.markSynced();
+  policies.markSynced();
   const app = await build({
     config,
     reviewer: reviewerOver(http),
     services: serviceReaderOver(http),
     requests,
     approvers,
+    policies,
     tls: { key: certs.keyPem, cert: certs.certPem, ...(anyCaller ? {} : { clientCa: cp.webhookClientCaPem }) },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,7 +1,9 @@
 // Rendering requests as text: the list table (plain and wide) and describe. Every string from a request passes
 // through `cell` (format.ts) or `inert` (lib/text/inert.ts) because it may have been written by another user.
-import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
+import type { AccessRequest, PartName } from '../../../lib/api/accessrequest.ts';
 import { isMaterialized, previewLines, type RequestPreview } from '../../../lib/domain/preview.ts';
+import { approvalProgress, policyStampOf } from '../../../lib/domain/actions.ts';
+import { describeApproval } from '../../../lib/domain/access-policy.ts';
 import { inert } from '../../../lib/text/inert.ts';
 import { age, cell, countdown, fromText, portsText, table, toText } from './format.ts';
 import type { Materialized, RequestView } from './requests.ts';
@@ -43,6 +45,22 @@ export interface DescribeInput {
   now: number;
 }
 
+/** What the AccessPolicies say about a part: the rule that sets its approval, approvals so far, what is missing. */
+export function policyLines(r: AccessRequest, part: PartName): string[] {
+  const stamp = policyStampOf(r, part);
+  const progress = approvalProgress(r, part);
+  if (!stamp && progress.requirement.kind === 'default') return [];
+  const lines = [`    policy: ${inert(describeApproval(progress.requirement))}`];
+  if (progress.requirement.kind === 'count') {
+    const so = progress.approvers.length > 0 ? progress.approvers.map((a) => inert(a)).join(', ') : 'none yet';
+    lines.push(`    approvals: ${progress.approvers.length} of ${progress.requirement.count} (${so}); ${progress.missing === 0 ? 'none missing' : `${progress.missing} missing`}`);
+  }
+  const limits = [stamp?.maxDuration ? `max duration ${stamp.maxDuration}` : '', stamp?.maxTotalDuration ? `max total ${stamp.maxTotalDuration}` : ''].filter(Boolean);
+  if (limits.length > 0) lines.push(`    limits: ${inert(limits.join(', '))}`);
+  if (progress.rules.length > 0) lines.push(`    rules matched: ${progress.rules.map((x) => inert(x)).join(', ')}`);
+  return lines;
+}
+
 /** The preview as indented text lines, every string inert; risks marked with `!`. */
 export function renderPreview(preview: RequestPreview, materialized: boolean, indent = '  '): string[] {
   return previewLines(preview, { materialized }).map((l) => `${indent}${'  '.repeat(l.depth)}${l.warn ? '! ' : ''}${inert(l.text)}`);
@@ -74,6 +92,7 @@ export function renderDescribe({ request: r, view, materialized, preview, now }:
     const state = p.approved ? `approved by ${inert(p.approvedBy ?? '?')}` : 'pending';
     const mark = p.youMayApprove ? '✔ you may approve' : '✘ you may not approve';
     lines.push(`  ${p.part} (${inert(p.namespace)}): ${state}`);
+    lines.push(...policyLines(r, p.part));
     lines.push(`    needs: ${inert(p.needs)}   ${mark}`);
     if (p.whoCanApprove) {
       lines.push(`    who can approve: ${inert(p.whoCanApprove.approvers)}`);

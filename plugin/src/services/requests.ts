@@ -21,6 +21,7 @@ import {
   askPermissions,
   isRequester as isRequesterOf,
   phaseOf,
+  policySummary,
   questionKey,
   stageOf,
 } from '../../../lib/domain/actions.ts';
@@ -175,6 +176,8 @@ export interface PartView {
   youMayApprove: boolean;
   /** A pending part: who may approve it and the cluster admins (apart), as the controller recorded them from RBAC. */
   whoCanApprove?: { approvers: string; clusterAdmins: string; nobody: boolean } | undefined;
+  /** The AccessPolicy rule for this part, approvals so far and missing (absent: no rule applies). */
+  policy?: string;
 }
 
 export type Action = 'approve' | 'deny' | 'abort' | 'revoke';
@@ -203,12 +206,15 @@ export function isRequester(r: AccessRequest, me: Identity | undefined): boolean
 
 const ACTIONS: readonly Action[] = ['approve', 'deny', 'abort', 'revoke'];
 
+
 /** Pure: what a user may do to a request (the rule book, lib/domain/actions.ts), given whether they pass each part's permission. */
 export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePart: ReadonlyMap<PartName, boolean>): RequestView {
   const parts: PartView[] = partsOf(r.spec).map((p) => {
     const approval = approvalOf(r, p.name);
     const who = approval ? undefined : r.status?.parts?.find((ps) => ps.part === p.name && ps.namespace === p.namespace)?.approvers;
+    const policy = policySummary(r, p.name);
     return {
+      ...(policy === undefined ? {} : { policy }),
       part: p.name,
       namespace: p.namespace,
       needs: describePermission(permissionFor(p)),
@@ -218,7 +224,7 @@ export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePar
       ...(who ? { whoCanApprove: { approvers: describeApprovers(who), clusterAdmins: describeClusterAdmins(who), nobody: !isApprovable(who) } } : {}),
     };
   });
-  const allowed = allowedActions(r, { username: me?.username ?? '', mayApprove: mayApprovePart });
+  const allowed = allowedActions(r, { username: me?.username ?? '', groups: me?.groups ?? [], mayApprove: mayApprovePart });
   const actions = ACTIONS.filter((a) => (a === 'approve' ? allowed.approve.length > 0 : allowed[a]));
   return { parts, approvable: allowed.approve, actions };
 }

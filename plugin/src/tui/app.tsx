@@ -384,13 +384,21 @@ function PartsBox({ state, request }: { state: State; request: AccessRequest }):
         <Text bold>{cell(request.metadata.name, 63)}</Text> <Text dimColor>reason:</Text> {cell(request.spec.reason, Math.max(20, state.width - 30))}
       </Text>
       {view.parts.map((p) => (
-        <Text key={p.part} wrap="truncate-end">
-          {p.approved ? <Text color="green">● approved</Text> : <Text color="yellow">○ pending </Text>} {p.part} part in {cell(p.namespace, 63)}
-          {p.approved ? <Text dimColor> by {cell(p.approvedBy ?? '?', 40)}</Text> : null}
-          {'  '}
-          {!known ? <Text dimColor>checking your permission…</Text> : p.youMayApprove ? <Text color="green">✔ you may approve</Text> : <Text color="red">✘ you may not approve</Text>}
-          <Text dimColor> — needs: {cell(p.needs, 200)}</Text>
-        </Text>
+        <Box key={p.part} flexDirection="column">
+          <Text wrap="truncate-end">
+            {p.approved ? <Text color="green">● approved</Text> : <Text color="yellow">○ pending </Text>} {p.part} part in {cell(p.namespace, 63)}
+            {p.approved ? <Text dimColor> by {cell(p.approvedBy ?? '?', 40)}</Text> : null}
+            {'  '}
+            {!known ? <Text dimColor>checking your permission…</Text> : p.youMayApprove ? <Text color="green">✔ you may approve</Text> : <Text color="red">✘ you may not approve</Text>}
+            <Text dimColor> — needs: {cell(p.needs, 200)}</Text>
+          </Text>
+          {p.policy ? (
+            <Text wrap="truncate-end" color="cyan">
+              {'    policy: '}
+              {cell(p.policy, 300)}
+            </Text>
+          ) : null}
+        </Box>
       ))}
       {request.status?.decision && (
         <Text wrap="truncate-end">
