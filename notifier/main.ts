@@ -8,7 +8,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
 import { startup } from '../lib/cli/flags.ts';
-import { timingsForLease } from '../lib/kube/leader.ts';
+import { electionOf } from '../lib/cli/leader.ts';
+import { runLeaderElected } from '../lib/kube/leader-elected.ts';
 import { NotifierApp } from './app.ts';
 import { ConfigError, filesOf, parseConfig, type NotifierConfig } from './config.ts';
 import { createNotifierMetrics } from './metrics.ts';
@@ -65,25 +66,7 @@ const app = new NotifierApp({
   log,
   metrics: createNotifierMetrics({ defaultMetrics: true }),
   settings: { ...options.settings, identity },
-  leaderElection: options.leaderElect
-    ? { namespace: options.leaseNamespace, name: options.leaseName, ...timingsForLease(options.leaseDurationSeconds) }
-    : false,
+  leaderElection: electionOf(options),
 });
 
-const { host, port } = options.listen;
-const server = app.createProbeServer();
-server.listen(port, host, () => log.info({ listen: `${host}:${port}` }, 'probes and metrics listening'));
-
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'shutting down');
-  server.close();
-  await app.stop().catch((e: unknown) => log.error({ err: e }, 'error while stopping'));
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
-
-await app.start(false);
+await runLeaderElected(app, options.listen, log);

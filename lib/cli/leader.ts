@@ -4,6 +4,7 @@
 import { isDns1123Label, isDns1123Subdomain } from '../api/names.ts';
 import { formatDuration } from '../domain/duration.ts';
 import { MAX_TIMER_SECONDS, durationFlag, type FlagOption, type Source } from './flags.ts';
+import { timingsForLease, type LeaderTimings } from '../kube/leader.ts';
 
 /** The Lease flags, for a component whose Lease is called `leaseName` and which `acts` only while leading. */
 export function leaderElectionOptions(leaseName: string, acts: string) {
@@ -48,4 +49,9 @@ export function leaderElectionSettings(argv: Record<string, unknown>, given: (fl
   const identity = argv.identity as string | undefined;
   if (identity === '') problems.push(`${given('identity').name}: must not be empty; leave it out to use $POD_NAME or the hostname`);
   return { leaderElect: argv['leader-elect'] as boolean, leaseNamespace, leaseName, leaseDurationSeconds: leaseDurationSeconds ?? 0, identity };
+}
+
+/** The election a main.ts hands its app: the Lease named by the flags, or false with --no-leader-elect. */
+export function electionOf(s: LeaderElectionSettings): false | { namespace: string; name: string } & LeaderTimings {
+  return s.leaderElect ? { namespace: s.leaseNamespace, name: s.leaseName, ...timingsForLease(s.leaseDurationSeconds) } : false;
 }

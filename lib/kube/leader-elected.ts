@@ -1,5 +1,6 @@
 // What the controller and the notifier share: work that runs only while this replica holds its Lease. The work is
 // made anew each time the replica starts leading and stopped when it loses the Lease; a standby counts as ready.
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpKube } from './http.ts';
@@ -84,4 +85,32 @@ export class LeaderElected<W extends LedWork> {
     this.work = undefined;
     await w?.stop();
   }
+}
+
+/** An app whose work runs under a Lease, with its probe and metrics listener. */
+export interface LeaderElectedApp {
+  start(wait?: boolean): Promise<void>;
+  stop(): Promise<void>;
+  createProbeServer(): Server;
+}
+
+/**
+ * What the main.ts of the controller and of the notifier do once configured: listen for probes and metrics, start
+ * the app (a standby starts at once), and stop it on SIGTERM or SIGINT, exiting 0.
+ */
+export async function runLeaderElected(app: LeaderElectedApp, listen: { host: string; port: number }, log: Logger): Promise<void> {
+  const server = app.createProbeServer();
+  server.listen(listen.port, listen.host, () => log.info({ listen: `${listen.host}:${listen.port}` }, 'probes and metrics listening'));
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    server.close();
+    await app.stop().catch((e: unknown) => log.error({ err: e }, 'error while stopping'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  await app.start(false);
 }
