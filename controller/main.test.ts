@@ -1,19 +1,10 @@
 // The real process start-up: a bad flag stops it with one fatal line before it touches the cluster; --help prints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runMain as runEntry, type MainResult } from '../test/support/run-main.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function runMain(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'controller/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const runMain = (args: string[]): Promise<MainResult> => runEntry('controller/main.ts', args);
 
 test('main.ts exits 1 with one fatal line naming each bad flag, before reading the kubeconfig', async () => {
   const r = await runMain(['--kubeconfig=/nonexistent/kubeconfig', '--workers=0', '--sweep-interval=never']);
