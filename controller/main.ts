@@ -1,32 +1,17 @@
 // The controller process: the only file that reads flags/environment (options.ts parses and checks flags and
 // NETWATCH_CONTROLLER_* variables), listens for probes and metrics, or exits. Runs until SIGTERM.
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
 import { ControllerApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
 import { parseControllerArgs } from './options.ts';
-import { startup } from '../lib/cli/flags.ts';
+import { beginMain, loadKubeConfig } from '../lib/cli/main.ts';
 import { electionOf } from '../lib/cli/leader.ts';
 import { runLeaderElected } from '../lib/kube/leader-elected.ts';
 
-const component = { component: 'netwatch-controller' };
-
-const parsed = startup(() => parseControllerArgs(hideBin(process.argv), process.env));
-if (parsed.kind === 'stop') {
-  if (parsed.code === 0) process.stdout.write(parsed.print);
-  else pino({ base: component }).fatal(parsed.fatal);
-  process.exit(parsed.code);
-}
-const { options, warnings } = parsed;
-
-const log = pino({ level: options.logLevel, base: component });
-for (const warning of warnings) log.warn(warning);
-
-const kc = new KubeConfig();
-if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-else kc.loadFromDefault();
+const { parsed, log } = beginMain('netwatch-controller', () => parseControllerArgs(hideBin(process.argv), process.env), (p) => p.options.logLevel);
+const { options } = parsed;
+const kc = loadKubeConfig(options.kubeconfig);
 
 const app = new ControllerApp({
   kubeConfig: kc,

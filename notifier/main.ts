@@ -4,10 +4,8 @@
 // mistake in any of them stops it with one fatal line naming the flag, variable or field, before it sends anything.
 import { access, constants, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
-import { startup } from '../lib/cli/flags.ts';
+import { beginMain, loadKubeConfig } from '../lib/cli/main.ts';
 import { electionOf } from '../lib/cli/leader.ts';
 import { runLeaderElected } from '../lib/kube/leader-elected.ts';
 import { NotifierApp } from './app.ts';
@@ -15,22 +13,9 @@ import { ConfigError, filesOf, parseConfig, type NotifierConfig } from './config
 import { createNotifierMetrics } from './metrics.ts';
 import { parseNotifierArgs } from './options.ts';
 
-const component = { component: 'netwatch-notifier' };
-
-const parsed = startup(() => parseNotifierArgs(hideBin(process.argv), process.env));
-if (parsed.kind === 'stop') {
-  if (parsed.code === 0) process.stdout.write(parsed.print);
-  else pino({ base: component }).fatal(parsed.fatal);
-  process.exit(parsed.code);
-}
-const { options, warnings } = parsed;
-
-const log = pino({ level: options.logLevel, base: component });
-for (const warning of warnings) log.warn(warning);
-
-const kc = new KubeConfig();
-if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-else kc.loadFromDefault();
+const { parsed, log } = beginMain('netwatch-notifier', () => parseNotifierArgs(hideBin(process.argv), process.env), (p) => p.options.logLevel);
+const { options } = parsed;
+const kc = loadKubeConfig(options.kubeconfig);
 
 async function loadConfig(path: string, from: string): Promise<NotifierConfig> {
   let text: string;

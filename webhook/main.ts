@@ -2,8 +2,6 @@
 // Flags may also be given as NETWATCH_WEBHOOK_* environment variables (e.g. NETWATCH_WEBHOOK_MAX_DURATION=8h);
 // options.ts parses and checks both.
 import type { Http2SecureServer } from 'node:http2';
-import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
 import { build, buildProbes, describeError } from './app.ts';
 import { kubeHttpFor, reviewerOver, serviceReaderOver } from './kube.ts';
@@ -14,21 +12,11 @@ import { RBAC_RESOURCES, type CachedResource } from '../lib/kube/cache.ts';
 import { CachedPolicies } from './policies.ts';
 import { webhookMetrics } from './metrics.ts';
 import { parseWebhookArgs } from './options.ts';
-import { startup } from '../lib/cli/flags.ts';
+import { beginMain, loadKubeConfig } from '../lib/cli/main.ts';
 import { readServingFiles, reloadWhenChanged } from '../lib/server/serving-certificate.ts';
 
-const component = { component: 'netwatch-webhook' };
-
-const parsed = startup(() => parseWebhookArgs(hideBin(process.argv), process.env));
-if (parsed.kind === 'stop') {
-  if (parsed.code === 0) process.stdout.write(parsed.print);
-  else pino({ base: component }).fatal(parsed.fatal);
-  process.exit(parsed.code);
-}
-const { options, warnings } = parsed;
-
-const logger = pino({ level: options.logLevel, base: component });
-for (const warning of warnings) logger.warn(warning);
+const { parsed, log: logger } = beginMain('netwatch-webhook', () => parseWebhookArgs(hideBin(process.argv), process.env), (p) => p.options.logLevel);
+const { options } = parsed;
 
 function fail(message: string): never {
   logger.fatal(message);
@@ -37,9 +25,7 @@ function fail(message: string): never {
 
 const config = options.config;
 
-const kc = new KubeConfig();
-if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-else kc.loadFromDefault();
+const kc = loadKubeConfig(options.kubeconfig);
 
 const servingFiles = { certFile: options.tlsCertFile, keyFile: options.tlsKeyFile, clientCaFile: options.clientCaFile };
 let tls;

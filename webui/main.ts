@@ -2,10 +2,8 @@
 // NETWATCH_WEBUI_* variables), opens the listening socket or exits.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { hideBin } from 'yargs/helpers';
-import { startup } from '../lib/cli/flags.ts';
+import { beginMain, loadKubeConfig } from '../lib/cli/main.ts';
 import { readServingFiles, reloadWhenChanged } from '../lib/server/serving-certificate.ts';
 import { build } from './app.ts';
 import { kubeGateway } from './kube.ts';
@@ -13,27 +11,15 @@ import { openIdClient } from './oidc.ts';
 import { parseWebUiArgs } from './options.ts';
 import { configMapRevocations } from './revocations-configmap.ts';
 
-const component = { component: 'netwatch-webui' };
-
-const parsed = startup(() => parseWebUiArgs(hideBin(process.argv), process.env, (p) => readFileSync(p, 'utf8')));
-if (parsed.kind === 'stop') {
-  if (parsed.code === 0) process.stdout.write(parsed.print);
-  else pino({ base: component }).fatal(parsed.fatal);
-  process.exit(parsed.code);
-}
-const { settings, warnings } = parsed;
-
-const logger = pino({ level: settings.server.logLevel, base: component });
-for (const warning of warnings) logger.warn(warning);
+const { parsed, log: logger } = beginMain('netwatch-webui', () => parseWebUiArgs(hideBin(process.argv), process.env, (p) => readFileSync(p, 'utf8')), (p) => p.settings.server.logLevel);
+const { settings } = parsed;
 
 function fail(message: string): never {
   logger.fatal(message);
   process.exit(1);
 }
 
-const kc = new KubeConfig();
-if (settings.server.kubeconfig) kc.loadFromFile(settings.server.kubeconfig);
-else kc.loadFromDefault();
+const kc = loadKubeConfig(settings.server.kubeconfig);
 
 const servingFiles = settings.server.tls;
 let https: { cert: string; key: string } | undefined;
