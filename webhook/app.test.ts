@@ -119,7 +119,7 @@ describe('the webhook HTTP shell', () => {
   test('a part nobody but cluster admins may approve is refused at create, naming the namespace and the way out', async () => {
     const approvers = approversEverywhereBut(['dst']);
     const app = await build(deps({ approvers }));
-    const object = accessRequest();
+    const object = unstamped();
     object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
     const res = await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) });
     const body = res.json<ReviewResponse>();
@@ -134,7 +134,7 @@ describe('the webhook HTTP shell', () => {
 
   test('with --unapprovable=warn the same create is allowed with an admission warning', async () => {
     const app = await build(deps({ approvers: approversEverywhereBut(['dst']), config: webhookConfig({ unapprovable: 'warn' }) }));
-    const object = accessRequest();
+    const object = unstamped();
     object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
     const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
     assert.equal(body.response.allowed, true);
@@ -144,7 +144,7 @@ describe('the webhook HTTP shell', () => {
 
   test('with --unapprovable=allow nothing is looked up; with an approver nothing is said', async () => {
     const approvers = approversEverywhereBut(['dst']);
-    const object = accessRequest();
+    const object = unstamped();
     object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
     const allowApp = await build(deps({ approvers, config: webhookConfig({ unapprovable: 'allow' }) }));
     const allowed = (await allowApp.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
@@ -164,7 +164,7 @@ describe('the webhook HTTP shell', () => {
         },
       }),
     );
-    const object = accessRequest();
+    const object = unstamped();
     object.spec.requester = { username: 'alice', groups: ['developers'], approvedParts: ['source'] };
     const body = (await app.inject({ method: 'POST', url: '/validate', payload: review({ object }) })).json<ReviewResponse>();
     assert.equal(body.response.allowed, false);
