@@ -6,7 +6,7 @@
 // compares against a baseline measured in the same process and run (interleaved where the design asks for a ratio),
 // and the final table says which targets are met. Benchmarks print numbers; they assert nothing (exit code 0 unless
 // one of them crashed).
-//   node --import tsx scripts/bench.ts [--only webhook,controller,plugin,dataplane,memory] [--requests 1000] ...  (--help)
+//   node --import tsx scripts/bench.ts [--only webhook,controller,plugin,why,dataplane,memory] [--requests 1000] ...  (--help)
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { startControlPlane } from './controlplane.ts';
@@ -15,6 +15,7 @@ import { benchDataplane } from './bench/dataplane.ts';
 import { benchMemory } from './bench/memory.ts';
 import { parseBenchArgs, USAGE, type BenchName, type BenchOptions } from './bench/options.ts';
 import { benchPlugin } from './bench/plugin.ts';
+import { benchWhy } from './bench/why.ts';
 import { evaluate, formatTable, missed, type Figure } from './bench/table.ts';
 import { benchWebhook } from './bench/webhook.ts';
 
@@ -49,6 +50,7 @@ try {
     webhook: async () => (await benchWebhook(shared(), { creates: opts.creates, concurrency: opts.concurrency, rounds: opts.rounds, log, ...(profileDir ? { profileDir } : {}) })).figures,
     controller: () => benchController(shared(), { requests: opts.requests, workers: opts.workers, rounds: opts.controllerRounds, latencySamples: opts.latencySamples, log, ...(profileDir ? { profileDir } : {}) }),
     plugin: () => benchPlugin(shared(), { requests: opts.pluginRequests, runs: opts.pluginRuns, log }),
+    why: () => benchWhy(shared(), { policies: opts.whyPolicies, runs: opts.whyRuns, log }),
     dataplane: () => benchDataplane({ samples: opts.dataplaneSamples, log }),
     // Last (options.ts keeps the order): nothing runs after it, so its 10,000 requests may stay.
     memory: () => benchMemory(shared(), { requests: opts.memoryRequests, cleanup: false, log, ...(profileDir ? { profileDir } : {}) }),

@@ -1,7 +1,7 @@
 // Flags of scripts/bench.ts. Defaults are the design's sizes ("Numbers to reach").
 import { parseArgs } from 'node:util';
 
-export const BENCHES = ['webhook', 'controller', 'plugin', 'dataplane', 'memory'] as const;
+export const BENCHES = ['webhook', 'controller', 'plugin', 'why', 'dataplane', 'memory'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export interface BenchOptions {
@@ -22,6 +22,9 @@ export interface BenchOptions {
   /** Plugin: AccessRequests listed, interleaved runs per command. */
   pluginRequests: number;
   pluginRuns: number;
+  /** Why: NetworkPolicies in the two namespaces asked about, interleaved runs per command. */
+  whyPolicies: number;
+  whyRuns: number;
   /** Dataplane: grants timed per figure and side (netwatch, and maxtac alone). */
   dataplaneSamples: number;
   /** Memory: AccessRequests in the controller's cache. */
@@ -43,6 +46,8 @@ export const USAGE = `usage: node --import tsx scripts/bench.ts [options]
   --latency-samples N    controller: approvals timed one at a time (30)
   --plugin-requests N    plugin: AccessRequests in the list (100)
   --plugin-runs N        plugin: interleaved runs per command (30)
+  --why-policies N       why: NetworkPolicies in the two namespaces asked about (1000)
+  --why-runs N           why: interleaved runs per command (20)
   --dataplane-samples N  dataplane: grants timed per figure, netwatch and maxtac alone each (50; needs root)
   --memory-requests N    memory: AccessRequests cached by the controller (10000)
   --cpu-prof DIR         write CPU profiles of the webhook and controller processes to DIR
@@ -70,6 +75,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'latency-samples': { type: 'string' },
       'plugin-requests': { type: 'string' },
       'plugin-runs': { type: 'string' },
+      'why-policies': { type: 'string' },
+      'why-runs': { type: 'string' },
       'dataplane-samples': { type: 'string' },
       'memory-requests': { type: 'string' },
       'cpu-prof': { type: 'string' },
@@ -95,6 +102,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     latencySamples: positiveInt('latency-samples', values['latency-samples'], 30),
     pluginRequests: positiveInt('plugin-requests', values['plugin-requests'], 100),
     pluginRuns: positiveInt('plugin-runs', values['plugin-runs'], 30),
+    whyPolicies: positiveInt('why-policies', values['why-policies'], 1000),
+    whyRuns: positiveInt('why-runs', values['why-runs'], 20),
     dataplaneSamples: positiveInt('dataplane-samples', values['dataplane-samples'], 50),
     memoryRequests: positiveInt('memory-requests', values['memory-requests'], 10_000),
     cpuProf: values['cpu-prof'],

@@ -248,7 +248,12 @@ describe('the container image, built from Containerfile and run with podman as t
       const frame = new RegExp(`\\(/app/${c}/main\\.ts:(\\d+):\\d+\\)`).exec(r.stderr);
       assert.ok(frame, `${c}: no stack frame in ${c}/main.ts:\n${r.stderr}`);
       const line = (await readFile(join(REPO, c, 'main.ts'), 'utf8')).split('\n')[Number(frame[1]) - 1] ?? '';
-      assert.match(line, /loadFromFile/, `${c}/main.ts:${frame[1]} is not where the kubeconfig is read`);
+      assert.match(line, /loadKubeConfig\(/, `${c}/main.ts:${frame[1]} is not where the kubeconfig is read`);
+      // …and the frame above it, in the shared start-up, is the line that reads the file.
+      const shared = /\(\/app\/lib\/cli\/main\.ts:(\d+):\d+\)/.exec(r.stderr);
+      assert.ok(shared, `${c}: no stack frame in lib/cli/main.ts:\n${r.stderr}`);
+      const sharedLine = (await readFile(join(REPO, 'lib/cli/main.ts'), 'utf8')).split('\n')[Number(shared[1]) - 1] ?? '';
+      assert.match(sharedLine, /loadFromFile/, `lib/cli/main.ts:${shared[1]} is not where the kubeconfig is read`);
     }
   });
 
