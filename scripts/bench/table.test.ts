@@ -66,7 +66,8 @@ describe('bench table', () => {
 describe('bench options', () => {
   it('defaults to the design sizes and every benchmark', () => {
     const o = parseBenchArgs([]);
-    assert.deepEqual(o.only, ['webhook', 'controller', 'plugin', 'dataplane', 'memory']);
+    assert.deepEqual(o.only, ['webhook', 'controller', 'plugin', 'why', 'dataplane', 'memory']);
+    assert.equal(o.whyPolicies, 1000);
     assert.equal(o.dataplaneSamples, 50);
     assert.equal(o.concurrency, 200);
     assert.equal(o.requests, 1000);
