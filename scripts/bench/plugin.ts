@@ -5,7 +5,6 @@
 // Floors are measured alongside because they bound what any Node plugin can reach: kubectl dispatching to a plugin
 // that does nothing (`kubectl noop`, a shell script), Node starting with nothing to do, and the least a Node plugin
 // can do for the list (`kubectl floor`: read a JSON kubeconfig, one HTTPS GET, print; no library, no checks).
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { HttpKube } from '../../lib/kube/http.ts';
 import { bundle } from '../../plugin/build.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { percentile, runConcurrently } from './http.ts';
+import { timeCommand } from './procs.ts';
 import type { Figure } from './table.ts';
 import { BENCH_LABEL, deleteLabelledRequests } from './webhook.ts';
 
@@ -44,17 +44,6 @@ https.get(cluster.server + '/apis/${GROUP}/${VERSION}/accessrequests', { headers
   res.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(Buffer.concat(chunks).toString()), null, 4) + '\\n', () => process.exit(0)));
 });
 `;
-
-function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, expectList: boolean): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    execFile(cmd, args, { env, maxBuffer: 64 << 20 }, (err, stdout) => {
-      if (err) return reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}`, { cause: err }));
-      if (expectList && !stdout.includes('"items"')) return reject(new Error(`${cmd} ${args.join(' ')} printed no list`));
-      resolve(Number(process.hrtime.bigint() - start) / 1e6);
-    });
-  });
-}
 
 export async function benchPlugin(cp: ControlPlane, opts: PluginBenchOptions): Promise<Figure[]> {
   const log = opts.log ?? (() => undefined);
@@ -103,9 +92,9 @@ export async function benchPlugin(cp: ControlPlane, opts: PluginBenchOptions): P
       { key: 'node', label: 'floor: node -e 0', cmd: node, args: ['-e', '0'], env, list: false },
     ];
     // Warm-up: kubectl's discovery cache, Node's compile cache and the plugin's code cache, the API server's watch cache.
-    for (let i = 0; i < 3; i++) for (const c of cases) await time(c.cmd, c.args, c.env, c.list);
+    for (let i = 0; i < 3; i++) for (const c of cases) await timeCommand(c.cmd, c.args, c.env, c.list ? '"items"' : undefined);
     const samples = cases.map(() => [] as number[]);
-    for (let i = 0; i < opts.runs; i++) for (const [k, c] of cases.entries()) samples[k]?.push(await time(c.cmd, c.args, c.env, c.list));
+    for (let i = 0; i < opts.runs; i++) for (const [k, c] of cases.entries()) samples[k]?.push(await timeCommand(c.cmd, c.args, c.env, c.list ? '"items"' : undefined));
     const median = (k: number) => percentile(samples[k] ?? [], 50);
     const ms = (key: string) => median(cases.findIndex((c) => c.key === key));
     const base = ms('get');

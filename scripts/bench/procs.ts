@@ -2,6 +2,7 @@
 // and the Deployment's args and NODE_OPTIONS: scripts/components.ts, which the sandbox uses too), so the load
 // generator never shares their event loop and their CPU and memory can be read from /proc. This file holds the
 // benchmark's choices on top (log levels, no leader election) and the /proc readings.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlane } from '../controlplane.ts';
@@ -128,4 +129,16 @@ export async function startControllerProcess(cp: ControlPlane, opts: { workers: 
   });
   void p.exited.then((code) => rejectStarted(new Error(`the controller exited with code ${String(code)} before it started`)));
   return { pid: p.pid, started, warnings, metrics: p.metrics, stop: p.stop };
+}
+
+/** Wall time of one command in ms, from spawn to exit; fails when it fails or does not print `mustPrint`. */
+export function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv, mustPrint?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    execFile(cmd, args, { env, maxBuffer: 256 << 20 }, (err, stdout) => {
+      if (err) return reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}`, { cause: err }));
+      if (mustPrint !== undefined && !stdout.includes(mustPrint)) return reject(new Error(`${cmd} ${args.join(' ')} did not print ${mustPrint}`));
+      resolve(Number(process.hrtime.bigint() - start) / 1e6);
+    });
+  });
 }

@@ -3,7 +3,6 @@
 // between the two namespaces the question is about, so `why` reads and evaluates every one of them; a few pods on
 // each side (Pod objects with a Running status and an address, as the test dataplane makes them) give it pairs to
 // judge. Runs interleaved, medians.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import type { KubeObject } from '../../lib/kube/types.ts';
 import { bundle } from '../../plugin/build.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { percentile, runConcurrently } from './http.ts';
+import { timeCommand } from './procs.ts';
 import type { Figure } from './table.ts';
 
 export interface WhyBenchOptions {
@@ -26,17 +26,6 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const FROM = 'bench-why-from';
 const TO = 'bench-why-to';
 const PODS_PER_SIDE = 4;
-
-function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, mustPrint: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    execFile(cmd, args, { env, maxBuffer: 256 << 20 }, (err, stdout) => {
-      if (err) return reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}`, { cause: err }));
-      if (!stdout.includes(mustPrint)) return reject(new Error(`${cmd} ${args.join(' ')} did not print ${mustPrint}`));
-      resolve(Number(process.hrtime.bigint() - start) / 1e6);
-    });
-  });
-}
 
 /** Policy i: alternately an ingress rule in TO admitting some labels from FROM, and an egress rule in FROM, on ports. */
 function policy(i: number): KubeObject {
@@ -82,9 +71,9 @@ export async function benchWhy(cp: ControlPlane, opts: WhyBenchOptions): Promise
       { label: 'kubectl get networkpolicies -A -o json', args: ['get', 'networkpolicies', '-A', '-o', 'json'], mustPrint: '"items"' },
       { label: `kubectl netwatch why (${PODS_PER_SIDE}×${PODS_PER_SIDE} pods) -o json`, args: ['netwatch', 'why', '--from', `${FROM}/client`, '--to', `${TO}/server`, '--port', '1100/TCP', '-o', 'json'], mustPrint: '"allowedBy"' },
     ];
-    for (let i = 0; i < 3; i++) for (const c of cases) await time(kubectl, c.args, env, c.mustPrint);
+    for (let i = 0; i < 3; i++) for (const c of cases) await timeCommand(kubectl, c.args, env, c.mustPrint);
     const samples = cases.map(() => [] as number[]);
-    for (let i = 0; i < opts.runs; i++) for (const [k, c] of cases.entries()) samples[k]!.push(await time(kubectl, c.args, env, c.mustPrint));
+    for (let i = 0; i < opts.runs; i++) for (const [k, c] of cases.entries()) samples[k]!.push(await timeCommand(kubectl, c.args, env, c.mustPrint));
     const [get, why] = samples.map((s) => percentile(s, 50)) as [number, number];
     log(`  ${opts.policies} NetworkPolicies in ${FROM} and ${TO}, ${opts.runs} interleaved runs each, median wall time:`);
     for (const [k, c] of cases.entries()) log(`    ${c.label.padEnd(48)} ${percentile(samples[k]!, 50).toFixed(1).padStart(7)} ms`);
