@@ -35,17 +35,23 @@ async function previewFor(req: FastifyRequest, kube: UserKube, r: AccessRequest)
 
 export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const csrf = app.csrfProtection.bind(app);
+  /** The request as the viewer may read it; undefined when it is missing or refused to them (the same to them). */
+  async function readRequest(kube: ReturnType<FastifyRequest['userKube']>, name: string): Promise<AccessRequest | undefined> {
+    try {
+      return await kube.getRequest(name);
+    } catch (err) {
+      if (!apiRefusal(err)) throw err;
+      return undefined;
+    }
+  }
+  // Not found and forbidden look the same: a user learns nothing about requests they may not read.
+  const notFound = (req: FastifyRequest, reply: FastifyReply) => sendHtml(reply, views.errorPage(404, 'No such request, or you may not see it.', pageContext(req, reply)), 404);
+
   async function renderDetail(req: FastifyRequest, reply: FastifyReply, name: string, extra: { error?: string; notice?: string; status?: number } = {}) {
     const viewer = viewerOf(req);
     const kube = req.userKube();
-    let r: AccessRequest;
-    try {
-      r = await kube.getRequest(name);
-    } catch (err) {
-      if (!apiRefusal(err)) throw err;
-      // Not found and forbidden look the same: a user learns nothing about requests they may not read.
-      return sendHtml(reply, views.errorPage(404, 'No such request, or you may not see it.', pageContext(req, reply)), 404);
-    }
+    const r = await readRequest(kube, name);
+    if (!r) return notFound(req, reply);
     const [view] = await requestViews(kube, viewer.identity, [r]);
     const maxtacNames = new Set((r.status?.objects ?? []).filter((o) => o.kind === 'Access' || o.kind === 'ExternalAccess').map((o) => o.name));
     const namespaces = [...new Set(partsOf(r.spec).map((p) => p.namespace))];
@@ -66,13 +72,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { action, part } = req.query;
     const name = req.params.name;
     const kube = req.userKube();
-    let r: AccessRequest;
-    try {
-      r = await kube.getRequest(name);
-    } catch (err) {
-      if (!apiRefusal(err)) throw err;
-      return sendHtml(reply, views.errorPage(404, 'No such request, or you may not see it.', pageContext(req, reply)), 404);
-    }
+    const r = await readRequest(kube, name);
+    if (!r) return notFound(req, reply);
     const [view] = (await requestViews(kube, viewerOf(req).identity, [r])) as [RequestView];
     const allowed = action === 'approve' ? part !== undefined && view.actions.approve.includes(part) : view.actions[action];
     if (!allowed) {
