@@ -129,7 +129,7 @@ export const PolicyRuleSchema = withCel(
       Type.String({
         minLength: 1,
         maxLength: REASON_PATTERN_MAX_LENGTH,
-        description: 'A regular expression (JavaScript syntax, no nested quantifiers or back-references) the reason must match, e.g. ^(INC|CHG)-[0-9]+',
+        description: 'A regular expression the reason must match (JavaScript syntax without Unicode mode, run in linear time: no back-references or lookahead), e.g. ^(INC|CHG)-[0-9]+',
       }),
     ),
   }),
