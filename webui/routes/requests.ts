@@ -53,17 +53,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const r = await readRequest(kube, name);
     if (!r) return notFound(req, reply);
     const [view] = await requestViews(kube, viewer.identity, [r]);
-    const maxtacNames = new Set((r.status?.objects ?? []).filter((o) => o.kind === 'Access' || o.kind === 'ExternalAccess').map((o) => o.name));
-    const namespaces = [...new Set(partsOf(r.spec).map((p) => p.namespace))];
-    // Only maxtac's policies for this request's own objects (owner = one of its Access/ExternalAccess).
-    const policies = await Promise.all(
-      (maxtacNames.size === 0 ? [] : namespaces).map(async (ns) => {
-        const items = await kube.listNetworkPolicies(ns).catch(() => null);
-        return { namespace: ns, items: items === null ? null : items.filter((p) => p.ownerName !== undefined && maxtacNames.has(p.ownerName)) };
-      }),
-    );
     const preview = await previewFor(req, kube, r);
-    const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, policies, preview, error: extra.error, notice: extra.notice });
+    const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, preview, error: extra.error, notice: extra.notice });
     return sendHtml(reply, body, extra.status ?? 200);
   }
 
