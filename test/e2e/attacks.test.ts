@@ -17,7 +17,7 @@ import { KubeError } from '../../lib/kube/port.ts';
 import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type PartName } from '../../lib/api/accessrequest.ts';
 import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
 import { objectName } from '../../lib/domain/names.ts';
-import { externalSpec } from '../support/builders.ts';
+import { externalSpec, serviceSpec } from '../support/builders.ts';
 import { POLICY_API_VERSION, POLICY_KIND, type AccessPolicy } from '../../lib/api/accesspolicy.ts';
 import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { waitFor } from '../support/wait.ts';
@@ -65,14 +65,7 @@ function reviewsByWebhook(): number {
   return cp.auditEvents().filter((e) => e.objectRef?.resource === 'subjectaccessreviews' && e.user.username === 'system:serviceaccount:netwatch-system:netwatch-webhook').length;
 }
 
-const serviceToDatabase: AccessRequestSpec = {
-  type: 'Service',
-  source: { namespace: 'monitoring', service: 'prometheus' },
-  target: { namespace: 'payments', service: 'database' },
-  ports: [{ port: 5432, protocol: 'TCP' }],
-  duration: '2h',
-  reason: 'dashboards',
-};
+const serviceToDatabase: AccessRequestSpec = serviceSpec({ target: { namespace: 'payments', service: 'database' }, reason: 'dashboards' });
 
 /** The sandbox's shop/frontend, reached from one partner address. */
 const internetToFrontend: AccessRequestSpec = externalSpec();
