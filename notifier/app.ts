@@ -44,8 +44,8 @@ export class NotifierApp {
       log: options.log,
       leading: this.metrics.isLeader,
       make: () => {
-        const kube = httpNotifierKube(options.kubeConfig, (err) =>
-          options.log.warn({ resource: 'accessrequests', err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
+        const kube = httpNotifierKube(options.kubeConfig, (resource, err) =>
+          options.log.warn({ resource, err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
         );
         return new Notifier(kube, this.sinks, options.config.routing, this.settings, options.log, this.metrics);
       },
