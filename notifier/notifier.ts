@@ -6,7 +6,7 @@
 // restart knows what was sent. Leader election keeps one replica busy; the ledger keeps the promise without it.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { API_VERSION, KIND, type AccessRequest } from '../lib/api/accessrequest.ts';
+import { API_VERSION, KIND, type AccessRequest, type PartName } from '../lib/api/accessrequest.ts';
 import type { AccessPolicy } from '../lib/api/accesspolicy.ts';
 import { isConflict, isNotFound, isRace } from '../lib/kube/errors.ts';
 import type { CoreEvent } from '../lib/kube/types.ts';
@@ -306,7 +306,7 @@ export class Notifier {
   }
 
   /** The route of a part's approvers (routes.ts approverRoute: its policies' rules, its Namespace, the default). */
-  private async approverRoute(request: AccessRequest, part: string, namespace: string): Promise<RouteItem[]> {
+  private async approverRoute(request: AccessRequest, part: PartName, namespace: string): Promise<RouteItem[]> {
     const rules = request.spec.policy?.find((p) => p.part === part)?.rules ?? [];
     const policies = this.kube.cache.inNamespace<AccessPolicy & { metadata: { namespace?: string } }>('accesspolicies', namespace);
     const route = approverRoute({ namespace, rules, policies, annotation: await this.namespaceAnnotation(namespace) }, this.routing);
