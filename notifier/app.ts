@@ -42,8 +42,8 @@ export class NotifierApp extends LeaderElected<Notifier> {
       leading: metrics.isLeader,
       registry: metrics.registry,
       make: () => {
-        const kube = httpNotifierKube(options.kubeConfig, (err) =>
-          options.log.warn({ resource: 'accessrequests', err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
+        const kube = httpNotifierKube(options.kubeConfig, (resource, err) =>
+          options.log.warn({ resource, err: (err as Error)?.message ?? String(err) }, 'informer failed; restarting it'),
         );
         return new Notifier(kube, sinks, options.config.routing, settings, options.log, metrics);
       },

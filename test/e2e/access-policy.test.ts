@@ -128,6 +128,7 @@ describe('AccessPolicies on a real API server', () => {
     assert.match((await bad({ autoApprove: true, approvals: { count: 2 } })).message, /autoApprove and approvals exclude each other/);
     assert.match((await bad({ maxDuration: '8h', maxTotalDuration: '1h' })).message, /maxTotalDuration must be at least maxDuration/);
     assert.match((await bad({ refuse: 'no', maxDuration: '1h' })).message, /a rule that refuses sets nothing else/);
+    assert.match((await bad({ refuse: 'no', notify: { approvers: ['team-chat'] } })).message, /a rule that refuses sets nothing else/);
     assert.match((await bad({ match: { peers: { namespaces: ['x'], cidrs: ['10.0.0.0/8'] } }, maxDuration: '1h' })).message, /either in-cluster .* or external/);
     // Users read policies (netwatch-user); they do not write them.
     assert.ok(await users.as('alice').get('accesspolicies', 'payments', 'database'));
