@@ -263,7 +263,7 @@ describe('why is FROM → TO on PORT blocked?', () => {
     assert.deepEqual(suggestions(s, s.form!), ['monitoring/']);
     s = apply(s, key('', { tab: true }));
     assert.equal(s.form?.fields[0]?.value, 'monitoring/');
-    assert.deepEqual(suggestions(s, s.form!), ['monitoring/prometheus']);
+    assert.deepEqual(suggestions(s, s.form), ['monitoring/prometheus']);
     s = apply(s, key('', { tab: true }), down, key('\x7f'.repeat(7)), type('shop'), down, type('database'), down);
     assert.deepEqual(suggestions(s, s.form!), ['5432/TCP', '9187/TCP']);
     s = apply(s, type('9'));
@@ -274,7 +274,7 @@ describe('why is FROM → TO on PORT blocked?', () => {
     assert.deepEqual(servicesToLoad(s).sort(), ['monitoring', 'shop']);
   });
   test('the query is parsed by the CLI\'s parser: a mistake names the field, and nothing is asked until it is fixed', () => {
-    let s = ask(loaded(), 'monitoring/prometheus', 'shop', 'database', 'http');
+    const s = ask(loaded(), 'monitoring/prometheus', 'shop', 'database', 'http');
     assert.equal(s.screen, 'why');
     assert.deepEqual(s.effects, []);
     assert.match(s.message?.text ?? '', /^Port: "http" is not PORT\[\/PROTOCOL\] \(e\.g\. 5432\/TCP/);
