@@ -52,6 +52,8 @@ export interface AppProps {
   tickMs?: number;
   /** Delay before re-watching after the watch dropped (ms). */
   rewatchMs?: number;
+  /** The cluster's own ranges (--cluster-cidr): the preview classes a requested CIDR inside one as `cluster`. */
+  clusterCidrs?: readonly string[] | undefined;
 }
 
 function errorText(err: unknown): string {
@@ -60,7 +62,7 @@ function errorText(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs = 1000 }: AppProps): ReactElement {
+export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs = 1000, clusterCidrs }: AppProps): ReactElement {
   const { stdout } = useStdout();
   const { exit } = useApp();
   const [state, dispatch] = useReducer(
@@ -162,7 +164,7 @@ export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs 
   useEffect(() => {
     for (const r of previewsWanted) {
       const key = previewKey(r);
-      previewFor(port, r).then(
+      previewFor(port, r, { clusterCidrs }).then(
         (preview) => dispatch({ type: 'preview-loaded', key, preview }),
         () => dispatch({ type: 'preview-loaded', key, preview: null }),
       );
