@@ -287,6 +287,19 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     assert.ok(!listed.items.some((r) => r.spec.reason === 'look first'), 'nothing was created');
   });
 
+  test("--cluster-cidr or NETWATCH_CLUSTER_CIDR: the preview classes a CIDR inside the cluster's ranges as cluster", async () => {
+    const args = ['request', 'external', '--cidr', '10.96.0.10/32', '--to', 'shop/database', '--ports', '5432/TCP', '--reason', 'x', '--dry-run'];
+    const cluster = /^#\s+! 10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), cluster \+ private$/m;
+    assert.match(await ok('bob', ['--cluster-cidr', '10.244.0.0/16', '--cluster-cidr', '10.96.0.0/12', ...args]), cluster);
+    const fromEnv = await netwatch('bob', args, { NETWATCH_CLUSTER_CIDR: '10.244.0.0/16,10.96.0.0/12' });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.match(fromEnv.stdout, cluster);
+    assert.match(await ok('bob', args), /^#\s+10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), private$/m, 'not told the ranges: private only');
+    const bad = await netwatch('bob', ['--cluster-cidr', '10.96.0.0', ...args]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: --cluster-cidr: "10\.96\.0\.0" is not a CIDR with a prefix\nhint: /);
+  });
+
   test('a bad request is a one-line user error with a hint and exit code 1', async () => {
     const r = await netwatch('alice', ['request', 'external', '--cidr', '203.0.113.7', '--to', 'shop/database', '--reason', 'x']);
     assert.equal(r.code, 1);
