@@ -368,6 +368,19 @@ test('the request page shows the preview; once materialized, the NetworkPolicies
   assert.deepEqual(t.kube.policyReads.sort(), ['default', 'monitoring']);
 });
 
+test("the request page classes a CIDR inside the cluster's own ranges (--cluster-cidr) as cluster, a risk", async () => {
+  const external = ar('ar-x', { type: 'External', source: undefined, target: undefined, service: { namespace: 'default', name: 'database' }, cidrs: ['10.96.0.10/32', '203.0.113.0/24'], direction: 'ingress' }, { phase: 'Pending' });
+  const withRanges = await loggedIn({ clusterCidrs: ['10.96.0.0/12'] });
+  withRanges.kube.requests.set('ar-x', external);
+  const page = await withRanges.app.inject({ method: 'GET', url: '/requests/ar-x', cookies: withRanges.jar });
+  assert.match(page.body, /<li class="risk"><strong>! <\/strong>10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), cluster \+ private<\/li>/);
+  assert.match(page.body, /<li class="">203\.0\.113\.0\/24: 256 IPv4 addresses \(a \/24\), public<\/li>/);
+  const without = await loggedIn();
+  without.kube.requests.set('ar-x', external);
+  const plain = await without.app.inject({ method: 'GET', url: '/requests/ar-x', cookies: without.jar });
+  assert.match(plain.body, /<li class="">10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), private<\/li>/);
+});
+
 test('approving adds one {part, namespace} approval with the read resourceVersion as precondition', async () => {
   const t = await loggedIn();
   t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'PartiallyApproved', approvals: [{ part: 'source', namespace: 'monitoring', by: 'x', at: '2026-01-01T00:00:00Z' }] }));

@@ -23,17 +23,22 @@ const DetailQuery = Type.Object({ notice: Type.Optional(StringEnum(Object.keys(N
 /** Builds a status patch from the request as read, or says why the action does not apply to it. */
 type StatusChange = (r: AccessRequest) => Record<string, unknown> | string;
 
+export interface RequestRoutesOptions {
+  /** The cluster's own ranges (--cluster-cidr), for the preview's `cluster` risk class. */
+  clusterCidrs: readonly string[];
+}
+
 /** The request's preview as the user reads it; null when the API server gave no answer (the page still shows). */
-async function previewFor(req: FastifyRequest, kube: UserKube, r: AccessRequest): Promise<RequestPreview | null> {
+async function previewFor(req: FastifyRequest, kube: UserKube, r: AccessRequest, clusterCidrs: readonly string[]): Promise<RequestPreview | null> {
   try {
-    return previewOf(await gatherPreviewFacts(kube.previewReader(), r));
+    return previewOf(await gatherPreviewFacts(kube.previewReader(), r, { clusterCidrs }));
   } catch (err) {
     req.log.warn({ err }, 'the preview of a request could not be read');
     return null;
   }
 }
 
-export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = async (app, { clusterCidrs }) => {
   const csrf = app.csrfProtection.bind(app);
   /** The request as the viewer may read it; undefined when it is missing or refused to them (the same to them). */
   async function readRequest(kube: ReturnType<FastifyRequest['userKube']>, name: string): Promise<AccessRequest | undefined> {
@@ -53,7 +58,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const r = await readRequest(kube, name);
     if (!r) return notFound(req, reply);
     const [view] = await requestViews(kube, viewer.identity, [r]);
-    const preview = await previewFor(req, kube, r);
+    const preview = await previewFor(req, kube, r, clusterCidrs);
     const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, preview, error: extra.error, notice: extra.notice });
     return sendHtml(reply, body, extra.status ?? 200);
   }
@@ -71,7 +76,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const what = action === 'approve' ? `approve the ${part ?? '(no part named)'} part of` : action;
       return renderDetail(req, reply, name, { error: `You may not ${what} this request now.`, status: 409 });
     }
-    const preview = await previewFor(req, kube, r);
+    const preview = await previewFor(req, kube, r, clusterCidrs);
     return sendHtml(reply, views.confirmPage(pageContext(req, reply), { req: r, view, action, part, preview }));
   });
 
