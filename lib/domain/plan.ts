@@ -609,7 +609,9 @@ function deterministicNamesFree(f: Facts): Problem | undefined {
 
 function isolationAllowed(f: Facts): Problem | undefined {
   if (f.config.isolation !== 'refuse') return undefined;
-  // Only what a new object would isolate: drift of an existing one is reported, not failed (decideExisting).
+  // Only what a new object would isolate: drift of an existing one is reported, not failed (decideExisting). A new
+  // generation renews a grant that is in force (an extension): refuse decided at approval, as for drift.
+  if (f.previous.maxtac.length > 0) return undefined;
   const would = f.decisions.flatMap((d) => (d.existing ? [] : d.newlyIsolates.map((n) => n.what)));
   if (would.length === 0) return undefined;
   return {
