@@ -6,7 +6,7 @@ import { uniqueCidrs } from '../../lib/domain/cidr-policy.ts';
 import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
-import { approvalProgress } from '../../lib/domain/actions.ts';
+import { approvalProgress, extendedExpiry, type ExtensionProgress } from '../../lib/domain/actions.ts';
 import { UserError, explain, report } from './errors.ts';
 import { inert } from '../../lib/text/inert.ts';
 import { renderDescribe, renderPreview, renderTable, tableRow } from './services/output.ts';
@@ -17,6 +17,7 @@ import {
   byNewest,
   checkRequest,
   decide,
+  extend,
   externalSpec,
   materializedOf,
   matches,
@@ -75,7 +76,7 @@ export function clusterCidrsOf(flag: readonly string[] | undefined, env: string 
   return uniqueCidrs(cidrs);
 }
 
-const NAMED_COMMANDS = ['describe', 'approve', 'deny', 'abort', 'revoke', 'can-i'];
+const NAMED_COMMANDS = ['describe', 'approve', 'extend', 'deny', 'abort', 'revoke', 'can-i'];
 
 // For the standalone executable. `kubectl netwatch <TAB>` uses plugin/bin/kubectl_complete-netwatch instead,
 // which kubectl (1.26+) runs for plugin completion.
@@ -371,10 +372,14 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
     })
     .command(
       'approve <name>',
-      'Approve the parts of a request you may approve',
+      'Approve the parts of a request you may approve (on an Active request with an extension waiting: that extension)',
       (y) => nameArg(y).option('part', { choices: ['source', 'target'] as const, describe: 'Approve only this part' }),
       async (a) => {
-        const { request, approved } = await approve(await portOf(), a.name, a.part);
+        const { request, approved, extension } = await approve(await portOf(), a.name, a.part);
+        if (extension) {
+          await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} extension ${extension.index + 1} approved (${approved.join(', ')}): ${extensionOutcome(request, extension)}\n`);
+          return;
+        }
         // Under an AccessPolicy that asks for several approvers, an approval may not complete its part yet.
         const parts = approved.map((part) => {
           const progress = approvalProgress(request, part);
@@ -383,6 +388,19 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
             : part;
         });
         await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} approved (${parts.join(', ')})\n`);
+      },
+    )
+    .command(
+      'extend <name>',
+      'Ask for more time on an Active access: approved automatically within each part\'s maxTotalDuration, otherwise by the parts\' approvers again',
+      (y) =>
+        nameArg(y)
+          .option('by', { type: 'string', demandOption: true, describe: 'How much longer, e.g. 30m, 1h, 1h30m' })
+          .option('reason', { type: 'string', describe: 'Why more time is needed' }),
+      async (a) => {
+        const { request, extension, approved } = await extend(await portOf(), a.name, a.by, a.reason);
+        const yours = approved.length > 0 ? ` (you approved ${approved.join(', ')})` : '';
+        await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} extension ${extension.index + 1} (+${inert(extension.extension.duration)})${yours}: ${extensionOutcome(request, extension)}\n`);
       },
     )
     .command(
@@ -411,6 +429,10 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
             pt.approved ? `already approved by ${inert(pt.approvedBy ?? '?')}` : inert(pt.needs),
           ]);
           for (const act of ['deny', 'abort', 'revoke'] as const) rows.push([act, view.actions.includes(act) ? 'yes' : 'no', '']);
+          rows.push(['extend', view.mayExtend ? 'yes' : 'no', '']);
+          if (view.pendingExtension) {
+            for (const part of view.pendingExtension.waitingFor) rows.push([`approve extension ${view.pendingExtension.index + 1} ${part}`, view.approvableExtension.includes(part) ? 'yes' : 'no', '']);
+          }
           await print(deps, rows.map((r2) => r2.filter(Boolean).join('\t')).join('\n') + '\n');
           return;
         }
@@ -536,6 +558,8 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
 
   parser = parser.fail((msg, err) => {
     failure = err ?? new UserError(msg, 'see: kubectl netwatch --help');
+    // Thrown, or yargs goes on to run the command's handler without the missing required flag.
+    throw failure;
   });
   try {
     await parser.parseAsync([...argv], {}, (err, _a, out) => {
@@ -607,4 +631,11 @@ async function loadTui(): Promise<typeof import('./tui/main.tsx')> {
 async function openTui(deps: CliDeps, port: ClusterPort, flags: GlobalFlags, clusterCidrs: string[]): Promise<void> {
   const { openTui: open } = await loadTui();
   await open({ port, stdin: deps.stdin, stdout: deps.stdout, namespace: flags['all-namespaces'] ? undefined : flags.namespace, clusterCidrs });
+}
+
+/** What became of an extension, in one line: granted (and where expiresAt goes), or the parts it waits for. */
+function extensionOutcome(r: AccessRequest, e: ExtensionProgress): string {
+  if (e.granted) return `extended to ${inert(extendedExpiry(r) ?? '?')} (the controller moves expiresAt and renews the grant's objects now)`;
+  const waiting = e.parts.filter((p) => p.missing > 0).map((p) => `${p.part} (${inert(p.namespace)}, ${p.missing} approval${p.missing === 1 ? '' : 's'} missing)`);
+  return `waiting for approval of: ${waiting.join(', ')}`;
 }
