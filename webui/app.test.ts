@@ -628,3 +628,26 @@ test('the hub shows the AccessPolicy rule of a part, its approvals so far and ho
   assert.match(res.body, /Policy: 2 distinct approvers from &lt;dbas&gt;, the requester not counted \(default\/db\/two\); 1 of 2 so far, 1 missing/);
   assert.doesNotMatch(res.body, /<dbas>/);
 });
+
+test('the request page shows each part\'s AccessPolicy rule, who approved so far and how many approvals are missing, escaped', async () => {
+  const t = await loggedIn();
+  const stamp = { part: 'target' as const, namespace: 'default', rules: ['default/db/two'], approval: 'Approvers' as const, approvals: 2, approverGroups: ['<dbas>'], approvalRule: 'default/db/two' };
+  const review = (by: string) => ({ part: 'target' as const, namespace: 'default', by, at: '2026-01-01T00:10:00Z', rule: 'default/db/two', required: 2 });
+  t.kube.requests.set('ar-pol', ar('ar-pol', { requester: { username: 'someone-else' }, policy: [stamp] }, { phase: 'Pending', reviews: [review(XSS)] }));
+  const one = await t.app.inject({ method: 'GET', url: '/requests/ar-pol', cookies: t.jar });
+  assert.equal(one.statusCode, 200);
+  assert.match(one.body, /<span class="policy" data-testid="access-policy-target">Policy: 2 distinct approvers from &lt;dbas&gt;, the requester not counted \(default\/db\/two\); 1 of 2 so far, 1 missing<\/span>/);
+  assert.match(one.body, /data-testid="approved-so-far-target">Approved so far by: &lt;script&gt;/);
+  assert.doesNotMatch(one.body, /<dbas>|<script>alert/);
+  assert.doesNotMatch(one.body, /access-policy-source/, 'no rule applies to the source part: nothing is shown for it');
+
+  // The second approval of two approves the part: nothing is missing any more.
+  t.kube.requests.set('ar-pol', ar('ar-pol', { requester: { username: 'someone-else' }, policy: [stamp] }, {
+    phase: 'PartiallyApproved',
+    reviews: [review('carol'), review('dave')],
+    approvals: [{ part: 'target', namespace: 'default', by: 'dave', at: '2026-01-01T00:20:00Z' }],
+  }));
+  const two = await t.app.inject({ method: 'GET', url: '/requests/ar-pol', cookies: t.jar });
+  assert.match(two.body, /data-testid="access-policy-target">Policy: 2 distinct approvers from &lt;dbas&gt;, the requester not counted \(default\/db\/two\); 2 of 2 so far<\/span>/);
+  assert.match(two.body, /Approved so far by: carol, dave/);
+});

@@ -141,6 +141,14 @@ function whoCanApprove(who: PartApproversStatus | undefined, part: string): Safe
   }`;
 }
 
+/** The AccessPolicy rule of a part, its approvals so far (by whom) and how many are missing. */
+function accessPolicyOf(p: PartView): SafeHtml | string {
+  if (!p.policy) return '';
+  return html`<br><span class="policy" data-testid="access-policy-${p.part}">Policy: ${p.policy}</span>${
+    p.approvedSoFarBy ? html`<br><span class="muted" data-testid="approved-so-far-${p.part}">Approved so far by: ${p.approvedSoFarBy.join(', ')}</span>` : ''
+  }`;
+}
+
 function partsCell(parts: PartView[]): SafeHtml {
   return html`<ul class="parts">${parts.map(
     (p) => html`<li>
@@ -360,7 +368,7 @@ export function detailPage(ctx: PageContext, d: DetailData): string {
         const st = s.parts?.find((x) => x.part === p.part);
         return html`<tr>
           <td>${p.part}</td><td>${p.namespace}</td><td>${p.viewerMayApprove ? html`<span class="check" aria-hidden="true">✓</span> <span class="sr-only">You have it: </span>` : ''}${p.permission}</td>
-          <td>${p.approval ? html`Approved by ${p.approval.by ?? 'unknown'} ${time(p.approval.at)}` : 'Pending'}${st && (st.state !== 'Pending' || st.message) ? html`<br><span class="muted">${st.state}${st.message ? html`: ${st.message}` : ''}</span>` : ''}${whoCanApprove(p.approval ? undefined : st?.approvers, p.part)}</td>
+          <td>${p.approval ? html`Approved by ${p.approval.by ?? 'unknown'} ${time(p.approval.at)}` : 'Pending'}${st && (st.state !== 'Pending' || st.message) ? html`<br><span class="muted">${st.state}${st.message ? html`: ${st.message}` : ''}</span>` : ''}${whoCanApprove(p.approval ? undefined : st?.approvers, p.part)}${accessPolicyOf(p)}</td>
         </tr>`;
       })}</tbody></table>
     </section>

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createElement } from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { FakePort } from '../../../test/support/fake-plugin-port.ts';
-import { serviceRequest, svc } from '../../../test/support/builders.ts';
+import { policedRequest, serviceRequest, svc } from '../../../test/support/builders.ts';
 import { App, type AppProps } from './app.tsx';
 
 // createElement rather than JSX: the unit-test glob (npm run test:unit) picks up *.test.ts files.
@@ -178,4 +178,19 @@ describe('the interactive view', () => {
     assert.match(frame, /who can approve the source part: nobody but cluster admins {2}\(cluster admins: group system:masters\)/);
     assert.match(frame, /who can approve the target part: user bob/);
   });
+
+  test('the policy line names the rule and the approvals missing in full, wrapped on a narrow terminal, in the hub and the detail view', async () => {
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [policedRequest('pol-1', { groups: ['dbas'], reviewers: ['dba1'] })] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    // ink-testing-library draws 100 columns: the line does not fit on one.
+    const policy = /policy: 2 distinct approvers from dbas, the requester not counted\s*(?:│\s*)?\(shop\/database\/two\); 1 of 2 so far, 1 missing/;
+    const flat = () => (ui.lastFrame() ?? '').replace(/\s*│\n│\s*/g, ' ');
+    await until('the policy line in the hub', () => policy.test(flat()));
+    assert.match(flat(), /target part in shop/);
+    assert.doesNotMatch(ui.lastFrame() ?? '', /source part in monitoring[^\n]*\n[^\n]*policy:/, 'no rule applies to the source part');
+    ui.stdin.write('\r');
+    await until('the detail view', () => (ui.lastFrame() ?? '').includes('Objects (clones'));
+    assert.match(flat(), policy);
+  });
 });
+

@@ -393,10 +393,13 @@ function PartsBox({ state, request }: { state: State; request: AccessRequest }):
             <Text dimColor> — needs: {cell(p.needs, 200)}</Text>
           </Text>
           {p.policy ? (
-            <Text wrap="truncate-end" color="cyan">
-              {'    policy: '}
-              {cell(p.policy, 300)}
-            </Text>
+            // Wrapped, not cut: how many approvals are missing comes last and must show on a narrow terminal too.
+            <Box paddingLeft={4}>
+              <Text wrap="wrap" color="cyan">
+                {'policy: '}
+                {cell(p.policy, 300)}
+              </Text>
+            </Box>
           ) : null}
         </Box>
       ))}

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serviceRequest } from '../../../test/support/builders.ts';
+import { policedRequest, serviceRequest } from '../../../test/support/builders.ts';
 import {
   availableActions,
   fieldWarnings,
@@ -10,6 +10,8 @@ import {
   previewOfRequest,
   previewsToLoad,
   reduce,
+  requestView,
+  selectedRequest,
   servicesToLoad,
   suggestions,
   visible,
@@ -224,5 +226,22 @@ describe('the external form', () => {
     assert.equal(s.form?.fields[1]?.value, 'egress');
     s = apply(s, key('b'));
     assert.equal(s.form?.fields[1]?.value, 'both');
+  });
+});
+
+describe('AccessPolicy progress', () => {
+  const policyOf = (s: State, part: 'source' | 'target') => {
+    const r = selectedRequest(s);
+    assert.ok(r);
+    return requestView(s, r).parts.find((p) => p.part === part)?.policy;
+  };
+  test('a part under a rule shows the rule and the approvals missing, and counts a review the watch brings', () => {
+    let s = apply(base(), { type: 'me', me: { username: 'bob', groups: [] } }, { type: 'loaded', items: [policedRequest('pol-1', { groups: ['dbas'] })] });
+    assert.equal(policyOf(s, 'source'), undefined, 'no rule applies to the source part');
+    assert.equal(policyOf(s, 'target'), '2 distinct approvers from dbas, the requester not counted (shop/database/two); 0 of 2 so far, 2 missing');
+    s = apply(s, { type: 'event', kind: 'MODIFIED', object: policedRequest('pol-1', { groups: ['dbas'], reviewers: ['dba1'] }) });
+    assert.equal(policyOf(s, 'target'), '2 distinct approvers from dbas, the requester not counted (shop/database/two); 1 of 2 so far, 1 missing');
+    s = apply(s, { type: 'event', kind: 'MODIFIED', object: policedRequest('pol-1', { groups: ['dbas'], reviewers: ['dba1', 'dba2'] }) });
+    assert.equal(policyOf(s, 'target'), '2 distinct approvers from dbas, the requester not counted (shop/database/two); 2 of 2 so far');
   });
 });
