@@ -19,6 +19,7 @@ import { bundle } from '../../plugin/build.ts';
 import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../support/proxies.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import { waitFor } from '../support/wait.ts';
+import { Terminal, Tmux } from '../support/terminal.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HOSTILE = 'need it \x1b[2J\x1b[H\x1b]0;owned-title\x07\x1b[32m✔ approved by admin\x1b[0m ' + 'w'.repeat(2000);
@@ -27,7 +28,7 @@ let cp: ControlPlane;
 let webhook: InstalledWebhook | undefined;
 let controller: InstalledController | undefined;
 let binDir: string;
-const tmuxSocket = `netwatch-e2e-${process.pid}`;
+const tmux = new Tmux(`netwatch-e2e-${process.pid}`);
 
 interface Result {
   code: number;
@@ -98,87 +99,8 @@ async function policiesFor(request: AccessRequest, namespace: string): Promise<s
   return nps.items.filter((p) => p.metadata?.ownerReferences?.some((o) => uids.has(o.uid))).map((p) => p.metadata?.name ?? '');
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// tmux: a real terminal
-
-function tmux(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('tmux', ['-L', tmuxSocket, ...args], { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`tmux ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
-  });
-}
-
-class Terminal {
-  constructor(readonly name: string) {}
-
-  static async open(name: string, user: string, args: string[] = []): Promise<Terminal> {
-    // CI=true as on CI machines (Ink would draw nothing until exit): the TUI must draw on a terminal regardless.
-    const env = { ...envFor(user), CI: 'true' };
-    const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}`);
-    // The shell prints the exit code after the TUI quits and keeps the pane open, so a test can see both.
-    const command = ['kubectl', 'netwatch', ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    await tmux(['new-session', '-d', '-s', name, '-x', '160', '-y', '50', 'env', ...envArgs, 'sh', '-c', `${command}; echo "EXITED:$?"; sleep 600`]);
-    return new Terminal(name);
-  }
-
-  screen(): Promise<string> {
-    return tmux(['capture-pane', '-p', '-t', this.name]);
-  }
-
-  /** The pane with its escape sequences (what the terminal was asked to draw). */
-  raw(): Promise<string> {
-    return tmux(['capture-pane', '-p', '-e', '-t', this.name]);
-  }
-
-  async keys(...keys: string[]): Promise<void> {
-    for (const k of keys) {
-      await tmux(['send-keys', '-t', this.name, k]);
-      await new Promise((r) => setTimeout(r, 60));
-    }
-  }
-
-  async type(text: string): Promise<void> {
-    await tmux(['send-keys', '-t', this.name, '-l', text]);
-    await new Promise((r) => setTimeout(r, 60));
-  }
-
-  async waitFor(what: string | RegExp, timeoutMs = 30_000): Promise<string> {
-    let last = '';
-    try {
-      return await eventually(
-        `${String(what)} on ${this.name}`,
-        async () => {
-          last = await this.screen();
-          return (typeof what === 'string' ? last.includes(what) : what.test(last)) ? last : undefined;
-        },
-        timeoutMs,
-      );
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- screen:\n${last}`, { cause: err });
-    }
-  }
-
-  /** Moves the hub's selection (›) to the request NAME, trying downwards first, then upwards. */
-  async select(name: string): Promise<string> {
-    const selected = new RegExp(`› ${name}\\b`);
-    let screen = await this.screen();
-    for (const key of ['Down', 'Up']) {
-      for (let i = 0; i < 8 && !selected.test(screen); i++) {
-        await this.keys(key);
-        screen = await this.screen();
-      }
-    }
-    assert.match(screen, selected);
-    return screen;
-  }
-
-  async title(): Promise<string> {
-    return (await tmux(['display-message', '-p', '-t', this.name, '#{pane_title}'])).trim();
-  }
-
-  async close(): Promise<void> {
-    await tmux(['kill-session', '-t', this.name]).catch(() => undefined);
-  }
-}
+/** The TUI as `user` in a real terminal (tmux) named `name`. */
+const openTerminal = (name: string, user: string, args: string[] = []) => Terminal.open(tmux, name, envFor(user), args);
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -227,8 +149,7 @@ before(async () => {
 });
 
 after(async () => {
-  await tmux(['kill-server']).catch(() => undefined);
-  rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, tmuxSocket), { force: true });
+  await tmux.stop();
   await controller?.stop();
   await webhook?.close();
   await cp?.stop();
@@ -472,7 +393,7 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
   let name = '';
 
   test('alice fills the service form with type-ahead and submits', async () => {
-    const t = await Terminal.open('alice', 'alice', ['-n', 'tui-shop']);
+    const t = await openTerminal('alice', 'alice', ['-n', 'tui-shop']);
     try {
       await t.waitFor('● live');
       await t.keys('s');
@@ -507,7 +428,7 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
     const out = await ok('mallory', ['request', 'service', '--from', 'tui-mon/prometheus', '--to', 'tui-shop/database', '--reason', HOSTILE.slice(0, 300)]);
     const evil = /accessrequest\.netwatch\.vtk\.io\/(\S+) created/.exec(out)?.[1] ?? '';
     assert.ok(evil);
-    const t = await Terminal.open('bob', 'bob', ['-n', 'tui-shop']);
+    const t = await openTerminal('bob', 'bob', ['-n', 'tui-shop']);
     try {
       await t.waitFor('● live');
       // Both requests may carry the same creation second, so their order is not fixed: select each by name.
@@ -540,7 +461,7 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
 
   test('after carol approves, alice sees it Active with a countdown and its objects; bob sees the NetworkPolicy', async () => {
     await ok('carol', ['approve', name]);
-    const t = await Terminal.open('alice2', 'alice', ['-n', 'tui-shop']);
+    const t = await openTerminal('alice2', 'alice', ['-n', 'tui-shop']);
     try {
       await t.waitFor('● live');
       await t.keys('2');
@@ -554,7 +475,7 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
       assert.match(screen, /Ready=True InForce/);
       assert.match(screen, /expires in (\d+h)?\d+m\d\ds/);
       // Resize the terminal: the view re-lays out and keeps working.
-      await tmux(['resize-window', '-t', 'alice2', '-x', '90', '-y', '30']);
+      await t.resize(90, 30);
       await t.keys('Escape');
       await t.waitFor(new RegExp(`${name.slice(0, 12)}`));
       // Ctrl-C quits cleanly.
@@ -565,7 +486,7 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
       await t.close();
     }
     // bob, an approver of tui-shop, may list there: the detail view shows maxtac's NetworkPolicy.
-    const b = await Terminal.open('bob2', 'bob', ['-n', 'tui-shop']);
+    const b = await openTerminal('bob2', 'bob', ['-n', 'tui-shop']);
     try {
       await b.waitFor('● live');
       await b.keys('2');
