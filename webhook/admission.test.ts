@@ -539,3 +539,101 @@ describe('AccessPolicies at admission', () => {
     assert.match(approve(first, dave, 'target', refusing).verdict.message ?? '', /AccessPolicies in force now refuse this request.*frozen/);
   });
 });
+
+describe('extensions at admission', () => {
+  const activeStatus: AccessRequestStatus = {
+    phase: 'Active',
+    approvals: [
+      { part: 'source', namespace: 'monitoring', by: 'alice', at: '2026-11-23T09:00:00Z' },
+      { part: 'target', namespace: 'default', by: 'bob', at: '2026-11-23T09:00:00Z' },
+    ],
+  };
+  const active = request(activeStatus);
+  const withPolicy = (stamp: NonNullable<AccessRequest['spec']['policy']>): AccessRequest => ({ ...active, spec: { ...active.spec, policy: stamp } });
+  /** `old` with one more extension as alice would write it, stamped by the mutating webhook as `user`. */
+  const extended = (old: AccessRequest, duration: string, user: UserInfo = alice): AccessRequest => {
+    const object = withStatus(old, (s) => (s.extensions = [...(s.extensions ?? []), { duration }]));
+    return mutated(input({ operation: 'UPDATE', subResource: 'status', userInfo: user, oldObject: old, object }));
+  };
+  const approvedExtension = (old: AccessRequest, part: PartName, namespace: string, user: UserInfo, extension = (old.status?.extensions?.length ?? 1) - 1): AccessRequest => {
+    const object = withStatus(old, (s) => (s.extensionApprovals = [...(s.extensionApprovals ?? []), { extension, part, namespace }]));
+    return mutated(input({ operation: 'UPDATE', subResource: 'status', userInfo: user, oldObject: old, object }));
+  };
+  const check = (old: AccessRequest, object: AccessRequest, user: UserInfo = alice, may: Partial<Record<PartName, boolean>> = {}) =>
+    validate(input({ operation: 'UPDATE', subResource: 'status', userInfo: user, oldObject: old, object, facts: facts(may) }));
+
+  test('the mutating webhook stamps who extended and when over anything the client sent', () => {
+    const object = withStatus(active, (s) => (s.extensions = [{ duration: '1h', requestedBy: 'bob', at: '2020-01-01T00:00:00Z' }]));
+    const out = mutated(input({ operation: 'UPDATE', subResource: 'status', userInfo: alice, oldObject: active, object }));
+    assert.deepEqual(out.status?.extensions, [{ duration: '1h', requestedBy: 'alice', at: '2026-11-23T10:00:00Z' }]);
+  });
+
+  const cases: { name: string; old: AccessRequest; object: () => AccessRequest; user?: UserInfo; may?: Partial<Record<PartName, boolean>>; want: RegExp | 'allowed' }[] = [
+    { name: 'the requester may extend an Active access', old: active, object: () => extended(active, '1h'), want: 'allowed' },
+    { name: 'an approver of a part may extend it', old: active, object: () => extended(active, '1h', bob), user: bob, may: { target: true }, want: 'allowed' },
+    { name: 'anyone else is refused, naming who may', old: active, object: () => extended(active, '1h', mallory), user: mallory, want: /^status\.extensions: user "mallory" may not extend this access: only its requester/ },
+    { name: 'a Pending request cannot be extended', old: request({ phase: 'Pending' }), object: () => extended(request({ phase: 'Pending' }), '1h'), want: /^status\.extensions: only an Active access can be extended and this request is Pending/ },
+    { name: 'a revoked request cannot be extended', old: request({ ...activeStatus, decision: { type: 'Revoked', by: 'bob' } }), object: () => extended(request({ ...activeStatus, decision: { type: 'Revoked', by: 'bob' } }), '1h'), want: /^status\.extensions: the request is already Revoked; it accepts no further approvals or decisions and cannot be extended/ },
+    { name: 'a zero duration is refused naming the field', old: active, object: () => extended(active, '0s'), want: /^status\.extensions\[0\]\.duration: must be a positive duration/ },
+    { name: 'a duration over --max-duration is refused', old: active, object: () => extended(active, '25h'), want: /^status\.extensions\[0\]\.duration: must be at most 24h, .*--max-duration/ },
+    {
+      name: "a duration over a part's maxDuration is refused",
+      old: withPolicy([{ part: 'target', namespace: 'default', rules: ['default/p/r'], approval: 'Default', maxDuration: '1h' }]),
+      object: () => extended(withPolicy([{ part: 'target', namespace: 'default', rules: ['default/p/r'], approval: 'Default', maxDuration: '1h' }]), '2h'),
+      want: /^status\.extensions\[0\]\.duration: must be at most 1h for the target part/,
+    },
+    {
+      name: 'a second extension while one waits is refused',
+      old: extended(active, '1h'),
+      object: () => extended(extended(active, '1h'), '1h'),
+      want: /^status\.extensions: extension 1 \(\+1h\) still waits for the source and target parts; one extension at a time/,
+    },
+    {
+      name: 'an existing extension cannot be changed',
+      old: extended(active, '1h'),
+      object: () => withStatus(extended(active, '1h'), (s) => ((s.extensions ?? [])[0] = { duration: '5h', requestedBy: 'alice', at: '2026-11-23T10:00:00Z' })),
+      want: /^status\.extensions: is append-only/,
+    },
+    {
+      name: 'an extension and an approval in one write are refused',
+      old: extended(active, '1h'),
+      object: () => withStatus(extended(active, '2h'), (s) => (s.extensionApprovals = [{ extension: 0, part: 'target', namespace: 'default', by: 'alice', at: '2026-11-23T10:00:00Z' }])),
+      want: /^status\.extensions: is append-only|^status: a status write may add exactly one thing/,
+    },
+    { name: 'an approver of the target approves its part of the waiting extension', old: extended(active, '1h'), object: () => approvedExtension(extended(active, '1h'), 'target', 'default', bob), user: bob, may: { target: true }, want: 'allowed' },
+    { name: 'a user who may not approve the part is refused', old: extended(active, '1h'), object: () => approvedExtension(extended(active, '1h'), 'target', 'default', mallory), user: mallory, want: /^status\.extensionApprovals\[0\]: user "mallory" may not approve the target part/ },
+    { name: 'approving when no extension waits is refused', old: active, object: () => approvedExtension(active, 'target', 'default', bob, 0), user: bob, may: { target: true }, want: /^status\.extensionApprovals\[0\]\.extension: must be the index of a waiting extension, and none waits/ },
+    {
+      name: 'a part within its maxTotalDuration needs no approval',
+      old: extended(withPolicy([{ part: 'target', namespace: 'default', rules: ['default/p/r'], approval: 'Default', maxTotalDuration: '4h' }]), '1h'),
+      object: () => approvedExtension(extended(withPolicy([{ part: 'target', namespace: 'default', rules: ['default/p/r'], approval: 'Default', maxTotalDuration: '4h' }]), '1h'), 'target', 'default', bob),
+      user: bob,
+      may: { target: true },
+      want: /^status\.extensionApprovals\[0\]: the target part needs no more approval of extension 1 \(within its maxTotalDuration 4h\)/,
+    },
+    {
+      name: 'under an Approvers rule the requester never counts',
+      old: extended(withPolicy([{ part: 'target', namespace: 'default', rules: ['default/p/r'], approval: 'Approvers', approvals: 2, approvalRule: 'default/p/r' }]), '1h'),
+      object: () => approvedExtension(extended(withPolicy([{ part: 'target', namespace: 'default', rules: ['default/p/r'], approval: 'Approvers', approvals: 2, approvalRule: 'default/p/r' }]), '1h'), 'target', 'default', alice),
+      may: { target: true },
+      want: /^status\.extensionApprovals\[0\]: the requester never counts as an approver/,
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const result = check(c.old, c.object(), c.user ?? alice, c.may ?? {});
+      if (c.want === 'allowed') assert.equal(result.allowed, true, result.message);
+      else {
+        assert.equal(result.allowed, false);
+        assert.match(result.message ?? '', c.want);
+      }
+    });
+  }
+
+  test('the controller may not add an extension', () => {
+    const object = withStatus(active, (s) => (s.extensions = [{ duration: '1h', requestedBy: 'alice', at: '2026-11-23T10:00:00Z' }]));
+    const result = check(active, object, controller);
+    assert.equal(result.allowed, false);
+    assert.match(result.message ?? '', /status\.extensions: records who extended, never written by the controller/);
+  });
+});

@@ -11,6 +11,8 @@ import {
   type AccessRequestStatus,
   type Approval,
   type DecisionType,
+  type Extension,
+  type ExtensionApproval,
   type PartName,
   type Requester,
   type Review,
@@ -24,8 +26,10 @@ import {
   isRequester,
   mayApproveAny,
   mayApprovePart,
+  mayApproveExtension,
   mayDecide,
   mayDelete,
+  mayExtend,
   policyStamp,
   stageOf,
   stampedApprovals,
@@ -273,6 +277,11 @@ export function mutate(input: AdmissionInput): AdmissionResult {
       if (!before.has(approval.part)) Object.assign(approval, { by, at });
     }
     if (mutated.status?.decision && !input.oldObject?.status?.decision) Object.assign(mutated.status.decision, { by, at });
+    // Entries appended to the append-only lists get who and when; validation refuses any change to older ones.
+    const oldExtensions = input.oldObject?.status?.extensions?.length ?? 0;
+    for (const e of (mutated.status?.extensions ?? []).slice(oldExtensions)) Object.assign(e, { requestedBy: by, at });
+    const oldExtensionApprovals = input.oldObject?.status?.extensionApprovals?.length ?? 0;
+    for (const e of (mutated.status?.extensionApprovals ?? []).slice(oldExtensionApprovals)) Object.assign(e, { by, at });
     recordReviews(input, mutated, by, at);
     return allow(jsonpatch.compare(object, mutated));
   }
@@ -462,7 +471,7 @@ function fromVerdict(v: Verdict, field?: string): AdmissionResult {
   return v.allowed ? allow() : deny(403, `${field ?? v.field}: ${v.message}`);
 }
 
-const USER_STATUS_FIELDS = new Set(['approvals', 'reviews', 'decision']);
+const USER_STATUS_FIELDS = new Set(['approvals', 'reviews', 'decision', 'extensions', 'extensionApprovals']);
 const DECISION_TYPES: readonly string[] = ['Denied', 'Aborted', 'Revoked'] satisfies DecisionType[];
 
 function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
@@ -490,6 +499,8 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
     errors.push({ field: 'status.reviews', message: 'is append-only: existing approvals cannot be changed, reordered or removed' });
   }
   const addedReviews = newReviews.slice(oldReviews.length).map((r, i) => ({ r, index: oldReviews.length + i }));
+  const addedExtensions = appendedTo(oldStatus.extensions, newStatus.extensions, 'status.extensions', errors);
+  const addedExtensionApprovals = appendedTo(oldStatus.extensionApprovals, newStatus.extensionApprovals, 'status.extensionApprovals', errors);
   const oldParts = new Set((oldStatus.approvals ?? []).map((a) => a.part));
   const added = newApprovals.map((a, index) => ({ a, index })).filter(({ a }) => !oldParts.has(a.part));
 
@@ -498,6 +509,8 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
       errors.push({ field: 'status.decision', message: 'is decided by users (deny, abort, revoke), never written by the controller' });
     }
     if (addedReviews.length > 0) errors.push({ field: 'status.reviews', message: 'records approvers, never written by the controller' });
+    if (addedExtensions.length > 0) errors.push({ field: 'status.extensions', message: 'records who extended, never written by the controller' });
+    if (addedExtensionApprovals.length > 0) errors.push({ field: 'status.extensionApprovals', message: 'records approvers, never written by the controller' });
     const stamped = stampedApprovals(old);
     for (const { a, index } of added) {
       const expected = stamped.find((s) => s.part === a.part);
@@ -518,7 +531,8 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
     if (!isDeepStrictEqual(oldStatus[k], newStatus[k])) {
       errors.push({
         field: `status.${key}`,
-        message: 'is written only by the netwatch controller; a user may only add one approval (status.approvals) or one decision (status.decision)',
+        message:
+          'is written only by the netwatch controller; a user may only add one approval (status.approvals), one decision (status.decision), one extension (status.extensions) or one approval of an extension (status.extensionApprovals)',
       });
     }
   }
@@ -531,16 +545,30 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   // One approval: an entry in approvals, or a review (with the approval it completes, of the same part, by the same user).
   const review = addedReviews[0];
   const completes = review && added.length === 1 && added[0]?.a.part === review.r.part;
-  const additions = addedReviews.length + (completes ? 0 : added.length) + (decisionAdded ? 1 : 0);
+  const additions = addedReviews.length + (completes ? 0 : added.length) + (decisionAdded ? 1 : 0) + addedExtensions.length + addedExtensionApprovals.length;
   if (additions === 0) return allow();
   if (additions > 1) {
-    return deny(403, 'status: a status write may add exactly one thing: one approval (status.approvals) or one decision (status.decision)');
+    return deny(
+      403,
+      'status: a status write may add exactly one thing: one approval (status.approvals), one decision (status.decision), one extension (status.extensions) or one approval of an extension (status.extensionApprovals)',
+    );
   }
+  const addedField = decisionAdded
+    ? 'status.decision'
+    : addedExtensions.length > 0
+      ? 'status.extensions'
+      : addedExtensionApprovals.length > 0
+        ? 'status.extensionApprovals'
+        : 'status.approvals';
   if (stageOf(old) === 'closed') {
-    return deny(403, `${decisionAdded ? 'status.decision' : 'status.approvals'}: the request is already ${closedBecause(old)}; it accepts no further approvals or decisions`);
+    return deny(403, `${addedField}: the request is already ${closedBecause(old)}; it accepts no further approvals or decisions${addedField.startsWith('status.extension') ? ' and cannot be extended' : ''}`);
   }
 
   const username = input.userInfo.username ?? '';
+  const extension = addedExtensions[0];
+  if (extension) return validateExtension(input, extension.e, extension.index, username);
+  const extensionApproval = addedExtensionApprovals[0];
+  if (extensionApproval) return validateExtensionApproval(input, extensionApproval.e, extensionApproval.index, parts, username);
   if (review) return validateReview(input, review.r, review.index, completes ? added[0] : undefined, parts, username);
   const first = added[0];
   if (first) return validateApproval(input, first.a, first.index, parts, username);
@@ -552,6 +580,43 @@ function validateStatusUpdate(input: AdmissionInput): AdmissionResult {
   }
   if (!DECISION_TYPES.includes(decision.type)) return deny(422, 'status.decision.type: must be Denied, Aborted or Revoked');
   return fromVerdict(mayDecide(old, actorOf(input), decision.type));
+}
+
+/** The entries appended to an append-only list; a change to the entries before them is an error naming the field. */
+function appendedTo<T>(before: readonly T[] | undefined, after: readonly T[] | undefined, field: string, errors: FieldError[]): { e: T; index: number }[] {
+  const old = before ?? [];
+  const now = after ?? [];
+  if (now.length < old.length || !isDeepStrictEqual(now.slice(0, old.length), old)) {
+    errors.push({ field, message: 'is append-only: existing entries cannot be changed, reordered or removed' });
+    return [];
+  }
+  return now.slice(old.length).map((e, i) => ({ e, index: old.length + i }));
+}
+
+/** One extension: stamped by the mutating webhook, and allowed by the rule book (mayExtend). */
+function validateExtension(input: AdmissionInput, extension: Extension, index: number, username: string): AdmissionResult {
+  const old = input.oldObject;
+  const field = `status.extensions[${index}]`;
+  if (!old) return deny(400, 'oldObject: is required for a status update');
+  if (extension.requestedBy !== username || !extension.at) return deny(403, `${field}.requestedBy: is stamped by the admission webhook with the extending user`);
+  const verdict = mayExtend(old, actorOf(input), extension.duration, { maxDuration: input.config.maxDuration });
+  return verdict.allowed ? allow() : deny(verdict.field.endsWith('.duration') ? 422 : 403, `${verdict.field}: ${verdict.message}`);
+}
+
+/** One approval of one part of the waiting extension, by a user the rule book allows (mayApproveExtension). */
+function validateExtensionApproval(input: AdmissionInput, approval: ExtensionApproval, index: number, parts: Part[], username: string): AdmissionResult {
+  const old = input.oldObject;
+  const field = `status.extensionApprovals[${index}]`;
+  if (!old) return deny(400, 'oldObject: is required for a status update');
+  const part = parts.find((p) => p.name === approval.part);
+  if (!part) return deny(422, `${field}.part: must be one of this request's parts: ${parts.map((p) => p.name).join(', ')}`);
+  if (approval.namespace !== part.namespace) return deny(422, `${field}.namespace: must be "${part.namespace}", the namespace of the ${part.name} part`);
+  if (approval.by !== username || !approval.at) return deny(403, `${field}.by: is stamped by the admission webhook with the approving user`);
+  const pending = (old.status?.extensions ?? []).length - 1;
+  if (approval.extension !== pending) {
+    return deny(403, `${field}.extension: must be ${pending < 0 ? 'the index of a waiting extension, and none waits' : `${pending}, the index of the latest extension`}`);
+  }
+  return fromVerdict(mayApproveExtension(old, actorOf(input), part.name), field);
 }
 
 /** A policy change counts from the next decision: an approval is refused while the request breaks a rule in force. */

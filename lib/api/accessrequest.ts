@@ -205,6 +205,39 @@ export const DecisionSchema = Type.Object({
   reason: Type.Optional(Type.String({ maxLength: REASON_MAX_LENGTH })),
 });
 
+/** At most this many extensions per request (each one also makes a new generation of clones and maxtac objects). */
+export const EXTENSIONS_MAX = 16;
+
+/**
+ * One extension of an Active grant (`kubectl netwatch extend NAME --by 1h`): appended by a user's status write, never
+ * changed or removed. requestedBy and at are stamped by the admission webhook from the API server's identity. It is
+ * granted once every part approved it (status.extensionApprovals, or automatically within the part's
+ * maxTotalDuration); the controller then moves status.expiresAt by `duration`.
+ */
+export const ExtensionSchema = Type.Object({
+  duration: Type.String({
+    minLength: 2,
+    maxLength: 32,
+    pattern: `^${FINITE_DURATION_PATTERN}$`,
+    description: 'How much longer the access stays open, e.g. 30m, 1h, 1h30m; positive and finite.',
+  }),
+  requestedBy: Type.Optional(Type.String({ maxLength: 512, description: 'Who extended, stamped by the admission webhook.' })),
+  at: Type.Optional(Type.String({ format: 'date-time' })),
+  reason: Type.Optional(Type.String({ maxLength: REASON_MAX_LENGTH, description: 'Why more time is needed.' })),
+});
+
+/**
+ * One approver's approval of one part of one extension (`extension` is its index in status.extensions): appended by
+ * the admission webhook's checks, never changed or removed. A part that needs several approvers gets one entry each.
+ */
+export const ExtensionApprovalSchema = Type.Object({
+  extension: Type.Integer({ minimum: 0, maximum: EXTENSIONS_MAX - 1, description: 'Index of the extension in status.extensions.' }),
+  part: PartNameSchema,
+  namespace: Namespace,
+  by: Type.Optional(Type.String({ maxLength: 512 })),
+  at: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
 export const PhaseSchema = StringEnum(
   ['Pending', 'PartiallyApproved', 'Active', 'Denied', 'Aborted', 'Revoked', 'Expired', 'Failed'],
   'Lifecycle phase.',
@@ -272,6 +305,8 @@ export const AccessRequestStatusSchema = Type.Object({
   ),
   reviews: Type.Optional(Type.Array(ReviewSchema, { maxItems: 64, 'x-kubernetes-list-type': 'atomic' })),
   decision: Type.Optional(DecisionSchema),
+  extensions: Type.Optional(Type.Array(ExtensionSchema, { maxItems: EXTENSIONS_MAX, 'x-kubernetes-list-type': 'atomic' })),
+  extensionApprovals: Type.Optional(Type.Array(ExtensionApprovalSchema, { maxItems: EXTENSIONS_MAX * 8, 'x-kubernetes-list-type': 'atomic' })),
   approvedAt: Type.Optional(Type.String({ format: 'date-time' })),
   expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
   from: Type.Optional(Type.String({ description: 'Display form of the source.' })),
@@ -295,6 +330,8 @@ export type Requester = Static<typeof RequesterSchema>;
 export type PartName = Static<typeof PartNameSchema>;
 export type Approval = Static<typeof ApprovalSchema>;
 export type Review = Static<typeof ReviewSchema>;
+export type Extension = Static<typeof ExtensionSchema>;
+export type ExtensionApproval = Static<typeof ExtensionApprovalSchema>;
 export type PartPolicyStamp = Static<typeof PartPolicyStampSchema>;
 export type Decision = Static<typeof DecisionSchema>;
 export type DecisionType = Decision['type'];

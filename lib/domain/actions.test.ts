@@ -33,7 +33,7 @@ const carol = actor('carol', ['source', 'target']);
 const mallory = actor('mallory');
 /** Active: every part approved. */
 const bothApproved = { approvals: [{ part: 'source' as const, namespace: 'monitoring' }, { part: 'target' as const, namespace: 'default' }] };
-const none: AllowedActions = { approve: [], deny: false, abort: false, revoke: false, delete: false };
+const none: AllowedActions = { approve: [], approveExtension: [], extend: false, deny: false, abort: false, revoke: false, delete: false };
 
 describe('the rule book: what each person may do', () => {
   const cases: { name: string; req: AccessRequest; who: Actor; want: AllowedActions }[] = [

@@ -2,10 +2,12 @@
 // counts approvals by it; the plugin and the web UI offer exactly the actions it allows (and the webhook would
 // refuse the rest anyway). Pure: the caller says who the actor is and which parts the actor may approve.
 import {
+  EXTENSIONS_MAX,
   TERMINAL_PHASES,
   type AccessRequest,
   type Approval,
   type DecisionType,
+  type Extension,
   type PartName,
   type PartPolicyStamp,
   type Phase,
@@ -15,6 +17,7 @@ import { describeApproval, describeRule, parseRuleId, type ApprovalRequirement, 
 export type { ApprovalRequirement };
 import { describePermission, mayApprove, partsOf, permissionFor, type Part, type ResourceCheck } from './parts.ts';
 import { closingOf } from './phase.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 
 /** Before the controller's first reconcile there is no phase yet: the request waits like any pending one. */
 export function phaseOf(request: AccessRequest): Phase {
@@ -264,6 +267,10 @@ export function mayDelete(request: AccessRequest, actor: Actor): Verdict {
 export interface AllowedActions {
   /** Parts the actor may approve now. */
   approve: PartName[];
+  /** Parts of the pending extension the actor may approve now. */
+  approveExtension: PartName[];
+  /** Whether the actor may extend the grant now (the duration is checked when one is asked for). */
+  extend: boolean;
   deny: boolean;
   abort: boolean;
   revoke: boolean;
@@ -276,6 +283,10 @@ export function allowedActions(request: AccessRequest, actor: Actor): AllowedAct
     approve: partsOf(request.spec)
       .filter((p) => mayApprovePart(request, actor, p.name).allowed)
       .map((p) => p.name),
+    approveExtension: partsOf(request.spec)
+      .filter((p) => mayApproveExtension(request, actor, p.name).allowed)
+      .map((p) => p.name),
+    extend: mayExtend(request, actor).allowed,
     deny: mayDecide(request, actor, 'Denied').allowed,
     abort: mayDecide(request, actor, 'Aborted').allowed,
     revoke: mayDecide(request, actor, 'Revoked').allowed,
@@ -389,4 +400,197 @@ export function describePolicies(request: AccessRequest): string {
     out.push(`${part.name} (${part.namespace}): ${describeApproval(progress.requirement)}${so}`);
   }
   return out.join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Extensions: more time for an Active grant (status.extensions, status.extensionApprovals)
+
+/**
+ * How one part approves one extension. Decided by what spec.policy recorded at creation (the request's contract;
+ * the AccessPolicies in force later do not change it): `auto` when the part's maxTotalDuration holds the whole grant
+ * with this extension (spec.duration + the extensions before it + this one); otherwise the part's approval again —
+ * `count` distinct approvers under an Approvers rule (the requester never counts), else `default`, one approver.
+ * An Auto part beyond (or without) a maxTotalDuration needs one approver: no human ever looked at that grant, and
+ * nothing else would bound how long it can be extended.
+ */
+export type ExtensionRequirement =
+  | { kind: 'auto'; maxTotalDuration: string; totalMs: number }
+  | { kind: 'default'; totalMs: number; maxTotalDuration?: string }
+  | { kind: 'count'; count: number; groups?: string[]; rule: string; totalMs: number; maxTotalDuration?: string };
+
+export interface ExtensionPartProgress {
+  part: PartName;
+  namespace: string;
+  requirement: ExtensionRequirement;
+  /** Users whose approval of this part of the extension counts (in order, each once). */
+  approvers: string[];
+  /** Approvals still needed: 0 once the part approved the extension. */
+  missing: number;
+}
+
+export interface ExtensionProgress {
+  index: number;
+  extension: Extension;
+  /** Every part approved it: the controller moved (or moves) expiresAt by its duration. */
+  granted: boolean;
+  parts: ExtensionPartProgress[];
+  /** The parts still to approve it. */
+  waitingFor: PartName[];
+}
+
+function extensionMs(e: Pick<Extension, 'duration'>): number {
+  const ms = parseDuration(e.duration);
+  return typeof ms === 'number' ? ms : 0;
+}
+
+/** The grant's length with the extensions up to and including `index` (ms); NaN when the spec's is not finite. */
+function totalWith(request: AccessRequest, index: number): number {
+  const base = parseDuration(request.spec.duration);
+  if (typeof base !== 'number') return NaN;
+  return (request.status?.extensions ?? []).slice(0, index + 1).reduce((sum, e) => sum + extensionMs(e), base);
+}
+
+export function extensionRequirement(request: AccessRequest, part: PartName, index: number): ExtensionRequirement {
+  const stamp = policyStampOf(request, part);
+  const totalMs = totalWith(request, index);
+  const limit = stamp?.maxTotalDuration;
+  const limitMs = limit === undefined ? null : parseDuration(limit);
+  const within = typeof limitMs === 'number' && totalMs <= limitMs;
+  if (within && limit !== undefined) return { kind: 'auto', maxTotalDuration: limit, totalMs };
+  const over = limit === undefined ? {} : { maxTotalDuration: limit };
+  if (stamp?.approval === 'Approvers' && stamp.approvalRule) {
+    return { kind: 'count', count: stamp.approvals ?? 1, ...(stamp.approverGroups ? { groups: stamp.approverGroups } : {}), rule: stamp.approvalRule, totalMs, ...over };
+  }
+  return { kind: 'default', totalMs, ...over };
+}
+
+/** The users whose approval of `part` of extension `index` counts: each once; under `count`, never the requester. */
+function extensionApproversOf(request: AccessRequest, part: PartName, index: number, requirement: ExtensionRequirement): string[] {
+  const out: string[] = [];
+  for (const a of request.status?.extensionApprovals ?? []) {
+    if (a.extension !== index || a.part !== part || !a.by || out.includes(a.by)) continue;
+    if (requirement.kind === 'count' && isRequester(request, a.by)) continue;
+    out.push(a.by);
+  }
+  return out;
+}
+
+export function extensionProgress(request: AccessRequest, index: number): ExtensionProgress | undefined {
+  const extension = request.status?.extensions?.[index];
+  if (!extension) return undefined;
+  const parts = partsOf(request.spec).map((p) => {
+    const requirement = extensionRequirement(request, p.name, index);
+    const approvers = extensionApproversOf(request, p.name, index, requirement);
+    const needed = requirement.kind === 'auto' ? 0 : requirement.kind === 'count' ? requirement.count : 1;
+    return { part: p.name, namespace: p.namespace, requirement, approvers, missing: Math.max(0, needed - approvers.length) };
+  });
+  const waitingFor = parts.filter((p) => p.missing > 0).map((p) => p.part);
+  return { index, extension, granted: parts.length > 0 && waitingFor.length === 0, parts, waitingFor };
+}
+
+/** Every extension, in order. */
+export function extensionsOf(request: AccessRequest): ExtensionProgress[] {
+  return (request.status?.extensions ?? []).flatMap((_, i) => extensionProgress(request, i) ?? []);
+}
+
+/** The extensions granted, in order: those before the first one still waiting (only the last one can wait). */
+export function grantedExtensions(request: AccessRequest): ExtensionProgress[] {
+  const all = extensionsOf(request);
+  const waiting = all.findIndex((e) => !e.granted);
+  return waiting < 0 ? all : all.slice(0, waiting);
+}
+
+/** The extension waiting for approval, if any (at most one at a time). */
+export function pendingExtension(request: AccessRequest): ExtensionProgress | undefined {
+  return extensionsOf(request).find((e) => !e.granted);
+}
+
+/** How much longer than spec.duration the granted extensions make the grant (ms). */
+export function extendedMs(request: AccessRequest): number {
+  return grantedExtensions(request).reduce((sum, e) => sum + extensionMs(e.extension), 0);
+}
+
+/** Limits on one extension besides the AccessPolicies': the webhook's --max-duration (absent: none). */
+export interface ExtensionLimits {
+  maxDuration?: string;
+}
+
+/**
+ * Extending an Active grant by `duration` (absent: only whether the actor may extend at all): its requester or a user
+ * allowed to approve one of its parts; only while Active and not closing; not a grant without expiry; no other
+ * extension waiting; a positive duration of at most each part's maxDuration (as recorded at creation) and the
+ * webhook's --max-duration; at most EXTENSIONS_MAX extensions.
+ */
+export function mayExtend(request: AccessRequest, actor: Actor, duration?: string, limits: ExtensionLimits = {}): Verdict {
+  const field = 'status.extensions';
+  const refusal = closed(request, field);
+  if (refusal) return refusal;
+  if (stageOf(request) !== 'active') {
+    return no(field, `only an Active access can be extended and this request is ${phaseOf(request)}; it gets its full duration once approved`);
+  }
+  if (!isRequester(request, actor.username) && !mayApproveAny(request, actor)) {
+    return no(field, `user "${actor.username}" may not extend this access: only its requester or a user allowed to approve one of its parts (${needs(partsOf(request.spec))}) may`);
+  }
+  if (typeof parseDuration(request.spec.duration) !== 'number') return no(field, `the access never expires (duration ${request.spec.duration}); there is nothing to extend`);
+  const pending = pendingExtension(request);
+  if (pending) {
+    return no(field, `extension ${pending.index + 1} (+${pending.extension.duration}) still waits for the ${pending.waitingFor.join(' and ')} part${pending.waitingFor.length === 1 ? '' : 's'}; one extension at a time`);
+  }
+  if ((request.status?.extensions ?? []).length >= EXTENSIONS_MAX) return no(field, `an access can be extended at most ${EXTENSIONS_MAX} times; create a new request instead`);
+  if (duration === undefined) return yes;
+  const dfield = `${field}[${(request.status?.extensions ?? []).length}].duration`;
+  const ms = parseDuration(duration);
+  if (typeof ms !== 'number' || ms <= 0) return no(dfield, `must be a positive duration such as 30m, 1h or 1h30m (got ${JSON.stringify(duration)})`);
+  const webhookMax = limits.maxDuration === undefined ? null : parseDuration(limits.maxDuration);
+  if (typeof webhookMax === 'number' && ms > webhookMax) return no(dfield, `must be at most ${limits.maxDuration}, the longest duration this cluster allows (webhook setting --max-duration; asked for ${duration})`);
+  for (const stamp of request.spec.policy ?? []) {
+    const max = stamp.maxDuration === undefined ? null : parseDuration(stamp.maxDuration);
+    if (typeof max === 'number' && ms > max) {
+      return no(dfield, `must be at most ${stamp.maxDuration} for the ${stamp.part} part (namespace ${stamp.namespace}) under its maxDuration (asked for ${duration})`);
+    }
+  }
+  return yes;
+}
+
+/**
+ * Approving one part of the waiting extension: there is one, the request is still Active, this part has not approved
+ * it yet, and the actor may approve the part. Under `count` the requester never counts, the actor must be in the
+ * rule's groups if it names some, and each approver counts once.
+ */
+export function mayApproveExtension(request: AccessRequest, actor: Actor, partName: PartName): Verdict {
+  const field = 'status.extensionApprovals';
+  const parts = partsOf(request.spec);
+  const part = parts.find((p) => p.name === partName);
+  if (!part) return no(`${field}.part`, `must be one of this request's parts: ${parts.map((p) => p.name).join(', ')}`);
+  const refusal = closed(request, field);
+  if (refusal) return refusal;
+  const pending = pendingExtension(request);
+  if (!pending || stageOf(request) !== 'active') return no(field, 'no extension of this request waits for approval');
+  const progress = pending.parts.find((p) => p.part === partName);
+  const r = progress?.requirement;
+  if (!progress || !r || progress.missing === 0) {
+    return no(field, `the ${partName} part needs no more approval of extension ${pending.index + 1}${r?.kind === 'auto' ? ` (within its maxTotalDuration ${r.maxTotalDuration})` : ''}`);
+  }
+  if (!may(actor, partName)) return no(field, `user "${actor.username}" may not approve the ${partName} part: that needs ${needs([part])}`);
+  if (r.kind !== 'count') return yes;
+  const sofar = `${progress.approvers.length} of ${r.count} so far`;
+  if (isRequester(request, actor.username)) return no(field, `the requester never counts as an approver: rule ${r.rule} needs ${r.count} distinct approvers of the ${partName} part other than "${actor.username}" (${sofar})`);
+  if (r.groups && !(actor.groups ?? []).some((g) => r.groups?.includes(g))) {
+    return no(field, `user "${actor.username}" is not in ${r.groups.map((g) => `"${g}"`).join(' or ')}, whose members approve the ${partName} part under rule ${r.rule}`);
+  }
+  if (progress.approvers.includes(actor.username)) return no(field, `user "${actor.username}" already approved the ${partName} part of extension ${pending.index + 1} (${sofar})`);
+  return yes;
+}
+
+/** One line per extension requirement, as describe and Events show it. */
+export function describeExtensionRequirement(r: ExtensionRequirement): string {
+  const total = `total ${formatDuration(r.totalMs)}`;
+  switch (r.kind) {
+    case 'auto':
+      return `approved automatically (${total} within maxTotalDuration ${r.maxTotalDuration})`;
+    case 'default':
+      return `one approver (${total}${r.maxTotalDuration ? ` beyond maxTotalDuration ${r.maxTotalDuration}` : ', no maxTotalDuration'})`;
+    case 'count':
+      return `${r.count} distinct approver${r.count === 1 ? '' : 's'}${r.groups ? ` from ${r.groups.join(', ')}` : ''}, the requester not counted (${r.rule}; ${total}${r.maxTotalDuration ? ` beyond maxTotalDuration ${r.maxTotalDuration}` : ''})`;
+  }
 }

@@ -19,7 +19,12 @@ import {
   allowedActions,
   approvalOf,
   askPermissions,
+  extensionProgress,
   isRequester as isRequesterOf,
+  mayApproveExtension,
+  mayExtend,
+  pendingExtension,
+  type ExtensionProgress,
   phaseOf,
   policySummary,
   questionKey,
@@ -187,6 +192,11 @@ export interface RequestView {
   /** Parts the current user may approve now. */
   approvable: PartName[];
   actions: Action[];
+  /** Whether you may extend the grant now (`extend`; the duration is checked when asked). */
+  mayExtend: boolean;
+  /** The extension waiting for approval, if any, and the parts of it you may approve. */
+  pendingExtension?: ExtensionProgress;
+  approvableExtension: PartName[];
 }
 
 export function phase(r: AccessRequest): Phase {
@@ -226,7 +236,8 @@ export function viewOf(r: AccessRequest, me: Identity | undefined, mayApprovePar
   });
   const allowed = allowedActions(r, { username: me?.username ?? '', groups: me?.groups ?? [], mayApprove: mayApprovePart });
   const actions = ACTIONS.filter((a) => (a === 'approve' ? allowed.approve.length > 0 : allowed[a]));
-  return { parts, approvable: allowed.approve, actions };
+  const pending = pendingExtension(r);
+  return { parts, approvable: allowed.approve, actions, mayExtend: allowed.extend, ...(pending ? { pendingExtension: pending } : {}), approvableExtension: allowed.approveExtension };
 }
 
 /** Asks the API server (SelfSubjectAccessReview) which of these parts the user may approve. */
@@ -269,10 +280,15 @@ async function fetchRequest(port: ClusterPort, name: string): Promise<AccessRequ
   }
 }
 
-/** Adds one approval per part approved, each its own /status write (the webhook accepts one new entry a write). */
-export async function approve(port: ClusterPort, name: string, onlyPart?: PartName): Promise<{ request: AccessRequest; approved: PartName[] }> {
+/**
+ * Adds one approval per part approved, each its own /status write (the webhook accepts one new entry a write). On an
+ * Active request with an extension waiting, approves that extension's parts instead (approveExtension); `extension`
+ * is then its index.
+ */
+export async function approve(port: ClusterPort, name: string, onlyPart?: PartName): Promise<{ request: AccessRequest; approved: PartName[]; extension?: ExtensionProgress }> {
   let r = await fetchRequest(port, name);
   if (isTerminal(r)) throw new UserError(`accessrequest "${inert(name)}" is ${phase(r)}; nothing to approve`, 'create a new request instead');
+  if (phase(r) === 'Active' && pendingExtension(r)) return approveExtension(port, name, onlyPart, r);
   const parts = partsOf(r.spec);
   const pending = parts.filter((p) => !approvalOf(r, p.name));
   if (pending.length === 0) throw new UserError(`accessrequest "${inert(name)}" is already fully approved`, `see it with: kubectl netwatch describe ${name}`);
@@ -306,6 +322,99 @@ export async function approve(port: ClusterPort, name: string, onlyPart?: PartNa
     approved.push(part.name);
   }
   return { request: r, approved };
+}
+
+export interface ExtendResult {
+  request: AccessRequest;
+  /** The extension as it stands after this call: granted (the controller moves expiresAt), or waiting for parts. */
+  extension: ExtensionProgress;
+  /** Parts of it you approved yourself in the same call (you may approve them). */
+  approved: PartName[];
+}
+
+/**
+ * Extends an Active grant by `duration` (`1h`, `30m`): one /status write appending to status.extensions (the webhook
+ * stamps who and when, and refuses what the rule book does not allow), then one approval write per part that still
+ * needs approval and that you may approve, as `approve` would.
+ */
+export async function extend(port: ClusterPort, name: string, duration: string, reason?: string): Promise<ExtendResult> {
+  const r = await fetchRequest(port, name);
+  if (isTerminal(r) || phase(r) !== 'Active') {
+    throw new UserError(`accessrequest "${inert(name)}" is ${isTerminal(r) ? closedWord(r) : phase(r)}; only an Active access can be extended`, `see it with: kubectl netwatch describe ${name}`);
+  }
+  const [me, perms] = await Promise.all([port.whoAmI(), partPermissions(port, partsOf(r.spec))]).catch((err: unknown) => {
+    throw explain(err, 'checking your permissions');
+  });
+  const verdict = mayExtend(r, { username: me.username, groups: me.groups, mayApprove: perms }, duration);
+  if (!verdict.allowed) throw new UserError(`cannot extend "${inert(name)}": ${inert(verdict.message)}`, `see it with: kubectl netwatch describe ${name}`);
+  let current: AccessRequest;
+  try {
+    current = await withConflictRetry(port, name, r, (latest) => {
+      const extensions = [...(latest.status?.extensions ?? []), { duration, ...(reason ? { reason } : {}) }];
+      return port.patchStatus(name, latest.metadata.resourceVersion ?? '', { extensions });
+    });
+  } catch (err) {
+    throw explain(err, `extending "${inert(name)}"`);
+  }
+  const index = (current.status?.extensions ?? []).length - 1;
+  const approved: PartName[] = [];
+  const actor = { username: me.username, groups: me.groups, mayApprove: perms };
+  for (const part of partsOf(current.spec)) {
+    if (!mayApproveExtension(current, actor, part.name).allowed) continue;
+    current = await writeExtensionApproval(port, name, current, index, part);
+    approved.push(part.name);
+  }
+  const extension = extensionProgress(current, index);
+  if (!extension) throw new Error(`extension ${index} of ${name} vanished`);
+  return { request: current, extension, approved };
+}
+
+function closedWord(r: AccessRequest): string {
+  return r.status?.decision?.type ?? phase(r);
+}
+
+async function writeExtensionApproval(port: ClusterPort, name: string, r: AccessRequest, index: number, part: Part): Promise<AccessRequest> {
+  try {
+    return await withConflictRetry(port, name, r, (current) => {
+      const extensionApprovals = [...(current.status?.extensionApprovals ?? []), { extension: index, part: part.name, namespace: part.namespace }];
+      return port.patchStatus(name, current.metadata.resourceVersion ?? '', { extensionApprovals });
+    });
+  } catch (err) {
+    throw explain(err, `approving the ${part.name} part of extension ${index + 1} of "${inert(name)}"`);
+  }
+}
+
+/** Approves the waiting extension of an Active request: the parts you may approve (or only `onlyPart`), one write each. */
+export async function approveExtension(
+  port: ClusterPort,
+  name: string,
+  onlyPart?: PartName,
+  fetched?: AccessRequest,
+): Promise<{ request: AccessRequest; approved: PartName[]; extension: ExtensionProgress }> {
+  let r = fetched ?? (await fetchRequest(port, name));
+  const pending = pendingExtension(r);
+  if (!pending || phase(r) !== 'Active' || isTerminal(r)) throw new UserError(`no extension of "${inert(name)}" waits for approval`, `see it with: kubectl netwatch describe ${name}`);
+  const parts = partsOf(r.spec).filter((p) => pending.waitingFor.includes(p.name) && (!onlyPart || p.name === onlyPart));
+  if (parts.length === 0) {
+    throw new UserError(`the ${onlyPart ?? ''} part needs no approval of extension ${pending.index + 1} of "${inert(name)}"`, `it waits for: ${pending.waitingFor.join(', ')}`);
+  }
+  const [me, perms] = await Promise.all([port.whoAmI(), partPermissions(port, parts)]).catch((err: unknown) => {
+    throw explain(err, 'checking your permissions');
+  });
+  const actor = { username: me.username, groups: me.groups, mayApprove: perms };
+  const chosen = parts.filter((p) => mayApproveExtension(r, actor, p.name).allowed);
+  if (chosen.length === 0) {
+    const first = parts[0];
+    const why = first ? mayApproveExtension(r, actor, first.name) : undefined;
+    throw new UserError(`you may not approve extension ${pending.index + 1} of "${inert(name)}"${why && !why.allowed ? `: ${inert(why.message)}` : ''}`, 'ask an approver of that namespace; check with: kubectl netwatch can-i');
+  }
+  const approved: PartName[] = [];
+  for (const part of chosen) {
+    r = await writeExtensionApproval(port, name, r, pending.index, part);
+    approved.push(part.name);
+  }
+  const extension = extensionProgress(r, pending.index) ?? pending;
+  return { request: r, approved, extension };
 }
 
 /**
