@@ -19,6 +19,10 @@ export interface PartView {
 
 export interface Actions {
   approve: PartName[];
+  /** Parts of the waiting extension the viewer may approve. */
+  approveExtension: PartName[];
+  /** Whether the viewer may extend the grant now (the duration is checked when asked). */
+  extend: boolean;
   deny: boolean;
   abort: boolean;
   revoke: boolean;
@@ -49,6 +53,6 @@ export function viewOf(req: AccessRequest, viewer: Identity, answers: Permission
     if (policy && progress.requirement.kind === 'count' && progress.approvers.length > 0) view.approvedSoFarBy = progress.approvers;
     return view;
   });
-  const { approve, deny, abort, revoke } = allowedActions(req, { username: viewer.username, groups: viewer.groups, mayApprove: may });
-  return { name: req.metadata.name ?? '', phase: phaseOf(req), isRequester: isRequester(req, viewer.username), parts, actions: { approve, deny, abort, revoke } };
+  const { approve, approveExtension, extend, deny, abort, revoke } = allowedActions(req, { username: viewer.username, groups: viewer.groups, mayApprove: may });
+  return { name: req.metadata.name ?? '', phase: phaseOf(req), isRequester: isRequester(req, viewer.username), parts, actions: { approve, approveExtension, extend, deny, abort, revoke } };
 }

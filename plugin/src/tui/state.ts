@@ -4,7 +4,8 @@
 import { isDns1123Label } from '../../../lib/api/names.ts';
 import { REASON_MAX_LENGTH, type AccessRequest, type AccessRequestSpec, type PartName } from '../../../lib/api/accessrequest.ts';
 import type { RequestPreview } from '../../../lib/domain/preview.ts';
-import { describeExtensionRequirement, extensionProgress, mayExtend } from '../../../lib/domain/actions.ts';
+import { mayExtend } from '../../../lib/domain/actions.ts';
+import { proposedExtensionLines } from '../../../lib/domain/extension-text.ts';
 import type { Identity } from '../services/port.ts';
 import type { Action as RequestAction, Materialized } from '../services/requests.ts';
 import { byNewest, matches, phase, specErrors, viewOf, type RequestView } from '../services/requests.ts';
@@ -222,14 +223,8 @@ export function extendError(state: State, name: string, duration: string): strin
 /** What extending `name` by `duration` would need, per part, as the confirmation shows it. */
 export function extendOutcome(state: State, name: string, duration: string): string[] {
   const r = state.requests[name];
-  if (!r) return [];
-  const extensions = [...(r.status?.extensions ?? []), { duration }];
-  const progress = extensionProgress({ ...r, status: { ...r.status, extensions } }, extensions.length - 1);
   const perms = state.perms[name] ?? {};
-  return (progress?.parts ?? []).map((p) => {
-    const mine = p.requirement.kind !== 'auto' && perms[p.part] === true ? ' (you may approve it: approved with this)' : '';
-    return `${p.part} (${p.namespace}): ${describeExtensionRequirement(p.requirement)}${mine}`;
-  });
+  return r ? proposedExtensionLines(r, duration, (p) => perms[p.part] === true) : [];
 }
 
 /** The keys the footer shows: the request actions only when the user may take them. */
