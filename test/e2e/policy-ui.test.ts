@@ -190,4 +190,48 @@ describe('the AccessPolicy rule and the approvals missing, in the TUI and the we
     assert.equal(await page.getByTestId('access-policy-target').textContent(), `Policy: 2 distinct approvers, the requester not counted (${RULE}); 2 of 2 so far`);
     assert.equal(await page.getByTestId('approved-so-far-target').textContent(), 'Approved so far by: dba1, oidc:dave@example.test');
   });
+
+  test('alice extends the access from the TUI; the web UI lists what the extension waits for and dave approves it there', async () => {
+    const t = await Terminal.open(tmux, 'alice', envFor('alice'), ['-n', 'payments']);
+    try {
+      await t.waitFor('● live');
+      await t.keys('2');
+      await t.select(name);
+      await t.waitFor(/ t {2}Extend/);
+      await t.keys('t');
+      await t.waitFor(`Extend ${name} by how long?`);
+      await t.type('1x');
+      await t.keys('Enter');
+      await t.waitFor('✘ Duration: must be a positive duration such as 30m, 1h or 1h30m (got "1x")');
+      await t.keys('BSpace');
+      await t.type('h');
+      await t.keys('Enter');
+      const confirm = await t.waitFor(`Extend ${name} by 1h?`);
+      assert.match(confirm, new RegExp(`· target \\(payments\\): 2 distinct approvers, the requester not counted \\(${RULE.replaceAll('/', '\\/')}; total 3h\\)`));
+      assert.match(confirm, /· source \(monitoring\): one approver \(total 3h, no maxTotalDuration\) \(you may approve it: approved with this\)/);
+      await t.keys('Enter');
+      await t.waitFor(`extension 1 of ${name} (+1h) waits for the target part; you approved the source part`);
+      await t.keys('Enter');
+      const detail = await t.waitFor('Extensions:');
+      assert.match(detail, /extension 1: \+1h by alice: waiting for the target part/);
+      assert.match(detail, /target \(payments\): 2 distinct approvers, the requester not counted .*; 0 of 2 so far, 2 missing/);
+    } finally {
+      await t.close();
+    }
+    const extended = await admin.get(name);
+    assert.deepEqual(extended?.status?.extensions?.map((e) => [e.duration, e.requestedBy]), [['1h', 'alice']], 'the webhook stamped who extended');
+    assert.deepEqual(extended?.status?.extensionApprovals?.map((a) => [a.extension, a.part, a.by]), [[0, 'source', 'alice']]);
+
+    const page = await newPage();
+    await signIn(page, ui, 'dave');
+    await page.goto(`${ui}/requests/${name}`);
+    assert.match((await page.getByTestId('extension-1').textContent()) ?? '', /extension 1: \+1h by alice: waiting for the target part.*target \(payments\): .*0 of 2 so far, 2 missing/);
+    await page.getByRole('button', { name: `Approve extension target of ${name}` }).click();
+    await page.waitForURL(new RegExp(`/requests/${name}/confirm\\?action=approve-extension&part=target$`));
+    await page.getByRole('button', { name: 'Confirm extension approval' }).click();
+    await page.waitForURL(/notice=extensionApproved/);
+    assert.match((await page.getByTestId('extension-1').textContent()) ?? '', /1 of 2 so far \(oidc:dave@example\.test\), 1 missing/);
+    const approved = await admin.get(name);
+    assert.deepEqual(approved?.status?.extensionApprovals?.map((a) => [a.part, a.by]), [['source', 'alice'], ['target', 'oidc:dave@example.test']]);
+  });
 });
