@@ -14,7 +14,7 @@ import {
   REQUEST_FINALIZER,
 } from '../lib/api/markers.ts';
 import { DEFAULT_PLAN_CONFIG, createChains, plan, type CreateAction, type Observed, type Plan, type PlanConfig } from '../lib/domain/plan.ts';
-import { deterministicNameFor, halvesOf, isMarked, isMarkedFor, isOwnedBy, key, type Piece } from '../lib/domain/desired.ts';
+import { allHalvesOf, deterministicNameFor, halvesOf, isMarked, isMarkedFor, isOwnedBy, key, type Piece } from '../lib/domain/desired.ts';
 import { closingOf, isTerminal } from '../lib/domain/phase.ts';
 import { isRunning } from '../lib/domain/netpol/evaluate.ts';
 import { requestHash, requestHashOfMaxtacName } from '../lib/domain/names.ts';
@@ -294,7 +294,8 @@ export class Controller {
     // its status records. An object labelled with its uid anywhere else is not its own, whatever the label says.
     const services = new Map<string, Service>();
     const maxtac = new Map<string, MaxtacObject>();
-    const places = halves.flatMap((h) => [
+    // Every generation's names: an extension makes new objects before the previous ones go (plan.ts).
+    const places = allHalvesOf(request).flatMap((h) => [
       { kind: 'Service', namespace: h.namespace, name: h.cloneName },
       { kind: h.kind, namespace: h.namespace, name: h.maxtacName },
     ]);
@@ -526,7 +527,7 @@ export class Controller {
       return undefined;
     }
     // Its request exists: it must also be in the namespace where that request puts this half.
-    if (!isOwnedBy(request, halvesOf(request), obj, piece)) return undefined;
+    if (!isOwnedBy(request, allHalvesOf(request), obj, piece)) return undefined;
     if (resource === 'services') {
       for (const ref of obj.metadata.ownerReferences ?? []) {
         if (ref.kind !== 'Access' && ref.kind !== 'ExternalAccess') continue;

@@ -24,7 +24,7 @@ export const MARKED_RESOURCES = [
  * Names netwatch derives from a request uid (lib/domain/names.ts): a prefix and 52 base32 characters. Nobody else
  * may take one, or a request could be made to fail with NameConflict by whoever read its uid first.
  */
-export const RESERVED_NAME = /^nw(s|t|as|at)-[a-z2-7]{52}$/;
+export const RESERVED_NAME = /^nw(s|t|as|at)-[a-z2-7]{52}(-[1-9][0-9]?)?$/;
 
 export interface MarkersConfig {
   controllerUsername: string;

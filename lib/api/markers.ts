@@ -8,6 +8,8 @@ export const MARKER_PREFIX = `${GROUP}/`;
 
 export const LABEL_REQUEST_ID = `${GROUP}/request-id`;
 export const LABEL_ROLE = `${GROUP}/role`;
+/** On the clones and maxtac objects of an extended grant: the number of extensions granted (absent: 0). */
+export const LABEL_GENERATION = `${GROUP}/generation`;
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'netwatch';
 export const ANNOTATION_REQUEST_NAME = `${GROUP}/request-name`;

@@ -7,7 +7,13 @@ import {
   allowedActions,
   askPermissions,
   effectiveApprovals,
+  extendedMs,
+  extensionRequirement,
+  grantedExtensions,
+  mayApproveExtension,
   mayApproveParts,
+  mayExtend,
+  pendingExtension,
   mayDecide,
   mayDelete,
   permissionQuestions,
@@ -43,8 +49,8 @@ describe('the rule book: what each person may do', () => {
     { name: 'a request with no phase yet is pending', req: request(), who: bob, want: { ...none, approve: ['target'], deny: true, delete: true } },
     { name: 'a part approved at creation is not approvable again before the controller mirrors it', req: request(undefined, { approvedParts: ['target'] }), who: carol, want: { ...none, approve: ['source'], deny: true, delete: true } },
     { name: 'once every pending part is approved nobody may deny', req: request({ phase: 'PartiallyApproved', approvals: [{ part: 'source', namespace: 'monitoring' }] }, { approvedParts: ['target'] }), who: carol, want: { ...none, delete: true } },
-    { name: 'the requester may revoke but not abort an active access', req: request({ phase: 'Active', ...bothApproved }), who: alice, want: { ...none, revoke: true, delete: true } },
-    { name: 'an approver of any part may revoke an active access', req: request({ phase: 'Active', ...bothApproved }), who: bob, want: { ...none, revoke: true, delete: true } },
+    { name: 'the requester may revoke but not abort an active access', req: request({ phase: 'Active', ...bothApproved }), who: alice, want: { ...none, revoke: true, extend: true, delete: true } },
+    { name: 'an approver of any part may revoke an active access', req: request({ phase: 'Active', ...bothApproved }), who: bob, want: { ...none, revoke: true, extend: true, delete: true } },
     { name: 'a stranger may not revoke an active access', req: request({ phase: 'Active', ...bothApproved }), who: mallory, want: none },
     { name: 'a denied request accepts nothing more but may still be deleted by its people', req: request({ phase: 'Denied', decision: { type: 'Denied', by: 'bob' } }), who: carol, want: { ...none, delete: true } },
     { name: 'a decision the controller has not processed yet closes the request', req: request({ phase: 'Pending', decision: { type: 'Aborted', by: 'alice' } }), who: carol, want: { ...none, delete: true } },
@@ -125,5 +131,80 @@ describe('the permission questions', () => {
 
     granted.delete('create monitoring accesses');
     assert.deepEqual([...mayApproveParts(request(), await askPermissions(parts, ask))], [['source', false], ['target', true]], 'half of "could have created it" is not enough');
+  });
+});
+
+describe('extensions: who may extend, and how each part approves an extension', () => {
+  const active = { phase: 'Active' as const, ...bothApproved };
+  type Stamp = NonNullable<AccessRequest['spec']['policy']>[number];
+  const stamped = (status: AccessRequestStatus, stamps: Stamp[]): AccessRequest => {
+    const r = request(status);
+    return { ...r, spec: { ...r.spec, policy: stamps } };
+  };
+  const target = (over: Partial<Stamp>): Stamp => ({ part: 'target', namespace: 'default', rules: ['default/p/r'], approval: 'Default', ...over });
+  const ext = (duration: string, by = 'alice') => ({ duration, requestedBy: by, at: '2026-01-01T01:00:00Z' });
+
+  const requirements: { name: string; stamps: Stamp[]; extensions: string[]; want: string }[] = [
+    { name: 'no policy: one approver again', stamps: [], extensions: ['1h'], want: 'default' },
+    { name: 'within maxTotalDuration (2h + 1h ≤ 4h): automatic', stamps: [target({ maxTotalDuration: '4h' })], extensions: ['1h'], want: 'auto' },
+    { name: 'exactly at maxTotalDuration: automatic', stamps: [target({ maxTotalDuration: '3h' })], extensions: ['1h'], want: 'auto' },
+    { name: 'beyond maxTotalDuration counting earlier extensions (2h + 1h + 1h30m > 4h): approval again', stamps: [target({ maxTotalDuration: '4h' })], extensions: ['1h', '1h30m'], want: 'default' },
+    { name: 'an Approvers rule beyond the limit: the same count again', stamps: [target({ approval: 'Approvers', approvals: 2, approvalRule: 'default/p/r', maxTotalDuration: '2h' })], extensions: ['1h'], want: 'count:2' },
+    { name: 'an Auto rule without maxTotalDuration: one approver (nothing else bounds it)', stamps: [target({ approval: 'Auto', approvalRule: 'default/p/r' })], extensions: ['1h'], want: 'default' },
+    { name: 'an Auto rule within maxTotalDuration: automatic', stamps: [target({ approval: 'Auto', approvalRule: 'default/p/r', maxTotalDuration: '8h' })], extensions: ['1h'], want: 'auto' },
+  ];
+  for (const c of requirements) {
+    test(`the target part: ${c.name}`, () => {
+      const r = stamped({ ...active, extensions: c.extensions.map((d) => ext(d)) }, c.stamps);
+      const got = extensionRequirement(r, 'target', c.extensions.length - 1);
+      assert.equal(got.kind === 'count' ? `count:${got.count}` : got.kind, c.want);
+    });
+  }
+
+  const verdicts: { name: string; status: AccessRequestStatus; stamps?: Stamp[]; check: (r: AccessRequest) => ReturnType<typeof mayExtend>; want: RegExp | 'yes' }[] = [
+    { name: 'the requester may extend an Active access', status: active, check: (r) => mayExtend(r, alice, '1h'), want: 'yes' },
+    { name: 'an approver of one part may extend', status: active, check: (r) => mayExtend(r, bob, '1h'), want: 'yes' },
+    { name: 'a stranger may not', status: active, check: (r) => mayExtend(r, mallory, '1h'), want: /^status\.extensions: user "mallory" may not extend/ },
+    { name: 'a Pending request cannot be extended', status: { phase: 'Pending' }, check: (r) => mayExtend(r, alice, '1h'), want: /only an Active access can be extended and this request is Pending/ },
+    { name: 'one extension at a time', status: { ...active, extensions: [ext('1h')] }, check: (r) => mayExtend(r, alice, '1h'), want: /extension 1 \(\+1h\) still waits for the source and target parts; one extension at a time/ },
+    { name: 'a negative or empty duration is refused', status: active, check: (r) => mayExtend(r, alice, '0s'), want: /^status\.extensions\[0\]\.duration: must be a positive duration/ },
+    { name: 'over the webhook --max-duration', status: active, check: (r) => mayExtend(r, alice, '3h', { maxDuration: '2h' }), want: /must be at most 2h, the longest duration this cluster allows/ },
+    { name: "over a part's maxDuration", status: active, stamps: [target({ maxDuration: '30m' })], check: (r) => mayExtend(r, alice, '1h'), want: /must be at most 30m for the target part/ },
+    { name: 'an approver approves the waiting extension', status: { ...active, extensions: [ext('1h')] }, check: (r) => mayApproveExtension(r, bob, 'target'), want: 'yes' },
+    { name: 'the requester counts under Default when she may approve the part', status: { ...active, extensions: [ext('1h')] }, check: (r) => mayApproveExtension(r, actor('alice', ['target']), 'target'), want: 'yes' },
+    {
+      name: 'under Approvers the requester never counts',
+      status: { ...active, extensions: [ext('1h')] },
+      stamps: [target({ approval: 'Approvers', approvals: 2, approvalRule: 'default/p/r' })],
+      check: (r) => mayApproveExtension(r, actor('alice', ['target']), 'target'),
+      want: /the requester never counts as an approver/,
+    },
+    {
+      name: 'a part within maxTotalDuration needs no approval',
+      status: { ...active, extensions: [ext('1h')] },
+      stamps: [target({ maxTotalDuration: '4h' })],
+      check: (r) => mayApproveExtension(r, bob, 'target'),
+      want: /the target part needs no more approval of extension 1 \(within its maxTotalDuration 4h\)/,
+    },
+    { name: 'nothing to approve without a waiting extension', status: active, check: (r) => mayApproveExtension(r, bob, 'target'), want: /no extension of this request waits for approval/ },
+  ];
+  for (const c of verdicts) {
+    test(c.name, () => {
+      const v = c.check(stamped(c.status, c.stamps ?? []));
+      if (c.want === 'yes') assert.deepEqual(v, { allowed: true });
+      else assert.match(v.allowed ? 'allowed' : `${v.field}: ${v.message}`, c.want);
+    });
+  }
+
+  test('an extension is granted once every part approved it; the grant grows by the granted ones only', () => {
+    const waiting = stamped({ ...active, extensions: [ext('1h')], extensionApprovals: [{ extension: 0, part: 'target', namespace: 'default', by: 'bob' }] }, [
+      { part: 'source', namespace: 'monitoring', rules: ['monitoring/p/r'], approval: 'Default', maxTotalDuration: '3h' },
+    ]);
+    assert.deepEqual(pendingExtension(waiting), undefined, 'source within its limit, target approved by bob');
+    assert.equal(grantedExtensions(waiting).length, 1);
+    assert.equal(extendedMs(waiting), 3_600_000);
+    const second = { ...waiting, status: { ...waiting.status, extensions: [...(waiting.status?.extensions ?? []), ext('2h')] } };
+    assert.deepEqual(pendingExtension(second)?.waitingFor, ['source', 'target']);
+    assert.equal(extendedMs(second), 3_600_000);
   });
 });

@@ -510,6 +510,14 @@ export function extendedMs(request: AccessRequest): number {
   return grantedExtensions(request).reduce((sum, e) => sum + extensionMs(e.extension), 0);
 }
 
+/** When the grant ends with every extension granted so far (what the controller records as expiresAt), if known. */
+export function extendedExpiry(request: AccessRequest): string | undefined {
+  const approvedAt = request.status?.approvedAt;
+  const base = parseDuration(request.spec.duration);
+  if (!approvedAt || typeof base !== 'number') return request.status?.expiresAt;
+  return new Date(Date.parse(approvedAt) + base + extendedMs(request)).toISOString();
+}
+
 /** Limits on one extension besides the AccessPolicies': the webhook's --max-duration (absent: none). */
 export interface ExtensionLimits {
   maxDuration?: string;

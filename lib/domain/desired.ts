@@ -6,6 +6,7 @@ import type { AccessRequest, ObjectRef, PartName, Port } from '../api/accessrequ
 import {
   ANNOTATION_ORIGIN,
   ANNOTATION_REQUEST_NAME,
+  LABEL_GENERATION,
   LABEL_MANAGED_BY,
   LABEL_REQUEST_ID,
   LABEL_ROLE,
@@ -16,6 +17,7 @@ import type { KubeObject, LabelSelector, MaxtacDirection, MaxtacKind, MaxtacObje
 import { MAXTAC_API_VERSION } from '../kube/types.ts';
 import { objectName } from './names.ts';
 import { partsOf } from './parts.ts';
+import { grantedExtensions } from './actions.ts';
 import { Reason } from './phase.ts';
 
 export function key(namespace: string, name: string): string {
@@ -27,6 +29,8 @@ export type HalfRole = 'source' | 'target';
 /** One end of the traffic that gets its own clone and maxtac object. A part has one or two halves. */
 export interface Half {
   role: HalfRole;
+  /** Extensions granted when this half was made (0: none); part of its names, labels and selector. */
+  generation: number;
   part: PartName;
   namespace: string;
   kind: MaxtacKind;
@@ -40,9 +44,26 @@ export interface Half {
   targetCIDRs?: string[];
 }
 
-/** The halves of a request: Service type has a source half (egress) and a target half (ingress); External has one. */
-export function halvesOf(request: AccessRequest): Half[] {
+/** The generation a request's grant is materialized as now: the number of extensions granted. */
+export function generationOf(request: AccessRequest): number {
+  return grantedExtensions(request).length;
+}
+
+/** The halves of every generation up to the current one, oldest first: where a request's objects can be. */
+export function allHalvesOf(request: AccessRequest): Half[] {
+  const current = generationOf(request);
+  const out: Half[] = [];
+  for (let g = 0; g <= current; g++) out.push(...halvesOf(request, g));
+  return out;
+}
+
+/**
+ * The halves of a request (of `generation`, by default the current one): Service type has a source half (egress) and
+ * a target half (ingress); External has one.
+ */
+export function halvesOf(request: AccessRequest, generation = generationOf(request)): Half[] {
   const uid = request.metadata.uid ?? '';
+  const g = generation;
   const spec = request.spec;
   const parts = partsOf(spec);
   if (spec.type === 'Service' && spec.source && spec.target) {
@@ -50,25 +71,27 @@ export function halvesOf(request: AccessRequest): Half[] {
     return [
       {
         role: 'source',
+        generation: g,
         part: sourcePart,
         namespace: spec.source.namespace,
         kind: 'Access',
-        maxtacName: objectName(uid, 'sourceMaxtac'),
-        cloneName: objectName(uid, 'sourceClone'),
+        maxtacName: objectName(uid, 'sourceMaxtac', g),
+        cloneName: objectName(uid, 'sourceClone', g),
         original: { namespace: spec.source.namespace, name: spec.source.service },
         direction: 'egress',
-        targets: [{ serviceName: objectName(uid, 'targetClone'), namespace: spec.target.namespace }],
+        targets: [{ serviceName: objectName(uid, 'targetClone', g), namespace: spec.target.namespace }],
       },
       {
         role: 'target',
+        generation: g,
         part: 'target',
         namespace: spec.target.namespace,
         kind: 'Access',
-        maxtacName: objectName(uid, 'targetMaxtac'),
-        cloneName: objectName(uid, 'targetClone'),
+        maxtacName: objectName(uid, 'targetMaxtac', g),
+        cloneName: objectName(uid, 'targetClone', g),
         original: { namespace: spec.target.namespace, name: spec.target.service },
         direction: 'ingress',
-        targets: [{ serviceName: objectName(uid, 'sourceClone'), namespace: spec.source.namespace }],
+        targets: [{ serviceName: objectName(uid, 'sourceClone', g), namespace: spec.source.namespace }],
       },
     ];
   }
@@ -76,11 +99,12 @@ export function halvesOf(request: AccessRequest): Half[] {
     return [
       {
         role: 'target',
+        generation: g,
         part: 'target',
         namespace: spec.service.namespace,
         kind: 'ExternalAccess',
-        maxtacName: objectName(uid, 'targetMaxtac'),
-        cloneName: objectName(uid, 'targetClone'),
+        maxtacName: objectName(uid, 'targetMaxtac', g),
+        cloneName: objectName(uid, 'targetClone', g),
         original: { namespace: spec.service.namespace, name: spec.service.name },
         direction: spec.direction === 'both' ? 'all' : spec.direction,
         targetCIDRs: [...spec.cidrs],
@@ -144,7 +168,9 @@ export function deterministicNameFor(labels: Record<string, string> | undefined,
   const uid = labels?.[LABEL_REQUEST_ID];
   const role = labels?.[LABEL_ROLE];
   if (!uid || (role !== 'source' && role !== 'target')) return undefined;
-  return objectName(uid, piece === 'clone' ? `${role}Clone` : `${role}Maxtac`);
+  const generation = labels[LABEL_GENERATION];
+  if (generation !== undefined && !/^[1-9][0-9]?$/.test(generation)) return undefined;
+  return objectName(uid, piece === 'clone' ? `${role}Clone` : `${role}Maxtac`, generation === undefined ? 0 : Number(generation));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -198,17 +224,24 @@ export function clonePorts(request: AccessRequest, halves: readonly Half[], orig
   return 'error' in resolved ? { reason: Reason.PortNotFound, message: resolved.error } : resolved;
 }
 
-function labelsFor(uid: string, role: HalfRole): Record<string, string> {
-  return { [LABEL_REQUEST_ID]: uid, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ROLE]: role };
+function generationLabel(generation: number): Record<string, string> {
+  return generation > 0 ? { [LABEL_GENERATION]: String(generation) } : {};
 }
 
-function selectorFor(uid: string, role: HalfRole): LabelSelector {
-  return { matchLabels: { [LABEL_REQUEST_ID]: uid, [LABEL_ROLE]: role } };
+function labelsFor(uid: string, half: Pick<Half, 'role' | 'generation'>): Record<string, string> {
+  return { [LABEL_REQUEST_ID]: uid, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ROLE]: half.role, ...generationLabel(half.generation) };
+}
+
+// Generation 0's selector (no generation label) also matches the clones of later generations: while both exist,
+// maxtac writes the old object a policy for the new clone too, granting the same pods the same peer, and deletes
+// it with the old object. A later generation selects only its own clones.
+function selectorFor(uid: string, half: Pick<Half, 'role' | 'generation'>): LabelSelector {
+  return { matchLabels: { [LABEL_REQUEST_ID]: uid, [LABEL_ROLE]: half.role, ...generationLabel(half.generation) } };
 }
 
 export function desiredMaxtac(request: AccessRequest, half: Half, direction: MaxtacDirection, durationSeconds: number | null): MaxtacObject {
   const uid = request.metadata.uid ?? '';
-  const spec: MaxtacObject['spec'] = { serviceSelector: selectorFor(uid, half.role), direction };
+  const spec: MaxtacObject['spec'] = { serviceSelector: selectorFor(uid, half), direction };
   if (half.targets) spec.targets = half.targets.map((t) => ({ ...t }));
   if (half.targetCIDRs) spec.targetCIDRs = [...half.targetCIDRs];
   if (durationSeconds !== null) spec.duration = `${durationSeconds}s`;
@@ -218,7 +251,7 @@ export function desiredMaxtac(request: AccessRequest, half: Half, direction: Max
     metadata: {
       name: half.maxtacName,
       namespace: half.namespace,
-      labels: labelsFor(uid, half.role),
+      labels: labelsFor(uid, half),
       annotations: { [ANNOTATION_REQUEST_NAME]: request.metadata.name ?? '' },
       finalizers: [MAXTAC_FINALIZER],
     },
@@ -235,7 +268,7 @@ export function desiredClone(request: AccessRequest, half: Half, original: Servi
     metadata: {
       name: half.cloneName,
       namespace: half.namespace,
-      labels: labelsFor(uid, half.role),
+      labels: labelsFor(uid, half),
       // Only our annotations: maxtac reads targets/direction from Service annotations before the Access spec,
       // so copying the original's annotations could redirect the grant.
       annotations: {

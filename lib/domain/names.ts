@@ -41,8 +41,14 @@ export function requestHash(requestUid: string): string {
   return base32(createHash('sha256').update(requestUid, 'utf8').digest());
 }
 
-export function objectName(requestUid: string, role: ObjectRole): string {
-  return PREFIX[role] + requestHash(requestUid);
+/**
+ * The name of one object of a request. `generation` counts the extensions granted (lib/domain/actions.ts
+ * grantedExtensions): maxtac counts a grant's duration from its object's creation and its duration is never edited,
+ * so each extension makes a new generation of clones and maxtac objects (`-1`, `-2`, …) before the previous one goes.
+ * Generation 0 keeps the names netwatch always gave.
+ */
+export function objectName(requestUid: string, role: ObjectRole, generation = 0): string {
+  return PREFIX[role] + requestHash(requestUid) + (generation > 0 ? `-${generation}` : '');
 }
 
 /**
@@ -54,7 +60,7 @@ export function requestHashOfMaxtacName(name: string): string | undefined {
   for (const role of ['sourceMaxtac', 'targetMaxtac'] as const) {
     const prefix = PREFIX[role];
     if (!name.startsWith(prefix)) continue;
-    const hash = name.slice(prefix.length);
+    const hash = name.slice(prefix.length).replace(/-[1-9][0-9]?$/, '');
     return /^[a-z2-7]{52}$/.test(hash) ? hash : undefined;
   }
   return undefined;

@@ -46,7 +46,7 @@ describe('closing', () => {
       'AwaitingApproval:-', 'PartiallyApproved:-', 'AllPartsApproved:-', 'Materializing:-', 'InForce:-', 'AlreadyAllowed:-', 'NotApproved:-',
       'Expired:Expired', 'PendingTimeout:Expired', 'Denied:Denied', 'Aborted:Aborted', 'Revoked:Revoked',
       'ServiceNotFound:Failed', 'ServiceWithoutSelector:Failed', 'PortNotFound:Failed', 'NameConflict:Failed', 'WouldIsolate:Failed', 'ObjectDeleted:Failed', 'InvalidSpec:Failed',
-      'PoliciesRemain:-', 'PoliciesLinger:-', 'NoNewIsolation:-', 'IsolatesPods:-', 'IsolationDrift:-', 'DirectionWithdrawn:-',
+      'PoliciesRemain:-', 'PoliciesLinger:-', 'NoNewIsolation:-', 'IsolatesPods:-', 'IsolationDrift:-', 'DirectionWithdrawn:-', 'ExtensionPending:-', 'Extended:-',
     ]);
     assert.equal(endingPhaseOf('toString'), undefined);
   });

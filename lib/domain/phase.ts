@@ -20,6 +20,11 @@ export const ConditionType = {
    * change after approval), never only once.
    */
   Isolating: 'Isolating',
+  /**
+   * Present once the grant was extended (status.extensions): False (ExtensionPending) while the latest extension
+   * waits for parts, naming them; True (Extended) once it is granted and expiresAt moved.
+   */
+  Extension: 'Extension',
 } as const;
 
 /** Documented reasons. Each is a CamelCase word, as metav1.Condition requires. */
@@ -81,6 +86,10 @@ export const Reason = {
    * NetworkPolicy isolates those pods. A Warning Event.
    */
   DirectionWithdrawn: 'DirectionWithdrawn',
+  /** Extension is False: the latest extension waits for the parts the message names. */
+  ExtensionPending: 'ExtensionPending',
+  /** Extension is True: the latest extension is granted and expiresAt moved by it. */
+  Extended: 'Extended',
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
@@ -114,6 +123,8 @@ const ENDS_IN = {
   IsolatesPods: null,
   IsolationDrift: null,
   DirectionWithdrawn: null,
+  ExtensionPending: null,
+  Extended: null,
 } as const satisfies Record<ReasonName, Phase | null>;
 
 /** The terminal phase a reason ends a request in, or undefined when it is not a reason to end one. */

@@ -896,3 +896,65 @@ describe('plan: AccessPolicies agree with the webhook on "part approved"', () =>
     assert.deepEqual(p.events.map((e) => e.reason), ['Activated']);
   });
 });
+
+describe('plan: extending an Active grant, make-before-break', () => {
+  const labelled = (m: MaxtacObject): NetworkPolicy => ({ ...policyOf(m), metadata: { ...policyOf(m).metadata, labels: { 'maxtac.vtk.io.access/owner': m.metadata.name ?? '' } } });
+  /** An Active request in force at generation 0, then `extensions` (granted by the approvals given). */
+  function activeThenExtended(extension: Partial<AccessRequestStatus>): Observed {
+    const first = materialize(observed(request(svcSpec, bothApproved)));
+    const inForce: Observed = { ...first, networkPolicies: [...first.networkPolicies, ...first.maxtac.map(labelled)] };
+    const settled = plan(inForce, NOW);
+    const status = { ...(settled.status ?? inForce.request.status ?? {}), ...extension };
+    return { ...inForce, request: { ...inForce.request, status } };
+  }
+  const ext = { duration: '1h', requestedBy: 'alice', at: '2026-03-01T12:00:00Z' };
+  const granted = { extensions: [ext], extensionApprovals: [{ extension: 0, part: 'source' as const, namespace: 'monitoring', by: 'bob' }, { extension: 0, part: 'target' as const, namespace: 'db', by: 'carol' }] };
+
+  it('a waiting extension moves nothing, creates nothing, and says which parts it waits for', () => {
+    const o = activeThenExtended({ extensions: [ext] });
+    const p = plan(o, NOW);
+    assert.deepEqual([p.creates.length, p.deletes.length], [0, 0]);
+    assert.equal(p.status?.expiresAt, '2026-03-01T13:59:00.000Z');
+    const c = p.status?.conditions?.find((x) => x.type === 'Extension');
+    assert.equal(c?.reason, 'ExtensionPending');
+    assert.match(c?.message ?? '', /^Extension 1 \(\+1h, requested by alice\) waits for the source and target parts/);
+    assert.deepEqual(p.events.map((e) => e.reason), ['ExtensionRequested']);
+  });
+
+  it('a granted extension moves expiresAt and makes generation 1 with the remaining time, keeping generation 0', () => {
+    const o = activeThenExtended(granted);
+    const p = plan(o, NOW);
+    assert.equal(p.status?.expiresAt, '2026-03-01T14:59:00.000Z');
+    const names = p.creates.map((c) => `${c.object.kind}/${c.object.metadata.name}`).sort();
+    assert.deepEqual(names, [`Access/${objectName(UID, 'sourceMaxtac', 1)}`, `Access/${objectName(UID, 'targetMaxtac', 1)}`, `Service/${objectName(UID, 'sourceClone', 1)}`, `Service/${objectName(UID, 'targetClone', 1)}`].sort());
+    const access = p.creates.find((c) => c.object.metadata.name === objectName(UID, 'targetMaxtac', 1))?.object as MaxtacObject;
+    assert.equal(access.spec.duration, `${(2 * 3600 + 59 * 60)}s`, 'remaining time to the new expiresAt');
+    assert.deepEqual(access.spec.targets, [{ serviceName: objectName(UID, 'sourceClone', 1), namespace: 'monitoring' }]);
+    assert.equal(access.spec.serviceSelector.matchLabels?.['netwatch.vtk.io/generation'], '1');
+    assert.deepEqual(p.deletes, [], 'generation 0 stays until generation 1 is in force');
+    assert.deepEqual(p.status?.objects?.map((r) => r.name).sort(), names.map((n) => n.split('/')[1]).sort());
+    assert.deepEqual(p.events.map((e) => e.reason), ['Extended']);
+    assert.match(p.events[0]?.message ?? '', /Extension 1 \(\+1h, requested by alice\) is granted \(source \(monitoring\): approved by bob; target \(db\): approved by carol\); expiresAt is now 2026-03-01T14:59:00.000Z/);
+  });
+
+  it('once generation 1 has its NetworkPolicies, generation 0 is deleted; until then a pass (after a crash too) deletes nothing', () => {
+    const made = materialize(activeThenExtended(granted));
+    const notYet = plan(made, NOW);
+    assert.deepEqual([notYet.creates.length, notYet.deletes.length], [0, 0]);
+    assert.equal(notYet.status?.phase ?? made.request.status?.phase, 'Active');
+    const gen1 = made.maxtac.filter((m) => m.metadata.name?.endsWith('-1'));
+    const inForce: Observed = { ...made, networkPolicies: [...made.networkPolicies, ...gen1.map(labelled)] };
+    const p = plan(inForce, NOW);
+    assert.deepEqual(p.creates, []);
+    assert.deepEqual(p.deletes.map((d) => `${d.kind}/${d.name}`).sort(), [
+      `Access/${objectName(UID, 'sourceMaxtac')}`, `Access/${objectName(UID, 'targetMaxtac')}`, `Service/${objectName(UID, 'sourceClone')}`, `Service/${objectName(UID, 'targetClone')}`,
+    ].sort());
+  });
+
+  it('revoking an extended grant tears down every generation', () => {
+    const made = materialize(activeThenExtended(granted));
+    const revoked = { ...made, request: { ...made.request, status: { ...made.request.status, decision: { type: 'Revoked' as const, by: 'bob' } } } };
+    const p = plan(revoked, NOW);
+    assert.equal(p.deletes.length, 8);
+  });
+});

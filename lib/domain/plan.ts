@@ -25,11 +25,11 @@ import type {
 } from '../api/accessrequest.ts';
 import { LABEL_REQUEST_ID, LEGACY_FINALIZERS, MAXTAC_OWNER_LABELS, REQUEST_FINALIZER } from '../api/markers.ts';
 import type { MaxtacDirection, MaxtacKind, MaxtacObject, NetworkPolicy, Pod, Service, ServicePort } from '../kube/types.ts';
-import { clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type Half, type HalfRole, type Problem } from './desired.ts';
+import { allHalvesOf, clonePorts, desiredClone, desiredMaxtac, halvesOf, isOwnedBy, key, type Half, type HalfRole, type Problem } from './desired.ts';
 import { directionsOf, inForce, maxtacDirectionOf, policiesOwnedBy, type PolicyDirection, type PolicyOwner } from './isolation.ts';
 import { isRunning, podFactsOf, podsOfService, serviceIsolation } from './netpol/evaluate.ts';
 import { partsOf, type Part } from './parts.ts';
-import { describePolicies, effectiveApprovals, questionKey } from './actions.ts';
+import { describeExtensionRequirement, describePolicies, effectiveApprovals, extendedMs, extensionsOf, questionKey, type ExtensionProgress } from './actions.ts';
 import { approversStatus, type PartApprovers } from './approvers.ts';
 import { durationSeconds } from './duration.ts';
 import {
@@ -237,7 +237,12 @@ interface Facts {
   nowMs: number;
   deleting: boolean;
   parts: Part[];
+  /** The halves of the current generation (extensions granted): what is materialized now. */
   halves: Half[];
+  /** The halves of every generation so far: where this request's objects can be. */
+  allHalves: Half[];
+  /** This request's objects of earlier generations: deleted once the current one is in force (make-before-break). */
+  previous: { services: Service[]; maxtac: MaxtacObject[] };
   /** Approvals that count, including the requester's own parts at creation. */
   approvals: Approval[];
   approved: Set<PartName>;
@@ -280,16 +285,19 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
   const deleting = Boolean(request.metadata.deletionTimestamp);
   const parts = partsOf(request.spec);
   const halves = halvesOf(request);
+  const allHalves = allHalvesOf(request);
   const approvals = effectiveApprovals(request);
   const approved = approvedPartNames(parts, approvals);
   const fullyApproved = parts.length > 0 && parts.every((p) => approved.has(p.name));
   const own = {
-    services: observed.services.filter((s) => isOwnedBy(request, halves, s, 'clone')),
-    maxtac: observed.maxtac.filter((m) => isOwnedBy(request, halves, m, 'maxtac')),
+    services: observed.services.filter((s) => isOwnedBy(request, allHalves, s, 'clone')),
+    maxtac: observed.maxtac.filter((m) => isOwnedBy(request, allHalves, m, 'maxtac')),
   };
+  const current = (o: Service | MaxtacObject) => halves.some((h) => h.namespace === o.metadata.namespace && (h.cloneName === o.metadata.name || h.maxtacName === o.metadata.name));
+  const previous = { services: own.services.filter((o) => !current(o)), maxtac: own.maxtac.filter((o) => !current(o)) };
   const { seconds: durationSeconds, error: durationError } = durationOf(request);
   const approvedAt = approvedAtOf(status, fullyApproved, parts, approvals, nowMs);
-  const expiresAt = expiresAtOf(status, approvedAt, durationSeconds);
+  const expiresAt = expiresAtOf(status, approvedAt, durationSeconds, extendedMs(request));
   const expiresMs = expiresAt ? Date.parse(expiresAt) : undefined;
   const expired = expiresMs !== undefined && nowMs >= expiresMs;
   const nearExpiry = expiresMs !== undefined && nowMs >= expiresMs - config.expiryToleranceSeconds * 1000;
@@ -299,7 +307,7 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
   const refs = status.objects ?? [];
   const expiredByMaxtac =
     live && fullyApproved && !expired && nearExpiry &&
-    refs.some((ref) => ref.kind !== 'Service' && !own.maxtac.some((m) => m.metadata.name === ref.name && !m.metadata.deletionTimestamp));
+    refs.some((ref) => ref.kind !== 'Service' && halves.some((h) => h.maxtacName === ref.name) && !own.maxtac.some((m) => m.metadata.name === ref.name && !m.metadata.deletionTimestamp));
   const materializing = live && fullyApproved && !expired && !expiredByMaxtac;
   const facts: Facts = {
     observed,
@@ -311,6 +319,8 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
     deleting,
     parts,
     halves,
+    allHalves,
+    previous,
     approvals,
     approved,
     fullyApproved,
@@ -324,9 +334,10 @@ function factsOf(observed: Observed, now: Date, config: PlanConfig): Facts {
     expiredByMaxtac,
     createdMs,
     pendingTimedOut: config.pendingTtlSeconds !== null && nowMs >= createdMs + config.pendingTtlSeconds * 1000,
-    goneRefs: refs.filter((ref) => isGone(own, ref)),
+    // A ref of an earlier generation (recorded before an extension was granted) is not the grant any more.
+    goneRefs: refs.filter((ref) => halves.some((h) => h.namespace === ref.namespace && (h.cloneName === ref.name || h.maxtacName === ref.name)) && isGone(own, ref)),
     closingRecord,
-    grantPolicies: grantPoliciesOf(observed.networkPolicies, halves, refs, own.maxtac),
+    grantPolicies: grantPoliciesOf(observed.networkPolicies, allHalves, refs, own.maxtac),
     live,
     materializing,
     decisions: [],
@@ -387,9 +398,16 @@ function approvedAtOf(status: AccessRequestStatus, fullyApproved: boolean, parts
   return new Date(Math.min(last, nowMs)).toISOString();
 }
 
-function expiresAtOf(status: AccessRequestStatus, approvedAt: string | undefined, durationSeconds: number | null): string | undefined {
-  if (status.expiresAt || !approvedAt || durationSeconds === null) return status.expiresAt;
-  return new Date(Date.parse(approvedAt) + durationSeconds * 1000).toISOString();
+/**
+ * Full approval plus the duration plus every extension granted: moves only when an extension is granted (the
+ * extensions are append-only and granted ones stay granted).
+ */
+function expiresAtOf(status: AccessRequestStatus, approvedAt: string | undefined, durationSeconds: number | null, extendedMs: number): string | undefined {
+  if (!approvedAt || durationSeconds === null) return status.expiresAt;
+  const computed = new Date(Date.parse(approvedAt) + durationSeconds * 1000 + extendedMs).toISOString();
+  // A request made before extensions existed keeps the expiresAt recorded for it until it is extended.
+  if (status.expiresAt && extendedMs === 0) return status.expiresAt;
+  return computed;
 }
 
 /** An approval counts for a part only when it names the part's namespace too. */
@@ -508,7 +526,7 @@ function decideExisting(f: Facts, h: Half, existing: MaxtacObject): HalfDecision
  * when the pods are known and it selects none, it isolates nothing now (a pod that comes brings the request back).
  */
 function newIsolationOf(f: Facts, h: Half, directions: PolicyDirection[], existing: boolean): NewIsolation[] {
-  const ownNames = new Set(f.halves.map((x) => x.maxtacName));
+  const ownNames = new Set(f.allHalves.map((x) => x.maxtacName));
   const isOwnPolicy = (np: NetworkPolicy) => Object.values(MAXTAC_OWNER_LABELS).some((label) => ownNames.has(np.metadata.labels?.[label] ?? ''));
   const original = f.observed.originals.get(key(h.original.namespace, h.original.name)) ?? undefined;
   const selector = (existing ? ownClone(f, h)?.spec?.selector : undefined) ?? original?.spec?.selector;
@@ -591,7 +609,9 @@ function deterministicNamesFree(f: Facts): Problem | undefined {
 
 function isolationAllowed(f: Facts): Problem | undefined {
   if (f.config.isolation !== 'refuse') return undefined;
-  // Only what a new object would isolate: drift of an existing one is reported, not failed (decideExisting).
+  // Only what a new object would isolate: drift of an existing one is reported, not failed (decideExisting). A new
+  // generation renews a grant that is in force (an extension): refuse decided at approval, as for drift.
+  if (f.previous.maxtac.length > 0) return undefined;
   const would = f.decisions.flatMap((d) => (d.existing ? [] : d.newlyIsolates.map((n) => n.what)));
   if (would.length === 0) return undefined;
   return {
@@ -733,6 +753,7 @@ function materialization(f: Facts): Changes {
     }
     if (d.direction !== undefined && !d.existing) creates.push({ object: desiredMaxtac(f.request, d.half, d.direction, remaining) });
   }
+  deletes.push(...previousGeneration(f));
   const ports = f.ports && 'ports' in f.ports ? f.ports.ports : [];
   for (const h of f.clonesToCreate) {
     const original = f.observed.originals.get(key(h.original.namespace, h.original.name));
@@ -742,6 +763,18 @@ function materialization(f: Facts): Changes {
     creates.push(action);
   }
   return { creates, deletes };
+}
+
+/**
+ * Make-before-break after an extension: the objects of earlier generations go only once every half of the current
+ * one that grants something has its maxtac object, not being replaced, with its NetworkPolicy written; until then
+ * both generations grant the same traffic. A crash in between is completed by the next pass, which finds the same.
+ */
+function previousGeneration(f: Facts): DeleteAction[] {
+  const left = [...f.previous.services, ...f.previous.maxtac].filter((o) => !o.metadata.deletionTimestamp);
+  if (left.length === 0) return [];
+  const ready = f.decisions.every((d) => d.direction === undefined || (d.existing !== undefined && !d.replacing && inForce(f.observed.networkPolicies, d.existing)));
+  return ready ? left.map(deleteOf) : [];
 }
 
 /** Clones first: the clones finalizer of each maxtac object then finds nothing left to do. */
@@ -799,6 +832,8 @@ function statusOf(f: Facts, verdict: PhaseResult, phase: Phase | undefined, clos
   let conditions = setCondition(f.status.conditions, approvedCondition(f), f.now, generation);
   conditions = setCondition(conditions, readyCondition(verdict, readiness), f.now, generation);
   if (verdict.phase === 'Active' && !closing) conditions = setCondition(conditions, isolatingCondition(f), f.now, generation);
+  const extension = extensionCondition(f);
+  if (extension) conditions = setCondition(conditions, extension, f.now, generation);
   if (closing) conditions = setCondition(conditions, endedWhileClosing(f, verdict, closing), f.now, generation);
   else if (isTerminal(phase)) {
     conditions = setCondition(conditions, { type: ConditionType.Ended, status: 'True', reason: verdict.reason, message: verdict.message }, f.now, generation);
@@ -1028,6 +1063,8 @@ function eventsOf(f: Facts, verdict: PhaseResult, phase: Phase | undefined, clos
   if (closing?.warnNow && ended) events.push({ type: 'Warning', reason: ended.reason, message: ended.message });
   const isolating = isolatingEvent(findCondition(f.status.conditions, ConditionType.Isolating), findCondition(conditions, ConditionType.Isolating));
   if (isolating) events.push(isolating);
+  const extension = extensionEvent(f, findCondition(f.status.conditions, ConditionType.Extension), findCondition(conditions, ConditionType.Extension));
+  if (extension) events.push(extension);
   return events;
 }
 
@@ -1041,6 +1078,39 @@ function isolatingEvent(before: Condition | undefined, after: Condition | undefi
   if (after.reason !== Reason.NoNewIsolation) return { type: 'Warning', reason: after.reason, message: after.message };
   if (before && before.reason !== Reason.NoNewIsolation) return { type: 'Normal', reason: after.reason, message: after.message };
   return undefined;
+}
+
+/** Who approved each part of an extension, or what it still waits for: `source: AccessPolicy (…); target: bob`. */
+function describeExtensionParts(e: ExtensionProgress): string {
+  return e.parts
+    .map((p) => {
+      if (p.requirement.kind === 'auto') return `${p.part} (${p.namespace}): ${describeExtensionRequirement(p.requirement)}`;
+      const so = p.approvers.length > 0 ? `approved by ${p.approvers.join(', ')}` : 'no approval yet';
+      return `${p.part} (${p.namespace}): ${so}${p.missing > 0 ? `, ${p.missing} missing: ${describeExtensionRequirement(p.requirement)}` : ''}`;
+    })
+    .join('; ');
+}
+
+/** The latest extension, while the request is live: waiting (naming the parts) or granted (and where expiresAt is). */
+function extensionCondition(f: Facts): ConditionInput | undefined {
+  const all = extensionsOf(f.request);
+  const latest = all.at(-1);
+  if (!latest || !f.live) return undefined;
+  const e = latest.extension;
+  const what = `Extension ${latest.index + 1} (+${e.duration}, requested by ${e.requestedBy ?? 'unknown'}${e.reason ? `: ${e.reason}` : ''})`;
+  if (!latest.granted) {
+    return { type: ConditionType.Extension, status: 'False', reason: Reason.ExtensionPending, message: `${what} waits for the ${latest.waitingFor.join(' and ')} part${latest.waitingFor.length === 1 ? '' : 's'}: ${describeExtensionParts(latest)}.` };
+  }
+  return { type: ConditionType.Extension, status: 'True', reason: Reason.Extended, message: `${what} is granted (${describeExtensionParts(latest)}); expiresAt is now ${f.expiresAt ?? 'unknown'}.` };
+}
+
+/** An Event whenever the latest extension's record changes: requested, a part approved, granted (expiresAt moved). */
+function extensionEvent(f: Facts, before: Condition | undefined, after: Condition | undefined): PlannedEvent | undefined {
+  if (!after || (before?.reason === after.reason && before.message === after.message)) return undefined;
+  if (after.reason === Reason.Extended) return { type: 'Normal', reason: Reason.Extended, message: after.message };
+  const latest = extensionsOf(f.request).at(-1);
+  const sameExtension = before?.reason === Reason.ExtensionPending && latest && before.message.startsWith(`Extension ${latest.index + 1} `);
+  return { type: 'Normal', reason: sameExtension ? 'ExtensionApproved' : 'ExtensionRequested', message: after.message };
 }
 
 function transitionEvent(f: Facts, verdict: PhaseResult): PlannedEvent {

@@ -4,7 +4,7 @@ import { isDns1123Subdomain } from '../../lib/api/names.ts';
 import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
-import { approvalProgress } from '../../lib/domain/actions.ts';
+import { approvalProgress, extendedExpiry, type ExtensionProgress } from '../../lib/domain/actions.ts';
 import { UserError, explain, report } from './errors.ts';
 import { inert } from '../../lib/text/inert.ts';
 import { renderDescribe, renderPreview, renderTable, tableRow } from './services/output.ts';
@@ -15,6 +15,7 @@ import {
   byNewest,
   checkRequest,
   decide,
+  extend,
   externalSpec,
   materializedOf,
   matches,
@@ -50,7 +51,7 @@ interface GlobalFlags {
   'all-namespaces'?: boolean;
 }
 
-const NAMED_COMMANDS = ['describe', 'approve', 'deny', 'abort', 'revoke', 'can-i'];
+const NAMED_COMMANDS = ['describe', 'approve', 'extend', 'deny', 'abort', 'revoke', 'can-i'];
 
 // For the standalone executable. `kubectl netwatch <TAB>` uses plugin/bin/kubectl_complete-netwatch instead,
 // which kubectl (1.26+) runs for plugin completion.
@@ -336,10 +337,14 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
     })
     .command(
       'approve <name>',
-      'Approve the parts of a request you may approve',
+      'Approve the parts of a request you may approve (on an Active request with an extension waiting: that extension)',
       (y) => nameArg(y).option('part', { choices: ['source', 'target'] as const, describe: 'Approve only this part' }),
       async (a) => {
-        const { request, approved } = await approve(await portOf(), a.name, a.part);
+        const { request, approved, extension } = await approve(await portOf(), a.name, a.part);
+        if (extension) {
+          await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} extension ${extension.index + 1} approved (${approved.join(', ')}): ${extensionOutcome(request, extension)}\n`);
+          return;
+        }
         // Under an AccessPolicy that asks for several approvers, an approval may not complete its part yet.
         const parts = approved.map((part) => {
           const progress = approvalProgress(request, part);
@@ -348,6 +353,19 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
             : part;
         });
         await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} approved (${parts.join(', ')})\n`);
+      },
+    )
+    .command(
+      'extend <name>',
+      'Ask for more time on an Active access: approved automatically within each part\'s maxTotalDuration, otherwise by the parts\' approvers again',
+      (y) =>
+        nameArg(y)
+          .option('by', { type: 'string', demandOption: true, describe: 'How much longer, e.g. 30m, 1h, 1h30m' })
+          .option('reason', { type: 'string', describe: 'Why more time is needed' }),
+      async (a) => {
+        const { request, extension, approved } = await extend(await portOf(), a.name, a.by, a.reason);
+        const yours = approved.length > 0 ? ` (you approved ${approved.join(', ')})` : '';
+        await print(deps, `accessrequest.netwatch.vtk.io/${inert(request.metadata.name)} extension ${extension.index + 1} (+${inert(extension.extension.duration)})${yours}: ${extensionOutcome(request, extension)}\n`);
       },
     )
     .command(
@@ -572,4 +590,11 @@ async function loadTui(): Promise<typeof import('./tui/main.tsx')> {
 async function openTui(deps: CliDeps, port: ClusterPort, flags: GlobalFlags): Promise<void> {
   const { openTui: open } = await loadTui();
   await open({ port, stdin: deps.stdin, stdout: deps.stdout, namespace: flags['all-namespaces'] ? undefined : flags.namespace });
+}
+
+/** What became of an extension, in one line: granted (and where expiresAt goes), or the parts it waits for. */
+function extensionOutcome(r: AccessRequest, e: ExtensionProgress): string {
+  if (e.granted) return `extended to ${inert(extendedExpiry(r) ?? '?')} (the controller moves expiresAt and renews the grant's objects now)`;
+  const waiting = e.parts.filter((p) => p.missing > 0).map((p) => `${p.part} (${inert(p.namespace)}, ${p.missing} approval${p.missing === 1 ? '' : 's'} missing)`);
+  return `waiting for approval of: ${waiting.join(', ')}`;
 }

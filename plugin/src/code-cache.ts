@@ -51,6 +51,7 @@ const COMMANDS: Record<string, string> = {
   get: 'list',
   describe: 'describe',
   approve: 'approve',
+  extend: 'extend',
   deny: 'deny',
   abort: 'abort',
   revoke: 'revoke',

@@ -6,7 +6,7 @@ import { HttpKube } from '../../lib/kube/http.ts';
 import type { AccessRequest, AccessRequestSpec, Approval, Decision } from '../../lib/api/accessrequest.ts';
 import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { LABEL_REQUEST_ID } from '../../lib/api/markers.ts';
-import { objectName } from '../../lib/domain/names.ts';
+import { requestHash, requestHashOfMaxtacName } from '../../lib/domain/names.ts';
 import type { Resource } from '../../lib/kube/port.ts';
 import { resourcePath } from '../../lib/kube/http.ts';
 
@@ -85,10 +85,11 @@ export class Admin {
     const sel = `${LABEL_REQUEST_ID}=${uid}`;
     const clones = await this.list<Service>('services', sel);
     const maxtac = [...(await this.list<MaxtacObject>('accesses', sel)), ...(await this.list<MaxtacObject>('externalaccesses', sel))];
-    const names = new Set([objectName(uid, 'sourceMaxtac'), objectName(uid, 'targetMaxtac')]);
+    // Every generation's maxtac names (an extension makes new ones): each carries the request's hash.
+    const hash = requestHash(uid);
     const uids = new Set(maxtac.map((m) => m.metadata.uid));
-    const all = (await this.list<NetworkPolicy>('networkpolicies')).filter((np) =>
-      names.has(np.metadata.labels?.['maxtac.vtk.io.access/owner'] ?? np.metadata.labels?.['maxtac.vtk.io.externalaccess/owner'] ?? ''),
+    const all = (await this.list<NetworkPolicy>('networkpolicies')).filter(
+      (np) => requestHashOfMaxtacName(np.metadata.labels?.['maxtac.vtk.io.access/owner'] ?? np.metadata.labels?.['maxtac.vtk.io.externalaccess/owner'] ?? '') === hash,
     );
     const owned = (np: NetworkPolicy) => (np.metadata.ownerReferences ?? []).some((o) => uids.has(o.uid));
     return { clones, maxtac, policies: all.filter(owned), orphanPolicies: all.filter((np) => !owned(np)) };

@@ -88,7 +88,12 @@ export class FakePort implements ClusterPort {
     if (!r) throw new KubeError(404, 'NotFound', `accessrequests.netwatch.vtk.io "${name}" not found`);
     if (r.metadata.resourceVersion !== resourceVersion) throw new KubeError(409, 'Conflict', 'the object has been modified');
     this.writes.push({ kind: 'status', name, body: structuredClone(status) });
-    const next: AccessRequest = { ...r, metadata: { ...r.metadata, resourceVersion: String(this.rv++) }, status: { ...r.status, ...status } };
+    const next: AccessRequest = { ...r, metadata: { ...r.metadata, resourceVersion: String(this.rv++) }, status: { ...r.status, ...structuredClone(status) } };
+    // Entries appended to the extension lists get who and when, as the mutating webhook stamps them.
+    const by = (await this.whoAmI()).username;
+    const at = new Date(0).toISOString();
+    for (const e of (next.status?.extensions ?? []).slice(r.status?.extensions?.length ?? 0)) Object.assign(e, { requestedBy: by, at });
+    for (const e of (next.status?.extensionApprovals ?? []).slice(r.status?.extensionApprovals?.length ?? 0)) Object.assign(e, { by, at });
     this.requests.set(name, next);
     this.emit({ type: 'MODIFIED', object: next });
     return next;

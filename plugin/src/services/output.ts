@@ -2,7 +2,7 @@
 // through `cell` (format.ts) or `inert` (lib/text/inert.ts) because it may have been written by another user.
 import type { AccessRequest, PartName } from '../../../lib/api/accessrequest.ts';
 import { isMaterialized, previewLines, type RequestPreview } from '../../../lib/domain/preview.ts';
-import { approvalProgress, policyStampOf } from '../../../lib/domain/actions.ts';
+import { approvalProgress, describeExtensionRequirement, extensionsOf, policyStampOf } from '../../../lib/domain/actions.ts';
 import { describeApproval } from '../../../lib/domain/access-policy.ts';
 import { inert } from '../../../lib/text/inert.ts';
 import { age, cell, countdown, fromText, portsText, table, toText } from './format.ts';
@@ -86,6 +86,19 @@ export function renderDescribe({ request: r, view, materialized, preview, now }:
   if (r.status?.decision) {
     const d = r.status.decision;
     field('Decision', `${inert(d.type)} by ${inert(d.by ?? '?')}${d.at ? ` at ${inert(d.at)}` : ''}${d.reason ? `: ${inert(d.reason)}` : ''}`);
+  }
+  const extensions = extensionsOf(r);
+  if (extensions.length > 0) {
+    lines.push('Extensions:');
+    for (const e of extensions) {
+      const x = e.extension;
+      const state = e.granted ? 'approved' : `pending, waiting for ${e.waitingFor.map((w) => `${w} (${inert(e.parts.find((p) => p.part === w)?.namespace ?? '')})`).join(', ')}`;
+      lines.push(`  ${e.index + 1}. +${inert(x.duration)} by ${inert(x.requestedBy ?? '?')}${x.at ? ` at ${inert(x.at)}` : ''}: ${state}${x.reason ? ` (${inert(x.reason)})` : ''}`);
+      for (const p of e.parts) {
+        const who = p.approvers.length > 0 ? `approved by ${p.approvers.map(inert).join(', ')}` : p.requirement.kind === 'auto' ? 'approved' : 'not approved';
+        lines.push(`     ${p.part}: ${who}${p.missing > 0 ? `, ${p.missing} missing` : ''}; ${inert(describeExtensionRequirement(p.requirement))}`);
+      }
+    }
   }
   lines.push('Parts:');
   for (const p of view?.parts ?? []) {

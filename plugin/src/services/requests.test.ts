@@ -4,7 +4,7 @@ import type { PartName } from '../../../lib/api/accessrequest.ts';
 import { UserError } from '../errors.ts';
 import { FakePort } from '../../../test/support/fake-plugin-port.ts';
 import { serviceRequest, svc } from '../../../test/support/builders.ts';
-import { approve, byNewest, checkRequest, decide, externalSpec, materializedOf, parsePorts, parseServiceRef, serviceSpec, viewOf } from './requests.ts';
+import { approve, byNewest, checkRequest, decide, extend, externalSpec, materializedOf, parsePorts, parseServiceRef, serviceSpec, viewOf } from './requests.ts';
 
 const APPROVE_SHOP = 'approve netwatch.vtk.io/accessrequests shop';
 const APPROVE_MON = 'approve netwatch.vtk.io/accessrequests monitoring';
@@ -174,5 +174,39 @@ describe('the order of requests', () => {
       at('a9', '2025-12-31T23:00:00Z'),
     ].sort(byNewest);
     assert.deepEqual(sorted.map((r) => r.metadata.name), ['z-new', 'a-same', 'b-same', 'b-old', 'a10', 'a9', 'no-time']);
+  });
+});
+
+describe('extending an Active access', () => {
+  test('the requester adds one extension in one status write; it then waits for both parts', async () => {
+    const port = new FakePort({ requests: [serviceRequest('r1', { phase: 'Active' })] });
+    const { extension, approved } = await extend(port, 'r1', '1h', 'still debugging');
+    assert.deepEqual(port.writes.map((w) => w.body), [{ extensions: [{ duration: '1h', reason: 'still debugging' }] }]);
+    assert.deepEqual(approved, []);
+    assert.deepEqual(extension.waitingFor, ['source', 'target']);
+  });
+
+  test('an approver of the target extends and approves that part in the same call; approve then does the other part', async () => {
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, allowed: [APPROVE_SHOP], requests: [serviceRequest('r1', { phase: 'Active' })] });
+    const { approved, extension } = await extend(port, 'r1', '30m');
+    assert.deepEqual(approved, ['target']);
+    assert.deepEqual(extension.waitingFor, ['source']);
+    assert.deepEqual(port.writes[1]?.body, { extensionApprovals: [{ extension: 0, part: 'target', namespace: 'shop' }] });
+    const carol = new FakePort({ me: { username: 'carol', groups: [] }, allowed: [APPROVE_MON], requests: [port.requests.get('r1')!] });
+    const after = await approve(carol, 'r1');
+    assert.deepEqual(after.approved, ['source']);
+    assert.equal(after.extension?.granted, true);
+  });
+
+  test('a Pending request cannot be extended, and the message says why before anything is written', async () => {
+    const port = new FakePort({ requests: [serviceRequest('r1', { phase: 'Pending' })] });
+    await assert.rejects(extend(port, 'r1', '1h'), (e: unknown) => e instanceof UserError && /"r1" is Pending; only an Active access can be extended/.test(e.message));
+    assert.deepEqual(port.writes, []);
+  });
+
+  test('a second extension while one waits is refused', async () => {
+    const port = new FakePort({ requests: [serviceRequest('r1', { phase: 'Active' })] });
+    await extend(port, 'r1', '1h');
+    await assert.rejects(extend(port, 'r1', '1h'), (e: unknown) => e instanceof UserError && /one extension at a time/.test(e.message));
   });
 });
