@@ -175,7 +175,7 @@ describe('the AccessPolicy rule and the approvals missing, in the TUI and the we
     assert.match((await page.locator(`tr[data-request="${name}"]`).first().textContent()) ?? '', new RegExp(`Policy: ${ONE_OF_TWO.replace(/[()/]/g, '\\$&')}`));
   });
 
-  test('the second approver makes it Active, and both UIs then show nothing missing', async () => {
+  test('the second approver makes it Active, and the web UI then shows nothing missing', async () => {
     // dave approves from the web UI: the confirmation page, then its POST as dave; the webhook counts him.
     const page = await newPage();
     await signIn(page, ui, 'dave');
