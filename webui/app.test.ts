@@ -87,6 +87,9 @@ class FakeKube implements KubeGateway {
       },
       patchStatus: async (name, rv, status) => {
         this.patches.push({ name, rv, status });
+        // The write lands (without the webhook's stamps), so a page read after it shows it.
+        const r = this.requests.get(name);
+        if (r) this.requests.set(name, { ...r, status: { ...r.status, ...status } });
         return this.requests.get(name) as AccessRequest;
       },
       canI: async (checks) => checks.map((c) => this.allowed(c)),
@@ -669,7 +672,7 @@ test('Extend on an active request: a form on its page, a confirmation naming wha
   const confirm = await t.app.inject({ method: 'GET', url: '/requests/ar-a/confirm?action=extend&duration=1h', cookies: t.jar });
   assert.equal(confirm.statusCode, 200);
   assert.match(confirm.body, /<h1>Extend {2}<span class="mono">ar-a<\/span> by 1h\?<\/h1>/);
-  assert.match(confirm.body, /<li>source \(monitoring\): one approver \(total 3h, no maxTotalDuration\)<\/li><li>target \(default\): one approver \(total 3h, no maxTotalDuration\)<\/li>/);
+  assert.match(confirm.body, /<li>source \(monitoring\): one approver \(total 3h, no maxTotalDuration\)<\/li><li>target \(default\): one approver \(total 3h, no maxTotalDuration\) \(you may approve it: approved with this\)<\/li>/);
   assert.match(confirm.body, /<form method="post" action="\/requests\/ar-a\/extend"><input type="hidden" name="_csrf" value="[^"]+"><input type="hidden" name="duration" value="1h">/);
   assert.equal(t.kube.patches.length, 0, 'showing the confirmation writes nothing');
 
@@ -679,7 +682,11 @@ test('Extend on an active request: a form on its page, a confirmation naming wha
   const res = await postForm(t, '/requests/ar-a/extend', { _csrf: csrfOf(confirm.body), duration: '1h', reason: 'the migration runs long' });
   assert.equal(res.statusCode, 303);
   assert.equal(res.headers.location, '/requests/ar-a?notice=extended');
-  assert.deepEqual(t.kube.patches, [{ name: 'ar-a', rv: '7', status: { extensions: [{ duration: '1h', reason: 'the migration runs long' }] } }]);
+  // Then, as `kubectl netwatch extend` does, the part the viewer may approve (target) is approved with it.
+  assert.deepEqual(t.kube.patches, [
+    { name: 'ar-a', rv: '7', status: { extensions: [{ duration: '1h', reason: 'the migration runs long' }] } },
+    { name: 'ar-a', rv: '7', status: { extensionApprovals: [{ extension: 0, part: 'target', namespace: 'default' }] } },
+  ]);
 });
 
 test('a bad extension duration is refused with an error naming the field, on the confirmation step and on the POST, writing nothing', async () => {

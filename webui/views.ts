@@ -255,7 +255,8 @@ const CONFIRM_WORDS: Record<ConfirmAction, { title: string; button: string; type
 /** What the extension asked for (or waiting) needs, above the access's own summary. */
 function extensionSummary(d: ConfirmData): SafeHtml | string {
   if (d.action === 'extend') {
-    const lines = proposedExtensionLines(d.req, d.duration ?? '');
+    const mayApprove = new Set(d.view.parts.filter((p) => p.viewerMayApprove).map((p) => p.part));
+    const lines = proposedExtensionLines(d.req, d.duration ?? '', (p) => mayApprove.has(p.part));
     return html`<div data-testid="extension-summary"><p>Expires now: ${time(d.req.status?.expiresAt)}; once every part approved it, ${d.duration ?? ''} later.</p><ul>${lines.map((l) => html`<li>${l}</li>`)}</ul></div>`;
   }
   if (d.action === 'approve-extension') {

@@ -1,7 +1,8 @@
 // What the AccessPolicy rules look like to people, end to end: a rule needing two approvers on payments, a request
 // under it with one approval, then the TUI (`kubectl netwatch` in a real terminal, tmux) and the web UI (in a real
-// Chromium, signed in through a real OIDC provider) naming the rule and the approval still missing. One control
-// plane for the whole file, with the real webhook and controller.
+// Chromium, signed in through a real OIDC provider) naming the rule and the approval still missing. Then the grant
+// is extended from the TUI and from the web UI, each extension approved under the same rule. One control plane for
+// the whole file, with the real webhook, controller and maxtac.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -234,4 +235,30 @@ describe('the AccessPolicy rule and the approvals missing, in the TUI and the we
     const approved = await admin.get(name);
     assert.deepEqual(approved?.status?.extensionApprovals?.map((a) => [a.part, a.by]), [['source', 'alice'], ['target', 'oidc:dave@example.test']]);
   });
+
+  test('once the second approver approves it the grant runs an hour longer; dave then extends again from the web UI', async () => {
+    const before = Date.parse((await admin.get(name))?.status?.expiresAt ?? '');
+    await users.writeStatus('dba1', name, (r) => ({ ...r.status, extensionApprovals: [...(r.status?.extensionApprovals ?? []), { extension: 0, part: 'target', namespace: 'payments' }] }));
+    await waitFor('the controller to move the expiry by the extension', async () => Date.parse((await admin.get(name))?.status?.expiresAt ?? '') - before === 3_600_000, 60_000);
+
+    const page = await newPage();
+    await signIn(page, ui, 'dave');
+    await page.goto(`${ui}/requests/${name}`);
+    assert.match((await page.getByTestId('extension-1').textContent()) ?? '', /extension 1: \+1h by alice: granted/);
+    await page.getByLabel('Extend by').fill('30 minutes');
+    await page.getByRole('button', { name: `Extend ${name}` }).click();
+    assert.match((await page.locator('#duration-error').textContent()) ?? '', /^Duration: must be a positive duration such as 30m, 1h or 1h30m \(got "30 minutes"\)$/);
+    await page.getByLabel('Extend by').fill('30m');
+    await page.getByRole('button', { name: `Extend ${name}` }).click();
+    await page.waitForURL(new RegExp(`/requests/${name}/confirm\\?action=extend&duration=30m$`));
+    assert.match((await page.getByTestId('extension-summary').textContent()) ?? '', /target \(payments\): 2 distinct approvers, the requester not counted .*total 3h30m\) \(you may approve it: approved with this\)/);
+    await page.getByLabel('Reason (optional)').fill('the migration runs long');
+    await page.getByRole('button', { name: 'Confirm extension' }).click();
+    await page.waitForURL(/notice=extended/);
+    assert.match((await page.getByTestId('extension-2').textContent()) ?? '', /extension 2: \+30m by oidc:dave@example\.test, "the migration runs long": waiting for the source and target parts/);
+    const stored = await admin.get(name);
+    assert.deepEqual(stored?.status?.extensions?.[1], { ...stored?.status?.extensions?.[1], duration: '30m', requestedBy: 'oidc:dave@example.test', reason: 'the migration runs long' });
+    assert.deepEqual(stored?.status?.extensionApprovals?.filter((a) => a.extension === 1).map((a) => [a.part, a.by]), [['target', 'oidc:dave@example.test']], 'his own part is approved with it');
+  });
 });
+

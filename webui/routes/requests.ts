@@ -4,7 +4,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { StringEnum, type AccessRequest } from '../../lib/api/accessrequest.ts';
+import { StringEnum, type AccessRequest, type PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
 import { KubeError } from '../kube.ts';
 import { requestViews } from '../listing.ts';
@@ -42,6 +42,18 @@ function extendError(r: AccessRequest, view: RequestView, identity: { username: 
   const verdict = mayExtend(r, { username: identity.username, groups: identity.groups, mayApprove }, value);
   if (verdict.allowed) return undefined;
   return verdict.field.endsWith('.duration') ? `Duration: ${verdict.message}` : verdict.message;
+}
+
+/** One approval of `part` of the waiting extension, or why there is none to give. */
+function approveExtension(part: PartName): StatusChange {
+  return (r) => {
+    const pending = pendingExtension(r);
+    if (!pending) return 'No extension of this request waits for approval.';
+    const p = pending.parts.find((x) => x.part === part);
+    if (!p) return `This request has no ${part} part.`;
+    if (p.missing === 0) return `The ${part} part needs no more approval of extension ${pending.index + 1}.`;
+    return { extensionApprovals: [...(r.status?.extensionApprovals ?? []), { extension: pending.index, part, namespace: p.namespace }] };
+  };
 }
 
 /** The request's preview as the user reads it; null when the API server gave no answer (the page still shows). */
@@ -135,10 +147,12 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
 
-  async function act(req: FastifyRequest, reply: FastifyReply, name: string, notice: Notice, change: StatusChange) {
+  /** One status write, then `after` (more writes) once it succeeded; a refusal is shown on the request page. */
+  async function act(req: FastifyRequest, reply: FastifyReply, name: string, notice: Notice, change: StatusChange, after?: () => Promise<void>) {
     try {
       const refused = await writeStatus(req, name, change);
       if (refused) return renderDetail(req, reply, name, { error: refused, status: 409 });
+      await after?.();
       return reply.redirect(`/requests/${encodeURIComponent(name)}?notice=${notice}`, 303);
     } catch (err) {
       const m = apiRefusal(err);
@@ -172,19 +186,19 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const error = `Duration: must be a positive duration such as 30m, 1h or 1h30m (got ${JSON.stringify(duration)})`;
       return renderDetail(req, reply, req.params.name, { error, status: 400, extend: { duration, error } });
     }
-    return act(req, reply, req.params.name, 'extended', (r) => ({ extensions: [...(r.status?.extensions ?? []), { duration, ...(reason ? { reason } : {}) }] }));
+    const name = req.params.name;
+    const extension = { duration, ...(reason ? { reason } : {}) };
+    return act(req, reply, name, 'extended', (r) => ({ extensions: [...(r.status?.extensions ?? []), extension] }), async () => {
+      // As `kubectl netwatch extend` does: the parts of it this user may approve are approved with it, one write
+      // each (the webhook judges each one; under an Approvers rule the requester never counts).
+      const kube = req.userKube();
+      const [view] = (await requestViews(kube, viewerOf(req).identity, [await kube.getRequest(name)])) as [RequestView];
+      for (const part of view.actions.approveExtension) await writeStatus(req, name, approveExtension(part));
+    });
   });
 
   app.post('/requests/:name/approve-extension', { preHandler: csrf, schema: { params: RequestNameParams, body: ApproveBody } }, async (req, reply) => {
-    const { part } = req.body;
-    return act(req, reply, req.params.name, 'extensionApproved', (r) => {
-      const pending = pendingExtension(r);
-      if (!pending) return 'No extension of this request waits for approval.';
-      const p = pending.parts.find((x) => x.part === part);
-      if (!p) return `This request has no ${part} part.`;
-      if (p.missing === 0) return `The ${part} part needs no more approval of extension ${pending.index + 1}.`;
-      return { extensionApprovals: [...(r.status?.extensionApprovals ?? []), { extension: pending.index, part, namespace: p.namespace }] };
-    });
+    return act(req, reply, req.params.name, 'extensionApproved', approveExtension(req.body.part));
   });
 
   app.post('/requests/:name/decision', { preHandler: csrf, schema: { params: RequestNameParams, body: DecisionBody } }, async (req, reply) => {
