@@ -526,4 +526,40 @@ describe('LeaderElector with the fake kube port', () => {
     assert.equal(kube.all<Lease>('leases')[0]?.spec?.holderIdentity, null);
     assert.deepEqual(events, ['a leads', 'a stops']);
   });
+
+  it('an extension granted: expiresAt moves, generation 1 is made, and generation 0 goes (clones with it) only once 1 is in force', async () => {
+    const { kube, controller, ar } = await setup();
+    const uid = ar.metadata.uid ?? '';
+    const inForce = async (generation: number) => {
+      for (const a of kube.all<MaxtacObject>('accesses').filter((x) => x.metadata.name === objectName(uid, 'sourceMaxtac', generation) || x.metadata.name === objectName(uid, 'targetMaxtac', generation))) {
+        await kube.create<NetworkPolicy>('networkpolicies', { metadata: { name: `${a.metadata.name ?? ''}-np`, namespace: a.metadata.namespace ?? '', ownerReferences: [{ apiVersion: a.apiVersion ?? '', kind: 'Access', name: a.metadata.name ?? '', uid: a.metadata.uid ?? '' }] }, spec: { podSelector: {} } });
+      }
+    };
+    await controller.reconcileRequest('r1');
+    await inForce(0);
+    await controller.reconcileRequest('r1');
+    const before = get(kube);
+    assert.ok(before?.status?.expiresAt);
+    await kube.replaceStatus<AccessRequest>('accessrequests', {
+      ...before,
+      status: {
+        ...before.status,
+        extensions: [{ duration: '30m', requestedBy: 'alice', at: '2026-01-01T00:00:00Z' }],
+        extensionApprovals: [{ extension: 0, part: 'source', namespace: 'src', by: 'alice' }, { extension: 0, part: 'target', namespace: 'dst', by: 'alice' }],
+      },
+    } as AccessRequest);
+    await controller.reconcileRequest('r1');
+    assert.equal(get(kube)?.status?.expiresAt, new Date(Date.parse(before.status?.expiresAt ?? '') + 30 * 60_000).toISOString());
+    const names = () => kube.all<MaxtacObject>('accesses').filter((a) => !a.metadata.deletionTimestamp).map((a) => a.metadata.name).sort();
+    assert.deepEqual(names(), [objectName(uid, 'sourceMaxtac'), objectName(uid, 'targetMaxtac'), objectName(uid, 'sourceMaxtac', 1), objectName(uid, 'targetMaxtac', 1)].sort());
+    await controller.reconcileRequest('r1');
+    assert.equal(names().length, 4, 'generation 0 stays until generation 1 has its NetworkPolicies');
+    await inForce(1);
+    await controller.reconcileRequest('r1');
+    assert.deepEqual(names(), [objectName(uid, 'sourceMaxtac', 1), objectName(uid, 'targetMaxtac', 1)].sort());
+    for (const a of kube.all<MaxtacObject>('accesses').filter((x) => x.metadata.deletionTimestamp)) await controller.reconcileObject(`obj/accesses/${a.metadata.namespace}/${a.metadata.name}`);
+    const clones = kube.all<Service>('services').filter((x) => x.metadata.name?.startsWith('nw')).map((x) => x.metadata.name).sort();
+    assert.deepEqual(clones, [objectName(uid, 'sourceClone', 1), objectName(uid, 'targetClone', 1)].sort(), "each old maxtac object took its own generation's clone");
+    assert.ok(kube.all<CoreEvent>('events').some((e) => e.reason === 'Extended'));
+  });
 });

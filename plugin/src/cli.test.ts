@@ -202,6 +202,20 @@ describe('approve, deny, abort, revoke, describe, can-i', () => {
     assert.equal(out, 'accessrequest.netwatch.vtk.io/r1 revoked\n');
     assert.deepEqual(port.writes[0]?.body, { decision: { type: 'Revoked', reason: 'done' } });
   });
+  test('extend prints the parts it waits for; --by is required; describe lists the extension, its reason inert', async () => {
+    const port = new FakePort({ requests: [serviceRequest('r1', { phase: 'Active' })] });
+    assert.equal((await cli(['extend', 'r1'], port)).code, 1);
+    assert.deepEqual(port.writes, [], 'a missing required flag stops the command before any write');
+    const { code, out, err } = await cli(['extend', 'r1', '--by', '1h', '--reason', HOSTILE], port);
+    assert.equal(code, 0, err);
+    assert.equal(out, 'accessrequest.netwatch.vtk.io/r1 extension 1 (+1h): waiting for approval of: source (monitoring, 1 approval missing), target (shop, 1 approval missing)\n');
+    const described = (await cli(['describe', 'r1'], port)).out;
+    assert.match(described, /Extensions:\n {2}1\. \+1h by alice at .*: pending, waiting for source \(monitoring\), target \(shop\) \(please \\x1b\[2J/);
+    assert.doesNotMatch(described, /\x1b/);
+    const refused = await cli(['extend', 'r1', '--by', '1h'], port);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /one extension at a time/);
+  });
   test('describe shows parts, the permission each needs and a check where satisfied, all inert', async () => {
     const port = new FakePort({ requests: [serviceRequest('r1', { reason: HOSTILE })], allowed: ['approve netwatch.vtk.io/accessrequests shop'], me: { username: 'bob', groups: [] } });
     const { code, out } = await cli(['describe', 'r1'], port);

@@ -519,6 +519,8 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
 
   parser = parser.fail((msg, err) => {
     failure = err ?? new UserError(msg, 'see: kubectl netwatch --help');
+    // Thrown, or yargs goes on to run the command's handler without the missing required flag.
+    throw failure;
   });
   try {
     await parser.parseAsync([...argv], {}, (err, _a, out) => {

@@ -98,6 +98,19 @@ async function neverClosedUntil(uid: string, what: string, done: (g: Awaited<Ret
   return samples;
 }
 
+/** The PID of the control plane's maxtac process (started by this test's control plane). */
+function maxtacProcess(): number {
+  const pid = cp.pids().find((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0]?.includes('maxtac') === true;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(pid, 'the maxtac process of this control plane');
+  return pid;
+}
+
 const names = (uid: string, generation: number) => ({
   maxtac: [objectName(uid, 'sourceMaxtac', generation), objectName(uid, 'targetMaxtac', generation)].sort(),
   clones: [objectName(uid, 'sourceClone', generation), objectName(uid, 'targetClone', generation)].sort(),
@@ -196,9 +209,24 @@ describe('extending an Active grant on a real API server', () => {
     await waitFor('the ExtensionApproved Event', async () => (await admin.events(name)).some((e) => e.reason === 'ExtensionApproved' && /target \(payments\): approved by bob/.test(e.message)));
     assert.equal((await get(name)).status?.expiresAt, before.status?.expiresAt);
 
-    const approvedSource = await cli('carol', ['approve', name]);
-    assert.equal(approvedSource.code, 0, approvedSource.err);
-    assert.match(approvedSource.out, /extension 2 approved \(source\): extended to /);
+    // maxtac paused: generation 2 gets no NetworkPolicy, so generation 1 must stay (make-before-break).
+    const maxtac = maxtacProcess();
+    process.kill(maxtac, 'SIGSTOP');
+    try {
+      const approvedSource = await cli('carol', ['approve', name]);
+      assert.equal(approvedSource.code, 0, approvedSource.err);
+      assert.match(approvedSource.out, /extension 2 approved \(source\): extended to /);
+      await waitFor('generation 2 maxtac objects', async () => {
+        const g = await grant(uid);
+        return names(uid, 2).maxtac.every((n) => g.maxtac.includes(n));
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      const held = await grant(uid);
+      assert.deepEqual(held.maxtac, [...names(uid, 1).maxtac, ...names(uid, 2).maxtac].sort(), 'generation 1 is kept while generation 2 has no NetworkPolicy');
+      assert.deepEqual([...held.policyIn].sort(), ['monitoring', 'payments']);
+    } finally {
+      process.kill(maxtac, 'SIGCONT');
+    }
     await neverClosedUntil(uid, 'generation 2 alone', (g) => JSON.stringify({ maxtac: g.maxtac, clones: g.clones }) === JSON.stringify(names(uid, 2)));
     const after2 = await get(name);
     assert.equal(after2.status?.expiresAt, plus(before.status?.expiresAt, 3600_000));

@@ -338,6 +338,7 @@ export interface ExtendResult {
  * needs approval and that you may approve, as `approve` would.
  */
 export async function extend(port: ClusterPort, name: string, duration: string, reason?: string): Promise<ExtendResult> {
+  if (typeof duration !== 'string' || duration === '') throw new UserError('--by is required: how much longer, e.g. 30m, 1h, 1h30m', `kubectl netwatch extend ${name} --by 1h`);
   const r = await fetchRequest(port, name);
   if (isTerminal(r) || phase(r) !== 'Active') {
     throw new UserError(`accessrequest "${inert(name)}" is ${isTerminal(r) ? closedWord(r) : phase(r)}; only an Active access can be extended`, `see it with: kubectl netwatch describe ${name}`);
