@@ -2,9 +2,8 @@
 // function of (arguments, environment) on the components' one configuration path (lib/cli/flags.ts): main.ts
 // passes process.argv and process.env and acts on the result. Every refusal names the flag or variable and what
 // it accepts, so a typo stops the controller at start-up instead of quietly running it with a meaningless setting.
-import { LOG_LEVELS, MAX_TIMER_SECONDS, UsageError, durationFlag, parseListen, readCommandLine, type Command, type Env, type FlagOption, type LogLevel, type Parsed } from '../lib/cli/flags.ts';
-import { leaderElectionOptions, leaderElectionSettings, namespaceFlag, type LeaderElectionSettings } from '../lib/cli/leader.ts';
-import { formatDuration } from '../lib/domain/duration.ts';
+import { UsageError, durationFlag, readCommandLine, type Command, type Env, type FlagOption, type Parsed } from '../lib/cli/flags.ts';
+import { leaderElectedOptions, leaderElectedSettings, type LeaderElectedSettings } from '../lib/cli/leader.ts';
 import type { IsolationPolicy } from '../lib/domain/plan.ts';
 
 export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies readonly IsolationPolicy[];
@@ -12,11 +11,7 @@ export const ISOLATION_POLICIES = ['skip', 'refuse', 'allow'] as const satisfies
 export const ENV_PREFIX = 'NETWATCH_CONTROLLER_';
 
 const OPTIONS = {
-  kubeconfig: {
-    type: 'string',
-    describe: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster ServiceAccount)',
-  },
-  listen: { type: 'string', default: '0.0.0.0:8080', describe: 'HOST:PORT of /healthz, /readyz and /metrics (port 0: any free port)' },
+  ...leaderElectedOptions('netwatch-controller', 'reconcile', '5m'),
   isolation: {
     choices: ISOLATION_POLICIES,
     default: 'skip' as IsolationPolicy,
@@ -30,14 +25,6 @@ const OPTIONS = {
     describe: 'a Warning Event when an ended request\'s NetworkPolicies are still there this long after its teardown: a positive duration, or never',
   },
   workers: { type: 'number', default: 16, describe: 'concurrent reconciles, an integer of at least 1' },
-  ...leaderElectionOptions('netwatch-controller', 'reconcile'),
-  'event-namespace': { type: 'string', default: 'default', describe: 'namespace of the Events about AccessRequests' },
-  'sweep-interval': {
-    type: 'string',
-    default: '5m',
-    describe: `how often every object is looked at again, from 1s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}`,
-  },
-  'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines (pino) at this level and above' },
 } as const satisfies Record<string, FlagOption>;
 
 type Flag = keyof typeof OPTIONS;
@@ -45,9 +32,7 @@ type Flag = keyof typeof OPTIONS;
 /** The controller's flags and variables: the docs test (docs/configuration.test.ts) and the sandbox read them too. */
 export const CONTROLLER_COMMAND: Command<Flag> = { name: 'netwatch-controller', what: 'controller', envPrefix: ENV_PREFIX, options: OPTIONS };
 
-export interface ControllerOptions extends LeaderElectionSettings {
-  kubeconfig: string | undefined;
-  listen: { host: string; port: number };
+export interface ControllerOptions extends LeaderElectedSettings {
   isolation: IsolationPolicy;
   /** null: pending requests never expire. */
   pendingTtlSeconds: number | null;
@@ -56,9 +41,6 @@ export interface ControllerOptions extends LeaderElectionSettings {
   /** null: no Warning Event about NetworkPolicies that outlive a request's teardown. */
   lingerWarningSeconds: number | null;
   workers: number;
-  eventNamespace: string;
-  sweepIntervalSeconds: number;
-  logLevel: LogLevel;
 }
 
 /** Start the controller (logging each warning first), or print help/version. */
@@ -79,17 +61,13 @@ export function parseControllerArgs(args: readonly string[], env: Env): Controll
     const { name, raw } = given('workers');
     problems.push(`${name}: must be an integer of at least 1; ${JSON.stringify(raw ?? String(workers))} is not`);
   }
-  const listen = parseListen(given('listen'), argv.listen as string, problems);
   // 0s would expire every pending request at once.
   const pendingTtlSeconds = durationFlag(given('pending-ttl'), argv['pending-ttl'] as string, { min: 1, allowNever: true }, problems);
   // 0s is allowed: it deletes a request as soon as it ends (no history kept), which is a choice, not a typo.
   const retentionSeconds = durationFlag(given('retention'), argv.retention as string, { min: 0, allowNever: true }, problems);
   // 0s would warn about every request, whose policies always take a moment to go.
   const lingerWarningSeconds = durationFlag(given('linger-warning'), argv['linger-warning'] as string, { min: 1, allowNever: true }, problems);
-  // 0s would run the sweep continuously.
-  const sweepIntervalSeconds = durationFlag(given('sweep-interval'), argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
-  const leader = leaderElectionSettings(argv, given, problems);
-  const eventNamespace = namespaceFlag(given('event-namespace'), argv['event-namespace'] as string, problems);
+  const common = leaderElectedSettings(argv, given, problems);
   // Past this point every durationFlag result above is a number (or null where never is allowed).
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
@@ -97,17 +75,12 @@ export function parseControllerArgs(args: readonly string[], env: Env): Controll
     kind: 'run',
     warnings: read.warnings,
     options: {
-      kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
-      listen,
+      ...common,
       isolation: argv.isolation as IsolationPolicy,
       pendingTtlSeconds: pendingTtlSeconds as number | null,
       retentionSeconds: retentionSeconds as number | null,
       lingerWarningSeconds: lingerWarningSeconds as number | null,
       workers,
-      ...leader,
-      eventNamespace,
-      sweepIntervalSeconds: sweepIntervalSeconds as number,
-      logLevel: argv['log-level'] as LogLevel,
     },
   };
 }

@@ -1,17 +1,17 @@
-// What the notifier asks of the Kubernetes API: AccessRequests from an informer cache, a live read, the Namespace's
-// annotations, the ledger annotation written with a resourceVersion precondition, and Events. Its RBAC is exactly
+// What the notifier asks of the Kubernetes API: AccessRequests and AccessPolicies (the routes their rules name) from
+// informer caches, a live read, the Namespace's annotations, the ledger annotation written with a resourceVersion precondition, and Events. Its RBAC is exactly
 // this (manifests/notifier/rbac.yaml): it cannot touch a request's spec or status, and the admission webhook refuses
 // it netwatch's finalizers.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AccessRequest } from '../lib/api/accessrequest.ts';
-import type { ClusterCache } from '../lib/kube/cache.ts';
+import type { CachedResource, ClusterCache } from '../lib/kube/cache.ts';
 import { HttpKube, resourcePath } from '../lib/kube/http.ts';
 import type { CoreEvent, KubeObject } from '../lib/kube/types.ts';
 import { ANNOTATION_LEDGER } from './ledger.ts';
 
 export interface NotifierKube {
   readonly cache: ClusterCache;
-  /** Starts the AccessRequest informer; resolves once it synced. */
+  /** Starts the AccessRequest and AccessPolicy informers; resolves once they synced. */
   start(): Promise<void>;
   stop(): Promise<void>;
   getRequest(name: string): Promise<AccessRequest | undefined>;
@@ -22,8 +22,8 @@ export interface NotifierKube {
   createEvent(event: CoreEvent): Promise<void>;
 }
 
-export function httpNotifierKube(kc: KubeConfig, onInformerError: (err: unknown) => void): NotifierKube {
-  const kube = new HttpKube(kc, { maxSockets: 8, cached: ['accessrequests'], onInformerError: (_r, err) => onInformerError(err) });
+export function httpNotifierKube(kc: KubeConfig, onInformerError: (resource: CachedResource, err: unknown) => void): NotifierKube {
+  const kube = new HttpKube(kc, { maxSockets: 8, cached: ['accessrequests', 'accesspolicies'], onInformerError });
   return {
     cache: kube.cache,
     start: () => kube.start(),

@@ -7,7 +7,7 @@ import type { AccessRequest } from '../lib/api/accessrequest.ts';
 import { FakeKube } from '../test/support/fake-kube.ts';
 import type { CoreEvent, KubeObject } from '../lib/kube/types.ts';
 import { fakeNotifierKube } from '../test/support/fake-notifier-kube.ts';
-import { requestFixture, type RequestFixture } from '../test/support/builders.ts';
+import { accessPolicy, requestFixture, type RequestFixture } from '../test/support/builders.ts';
 import { ANNOTATION_LEDGER, parseLedger, serializeLedger } from './ledger.ts';
 import type { Message } from './messages.ts';
 import { createNotifierMetrics, type NotifierMetrics } from './metrics.ts';
@@ -247,5 +247,17 @@ describe('Notifier with the fake API server and recording sinks', () => {
     assert.deepEqual(sentKeys(w.mail), ['approval-needed/source→mail:mon@example.com']);
     assert.equal(w.slack.attempts, 0);
     assert.equal((await metrics.unroutable.get()).values.find((v) => v.labels.reason === 'bad-route')?.value, 2);
+  });
+
+  it('an AccessPolicy rule that matched a part routes its approvals instead of the annotation; a bad item is counted once', async () => {
+    const metrics = createNotifierMetrics();
+    const w = await world({ phase: 'Pending', policyRules: { source: ['monitoring/scrapers/prometheus'] } });
+    // The informer's view of the namespace's policies (the fake API server does not feed this cache).
+    const policy = accessPolicy('monitoring', 'scrapers', [{ name: 'prometheus', maxDuration: '8h', notify: { approvers: ['mail:scrapers@example.com', 'nope'] } }]);
+    w.kube.cache.apply('accesspolicies', policy, 'add');
+    await drive(w, w.notifier({}, metrics), w.t0 + MIN);
+    assert.deepEqual(sentKeys(w.mail), ['approval-needed/source→mail:scrapers@example.com', 'approval-needed/target→mail:leads@example.com']);
+    assert.equal(w.slack.attempts, 0, 'not the namespace annotation\'s team-slack');
+    assert.equal((await metrics.unroutable.get()).values.find((v) => v.labels.reason === 'bad-route')?.value, 1);
   });
 });

@@ -6,7 +6,8 @@
 // restart knows what was sent. Leader election keeps one replica busy; the ledger keeps the promise without it.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { API_VERSION, KIND, type AccessRequest } from '../lib/api/accessrequest.ts';
+import { API_VERSION, KIND, type AccessRequest, type PartName } from '../lib/api/accessrequest.ts';
+import type { AccessPolicy } from '../lib/api/accesspolicy.ts';
 import { isConflict, isNotFound, isRace } from '../lib/kube/errors.ts';
 import type { CoreEvent } from '../lib/kube/types.ts';
 import { WorkQueue } from '../lib/kube/workqueue.ts';
@@ -30,7 +31,7 @@ import {
 import { buildMessage } from './messages.ts';
 import type { NotifierMetrics } from './metrics.ts';
 import { DEFAULT_NOTICE_TIMINGS, type Notice, type NoticeTimings, noticesOf } from './notices.ts';
-import { ANNOTATION_NOTIFY_APPROVERS, type Destination, type RouteItem, type Routing, destinationsOf, parseRoute } from './routes.ts';
+import { ANNOTATION_NOTIFY_APPROVERS, type Destination, type RouteItem, type Routing, approverRoute, destinationsOf } from './routes.ts';
 import type { Sink } from './sinks/index.ts';
 
 export interface NotifierSettings {
@@ -66,8 +67,10 @@ export const DEFAULT_NOTIFIER_SETTINGS: NotifierSettings = {
 /** The Event reason of a delivery given up. */
 export const REASON_NOTIFICATION_FAILED = 'NotificationFailed';
 
-/** How long a Namespace's route is reused before it is read again. */
+/** How long a Namespace's annotation is reused before it is read again. */
 const NAMESPACE_ROUTE_TTL_MS = 10_000;
+/** Bounds the memory of problems already reported (a sweep clears it past this; they are then logged once more). */
+const REPORTED_MAX = 10_000;
 const MAX_REQUEUE_MS = 6 * 3600_000;
 const RECORD_ATTEMPTS = 10;
 
@@ -85,9 +88,11 @@ export class Notifier {
   readonly holder: string;
   /** Request name → resourceVersions our ledger writes replaced: while the cache shows one, it is behind. */
   private readonly superseded = new Map<string, Set<string>>();
-  private readonly namespaceRoutes = new Map<string, { at: number; items: RouteItem[] }>();
+  private readonly namespaceRoutes = new Map<string, { at: number; annotation: string | undefined }>();
   /** Notices whose unroutable items were already counted and logged (by request uid and notice). */
   private readonly reportedUnroutable = new Set<string>();
+  /** Bad route items already counted and logged (by field and problem). */
+  private readonly reportedRoutes = new Set<string>();
   private readonly workers: Promise<void>[] = [];
   private unsubscribe: (() => void) | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -140,7 +145,8 @@ export class Notifier {
   /** Every request is looked at again: reminders and retries whose timers were lost, routes that changed. */
   sweep(): void {
     for (const r of this.kube.cache.list<AccessRequest & { metadata: { name?: string } }>('accessrequests')) this.queue.add(r.metadata.name ?? '');
-    if (this.reportedUnroutable.size > 10_000) this.reportedUnroutable.clear();
+    if (this.reportedUnroutable.size > REPORTED_MAX) this.reportedUnroutable.clear();
+    if (this.reportedRoutes.size > REPORTED_MAX) this.reportedRoutes.clear();
   }
 
   private async work(): Promise<void> {
@@ -286,7 +292,7 @@ export class Notifier {
 
   private async destinationsOf(request: AccessRequest, notice: Notice): Promise<Destination[]> {
     const audience = notice.audience;
-    const items = audience.kind === 'requester' ? this.routing.requester : await this.approverRoute(audience.namespace);
+    const items = audience.kind === 'requester' ? this.routing.requester : await this.approverRoute(request, audience.part, audience.namespace);
     const { destinations, unroutable } = destinationsOf(audience, items, this.routing, request.spec.requester?.username);
     const reported = `${request.metadata.uid ?? ''}/${notice.id}`;
     if (unroutable.length > 0 && !this.reportedUnroutable.has(reported)) {
@@ -299,26 +305,33 @@ export class Notifier {
     return destinations;
   }
 
-  /** The route of a namespace's approvers: its annotation, else the cluster default. */
-  private async approverRoute(namespace: string): Promise<RouteItem[]> {
-    const now = this.clock();
-    const memo = this.namespaceRoutes.get(namespace);
-    if (memo && now - memo.at < NAMESPACE_ROUTE_TTL_MS) return memo.items;
-    const annotations = await this.kube.namespaceAnnotations(namespace);
-    const value = annotations?.[ANNOTATION_NOTIFY_APPROVERS];
-    let items: RouteItem[];
-    if (value === undefined) {
-      items = [...this.routing.approvers];
-    } else {
-      const parsed = parseRoute(value, this.routing, { requester: false });
-      items = parsed.items;
-      if (parsed.problems.length > 0 && !memo) {
-        this.metrics.unroutable.inc({ reason: 'bad-route' }, parsed.problems.length);
-        this.log.warn({ namespace, annotation: ANNOTATION_NOTIFY_APPROVERS, problems: parsed.problems }, 'the namespace names route items that cannot be used');
+  /** The route of a part's approvers (routes.ts approverRoute: its policies' rules, its Namespace, the default). */
+  private async approverRoute(request: AccessRequest, part: PartName, namespace: string): Promise<RouteItem[]> {
+    const rules = request.spec.policy?.find((p) => p.part === part)?.rules ?? [];
+    const policies = this.kube.cache.inNamespace<AccessPolicy & { metadata: { namespace?: string } }>('accesspolicies', namespace);
+    const route = approverRoute({ namespace, rules, policies, annotation: await this.namespaceAnnotation(namespace) }, this.routing);
+    // Each bad item once per process: a route is resolved at every pass over every waiting request.
+    const fresh = route.problems.filter((p) => !this.reportedRoutes.has(`${p.field}\n${p.problem}`));
+    for (const p of fresh) this.reportedRoutes.add(`${p.field}\n${p.problem}`);
+    if (fresh.length > 0) {
+      this.metrics.unroutable.inc({ reason: 'bad-route' }, fresh.length);
+      for (const field of new Set(fresh.map((p) => p.field))) {
+        const problems = fresh.filter((p) => p.field === field).map((p) => p.problem);
+        if (fresh.find((p) => p.field === field)?.source === 'namespace') this.log.warn({ namespace, annotation: ANNOTATION_NOTIFY_APPROVERS, problems }, 'the namespace names route items that cannot be used');
+        else this.log.warn({ namespace, field, problems }, 'an AccessPolicy names route items that cannot be used');
       }
     }
-    this.namespaceRoutes.set(namespace, { at: now, items });
-    return items;
+    return route.items;
+  }
+
+  /** The Namespace's approver annotation (undefined: none), read again at most every NAMESPACE_ROUTE_TTL_MS. */
+  private async namespaceAnnotation(namespace: string): Promise<string | undefined> {
+    const now = this.clock();
+    const memo = this.namespaceRoutes.get(namespace);
+    if (memo && now - memo.at < NAMESPACE_ROUTE_TTL_MS) return memo.annotation;
+    const annotation = (await this.kube.namespaceAnnotations(namespace))?.[ANNOTATION_NOTIFY_APPROVERS];
+    this.namespaceRoutes.set(namespace, { at: now, annotation });
+    return annotation;
   }
 
   private async deadLetter(request: AccessRequest, p: Planned, attempts: number, error: string): Promise<void> {

@@ -3,21 +3,8 @@
 // process.argv and process.env and acts on the result. Every refusal names the flag or variable and what it accepts.
 // What the notifier sends where (sinks, routes) is in the configuration file --config names (config.ts), not in
 // flags: sinks are a list of differently shaped objects, each naming its own secret files.
-import {
-  LOG_LEVELS,
-  MAX_TIMER_SECONDS,
-  UsageError,
-  durationFlag,
-  parseListen,
-  readCommandLine,
-  type Command,
-  type Env,
-  type FlagOption,
-  type LogLevel,
-  type Parsed,
-  type Source,
-} from '../lib/cli/flags.ts';
-import { leaderElectionOptions, leaderElectionSettings, namespaceFlag, type LeaderElectionSettings } from '../lib/cli/leader.ts';
+import { MAX_TIMER_SECONDS, UsageError, durationFlag, readCommandLine, type Command, type Env, type FlagOption, type Parsed, type Source } from '../lib/cli/flags.ts';
+import { leaderElectedOptions, leaderElectedSettings, type LeaderElectedSettings } from '../lib/cli/leader.ts';
 import { formatDuration } from '../lib/domain/duration.ts';
 import type { NotifierSettings } from './notifier.ts';
 
@@ -26,11 +13,7 @@ export const ENV_PREFIX = 'NETWATCH_NOTIFIER_';
 export const DEFAULT_CONFIG_FILE = '/etc/netwatch-notifier/config/config.json';
 
 const OPTIONS = {
-  kubeconfig: {
-    type: 'string',
-    describe: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster ServiceAccount)',
-  },
-  listen: { type: 'string', default: '0.0.0.0:8080', describe: 'HOST:PORT of /healthz, /readyz and /metrics (port 0: any free port)' },
+  ...leaderElectedOptions('netwatch-notifier', 'send', '1m'),
   config: { type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'the JSON file of sinks and routes (docs/notifications.md)' },
   'web-url': { type: 'string', describe: 'base address of the netwatch web UI (https://…): messages link to the request there' },
   'pending-reminder': { type: 'string', default: '4h', describe: 'a part still pending this long after the request was made is announced again to its approvers: a duration, or never' },
@@ -41,10 +24,6 @@ const OPTIONS = {
   'retry-max': { type: 'string', default: '10m', describe: 'the longest wait between two attempts' },
   'max-attempts': { type: 'number', default: 8, describe: 'attempts before a delivery is given up and a Warning Event (NotificationFailed) is written' },
   workers: { type: 'number', default: 4, describe: 'requests handled at the same time, an integer of at least 1' },
-  ...leaderElectionOptions('netwatch-notifier', 'send'),
-  'event-namespace': { type: 'string', default: 'default', describe: 'namespace of the Warning Events about AccessRequests' },
-  'sweep-interval': { type: 'string', default: '1m', describe: `how often every request is looked at again, from 1s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}` },
-  'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines (pino) at this level and above' },
 } as const satisfies Record<string, FlagOption>;
 
 type Flag = keyof typeof OPTIONS;
@@ -52,14 +31,11 @@ type Flag = keyof typeof OPTIONS;
 /** The notifier's flags and variables: the docs test (docs/configuration.test.ts) and the sandbox read them too. */
 export const NOTIFIER_COMMAND: Command<Flag> = { name: 'netwatch-notifier', what: 'notifier', envPrefix: ENV_PREFIX, options: OPTIONS };
 
-export interface NotifierOptions extends LeaderElectionSettings {
-  kubeconfig: string | undefined;
-  listen: { host: string; port: number };
+export interface NotifierOptions extends LeaderElectedSettings {
   configFile: string;
   /** Where --config came from (the flag or its variable), to name it when the file cannot be read. */
   configFrom: string;
   settings: Omit<NotifierSettings, 'identity'>;
-  logLevel: LogLevel;
 }
 
 /** Start the notifier (logging each warning first), or print help/version. */
@@ -96,7 +72,6 @@ export function parseNotifierArgs(args: readonly string[], env: Env): NotifierAr
   const problems: string[] = [];
   const duration = (flag: Flag, limits: { min: number; max?: number; allowNever: boolean }) => durationFlag(given(flag), argv[flag] as string, limits, problems);
 
-  const listen = parseListen(given('listen'), argv.listen as string, problems);
   const configFile = argv.config as string;
   if (configFile === '') problems.push(`${given('config').name}: must name the configuration file`);
   const web = webUrl(given('web-url'), argv['web-url'] as string | undefined, problems);
@@ -111,9 +86,7 @@ export function parseNotifierArgs(args: readonly string[], env: Env): NotifierAr
   }
   const maxAttempts = integerFlag(given('max-attempts'), argv['max-attempts'] as number, problems);
   const workers = integerFlag(given('workers'), argv.workers as number, problems);
-  const sweep = duration('sweep-interval', { min: 1, max: MAX_TIMER_SECONDS, allowNever: false });
-  const leader = leaderElectionSettings(argv, given, problems);
-  const eventNamespace = namespaceFlag(given('event-namespace'), argv['event-namespace'] as string, problems);
+  const common = leaderElectedSettings(argv, given, problems);
   // Past this point every durationFlag result above is a number (or null where never is allowed).
   if (problems.length > 0) throw new UsageError(problems.join('; '));
 
@@ -122,8 +95,7 @@ export function parseNotifierArgs(args: readonly string[], env: Env): NotifierAr
     kind: 'run',
     warnings: read.warnings,
     options: {
-      kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
-      listen,
+      ...common,
       configFile,
       configFrom: given('config').name,
       settings: {
@@ -131,13 +103,11 @@ export function parseNotifierArgs(args: readonly string[], env: Env): NotifierAr
         maxNoticeAgeMs: ms(maxNoticeAge) ?? 0,
         retry: { initialMs: ms(retryInitial) ?? 0, maxMs: ms(retryMax) ?? 0, maxAttempts },
         sendTimeoutMs: ms(sendTimeout) ?? 0,
-        eventNamespace,
-        sweepIntervalMs: ms(sweep) ?? 0,
+        eventNamespace: common.eventNamespace,
+        sweepIntervalMs: common.sweepIntervalSeconds * 1000,
         workers,
         ...(web ? { webUrl: web } : {}),
       },
-      ...leader,
-      logLevel: argv['log-level'] as LogLevel,
     },
   };
 }

@@ -1,11 +1,14 @@
 // Who hears of a notice, and through which sink. A route is a list of items, each a sink name (`platform-slack`)
-// or an email sink with an address (`mail:leads@example.com`). The approvers of a namespace are reached through
-// the routes its Namespace names in an annotation, else the cluster default; the requester through the requester
-// route, where an email sink without an address means the requester's own address (from the username).
+// or an email sink with an address (`mail:leads@example.com`). The approvers of a part are reached through the
+// route the AccessPolicy rules that matched it name, else the route its Namespace names in an annotation, else the
+// cluster default (approverRoute); the requester through the requester route, where an email sink without an
+// address means the requester's own address (from the username).
 //
 // Approvers are people with verb `approve` in the namespace, but RBAC knows no addresses: the namespace's owners
-// say where its approvals go. Sink definitions (and their secrets) stay with the administrator: an annotation can
-// only name a sink, never define one.
+// say where its approvals go. Sink definitions (and their secrets) stay with the administrator: an annotation or a
+// policy can only name a sink, never define one.
+import type { AccessPolicy } from '../lib/api/accesspolicy.ts';
+import { parseRuleId } from '../lib/domain/access-policy.ts';
 import type { Audience } from './notices.ts';
 
 /** The annotation on a Namespace: the route of approval notices about parts in that namespace. */
@@ -100,6 +103,86 @@ export function parseRoute(text: string, routing: Pick<Routing, 'sinks'>, opts: 
     items.push(address === undefined ? { sink } : { sink, address });
   }
   return { items, problems };
+}
+
+/** Where an approver route came from: the matching rules' AccessPolicies, the Namespace annotation, the cluster default. */
+export type ApproverRouteSource = 'policy' | 'namespace' | 'default';
+
+/** A route item that cannot be used, and the field that names it (`AccessPolicy payments/database, rule "postgres", notify.approvers`). */
+export interface RouteProblem {
+  source: Exclude<ApproverRouteSource, 'default'>;
+  field: string;
+  problem: string;
+}
+
+export interface ApproverRoute {
+  items: RouteItem[];
+  source: ApproverRouteSource;
+  /** The fields the items came from (for the logs); empty for the cluster default. */
+  from: string[];
+  problems: RouteProblem[];
+}
+
+/** What decides where one part's approval notices go. */
+export interface ApproverRouteInput {
+  /** The part's namespace. */
+  namespace: string;
+  /** The rules that matched the part when the request was created (its `spec.policy` stamp), as namespace/policy/rule. */
+  rules: readonly string[];
+  /** The AccessPolicies of the namespace as they are now (the informer's). */
+  policies: readonly AccessPolicy[];
+  /** The Namespace's `netwatch.vtk.io/notify-approvers` annotation; undefined when it has none. */
+  annotation: string | undefined;
+}
+
+/**
+ * The route of one part's approval notices, by ordered checks:
+ *  1. policy — each rule that matched the part at creation names its own `notify.approvers`, else its policy's
+ *     `spec.notify.approvers`; the routes of all matching rules are joined (each item once). Which rules matched
+ *     is the webhook's stamp, so routing agrees with the decision made at create; what they name is read now, so
+ *     fixing a route needs no new request. A rule or policy deleted since names nothing.
+ *  2. namespace — the Namespace annotation (an empty value routes nothing: the namespace opted out).
+ *  3. default — the configuration's `routes.approvers`.
+ * A policy route none of whose items can be used counts as unset (its problems are reported): a typo in a policy
+ * does not silence the namespace's approvers. Bad items are reported with the field that names them.
+ */
+export function approverRoute(input: ApproverRouteInput, routing: Pick<Routing, 'sinks' | 'approvers'>): ApproverRoute {
+  const problems: RouteProblem[] = [];
+  const items: RouteItem[] = [];
+  const from: string[] = [];
+  for (const named of policyRoutes(input)) {
+    if (from.includes(named.field)) continue;
+    from.push(named.field);
+    const parsed = parseRoute(named.items.join(','), routing, { requester: false });
+    for (const problem of parsed.problems) problems.push({ source: 'policy', field: named.field, problem });
+    for (const item of parsed.items) if (!items.some((i) => i.sink === item.sink && i.address === item.address)) items.push(item);
+  }
+  if (items.length > 0) return { items, source: 'policy', from, problems };
+  if (input.annotation !== undefined) {
+    const field = `Namespace ${input.namespace}, annotation ${ANNOTATION_NOTIFY_APPROVERS}`;
+    const parsed = parseRoute(input.annotation, routing, { requester: false });
+    for (const problem of parsed.problems) problems.push({ source: 'namespace', field, problem });
+    return { items: parsed.items, source: 'namespace', from: [field], problems };
+  }
+  return { items: [...routing.approvers], source: 'default', from: [], problems };
+}
+
+/** The route each matching rule names (its own, else its policy's), with the field it is written in. */
+function policyRoutes(input: ApproverRouteInput): { field: string; items: readonly string[] }[] {
+  const out: { field: string; items: readonly string[] }[] = [];
+  for (const id of input.rules) {
+    const ref = parseRuleId(id);
+    // The stamp only holds rules of the part's own namespace; anything else is not this namespace's to route.
+    if (!ref || ref.namespace !== input.namespace) continue;
+    const policy = input.policies.find((p) => p.metadata.namespace === ref.namespace && p.metadata.name === ref.policy && !p.metadata.deletionTimestamp);
+    const rule = Array.isArray(policy?.spec?.rules) ? policy.spec.rules.find((r) => r.name === ref.rule) : undefined;
+    if (!policy || !rule) continue;
+    const own = rule.notify?.approvers;
+    const inherited = policy.spec.notify?.approvers;
+    if (Array.isArray(own)) out.push({ field: `AccessPolicy ${ref.namespace}/${ref.policy}, rule "${ref.rule}", notify.approvers`, items: own });
+    else if (Array.isArray(inherited)) out.push({ field: `AccessPolicy ${ref.namespace}/${ref.policy}, spec.notify.approvers`, items: inherited });
+  }
+  return out;
 }
 
 /** The requester's address from the username, or undefined (a ServiceAccount, or no rule gives one). */

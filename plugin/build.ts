@@ -86,7 +86,7 @@ const lazyBuiltins: Plugin = {
   name: 'lazy-builtins',
   setup(b) {
     const builtins = new Set(builtinModules.filter((m) => !m.startsWith('_')));
-    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
       // The stub's own require() stays a real require of the built-in.
       if (args.namespace === 'node-builtin') return { path: args.path, external: true };
       const name = args.path.replace(/^node:/, '');

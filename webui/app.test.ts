@@ -67,6 +67,8 @@ class FakeKube implements KubeGateway {
   failList?: Error;
   /** What the preview reads: Services by `ns/name`, pods and NetworkPolicies by namespace. */
   cluster: { services: Record<string, Service>; pods: Pod[]; policies: NetworkPolicy[] } = { services: {}, pods: [], policies: [] };
+  /** Namespaces whose NetworkPolicies were listed, one entry per read. */
+  policyReads: string[] = [];
   forActor(actor: Actor): UserKube {
     this.actors.push(actor);
     return {
@@ -97,14 +99,16 @@ class FakeKube implements KubeGateway {
         { namespace: 'default', name: 'database', ports: [{ port: 5432, protocol: 'TCP' }, { port: 9187, protocol: 'TCP' }] },
         { namespace: 'shop', name: 'database', ports: [] },
       ],
-      listNetworkPolicies: async () => [],
       previewReader: () => ({
         getService: async (ns, name) => this.cluster.services[`${ns}/${name}`] ?? null,
         listPods: async (ns) => {
           if (ns === 'monitoring') throw new KubeError(403, 'Forbidden', 'pods is forbidden');
           return this.cluster.pods.filter((p) => p.metadata.namespace === ns);
         },
-        listNetworkPolicies: async (ns) => this.cluster.policies.filter((p) => p.metadata.namespace === ns),
+        listNetworkPolicies: async (ns) => {
+          this.policyReads.push(ns);
+          return this.cluster.policies.filter((p) => p.metadata.namespace === ns);
+        },
       }),
       watchRequests: () => ({ stop() {} }),
     };
@@ -358,9 +362,26 @@ test('the request page shows the preview; once materialized, the NetworkPolicies
     { metadata: { namespace: 'default', name: 'granted-np', ownerReferences: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', name: 'nw-t', uid: 'u-t' }] }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
   ];
   t.kube.requests.set('ar-a', ar('ar-a', {}, { phase: 'Active', objects: [{ apiVersion: 'maxtac.vtk.io/v1alpha1', kind: 'Access', namespace: 'default', name: 'nw-t', uid: 'u-t' }] }));
+  t.kube.policyReads = [];
   const active = await t.app.inject({ method: 'GET', url: '/requests/ar-a', cookies: t.jar });
   assert.match(active.body, /Preview: as granted now/);
   assert.match(active.body, /NetworkPolicies in force \(written by maxtac for this request\):<ul><li class="">monitoring: none<\/li><li class="">default\/granted-np \(Ingress\) by Access\/nw-t<\/li>/);
+  // The Objects card lists the same policies from the same read: each namespace is listed once per page.
+  assert.match(active.body, /<p class="muted">No NetworkPolicy for this request in monitoring yet\.<\/p><ul><li data-testid="policy"><span class="mono">default\/granted-np<\/span> \(Ingress\) from Access\/nw-t<\/li><\/ul>/);
+  assert.deepEqual(t.kube.policyReads.sort(), ['default', 'monitoring']);
+});
+
+test("the request page classes a CIDR inside the cluster's own ranges (--cluster-cidr) as cluster, a risk", async () => {
+  const external = ar('ar-x', { type: 'External', source: undefined, target: undefined, service: { namespace: 'default', name: 'database' }, cidrs: ['10.96.0.10/32', '203.0.113.0/24'], direction: 'ingress' }, { phase: 'Pending' });
+  const withRanges = await loggedIn({ clusterCidrs: ['10.96.0.0/12'] });
+  withRanges.kube.requests.set('ar-x', external);
+  const page = await withRanges.app.inject({ method: 'GET', url: '/requests/ar-x', cookies: withRanges.jar });
+  assert.match(page.body, /<li class="risk"><strong>! <\/strong>10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), cluster \+ private<\/li>/);
+  assert.match(page.body, /<li class="">203\.0\.113\.0\/24: 256 IPv4 addresses \(a \/24\), public<\/li>/);
+  const without = await loggedIn();
+  without.kube.requests.set('ar-x', external);
+  const plain = await without.app.inject({ method: 'GET', url: '/requests/ar-x', cookies: without.jar });
+  assert.match(plain.body, /<li class="">10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), private<\/li>/);
 });
 
 test('approving adds one {part, namespace} approval with the read resourceVersion as precondition', async () => {

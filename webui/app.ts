@@ -41,6 +41,8 @@ export interface WebUiConfig {
   apiToken?: { token: string; identity: Identity } | undefined;
   /** Durations offered by the forms (the cluster's maximum is enforced by the webhook). */
   durations: string[];
+  /** The cluster's own pod and Service ranges: the preview classes a requested CIDR inside one as `cluster`. */
+  clusterCidrs?: readonly string[] | undefined;
   rateLimitPerMinute: number;
   trustProxy?: boolean;
 }
@@ -116,7 +118,7 @@ export async function build(config: WebUiConfig, deps: WebUiDeps): Promise<Fasti
   await app.register(healthRoutes, { revocations: deps.revocations });
   await app.register(staticRoutes);
   await app.register(hubRoutes);
-  await app.register(requestRoutes);
+  await app.register(requestRoutes, { clusterCidrs: config.clusterCidrs ?? [] });
   await app.register(formRoutes, { durations: config.durations });
   await app.register(eventRoutes, { kube: deps.kube, revocations: deps.revocations, now });
   await app.register(apiRoutes);

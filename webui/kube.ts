@@ -21,13 +21,6 @@ export interface ServiceSummary {
   ports: { port: number; protocol: string; name?: string }[];
 }
 
-export interface PolicySummary {
-  namespace: string;
-  name: string;
-  policyTypes: string[];
-  ownerKind?: string;
-  ownerName?: string;
-}
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -55,7 +48,6 @@ export interface UserKube {
   /** Services the user may list, cluster-wide; null when the user may not list them. */
   listServices(): Promise<ServiceSummary[] | null>;
   /** NetworkPolicies of one namespace; null when the user may not list them. */
-  listNetworkPolicies(namespace: string): Promise<PolicySummary[] | null>;
   watchRequests(resourceVersion: string, onEvent: (e: WatchEvent) => void, onEnd: (err?: Error) => void): Watch;
   /** The reads of a request's preview (lib/domain/preview.ts), as the user: refusals are errors it names. */
   previewReader(): PreviewReader;
@@ -117,22 +109,6 @@ export function kubeGateway(kc: KubeConfig): KubeGateway {
         type Svc = { metadata: { namespace: string; name: string }; spec?: { ports?: ServiceSummary['ports'] } };
         const list = await unlessForbidden(call<{ items: Svc[] }>('GET', '/api/v1/services?limit=2000'));
         return list && list.items.map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name, ports: s.spec?.ports ?? [] }));
-      },
-      async listNetworkPolicies(namespace) {
-        type Np = { metadata: { namespace: string; name: string; ownerReferences?: { kind: string; name: string }[] }; spec?: { policyTypes?: string[] } };
-        const list = await unlessForbidden(call<{ items: Np[] }>('GET', `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/networkpolicies`));
-        return (
-          list &&
-          list.items.map((p) => {
-            const owner = p.metadata.ownerReferences?.[0];
-            const s: PolicySummary = { namespace: p.metadata.namespace, name: p.metadata.name, policyTypes: p.spec?.policyTypes ?? [] };
-            if (owner) {
-              s.ownerKind = owner.kind;
-              s.ownerName = owner.name;
-            }
-            return s;
-          })
-        );
       },
       previewReader() {
         const ns = (namespace: string) => `/namespaces/${encodeURIComponent(namespace)}`;

@@ -24,7 +24,6 @@ class FakeGateway implements KubeGateway {
       patchStatus: fail,
       canI: fail,
       listServices: fail,
-      listNetworkPolicies: fail,
       previewReader: () => ({ getService: fail, listPods: fail, listNetworkPolicies: fail }),
       watchRequests: (_rv, onEvent, onEnd) => {
         const w: FakeWatch = { actor, onEvent, onEnd, stopped: false };

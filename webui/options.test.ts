@@ -236,3 +236,15 @@ describe('--durations', () => {
   test('a list of nothing but commas is refused', () => refused({ ...base, NETWATCH_WEBUI_DURATIONS: ',,' }, /NETWATCH_WEBUI_DURATIONS: .*lists no duration/));
   test('the flag takes the same list', () => assert.deepEqual(settings(base, ['--durations=30m,1h']).app.durations, ['30m', '1h']));
 });
+
+describe('--cluster-cidr', () => {
+  test('unset: none; repeatable flag, or the variable separated by spaces or commas; duplicates go', () => {
+    assert.deepEqual(settings(base).app.clusterCidrs, []);
+    assert.deepEqual(settings(base, ['--cluster-cidr=10.244.0.0/16', '--cluster-cidr=10.96.0.0/12']).app.clusterCidrs, ['10.244.0.0/16', '10.96.0.0/12']);
+    assert.deepEqual(settings({ ...base, NETWATCH_WEBUI_CLUSTER_CIDR: '10.244.0.0/16, fd00:10:96::/112 10.244.0.0/16' }).app.clusterCidrs, ['10.244.0.0/16', 'fd00:10:96::/112']);
+  });
+  test('an entry that is not a CIDR stops the web UI, naming the flag or the variable', () => {
+    refused({ ...base, NETWATCH_WEBUI_CLUSTER_CIDR: '10.244.0.0/16,10.96.0.1' }, /NETWATCH_WEBUI_CLUSTER_CIDR: "10\.96\.0\.1" is not a CIDR with a prefix/);
+    refused(base, /--cluster-cidr: "pods" is not a CIDR with a prefix/, ['--cluster-cidr=pods']);
+  });
+});

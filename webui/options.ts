@@ -4,6 +4,8 @@
 // (OIDC_*, TLS_*_FILE, HOST, PORT, LOG_LEVEL) are still read, each with a warning naming its replacement.
 import { LOG_LEVELS, UsageError, readCommandLine, type Command, type Env, type FlagOption, type LogLevel, type Parsed, type Source } from '../lib/cli/flags.ts';
 import { parseDuration } from '../lib/domain/duration.ts';
+import { isValidCidr } from '../lib/domain/cidr.ts';
+import { uniqueCidrs } from '../lib/domain/cidr-policy.ts';
 import type { ActAs, WebUiConfig } from './app.ts';
 import type { OidcSettings } from './oidc.ts';
 
@@ -66,6 +68,12 @@ const OPTIONS = {
   },
   'session-ttl-seconds': { type: 'number', default: 8 * 3600, describe: 'session lifetime in seconds, a positive integer' },
   durations: { type: 'string', default: DEFAULT_DURATIONS.join(','), describe: 'comma-separated durations the forms offer (30m, 2h, 1h30m, unlimited)' },
+  'cluster-cidr': {
+    type: 'string',
+    array: true,
+    default: [] as string[],
+    describe: `the cluster's pod and Service ranges: the preview classes a requested CIDR inside one as "cluster" (repeatable; in ${ENV_PREFIX}CLUSTER_CIDR separate them with spaces or commas)`,
+  },
   'rate-limit-per-minute': { type: 'number', default: 300, describe: 'requests per minute per client address, a positive integer' },
   'trust-proxy': { type: 'boolean', default: false, describe: 'take the client address from X-Forwarded-For (behind an ingress or load balancer)' },
   'insecure-cookies': { type: 'boolean', default: false, describe: 'no Secure cookie flag and no HSTS: only for plain-HTTP development' },
@@ -218,6 +226,10 @@ export function parseWebUiArgs(args: readonly string[], env: Env, readFile: (pat
 
   const sessionTtlSeconds = positiveInteger(given('session-ttl-seconds'), argv['session-ttl-seconds'] as number, 'a positive whole number of seconds', problems);
   const durations = durationList(given('durations'), text('durations') ?? '', problems);
+  const clusterCidrs = (argv['cluster-cidr'] as unknown[]).map(String);
+  for (const cidr of clusterCidrs) {
+    if (!isValidCidr(cidr)) problems.push(`${given('cluster-cidr').name}: ${JSON.stringify(cidr)} is not a CIDR with a prefix, e.g. 10.244.0.0/16 or fd00:10:244::/56`);
+  }
   const rateLimitPerMinute = positiveInteger(given('rate-limit-per-minute'), argv['rate-limit-per-minute'] as number, 'a positive whole number', problems);
 
   const apiTokenSecret = secret('api-token-file');
@@ -267,6 +279,7 @@ export function parseWebUiArgs(args: readonly string[], env: Env, readFile: (pat
             }
           : undefined,
         durations,
+        clusterCidrs: uniqueCidrs(clusterCidrs),
         rateLimitPerMinute,
         trustProxy: argv['trust-proxy'] as boolean,
       },

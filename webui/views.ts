@@ -3,7 +3,7 @@ import type { AccessRequest, PartApproversStatus, PartName } from '../lib/api/ac
 import { describeApprovers, describeClusterAdmins } from '../lib/domain/approvers.ts';
 import { html, type HtmlValue, type SafeHtml } from '../lib/text/html.ts';
 import type { Identity } from './identity.ts';
-import type { PolicySummary, ServiceSummary } from './kube.ts';
+import type { ServiceSummary } from './kube.ts';
 import type { PartView, RequestView } from './model.ts';
 import { DIRECTIONS, type FieldErrors, type FormValues } from './forms.ts';
 import { isMaterialized, previewLines, previewSummary, type PreviewLine, type RequestPreview } from '../lib/domain/preview.ts';
@@ -207,6 +207,19 @@ function extensionsSection(r: AccessRequest): SafeHtml | string {
 }
 
 /** The preview of a request (lib/domain/preview.ts) as nested lists; every line escaped, risks marked. */
+/** The NetworkPolicies maxtac wrote for this request, as the preview read them (the one read of them). */
+function policiesInForce(preview: RequestPreview | null | undefined): SafeHtml {
+  if (!preview) return html`<p class="muted">The NetworkPolicies could not be read.</p>`;
+  if (!preview.real) return html`<p class="muted">None.</p>`;
+  return html`${preview.real.map(({ namespace, items }) =>
+    'unreadable' in items
+      ? html`<p class="muted">${namespace}: ${items.unreadable}.</p>`
+      : items.length === 0
+        ? html`<p class="muted">No NetworkPolicy for this request in ${namespace} yet.</p>`
+        : html`<ul>${items.map((np) => html`<li data-testid="policy"><span class="mono">${np.namespace}/${np.name}</span> (${np.policyTypes.join(', ')}) from ${np.owner}</li>`)}</ul>`,
+  )}`;
+}
+
 function previewSection(preview: RequestPreview | null | undefined, materialized: boolean): SafeHtml {
   const heading = materialized ? 'Preview: as granted now' : 'Preview: what approving would do';
   if (!preview) {
@@ -378,8 +391,6 @@ export function hubPage(ctx: PageContext, rows: HubRow[], notice?: string): stri
 export interface DetailData {
   req: AccessRequest;
   view: RequestView;
-  /** Per namespace: the NetworkPolicies maxtac made for this request's objects, or null when not visible. */
-  policies: { namespace: string; items: PolicySummary[] | null }[];
   error?: string | undefined;
   notice?: string | undefined;
   /** What approving would do (or, once materialized, what is granted); null when it could not be read. */
@@ -439,15 +450,7 @@ export function detailPage(ctx: PageContext, d: DetailData): string {
             (o) => html`<tr><td>${o.kind}</td><td>${o.namespace}</td><td class="mono">${o.name}</td><td>${o.part ?? ''}</td></tr>`,
           )}</tbody></table>`}
       <h3>NetworkPolicies</h3>
-      ${d.policies.length === 0
-        ? html`<p class="muted">None.</p>`
-        : d.policies.map((p) =>
-            p.items === null
-              ? html`<p class="muted">You may not list NetworkPolicies in ${p.namespace}.</p>`
-              : p.items.length === 0
-                ? html`<p class="muted">No NetworkPolicy for this request in ${p.namespace} yet.</p>`
-                : html`<ul>${p.items.map((np) => html`<li data-testid="policy"><span class="mono">${np.namespace}/${np.name}</span> (${np.policyTypes.join(', ')}) from ${np.ownerKind ?? ''} ${np.ownerName ?? ''}</li>`)}</ul>`,
-          )}
+      ${policiesInForce(d.preview)}
     </section>
     ${(s.conditions ?? []).length > 0
       ? html`<section class="card" aria-labelledby="h-conditions"><h2 id="h-conditions">Conditions</h2>

@@ -14,6 +14,15 @@ export const POLICY_API_VERSION = `${GROUP}/${VERSION}`;
 export const RULES_MAX = 64;
 export const APPROVALS_MAX = 10;
 export const REASON_PATTERN_MAX_LENGTH = 256;
+/** Route items one `notify.approvers` may name. */
+export const NOTIFY_ROUTE_MAX = 16;
+/**
+ * A route item as the notifier's configuration and the Namespace annotation `netwatch.vtk.io/notify-approvers` write
+ * it: a sink name (RFC 1123 label), or an email sink and a plain address (`mail:dbas@example.com`). The notifier
+ * checks the item again against the sinks it has (notifier/routes.ts); the schema refuses what could never be one.
+ */
+export const ROUTE_ITEM_PATTERN =
+  "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(:[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?)?$";
 
 function withCel(schema: TSchema, rules: { rule: string; message: string }[]): TSchema {
   return { ...schema, 'x-kubernetes-validations': rules };
@@ -116,6 +125,26 @@ export const PolicyApprovalsSchema = Type.Object(
   { description: 'N distinct approvers, optionally from named groups.' },
 );
 
+export const PolicyNotifySchema = Type.Object(
+  {
+    approvers: Type.Array(
+      Type.String({
+        minLength: 1,
+        maxLength: 320,
+        pattern: ROUTE_ITEM_PATTERN,
+        description: 'A sink of the notifier\'s configuration (team-chat), or an email sink and an address (mail:dbas@example.com).',
+      }),
+      {
+        minItems: 1,
+        maxItems: NOTIFY_ROUTE_MAX,
+        'x-kubernetes-list-type': 'set',
+        description: 'Where approval notices go, instead of the Namespace annotation netwatch.vtk.io/notify-approvers.',
+      },
+    ),
+  },
+  { description: 'Where the notifier sends approval notices about the parts this governs (docs/notifications.md).' },
+);
+
 export const PolicyRuleSchema = withCel(
   Type.Object({
     name: Name('Rule name, shown wherever the rule is applied (RFC 1123 label).'),
@@ -129,19 +158,20 @@ export const PolicyRuleSchema = withCel(
       Type.String({
         minLength: 1,
         maxLength: REASON_PATTERN_MAX_LENGTH,
-        description: 'A regular expression (JavaScript syntax, no nested quantifiers or back-references) the reason must match, e.g. ^(INC|CHG)-[0-9]+',
+        description: 'A regular expression the reason must match (JavaScript syntax without Unicode mode, run in linear time: no back-references or lookahead), e.g. ^(INC|CHG)-[0-9]+',
       }),
     ),
+    notify: Type.Optional(PolicyNotifySchema),
   }),
   [
     { rule: '!(has(self.autoApprove) && self.autoApprove && has(self.approvals))', message: 'autoApprove and approvals exclude each other' },
     {
-      rule: '!has(self.refuse) || !(has(self.autoApprove) || has(self.approvals) || has(self.maxDuration) || has(self.maxTotalDuration) || has(self.reasonPattern))',
+      rule: '!has(self.refuse) || !(has(self.autoApprove) || has(self.approvals) || has(self.maxDuration) || has(self.maxTotalDuration) || has(self.reasonPattern) || has(self.notify))',
       message: 'a rule that refuses sets nothing else',
     },
     {
-      rule: 'has(self.refuse) || has(self.autoApprove) || has(self.approvals) || has(self.maxDuration) || has(self.maxTotalDuration) || has(self.reasonPattern)',
-      message: 'a rule must set at least one of refuse, autoApprove, approvals, maxDuration, maxTotalDuration, reasonPattern',
+      rule: 'has(self.refuse) || has(self.autoApprove) || has(self.approvals) || has(self.maxDuration) || has(self.maxTotalDuration) || has(self.reasonPattern) || has(self.notify)',
+      message: 'a rule must set at least one of refuse, autoApprove, approvals, maxDuration, maxTotalDuration, reasonPattern, notify',
     },
     {
       rule: '!has(self.maxDuration) || !has(self.maxTotalDuration) || duration(self.maxTotalDuration) >= duration(self.maxDuration)',
@@ -158,11 +188,13 @@ export const AccessPolicySpecSchema = Type.Object({
     'x-kubernetes-list-map-keys': ['name'],
     description: 'The rules; where several match a part, the strictest setting of each kind wins (docs/access-policies.md).',
   }),
+  notify: Type.Optional(PolicyNotifySchema),
 });
 
 export type PolicyServices = Static<typeof PolicyServicesSchema>;
 export type PolicyPort = Static<typeof PolicyPortSchema>;
 export type PolicyApprovals = Static<typeof PolicyApprovalsSchema>;
+export type PolicyNotify = Static<typeof PolicyNotifySchema>;
 // Written out: the CEL-annotated schemas are typed loosely.
 export interface PolicyPeers {
   namespaces?: string[];
@@ -187,13 +219,19 @@ export interface PolicyRule {
   maxDuration?: string;
   maxTotalDuration?: string;
   reasonPattern?: string;
+  /** Overrides the policy's `notify` for the parts this rule matches. */
+  notify?: PolicyNotify;
 }
 
 export interface AccessPolicy {
   apiVersion: typeof POLICY_API_VERSION;
   kind: typeof POLICY_KIND;
   metadata: ObjectMeta & { namespace?: string };
-  spec: { rules: PolicyRule[] };
+  spec: {
+    rules: PolicyRule[];
+    /** Where approval notices about the parts the rules match go (a rule's own `notify` overrides it). */
+    notify?: PolicyNotify;
+  };
 }
 
 const printerColumns = [

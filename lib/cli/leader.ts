@@ -3,7 +3,7 @@
 // reaches the other. lib/kube/leader.ts is the election itself.
 import { isDns1123Label, isDns1123Subdomain } from '../api/names.ts';
 import { formatDuration } from '../domain/duration.ts';
-import { MAX_TIMER_SECONDS, durationFlag, type FlagOption, type Source } from './flags.ts';
+import { LOG_LEVELS, MAX_TIMER_SECONDS, durationFlag, parseListen, type FlagOption, type LogLevel, type Source } from './flags.ts';
 import { timingsForLease, type LeaderTimings } from '../kube/leader.ts';
 
 /** The Lease flags, for a component whose Lease is called `leaseName` and which `acts` only while leading. */
@@ -49,6 +49,49 @@ export function leaderElectionSettings(argv: Record<string, unknown>, given: (fl
   const identity = argv.identity as string | undefined;
   if (identity === '') problems.push(`${given('identity').name}: must not be empty; leave it out to use $POD_NAME or the hostname`);
   return { leaderElect: argv['leader-elect'] as boolean, leaseNamespace, leaseName, leaseDurationSeconds: leaseDurationSeconds ?? 0, identity };
+}
+
+/**
+ * Every flag a leader-elected component has besides its own: the kubeconfig, the probe and metrics listener, the
+ * Lease, the namespace of its Events, how often it looks at everything again, and the log level.
+ */
+export function leaderElectedOptions(leaseName: string, acts: string, sweepDefault: string) {
+  return {
+    kubeconfig: {
+      type: 'string',
+      describe: 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster ServiceAccount)',
+    },
+    listen: { type: 'string', default: '0.0.0.0:8080', describe: 'HOST:PORT of /healthz, /readyz and /metrics (port 0: any free port)' },
+    ...leaderElectionOptions(leaseName, acts),
+    'event-namespace': { type: 'string', default: 'default', describe: 'namespace of the Events about AccessRequests' },
+    'sweep-interval': { type: 'string', default: sweepDefault, describe: `how often every object is looked at again, from 1s to ${formatDuration(MAX_TIMER_SECONDS * 1000)}` },
+    'log-level': { type: 'string', choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'JSON log lines (pino) at this level and above' },
+  } as const satisfies Record<string, FlagOption>;
+}
+
+export type LeaderElectedFlag = keyof ReturnType<typeof leaderElectedOptions>;
+
+export interface LeaderElectedSettings extends LeaderElectionSettings {
+  kubeconfig: string | undefined;
+  listen: { host: string; port: number };
+  eventNamespace: string;
+  sweepIntervalSeconds: number;
+  logLevel: LogLevel;
+}
+
+/** The settings of leaderElectedOptions' flags, each checked; problems are pushed as in leaderElectionSettings. */
+export function leaderElectedSettings(argv: Record<string, unknown>, given: (flag: LeaderElectedFlag) => Source, problems: string[]): LeaderElectedSettings {
+  const listen = parseListen(given('listen'), argv.listen as string, problems);
+  // 0s would run the sweep continuously.
+  const sweepIntervalSeconds = durationFlag(given('sweep-interval'), argv['sweep-interval'] as string, { min: 1, max: MAX_TIMER_SECONDS, allowNever: false }, problems);
+  return {
+    kubeconfig: (argv.kubeconfig as string | undefined) || undefined,
+    listen,
+    ...leaderElectionSettings(argv, given, problems),
+    eventNamespace: namespaceFlag(given('event-namespace'), argv['event-namespace'] as string, problems),
+    sweepIntervalSeconds: sweepIntervalSeconds ?? 0,
+    logLevel: argv['log-level'] as LogLevel,
+  };
 }
 
 /** The election a main.ts hands its app: the Lease named by the flags, or false with --no-leader-elect. */

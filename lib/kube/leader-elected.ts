@@ -2,9 +2,11 @@
 // made anew each time the replica starts leading and stopped when it loses the Lease; a standby counts as ready.
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpKube } from './http.ts';
 import { LeaderElector, type LeaderOptions } from './leader.ts';
+import { createProbeServer } from '../server/probes.ts';
 
 /** The work a leader runs: its informers, workers and whatever else writes. */
 export interface LedWork {
@@ -22,11 +24,15 @@ export interface LeaderElectedOptions<W extends LedWork> {
   log: Logger;
   /** Set to 1 while leading, 0 otherwise (the component's `*_is_leader` gauge). */
   leading: { set(value: number): void };
+  /** The component's metrics, served on the probe port. */
+  registry: Registry;
   make(): W;
 }
 
+/** The base of the controller's and the notifier's apps: their work under a Lease, probes and metrics. */
 export class LeaderElected<W extends LedWork> {
-  work: W | undefined;
+  /** The work while this replica leads. */
+  protected work: W | undefined;
   private elector: LeaderElector | undefined;
   private starting: Promise<void> | undefined;
   private standby = false;
@@ -71,6 +77,11 @@ export class LeaderElected<W extends LedWork> {
     return this.elector?.isLeader ?? this.work !== undefined;
   }
 
+  /** /healthz, /readyz and /metrics; the caller listens. */
+  createProbeServer(): Server {
+    return createProbeServer({ ready: () => this.ready, registry: this.options.registry });
+  }
+
   private async startWork(): Promise<void> {
     const work = this.options.make();
     this.work = work;
@@ -87,18 +98,11 @@ export class LeaderElected<W extends LedWork> {
   }
 }
 
-/** An app whose work runs under a Lease, with its probe and metrics listener. */
-export interface LeaderElectedApp {
-  start(wait?: boolean): Promise<void>;
-  stop(): Promise<void>;
-  createProbeServer(): Server;
-}
-
 /**
  * What the main.ts of the controller and of the notifier do once configured: listen for probes and metrics, start
  * the app (a standby starts at once), and stop it on SIGTERM or SIGINT, exiting 0.
  */
-export async function runLeaderElected(app: LeaderElectedApp, listen: { host: string; port: number }, log: Logger): Promise<void> {
+export async function runLeaderElected(app: LeaderElected<LedWork>, listen: { host: string; port: number }, log: Logger): Promise<void> {
   const server = app.createProbeServer();
   server.listen(listen.port, listen.host, () => log.info({ listen: `${listen.host}:${listen.port}` }, 'probes and metrics listening'));
   let stopping = false;

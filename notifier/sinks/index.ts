@@ -48,6 +48,13 @@ async function optionalCa(read: ReadSecret, path: string | undefined): Promise<B
   return path ? Buffer.from(await secret(read, path, 'CA')) : undefined;
 }
 
+/** One POST to an HTTPS sink: its URL and CA are read from their files at each delivery (they may rotate). */
+async function postTo(read: ReadSecret, config: { urlFile: string; plainHttp: boolean; caFile?: string | undefined }, request: { headers: Record<string, string>; body: string }, timeoutMs: number): Promise<void> {
+  const url = await endpoint(read, config.urlFile, config.plainHttp);
+  const ca = await optionalCa(read, config.caFile);
+  await post(url, { ...request, timeoutMs, ...(ca ? { ca } : {}) });
+}
+
 export function createSink(config: SinkConfig, read: ReadSecret = readFile): Sink {
   switch (config.type) {
     case 'slack':
@@ -55,14 +62,7 @@ export function createSink(config: SinkConfig, read: ReadSecret = readFile): Sin
         name: config.name,
         type: 'slack',
         async send(m, _d, timeoutMs) {
-          const url = await endpoint(read, config.urlFile, config.plainHttp);
-          const ca = await optionalCa(read, config.caFile);
-          await post(url, {
-            headers: { 'content-type': 'application/json; charset=utf-8', 'idempotency-key': m.key },
-            body: JSON.stringify(slackPayload(m)),
-            timeoutMs,
-            ...(ca ? { ca } : {}),
-          });
+          await postTo(read, config, { headers: { 'content-type': 'application/json; charset=utf-8', 'idempotency-key': m.key }, body: JSON.stringify(slackPayload(m)) }, timeoutMs);
         },
       };
     case 'cloudevents':
@@ -70,16 +70,9 @@ export function createSink(config: SinkConfig, read: ReadSecret = readFile): Sin
         name: config.name,
         type: 'cloudevents',
         async send(m, _d, timeoutMs) {
-          const url = await endpoint(read, config.urlFile, config.plainHttp);
-          const ca = await optionalCa(read, config.caFile);
           const authorization = config.authorizationFile ? await secret(read, config.authorizationFile, 'authorization') : undefined;
           const { headers, body } = structuredRequest(m);
-          await post(url, {
-            headers: { ...headers, 'idempotency-key': m.key, ...(authorization ? { authorization } : {}) },
-            body,
-            timeoutMs,
-            ...(ca ? { ca } : {}),
-          });
+          await postTo(read, config, { headers: { ...headers, 'idempotency-key': m.key, ...(authorization ? { authorization } : {}) }, body }, timeoutMs);
         },
       };
     case 'email':

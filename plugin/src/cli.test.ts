@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { run } from './cli.ts';
+import { clusterCidrsOf, run } from './cli.ts';
 import type { ClusterPort } from './services/port.ts';
 import { KubeError } from '../../lib/kube/errors.ts';
 import type { KubeObject } from '../../lib/kube/types.ts';
@@ -11,9 +11,9 @@ import { captured } from '../../test/support/streams.ts';
 
 const HOSTILE = 'please \x1b[2J\x1b[31mAPPROVED\x1b[0m\x1b]0;owned\x07 ' + 'z'.repeat(5000);
 
-async function cli(argv: string[], port: ClusterPort, interrupted: Promise<void> = Promise.resolve()): Promise<{ code: number; out: string; err: string }> {
+async function cli(argv: string[], port: ClusterPort, interrupted: Promise<void> = Promise.resolve(), env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   const io = captured();
-  const code = await run(argv, { stdout: io.stdout, stderr: io.stderr, stdin: new PassThrough(), makePort: () => port, now: () => Date.parse('2026-01-01T01:00:00Z'), interrupted });
+  const code = await run(argv, { stdout: io.stdout, stderr: io.stderr, stdin: new PassThrough(), makePort: () => port, now: () => Date.parse('2026-01-01T01:00:00Z'), interrupted, env });
   return { code, out: io.out(), err: io.err() };
 }
 
@@ -341,5 +341,44 @@ describe('kubectl netwatch policy test', () => {
     const swapped = await cli(['policy', 'test', examples('requests.yaml'), examples('requests.yaml')], new FakePort({}));
     assert.equal(swapped.code, 1);
     assert.match(swapped.err, /the policy file holds no AccessPolicy/);
+  });
+});
+
+describe("the cluster's own ranges (--cluster-cidr, NETWATCH_CLUSTER_CIDR)", () => {
+  test('the flag is repeatable or comma-separated and replaces the variable; duplicates go', () => {
+    assert.deepEqual(clusterCidrsOf(['10.244.0.0/16', '10.96.0.0/12,fd00:10:96::/112'], '192.168.0.0/16'), ['10.244.0.0/16', '10.96.0.0/12', 'fd00:10:96::/112']);
+    assert.deepEqual(clusterCidrsOf(undefined, '10.244.0.0/16, 10.96.0.0/12 10.96.0.0/12'), ['10.244.0.0/16', '10.96.0.0/12']);
+    assert.deepEqual(clusterCidrsOf([], ''), []);
+  });
+  test('a value that is not a CIDR is refused naming the flag or the variable', () => {
+    assert.throws(() => clusterCidrsOf(['10.96.0.0'], undefined), /^UserError: --cluster-cidr: "10\.96\.0\.0" is not a CIDR with a prefix$/);
+    assert.throws(() => clusterCidrsOf(undefined, '10.244.0.0/16,pods'), /^UserError: NETWATCH_CLUSTER_CIDR: "pods" is not a CIDR with a prefix$/);
+  });
+  const dryRun = ['request', 'external', '--cidr', '10.96.0.10/32', '--to', 'shop/database', '--ports', '5432', '--reason', 'x', '--dry-run'];
+  test('the preview classes a requested CIDR inside them as cluster, and warns', async () => {
+    for (const [args, env] of [[['--cluster-cidr', '10.96.0.0/12', ...dryRun], {}], [dryRun, { NETWATCH_CLUSTER_CIDR: '10.244.0.0/16,10.96.0.0/12' }]] as const) {
+      const { code, out, err } = await cli([...args], new FakePort({ services }), Promise.resolve(), env);
+      assert.equal(code, 0, err);
+      assert.match(out, /^#\s+! 10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), cluster \+ private$/m);
+    }
+    const { out } = await cli(dryRun, new FakePort({ services }));
+    assert.match(out, /^#\s+10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), private$/m, 'without them, only private');
+  });
+  test('describe and a command given after the flag see them too', async () => {
+    const r = serviceRequest('ext');
+    r.spec = { type: 'External', service: { namespace: 'shop', name: 'database' }, cidrs: ['10.244.3.0/24'], direction: 'ingress', duration: '1h', reason: 'x', requester: { username: 'alice', approvedParts: [] } };
+    const { code, out, err } = await cli(['--cluster-cidr', '10.244.0.0/16', 'describe', 'ext'], new FakePort({ services, requests: [r] }));
+    assert.equal(code, 0, err);
+    assert.match(out, /! 10\.244\.3\.0\/24: 256 IPv4 addresses \(a \/24\), cluster \+ private/);
+  });
+  test('a bad value stops every command with exit 1 before anything is sent', async () => {
+    const port = new FakePort({ services });
+    const { code, err } = await cli(['--cluster-cidr', '10.96.0.0', ...dryRun.slice(0, -1)], port);
+    assert.equal(code, 1);
+    assert.match(err, /^error: --cluster-cidr: "10\.96\.0\.0" is not a CIDR with a prefix\nhint: /);
+    assert.equal(port.writes.length, 0);
+    const list = await cli(['list'], port, Promise.resolve(), { NETWATCH_CLUSTER_CIDR: 'nope' });
+    assert.equal(list.code, 1);
+    assert.match(list.err, /^error: NETWATCH_CLUSTER_CIDR: "nope" is not a CIDR/);
   });
 });

@@ -1,6 +1,8 @@
 // `kubectl netwatch`: commands. Parses flags (yargs), builds the cluster port from the user's kubeconfig, calls
 // services and prints. Ink and React are imported only when the TUI opens, so scripted use starts fast.
 import { isDns1123Subdomain } from '../../lib/api/names.ts';
+import { isValidCidr } from '../../lib/domain/cidr.ts';
+import { uniqueCidrs } from '../../lib/domain/cidr-policy.ts';
 import yargs, { type Argv } from 'yargs';
 import type { AccessRequest, DecisionType, PartName } from '../../lib/api/accessrequest.ts';
 import { partsOf } from '../../lib/domain/parts.ts';
@@ -42,6 +44,8 @@ export interface CliDeps extends Io {
   now?: () => number;
   /** Resolves when the user interrupts a long-running command (list --watch); default: SIGINT. */
   interrupted?: Promise<void>;
+  /** The environment variables the plugin reads (main.ts passes process.env): NETWATCH_CLUSTER_CIDR. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 interface GlobalFlags {
@@ -49,6 +53,27 @@ interface GlobalFlags {
   context?: string;
   namespace?: string;
   'all-namespaces'?: boolean;
+  'cluster-cidr'?: string[];
+}
+
+export const CLUSTER_CIDR_ENV = 'NETWATCH_CLUSTER_CIDR';
+
+/**
+ * The cluster's own pod and Service ranges, for the preview's `cluster` risk class: --cluster-cidr (repeatable, or
+ * comma-separated), else $NETWATCH_CLUSTER_CIDR (separated by commas or spaces). The flag replaces the variable, as
+ * kubectl's flags do. A value that is not a CIDR is refused naming where it came from, before any command runs.
+ */
+export function clusterCidrsOf(flag: readonly string[] | undefined, env: string | undefined): string[] {
+  const [source, text] = flag && flag.length > 0 ? ['--cluster-cidr', flag.join(',')] : [CLUSTER_CIDR_ENV, env ?? ''];
+  const cidrs = text.split(/[\s,]+/).filter(Boolean);
+  const wrong = cidrs.filter((c) => !isValidCidr(c));
+  if (wrong.length > 0) {
+    throw new UserError(
+      `${source}: ${wrong.map((c) => `"${inert(c)}"`).join(', ')} ${wrong.length === 1 ? 'is not a CIDR' : 'are not CIDRs'} with a prefix`,
+      `give the cluster's pod and Service ranges, e.g. --cluster-cidr 10.244.0.0/16 --cluster-cidr 10.96.0.0/12`,
+    );
+  }
+  return uniqueCidrs(cidrs);
 }
 
 const NAMED_COMMANDS = ['describe', 'approve', 'extend', 'deny', 'abort', 'revoke', 'can-i'];
@@ -150,6 +175,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
   const now = deps.now ?? Date.now;
   let port: ClusterPort | undefined;
   let flags: GlobalFlags = {};
+  let clusterCidrs: string[] = [];
   const portOf = async (): Promise<ClusterPort> => {
     port ??= await (deps.makePort ?? defaultPort)({
       kubeconfig: flags.kubeconfig,
@@ -185,7 +211,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
     await checkRequest(p, spec);
     const body = newRequest(spec);
     if (a['dry-run']) {
-      const plan = await dryRunPlan(body, p);
+      const plan = await dryRunPlan(body, p, { clusterCidrs });
       const docs: unknown[] = [body, ...plan.objects];
       if (a.output === 'json') await print(deps, JSON.stringify(docs.length === 1 ? body : { apiVersion: 'v1', kind: 'List', items: docs }, null, 4) + '\n');
       else {
@@ -231,8 +257,17 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
     .option('context', { type: 'string', describe: 'The kubeconfig context to use', global: true })
     .option('namespace', { alias: 'n', type: 'string', describe: 'Namespace: default for NAME/SERVICE refs; filters list', global: true })
     .option('all-namespaces', { alias: 'A', type: 'boolean', describe: 'List requests of every namespace', global: true })
+    .option('cluster-cidr', {
+      type: 'string',
+      array: true,
+      // One value per flag: a greedy list would take the command's own words as CIDRs.
+      nargs: 1,
+      describe: `The cluster's pod or Service range (repeatable; default $${CLUSTER_CIDR_ENV}, comma-separated): the preview classes a requested CIDR inside one as "cluster"`,
+      global: true,
+    })
     .middleware((a) => {
       flags = a;
+      clusterCidrs = clusterCidrsOf(a['cluster-cidr'], deps.env?.[CLUSTER_CIDR_ENV]);
     })
     .command('request', 'Create an access request', (y) =>
       y
@@ -331,7 +366,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
         me().catch(() => undefined),
         partPermissions(p, partsOf(r.spec)).catch(() => new Map<PartName, boolean>()),
         materializedOf(p, r).catch(() => undefined),
-        previewFor(p, r).catch(() => undefined),
+        previewFor(p, r, { clusterCidrs }).catch(() => undefined),
       ]);
       await print(deps, renderDescribe({ request: r, view: viewOf(r, who, perms), materialized, preview, now: now() }));
     })
@@ -464,13 +499,13 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
         .demandCommand(1, 'name a subcommand: test'),
     )
     .command('tui', 'Open the interactive view (the default on a terminal)', {}, async () => {
-      await openTui(deps, await portOf(), flags);
+      await openTui(deps, await portOf(), flags, clusterCidrs);
     })
     .command('$0', false, {}, async () => {
       if (!deps.stdout.isTTY || !deps.stdin.isTTY) {
         throw new UserError('no command given and not on a terminal', 'run kubectl netwatch --help, or kubectl netwatch list');
       }
-      await openTui(deps, await portOf(), flags);
+      await openTui(deps, await portOf(), flags, clusterCidrs);
     })
     .command('completion', 'Print a bash/zsh completion script: source <(kubectl-netwatch completion)', {}, async () => {
       await print(deps, COMPLETION_SCRIPT);
@@ -589,9 +624,9 @@ async function loadTui(): Promise<typeof import('./tui/main.tsx')> {
   }
 }
 
-async function openTui(deps: CliDeps, port: ClusterPort, flags: GlobalFlags): Promise<void> {
+async function openTui(deps: CliDeps, port: ClusterPort, flags: GlobalFlags, clusterCidrs: string[]): Promise<void> {
   const { openTui: open } = await loadTui();
-  await open({ port, stdin: deps.stdin, stdout: deps.stdout, namespace: flags['all-namespaces'] ? undefined : flags.namespace });
+  await open({ port, stdin: deps.stdin, stdout: deps.stdout, namespace: flags['all-namespaces'] ? undefined : flags.namespace, clusterCidrs });
 }
 
 /** What became of an extension, in one line: granted (and where expiresAt goes), or the parts it waits for. */

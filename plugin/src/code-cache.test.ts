@@ -26,6 +26,7 @@ describe('which cache a command line uses', () => {
     [['-n', 'team-a', 'get'], 'list'],
     [['--kubeconfig', '/k', 'describe', 'x'], 'describe'],
     [['--namespace=team-a', 'approve', 'x'], 'approve'],
+    [['--cluster-cidr', '10.96.0.0/12', 'describe', 'x'], 'describe'],
     [['can-i'], 'can-i'],
     [['--help'], 'other'],
     [['lsit'], 'other'],

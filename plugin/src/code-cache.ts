@@ -65,7 +65,7 @@ const COMMANDS: Record<string, string> = {
 export const CACHED_COMMANDS: readonly string[] = Object.keys(COMMANDS);
 
 // Flags before the command whose value is the next word (`kubectl netwatch -n team-a list`).
-const VALUED_FLAGS = new Set(['-n', '--namespace', '--context', '--kubeconfig', '-o', '--output']);
+const VALUED_FLAGS = new Set(['-n', '--namespace', '--context', '--kubeconfig', '--cluster-cidr', '-o', '--output']);
 
 /** The cache variant of a CLI command line: its command, `tui` when there is none, else `other`. */
 export function cliVariant(argv: readonly string[]): string {

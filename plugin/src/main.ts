@@ -36,7 +36,7 @@ if (fast) {
 if (code === 'cli') {
   const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   const { run } = await parts.cli();
-  code = await run(argv, Object.assign(io, { interrupted })); // assign, not spread: spreading reads the getters
+  code = await run(argv, Object.assign(io, { interrupted, env: process.env })); // assign, not spread: spreading reads the getters
 }
 // Let pending stdout writes drain (a piped `list -o json` can be large) instead of process.exit() cutting them.
 process.exitCode = code;

@@ -18,6 +18,7 @@ import { Users } from '../support/users.ts';
 import { Admin, waitFor, waitForPhase } from '../support/admin.ts';
 import { run } from '../../plugin/src/cli.ts';
 import { captured } from '../support/streams.ts';
+import { serviceSpec } from '../support/builders.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const DBAS = ['dba1', 'dba2', 'dba3'];
@@ -30,17 +31,9 @@ let users: Users;
 
 const examples = (parseAllDocuments(readFileSync(`${REPO}docs/examples/access-policies.yaml`, 'utf8')) as { toJS(): unknown }[]).map((d) => d.toJS() as AccessPolicy);
 
-function spec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
-  return {
-    type: 'Service',
-    source: { namespace: 'monitoring', service: 'prometheus' },
-    target: { namespace: 'payments', service: 'database' },
-    ports: [{ port: 5432, protocol: 'TCP' }],
-    duration: '2h',
-    reason: 'INC-4711 replication lag',
-    ...overrides,
-  };
-}
+/** prometheus → payments/database on 5432/TCP, with a reason the postgres rule accepts. */
+const spec = (overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec =>
+  serviceSpec({ target: { namespace: 'payments', service: 'database' }, reason: 'INC-4711 replication lag', ...overrides });
 
 async function refusal(what: Promise<unknown>): Promise<{ status: number; message: string }> {
   try {
@@ -135,6 +128,7 @@ describe('AccessPolicies on a real API server', () => {
     assert.match((await bad({ autoApprove: true, approvals: { count: 2 } })).message, /autoApprove and approvals exclude each other/);
     assert.match((await bad({ maxDuration: '8h', maxTotalDuration: '1h' })).message, /maxTotalDuration must be at least maxDuration/);
     assert.match((await bad({ refuse: 'no', maxDuration: '1h' })).message, /a rule that refuses sets nothing else/);
+    assert.match((await bad({ refuse: 'no', notify: { approvers: ['team-chat'] } })).message, /a rule that refuses sets nothing else/);
     assert.match((await bad({ match: { peers: { namespaces: ['x'], cidrs: ['10.0.0.0/8'] } }, maxDuration: '1h' })).message, /either in-cluster .* or external/);
     // Users read policies (netwatch-user); they do not write them.
     assert.ok(await users.as('alice').get('accesspolicies', 'payments', 'database'));

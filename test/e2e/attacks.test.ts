@@ -17,7 +17,8 @@ import { KubeError } from '../../lib/kube/port.ts';
 import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type PartName } from '../../lib/api/accessrequest.ts';
 import { LABEL_MANAGED_BY, LABEL_REQUEST_ID, LABEL_ROLE, MANAGED_BY } from '../../lib/api/markers.ts';
 import { objectName } from '../../lib/domain/names.ts';
-import { externalSpec } from '../support/builders.ts';
+import { externalSpec, serviceSpec } from '../support/builders.ts';
+import { POLICY_API_VERSION, POLICY_KIND, type AccessPolicy } from '../../lib/api/accesspolicy.ts';
 import type { KubeObject, MaxtacObject, NetworkPolicy, Service } from '../../lib/kube/types.ts';
 import { waitFor } from '../support/wait.ts';
 import { Users } from '../support/users.ts';
@@ -64,14 +65,7 @@ function reviewsByWebhook(): number {
   return cp.auditEvents().filter((e) => e.objectRef?.resource === 'subjectaccessreviews' && e.user.username === 'system:serviceaccount:netwatch-system:netwatch-webhook').length;
 }
 
-const serviceToDatabase: AccessRequestSpec = {
-  type: 'Service',
-  source: { namespace: 'monitoring', service: 'prometheus' },
-  target: { namespace: 'payments', service: 'database' },
-  ports: [{ port: 5432, protocol: 'TCP' }],
-  duration: '2h',
-  reason: 'dashboards',
-};
+const serviceToDatabase: AccessRequestSpec = serviceSpec({ target: { namespace: 'payments', service: 'database' }, reason: 'dashboards' });
 
 /** The sandbox's shop/frontend, reached from one partner address. */
 const internetToFrontend: AccessRequestSpec = externalSpec();
@@ -313,6 +307,107 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
       assert.match(message, /status\.phase: is written only by the netwatch controller/);
       const clone = await refused(as('impostor').create('services', service('payments', 'fake-clone', { labels: { [LABEL_REQUEST_ID]: serviceGrant.metadata.uid ?? '' } })));
       assert.match(clone, new RegExp(`user "${CONTROLLER}" may not create Service payments/fake-clone`));
+    });
+  });
+
+  describe('8. owners\' rules and review lists, as a user with edit in one namespace', () => {
+    const policy = (namespace: string, name: string, rules: AccessPolicy['spec']['rules']): AccessPolicy => ({
+      apiVersion: POLICY_API_VERSION,
+      kind: POLICY_KIND,
+      metadata: { name, namespace },
+      spec: { rules },
+    });
+    /** Waits until the webhook's informer holds a policy: a dry-run create shows what it does. */
+    const webhookSees = (user: string, spec: AccessRequestSpec, sees: (message: string | undefined) => boolean): Promise<true> =>
+      waitFor('the webhook to see the policy', async () => {
+        try {
+          await as(user).call('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'probe-' }, spec });
+          return sees(undefined) || undefined;
+        } catch (err) {
+          return (err instanceof KubeError && sees(err.message)) || undefined;
+        }
+      });
+
+    before(async () => {
+      // What Kubernetes' `edit` aggregates from netwatch: AccessPolicies in payments only.
+      await applyObjects(cp.admin, [roleBinding('mallory-policies', 'netwatch-policy-editor', { kind: 'User', name: 'mallory' }, 'payments')]);
+    });
+
+    test('a policy of mallory\'s in payments approves the payments part only: the monitoring part still waits for its approver', async (t) => {
+      await as('mallory').create('accesspolicies', policy('payments', 'everything', [{ name: 'anything-goes', autoApprove: true }]));
+      t.after(() => as('mallory').delete('accesspolicies', 'payments', 'everything'));
+      const spec = { ...serviceToDatabase, reason: 'my own rule' };
+      await webhookSees('mallory', spec, (m) => m === undefined);
+      const created = await createRequest('mallory', spec);
+      const name = created.metadata.name ?? '';
+      // Only the payments part has a matching rule; monitoring's part keeps today's rule (one approver there).
+      assert.deepEqual(created.spec.policy?.map((p) => [p.part, p.approval]), [['target', 'Auto']]);
+      const partial = await waitFor(`${name} to be PartiallyApproved`, async () => {
+        const ar = await as('admin').get<AccessRequest>('accessrequests', '', name);
+        return ar?.status?.phase === 'PartiallyApproved' ? ar : undefined;
+      });
+      assert.deepEqual(partial.status?.approvals?.map((a) => a.part), ['target']);
+      assert.equal((await as('admin').list<MaxtacObject>('accesses')).items.some((m) => m.metadata.labels?.[LABEL_REQUEST_ID] === created.metadata.uid), false, 'nothing is materialized');
+      await writeStatus('mallory', name, (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
+    });
+
+    test('mallory may not write a policy where she has no rights', async () => {
+      const message = await refused(as('mallory').create('accesspolicies', policy('monitoring', 'everything', [{ name: 'anything-goes', autoApprove: true }])));
+      assert.match(message, /accesspolicies\.netwatch\.vtk\.io is forbidden: User "mallory" cannot create resource "accesspolicies" in API group "netwatch\.vtk\.io" in the namespace "monitoring"/);
+    });
+
+    test('a catastrophic reasonPattern of mallory\'s cannot stall the webhook: the reason is judged at once and the webhook keeps answering', async (t) => {
+      await as('mallory').create('accesspolicies', policy('payments', 'slow', [{ name: 'nested', reasonPattern: '^((a+))+$' }]));
+      t.after(() => as('mallory').delete('accesspolicies', 'payments', 'slow'));
+      // With a backtracking engine this reason takes years; the webhook would stop answering every create and
+      // decision in the cluster (it fails closed).
+      const evil = { ...serviceToDatabase, reason: `${'a'.repeat(64)}!` };
+      await webhookSees('mallory', evil, (m) => m !== undefined && /spec\.reason: must match/.test(m));
+      const message = await refused(createRequest('mallory', evil));
+      assert.match(message, /spec\.reason: must match \/\^\(\(a\+\)\)\+\$\/ for the target part \(namespace payments\) under AccessPolicy payments\/slow, rule "nested"/);
+      const fine = await createRequest('mallory', { ...internetToFrontend, reason: 'the webhook still answers' });
+      await writeStatus('mallory', fine.metadata.name ?? '', (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
+    });
+
+    test('a client-sent policy stamp and requester are overwritten: alice\'s rule does not auto-approve mallory\'s request', async (t) => {
+      await as('admin').create('accesspolicies', policy('shop', 'alice-only', [{ name: 'alice', match: { requesters: { users: ['alice'] } }, autoApprove: true }]));
+      t.after(() => as('admin').delete('accesspolicies', 'shop', 'alice-only'));
+      await webhookSees('alice', { ...internetToFrontend, reason: 'probe' }, (m) => m === undefined);
+      const created = await createRequest('mallory', {
+        ...internetToFrontend,
+        reason: 'I am alice',
+        requester: { username: 'alice', groups: ['system:masters'] },
+        policy: [{ part: 'target', namespace: 'shop', rules: ['shop/alice-only/alice'], approval: 'Auto', approvalRule: 'shop/alice-only/alice' }],
+      });
+      assert.equal(created.spec.requester?.username, 'mallory');
+      assert.deepEqual(created.spec.policy ?? [], [], 'no rule matches mallory');
+      await new Promise((r) => setTimeout(r, 1000));
+      const stored = await as('admin').get<AccessRequest>('accessrequests', '', created.metadata.name ?? '');
+      assert.deepEqual(stored?.status?.approvals ?? [], []);
+      await writeStatus('mallory', created.metadata.name ?? '', (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
+    });
+
+    test('reviews and the approvers list cannot be forged: another user\'s name, a part one may not approve, controller fields', async () => {
+      const spec = { ...serviceToDatabase, reason: 'forged reviews' };
+      await webhookSees('alice', spec, (m) => m === undefined); // the slow rule above is gone
+      const created = await createRequest('alice', spec);
+      const name = created.metadata.name ?? '';
+      const forged = await refused(writeStatus('erin', name, (ar) => ({ ...ar.status, reviews: [{ part: 'target', namespace: 'payments', by: 'bob', at: new Date().toISOString() }] })));
+      assert.match(forged, /status\.reviews/);
+      const own = await refused(writeStatus('alice', name, (ar) => ({ ...ar.status, reviews: [{ part: 'target', namespace: 'payments' }] })));
+      assert.match(own, /status\.reviews/);
+      await waitFor('the controller to record who can approve', async () => ((await as('admin').get<AccessRequest>('accessrequests', '', name))?.status?.parts?.length ?? 0) > 0 || undefined);
+      const listed = await refused(
+        writeStatus('erin', name, (ar) => ({
+          ...ar.status,
+          parts: (ar.status?.parts ?? []).map((p) => ({ ...p, approvers: { approvers: [{ kind: 'User' as const, name: 'erin', via: 'approve' as const }], clusterAdmins: [] } })),
+        })),
+      );
+      assert.match(listed, /status\.parts: is written only by the netwatch controller/);
+      const stored = await as('admin').get<AccessRequest>('accessrequests', '', name);
+      assert.deepEqual(stored?.status?.reviews ?? [], []);
+      assert.deepEqual(stored?.status?.approvals ?? [], []);
+      await writeStatus('alice', name, (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
     });
   });
 

@@ -18,18 +18,11 @@ import { TERMINAL_PHASES, type AccessRequest, type AccessRequestSpec } from '../
 import type { CoreEvent, NetworkPolicy } from '../../lib/kube/types.ts';
 import { waitFor } from '../support/wait.ts';
 import { Users } from '../support/users.ts';
+import { externalSpec } from '../support/builders.ts';
 
 // The case the issue measured 3 times out of 3: maxtac deletes its expired ExternalAccess and nothing deletes the
 // policy. (Revoke left one 3 times out of 61, a race with maxtac's orphan sweep: too rare to reproduce on demand.)
-const shortExternalGrant: AccessRequestSpec = {
-  type: 'External',
-  service: { namespace: 'shop', name: 'frontend' },
-  cidrs: ['198.19.0.7/32'],
-  direction: 'ingress',
-  ports: [{ port: 443, protocol: 'TCP' }],
-  duration: '15s',
-  reason: 'closing e2e',
-};
+const shortExternalGrant: AccessRequestSpec = externalSpec({ cidrs: ['198.19.0.7/32'], duration: '15s', reason: 'closing e2e' });
 
 interface Setup {
   cp: ControlPlane;

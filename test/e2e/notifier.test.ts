@@ -4,7 +4,7 @@
 // and an SMTP server with STARTTLS and AUTH. What it proves: each transition reaches each destination exactly once;
 // a sink that fails three times then recovers gets the message once; one that keeps failing is given up with a
 // Warning Event; neither a second replica nor a restart sends anything twice; reminders fire at the configured
-// times (short ones here).
+// times (short ones here); an AccessPolicy rule that matched a part routes its approvals instead of the annotation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,9 @@ import { idempotencyKey } from '../../notifier/messages.ts';
 import { REASON_NOTIFICATION_FAILED, type NotifierSettings } from '../../notifier/notifier.ts';
 import { ANNOTATION_NOTIFY_APPROVERS } from '../../notifier/routes.ts';
 import type { AccessRequest, AccessRequestSpec } from '../../lib/api/accessrequest.ts';
+import type { KubeObject } from '../../lib/kube/types.ts';
+import { KubeError } from '../../lib/kube/errors.ts';
+import { accessPolicy } from '../support/builders.ts';
 import { Admin, suffix, waitFor, waitForPhase, waitForReady } from '../support/admin.ts';
 import { Users } from '../support/users.ts';
 import { REPO } from '../support/manifests.ts';
@@ -365,6 +368,34 @@ describe('notifier: notifications and reminders delivered to real receivers', ()
     const all = deliveredFor(uid);
     assert.equal(all.filter((x) => x.startsWith('pending-reminder/target')).length, 2, 'the reminder once per destination');
     assert.equal(all.filter((x) => x.startsWith('expiring')).length, 2, 'the warning once per destination');
+    await stopAll();
+  });
+
+  test('an AccessPolicy rule routes the approvals of the part it matched: to its sinks, exactly once, not to the annotation\'s', async () => {
+    await admin.service(dst, 'cache');
+    const policy = (notify: string[]) => accessPolicy(dst, 'cache-owners', [{ name: 'cache', match: { services: { names: ['cache'] } }, notify: { approvers: notify } }]) as KubeObject;
+    // The CRD refuses what can never be a route item, naming the field.
+    const refused = await admin.kube.create('accesspolicies', policy(['Team Chat'])).then(() => undefined, (e: unknown) => e);
+    assert.ok(refused instanceof KubeError && refused.status === 422 && /spec\.rules\[0\]\.notify\.approvers\[0\]/.test(refused.message), String(refused));
+    await admin.kube.create('accesspolicies', policy(['chat', 'mail:dst-cache@example.com']));
+    const spec = { ...serviceSpec(), target: { namespace: dst, service: 'cache' } };
+    // The webhook stamps the matching rule once its informer has the policy (a dry run shows the stamp).
+    await waitFor('the webhook to stamp the cache rule', async () => {
+      const body = { apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessRequest', metadata: { generateName: 'probe-' }, spec };
+      const probe = await users.as('alice').call<AccessRequest>('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', body);
+      return probe.spec.policy?.some((p) => p.part === 'target' && p.rules.includes(`${dst}/cache-owners/cache`));
+    });
+    await notifier();
+    const r = await create('alice', spec);
+    // The target part: the rule's chat and mailbox, not the dst annotation's events and dst-leads; the source part
+    // (no policy) its annotation's.
+    await expectExactly(r.metadata.uid ?? '', [
+      'approval-needed/source → chat',
+      'approval-needed/source → mail:src-leads@example.com',
+      'approval-needed/target → chat',
+      'approval-needed/target → mail:dst-cache@example.com',
+    ]);
+    await users.decide('alice', r.metadata.name ?? '', 'Aborted');
     await stopAll();
   });
 });

@@ -19,7 +19,7 @@ import { bundle } from '../../plugin/build.ts';
 import { startHttpConnectProxy, startSocksProxy, type TestProxy } from '../support/proxies.ts';
 import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import { waitFor } from '../support/wait.ts';
-import { Terminal, Tmux } from '../support/terminal.ts';
+import { Tmux, type Terminal } from '../support/terminal.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const HOSTILE = 'need it \x1b[2J\x1b[H\x1b]0;owned-title\x07\x1b[32m✔ approved by admin\x1b[0m ' + 'w'.repeat(2000);
@@ -28,7 +28,6 @@ let cp: ControlPlane;
 let webhook: InstalledWebhook | undefined;
 let controller: InstalledController | undefined;
 let binDir: string;
-const tmux = new Tmux(`netwatch-e2e-${process.pid}`);
 
 interface Result {
   code: number;
@@ -99,8 +98,17 @@ async function policiesFor(request: AccessRequest, namespace: string): Promise<s
   return nps.items.filter((p) => p.metadata?.ownerReferences?.some((o) => uids.has(o.uid))).map((p) => p.metadata?.name ?? '');
 }
 
-/** The TUI as `user` in a real terminal (tmux) named `name`. */
-const openTerminal = (name: string, user: string, args: string[] = []) => Terminal.open(tmux, name, envFor(user), args);
+// ---------------------------------------------------------------------------------------------------------------
+// tmux: a real terminal
+
+const terminals = new Tmux();
+const tmux = (args: string[]) => terminals.run(args);
+
+/** `kubectl netwatch ARGS` as a user, in a real terminal. */
+function openTerminal(name: string, user: string, args: string[] = []): Promise<Terminal> {
+  // CI=true as on CI machines (Ink would draw nothing until exit): the TUI must draw on a terminal regardless.
+  return terminals.open(name, { ...envFor(user), CI: 'true' }, ['kubectl', 'netwatch', ...args]);
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -149,7 +157,7 @@ before(async () => {
 });
 
 after(async () => {
-  await tmux.stop();
+  await terminals.stop();
   await controller?.stop();
   await webhook?.close();
   await cp?.stop();
@@ -277,6 +285,19 @@ describe('kubectl netwatch subcommands against the real control plane', () => {
     assert.match(out, /^kind: AccessRequest$/m);
     const listed = JSON.parse(await ok('bob', ['list', '-A', '-o', 'json'])) as { items: AccessRequest[] };
     assert.ok(!listed.items.some((r) => r.spec.reason === 'look first'), 'nothing was created');
+  });
+
+  test("--cluster-cidr or NETWATCH_CLUSTER_CIDR: the preview classes a CIDR inside the cluster's ranges as cluster", async () => {
+    const args = ['request', 'external', '--cidr', '10.96.0.10/32', '--to', 'shop/database', '--ports', '5432/TCP', '--reason', 'x', '--dry-run'];
+    const cluster = /^#\s+! 10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), cluster \+ private$/m;
+    assert.match(await ok('bob', ['--cluster-cidr', '10.244.0.0/16', '--cluster-cidr', '10.96.0.0/12', ...args]), cluster);
+    const fromEnv = await netwatch('bob', args, { NETWATCH_CLUSTER_CIDR: '10.244.0.0/16,10.96.0.0/12' });
+    assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    assert.match(fromEnv.stdout, cluster);
+    assert.match(await ok('bob', args), /^#\s+10\.96\.0\.10\/32: 1 IPv4 address \(a \/32\), private$/m, 'not told the ranges: private only');
+    const bad = await netwatch('bob', ['--cluster-cidr', '10.96.0.0', ...args]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: --cluster-cidr: "10\.96\.0\.0" is not a CIDR with a prefix\nhint: /);
   });
 
   test('a bad request is a one-line user error with a hint and exit code 1', async () => {
@@ -475,7 +496,7 @@ describe('kubectl netwatch TUI in a real terminal (tmux)', () => {
       assert.match(screen, /Ready=True InForce/);
       assert.match(screen, /expires in (\d+h)?\d+m\d\ds/);
       // Resize the terminal: the view re-lays out and keeps working.
-      await t.resize(90, 30);
+      await tmux(['resize-window', '-t', 'alice2', '-x', '90', '-y', '30']);
       await t.keys('Escape');
       await t.waitFor(new RegExp(`${name.slice(0, 12)}`));
       // Ctrl-C quits cleanly.

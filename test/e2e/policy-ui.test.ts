@@ -22,7 +22,7 @@ import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 import { installController, type InstalledController } from '../support/controller.ts';
 import { installWebUiRbac, startWebUi } from '../support/webui.ts';
 import { launchChromium, signIn } from '../support/browser.ts';
-import { Terminal, Tmux } from '../support/terminal.ts';
+import { Tmux, type Terminal } from '../support/terminal.ts';
 import { Users } from '../support/users.ts';
 import { Admin, waitFor, waitForPhase } from '../support/admin.ts';
 
@@ -62,6 +62,9 @@ describe('the AccessPolicy rule and the approvals missing, in the TUI and the we
     KUBECONFIG: cp.kubeconfigPathFor(user),
     TERM: 'xterm-256color',
   });
+
+  /** The TUI on payments as `user` in a real terminal (tmux); CI=true as on CI machines, where Ink must draw regardless. */
+  const openTui = (user: string): Promise<Terminal> => tmux.open(user, { ...envFor(user), CI: 'true' }, ['kubectl', 'netwatch', '-n', 'payments']);
 
   async function newPage(): Promise<Page> {
     assert.ok(browser);
@@ -148,7 +151,7 @@ describe('the AccessPolicy rule and the approvals missing, in the TUI and the we
   });
 
   test('the TUI in a real terminal names the rule and the approval missing, in the hub and the detail view', async () => {
-    const t = await Terminal.open(tmux, 'bob', envFor('bob'), ['-n', 'payments']);
+    const t = await openTui('bob');
     try {
       await t.waitFor('● live');
       await t.select(name);
@@ -193,7 +196,7 @@ describe('the AccessPolicy rule and the approvals missing, in the TUI and the we
   });
 
   test('alice extends the access from the TUI; the web UI lists what the extension waits for and dave approves it there', async () => {
-    const t = await Terminal.open(tmux, 'alice', envFor('alice'), ['-n', 'payments']);
+    const t = await openTui('alice');
     try {
       await t.waitFor('● live');
       await t.keys('2');

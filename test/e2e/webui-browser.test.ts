@@ -96,7 +96,8 @@ describe('the web UI in a real browser', () => {
 
   /** A web UI listening on `port`; a replica of another passes that one's public URL and session key. */
   function startUi(port: number, actAs: 'token' | 'impersonate', shared: { publicUrl?: string; sessionKey?: Buffer } = {}): Promise<FastifyInstance> {
-    return startWebUi({ cp, idp, pki, clientId: CLIENT_ID, port, actAs, ...shared });
+    // The cluster's own ranges (--cluster-cidr): the preview classes a requested CIDR inside one as `cluster`.
+    return startWebUi({ cp, idp, pki, clientId: CLIENT_ID, port, actAs, clusterCidrs: ['10.96.0.0/12'], ...shared });
   }
 
   before(async () => {
@@ -407,6 +408,20 @@ describe('the web UI in a real browser', () => {
     await page.getByRole('button', { name: 'Submit request' }).click();
     await expectUrl(page, /\/requests\/[^/?]+\?notice=created$/, 'submit-no-js');
     assert.equal(await page.getByTestId('reason').textContent(), 'no-script browser');
+  });
+
+  test("the request page classes a CIDR inside the cluster's own ranges (--cluster-cidr) as cluster, a risk", async () => {
+    const page = await newPage();
+    await signIn(page, 'alice');
+    await page.getByRole('link', { name: 'New external access' }).click();
+    await page.locator('#namespace').fill('payments');
+    await page.locator('#service').fill('database');
+    await page.locator('#cidrs').fill('10.96.0.10/32');
+    await page.locator('#reason').fill('a cluster range');
+    await page.getByRole('button', { name: 'Submit request' }).click();
+    await expectUrl(page, /\/requests\/[^/?]+\?notice=created$/, 'submit-cluster-cidr');
+    const risk = page.getByTestId('request-preview').locator('li.risk', { hasText: '10.96.0.10/32' });
+    assert.equal((await risk.textContent())?.trim(), '! 10.96.0.10/32: 1 IPv4 address (a /32), cluster + private');
   });
 
   test('a signed-in user without netwatch rights sees no request, neither on the pages nor in the event stream', async () => {

@@ -27,6 +27,7 @@ import type { NetworkPolicy, Pod, Service } from '../../lib/kube/types.ts';
 import type { WhyResult } from '../../plugin/src/services/why.ts';
 import { Users } from '../support/users.ts';
 import { waitFor } from '../support/wait.ts';
+import { Tmux } from '../support/terminal.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -36,6 +37,7 @@ let webhook: InstalledWebhook | undefined;
 let controller: InstalledController | undefined;
 let users: Users;
 let binDir = '';
+const terminals = new Tmux();
 
 const tcp = (port: number, name?: string): DataplanePort => ({ port, protocol: 'TCP', ...(name ? { name } : {}) });
 const udp = (port: number, name?: string): DataplanePort => ({ port, protocol: 'UDP', ...(name ? { name } : {}) });
@@ -75,10 +77,13 @@ interface Result {
   stderr: string;
 }
 
+function envFor(user: string): NodeJS.ProcessEnv {
+  return { PATH: `${binDir}:${join(REPO, 'node_modules/.bin')}:/usr/local/bin:/usr/bin:/bin`, HOME: binDir, KUBECONFIG: cp!.kubeconfigPathFor(user) };
+}
+
 function netwatch(user: string, args: string[]): Promise<Result> {
   return new Promise((resolve) => {
-    const env = { PATH: `${binDir}:${join(REPO, 'node_modules/.bin')}:/usr/local/bin:/usr/bin:/bin`, HOME: binDir, KUBECONFIG: cp!.kubeconfigPathFor(user) };
-    execFile('kubectl', ['netwatch', ...args], { env, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    execFile('kubectl', ['netwatch', ...args], { env: envFor(user), timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 99) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -232,6 +237,7 @@ before(async () => {
 });
 
 after(async () => {
+  await terminals.stop();
   await dp?.stop();
   await controller?.stop();
   await webhook?.close();
@@ -375,5 +381,45 @@ describe('kubectl netwatch why against the real control plane', () => {
     const p = await netwatch('alice', ['why', '--from', 'y/client', '--to', 'x/web', '--port', 'http']);
     assert.equal(p.code, 1);
     assert.match(p.stderr, /^error: --port "http" is not PORT\[\/PROTOCOL\]/);
+  });
+
+  test('in the TUI (a real terminal): w asks why, the answer is blocked, and n opens the request form filled in', async () => {
+    await setPolicies(isolating);
+    // CI=true as on CI machines: the TUI must draw on a terminal regardless.
+    const t = await terminals.open('why-alice', { ...envFor('alice'), TERM: 'xterm-256color', CI: 'true' }, ['kubectl', 'netwatch']);
+    try {
+      await t.waitFor('● live');
+      await t.keys('w');
+      await t.waitFor('Why is FROM → TO on PORT blocked');
+      await t.type('y/client');
+      await t.keys('Down', ...Array<string>(12).fill('BSpace'));
+      await t.type('x');
+      await t.keys('Down');
+      await t.type('web');
+      await t.keys('Down');
+      await t.type('81');
+      await t.keys('Down', 'Enter');
+      const answer = await t.waitFor('BLOCKED: y/client → x/web on 81/TCP');
+      assert.match(answer, /ingress of x\/web \(2 pods\)\n\s+isolated by: {2}x\/default-deny, x\/web-from-red, x\/canary-from-z\n\s+allowed by: {3}no rule of those policies/);
+      assert.match(answer, /kubectl netwatch request service --from y\/client --to x\/web --ports 81\/TCP/);
+      assert.match(answer, /Press n to open this request in the form/);
+      await t.keys('n');
+      const form = await t.waitFor('New Service → Service request');
+      for (const field of [/From namespace\s+y\b/, /From service\s+client\b/, /To namespace\s+x\b/, /To service\s+web\b/, /Ports\s+81\/TCP/, /› Reason/]) assert.match(form, field);
+      await t.type('why e2e: from the TUI');
+      await t.keys('Down', 'Enter');
+      const created = await t.waitFor(/created accessrequest (web-\S+)/);
+      const name = /created accessrequest (web-\S+)/.exec(created)?.[1] ?? '';
+      const request = await users.as('admin').get<AccessRequest>('accessrequests', '', name);
+      assert.deepEqual([request?.spec.source, request?.spec.target, request?.spec.ports, request?.spec.requester?.username], [
+        { namespace: 'y', service: 'client' },
+        { namespace: 'x', service: 'web' },
+        [{ port: 81, protocol: 'TCP' }],
+        'alice',
+      ]);
+      await users.decide('alice', name, 'Aborted', 'why e2e done');
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
 // (scripts/imports.test.ts checks that).
 import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type AccessRequestStatus, type Approval, type Condition, type Decision, type ObjectMeta, type PartName, type Phase, type Requester } from '../../lib/api/accessrequest.ts';
 import type { Service } from '../../lib/kube/types.ts';
+import { POLICY_API_VERSION, POLICY_KIND, type AccessPolicy, type PolicyRule } from '../../lib/api/accesspolicy.ts';
 
 /** A Service → Service request monitoring/prometheus → default/database on 5432/TCP for 2h. */
 export function serviceSpec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
@@ -132,6 +133,8 @@ export interface RequestFixture {
   reason?: string;
   username?: string;
   annotations?: Record<string, string>;
+  /** The rules the webhook stamped as matching each part (`spec.policy[].rules`), as namespace/policy/rule. */
+  policyRules?: Partial<Record<PartName, string[]>>;
 }
 
 /** Times are ms after `t0`, the request's creation. A Service request monitoring/prometheus → default/database (two parts: source in monitoring, target in default). */
@@ -161,8 +164,27 @@ export function requestFixture(f: RequestFixture = {}, t0 = T0): AccessRequest {
   return accessRequest({
     name: f.name ?? 'ar-1',
     metadata: { uid: 'uid-1', resourceVersion: '1', creationTimestamp: at(0), ...(f.annotations ? { annotations: f.annotations } : {}) },
-    spec: serviceSpec({ reason: f.reason ?? 'scrape metrics' }),
+    spec: serviceSpec({
+      reason: f.reason ?? 'scrape metrics',
+      ...(f.policyRules
+        ? {
+            policy: (['source', 'target'] as const).map((part) => ({
+              part,
+              namespace: part === 'source' ? 'monitoring' : 'default',
+              rules: f.policyRules?.[part] ?? [],
+              approval: 'Default' as const,
+            })),
+          }
+        : {}),
+    }),
     requester: { username: requester, groups: ['developers'], approvedParts: f.approvedAtCreation ?? [] },
     ...(status ? { status } : {}),
   });
+}
+
+// ----- AccessPolicies
+
+/** An AccessPolicy `namespace/name` with these rules; `spec` adds policy-level fields (e.g. notify). */
+export function accessPolicy(namespace: string, name: string, rules: PolicyRule[], spec: Omit<AccessPolicy['spec'], 'rules'> = {}): AccessPolicy {
+  return { apiVersion: POLICY_API_VERSION, kind: POLICY_KIND, metadata: { namespace, name }, spec: { rules, ...spec } };
 }

@@ -1,5 +1,5 @@
-// A real terminal for end-to-end suites: tmux on a private socket runs `kubectl netwatch` (the TUI) with a user's
-// environment; a test sends keys and reads the screen as the user would see it.
+// A real terminal for end-to-end suites: tmux on a socket of the test's own, a session per program, send-keys to
+// type and capture-pane to read the screen (what a person at that terminal would see).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { waitFor } from './wait.ts';
 
 export class Tmux {
-  /** One tmux server per suite, on a socket of its own. */
-  constructor(readonly socket: string) {}
+  constructor(readonly socket = `netwatch-e2e-${process.pid}`) {}
 
   run(args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -16,7 +15,18 @@ export class Tmux {
     });
   }
 
-  /** Stops the server and removes its socket. */
+  /**
+   * Runs `command` with exactly `env` in a new 160×50 session NAME. The shell prints the exit code after the program
+   * ends and keeps the pane open, so a test can see both.
+   */
+  async open(name: string, env: NodeJS.ProcessEnv, command: string[]): Promise<Terminal> {
+    const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v ?? ''}`);
+    const line = command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    await this.run(['new-session', '-d', '-s', name, '-x', '160', '-y', '50', 'env', ...envArgs, 'sh', '-c', `${line}; echo "EXITED:$?"; sleep 600`]);
+    return new Terminal(this, name);
+  }
+
+  /** Ends every session and removes the socket. */
   async stop(): Promise<void> {
     await this.run(['kill-server']).catch(() => undefined);
     rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
@@ -29,16 +39,6 @@ export class Terminal {
     readonly name: string,
   ) {}
 
-  /** `kubectl netwatch ARGS` in a 160×50 terminal named `name`, with `env` (PATH, KUBECONFIG, HOME, TERM). */
-  static async open(tmux: Tmux, name: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<Terminal> {
-    // CI=true as on CI machines (Ink would draw nothing until exit): the TUI must draw on a terminal regardless.
-    const envArgs = Object.entries({ ...env, CI: 'true' }).map(([k, v]) => `${k}=${v ?? ''}`);
-    // The shell prints the exit code after the TUI quits and keeps the pane open, so a test can see both.
-    const command = ['kubectl', 'netwatch', ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    await tmux.run(['new-session', '-d', '-s', name, '-x', '160', '-y', '50', 'env', ...envArgs, 'sh', '-c', `${command}; echo "EXITED:$?"; sleep 600`]);
-    return new Terminal(tmux, name);
-  }
-
   screen(): Promise<string> {
     return this.tmux.run(['capture-pane', '-p', '-t', this.name]);
   }
@@ -48,6 +48,7 @@ export class Terminal {
     return this.tmux.run(['capture-pane', '-p', '-e', '-t', this.name]);
   }
 
+  /** Key names as tmux's send-keys reads them (`Down`, `Enter`, `BSpace`, `C-c`), one at a time. */
   async keys(...keys: string[]): Promise<void> {
     for (const k of keys) {
       await this.tmux.run(['send-keys', '-t', this.name, k]);
@@ -93,10 +94,6 @@ export class Terminal {
 
   async title(): Promise<string> {
     return (await this.tmux.run(['display-message', '-p', '-t', this.name, '#{pane_title}'])).trim();
-  }
-
-  async resize(width: number, height: number): Promise<void> {
-    await this.tmux.run(['resize-window', '-t', this.name, '-x', String(width), '-y', String(height)]);
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,8 @@ export interface WebUiOptions {
   /** A replica of another web UI passes that one's public URL and session key. */
   publicUrl?: string;
   sessionKey?: Buffer;
+  /** The cluster's own ranges (--cluster-cidr), for the preview's `cluster` risk class. */
+  clusterCidrs?: string[];
 }
 
 /**
@@ -40,6 +42,7 @@ export async function startWebUi(o: WebUiOptions): Promise<FastifyInstance> {
       actAs: o.actAs,
       claims: { issuerUrl: o.idp.issuer, usernameClaim: 'email', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'oidc:' },
       durations: ['30m', '2h', '8h'],
+      ...(o.clusterCidrs ? { clusterCidrs: o.clusterCidrs } : {}),
       rateLimitPerMinute: 10_000,
     },
     {

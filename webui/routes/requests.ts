@@ -56,17 +56,22 @@ function approveExtension(part: PartName): StatusChange {
   };
 }
 
+export interface RequestRoutesOptions {
+  /** The cluster's own ranges (--cluster-cidr), for the preview's `cluster` risk class. */
+  clusterCidrs: readonly string[];
+}
+
 /** The request's preview as the user reads it; null when the API server gave no answer (the page still shows). */
-async function previewFor(req: FastifyRequest, kube: UserKube, r: AccessRequest): Promise<RequestPreview | null> {
+async function previewFor(req: FastifyRequest, kube: UserKube, r: AccessRequest, clusterCidrs: readonly string[]): Promise<RequestPreview | null> {
   try {
-    return previewOf(await gatherPreviewFacts(kube.previewReader(), r));
+    return previewOf(await gatherPreviewFacts(kube.previewReader(), r, { clusterCidrs }));
   } catch (err) {
     req.log.warn({ err }, 'the preview of a request could not be read');
     return null;
   }
 }
 
-export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+export const requestRoutes: FastifyPluginAsyncTypebox<RequestRoutesOptions> = async (app, { clusterCidrs }) => {
   const csrf = app.csrfProtection.bind(app);
   /** The request as the viewer may read it; undefined when it is missing or refused to them (the same to them). */
   async function readRequest(kube: ReturnType<FastifyRequest['userKube']>, name: string): Promise<AccessRequest | undefined> {
@@ -86,17 +91,8 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const r = await readRequest(kube, name);
     if (!r) return notFound(req, reply);
     const [view] = await requestViews(kube, viewer.identity, [r]);
-    const maxtacNames = new Set((r.status?.objects ?? []).filter((o) => o.kind === 'Access' || o.kind === 'ExternalAccess').map((o) => o.name));
-    const namespaces = [...new Set(partsOf(r.spec).map((p) => p.namespace))];
-    // Only maxtac's policies for this request's own objects (owner = one of its Access/ExternalAccess).
-    const policies = await Promise.all(
-      (maxtacNames.size === 0 ? [] : namespaces).map(async (ns) => {
-        const items = await kube.listNetworkPolicies(ns).catch(() => null);
-        return { namespace: ns, items: items === null ? null : items.filter((p) => p.ownerName !== undefined && maxtacNames.has(p.ownerName)) };
-      }),
-    );
-    const preview = await previewFor(req, kube, r);
-    const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, policies, preview, error: extra.error, notice: extra.notice, extend: extra.extend });
+    const preview = await previewFor(req, kube, r, clusterCidrs);
+    const body = views.detailPage(pageContext(req, reply), { req: r, view: view as RequestView, preview, error: extra.error, notice: extra.notice, extend: extra.extend });
     return sendHtml(reply, body, extra.status ?? 200);
   }
 
@@ -126,7 +122,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const error = extendError(r, view, identity, duration);
       if (error) return renderDetail(req, reply, name, { error, status: 400, extend: { duration, error } });
     }
-    const preview = await previewFor(req, kube, r);
+    const preview = await previewFor(req, kube, r, clusterCidrs);
     return sendHtml(reply, views.confirmPage(pageContext(req, reply), { req: r, view, action, part, duration: duration?.trim(), preview }));
   });
 

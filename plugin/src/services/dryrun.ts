@@ -8,7 +8,7 @@ import type { Service } from '../../../lib/kube/types.ts';
 import type { ClusterPort } from './port.ts';
 import { KubeError } from '../../../lib/kube/errors.ts';
 import type { RequestPreview } from '../../../lib/domain/preview.ts';
-import { previewFor } from './preview.ts';
+import { previewFor, type PreviewOptions } from './preview.ts';
 
 /** Object names derive from the request's UID, which the API server assigns at creation. */
 export const PLACEHOLDER_UID = '00000000-0000-0000-0000-000000000000';
@@ -20,7 +20,7 @@ export interface DryRunPlan {
   preview?: RequestPreview;
 }
 
-export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Promise<DryRunPlan> {
+export async function dryRunPlan(request: AccessRequest, port?: ClusterPort, previewOptions: PreviewOptions = {}): Promise<DryRunPlan> {
   const preview: AccessRequest = { ...request, metadata: { ...request.metadata, name: request.metadata.name ?? `${request.metadata.generateName ?? ''}xxxxx`, uid: PLACEHOLDER_UID } };
   const halves = halvesOf(preview);
   const originals = new Map<string, Service | null>();
@@ -54,6 +54,6 @@ export async function dryRunPlan(request: AccessRequest, port?: ClusterPort): Pr
   if (unreadable.length > 0) notes.push(`clones not shown: you may not read Service ${unreadable.join(', ')}`);
   notes.push('a direction in which no NetworkPolicy isolates the pods yet is left out, refused or granted by the controller as its --isolation setting says (see the preview)');
   const plan: DryRunPlan = { objects, note: notes.join('; ') };
-  if (port) plan.preview = await previewFor(port, preview);
+  if (port) plan.preview = await previewFor(port, preview, previewOptions);
   return plan;
 }

@@ -12,6 +12,11 @@ export function previewReaderOf(port: ClusterPort): PreviewReader {
   };
 }
 
-export async function previewFor(port: ClusterPort, request: AccessRequest): Promise<RequestPreview> {
-  return previewOf(await gatherPreviewFacts(previewReaderOf(port), request));
+export interface PreviewOptions {
+  /** The cluster's own pod and Service ranges (--cluster-cidr): a requested CIDR inside one is classed `cluster`. */
+  clusterCidrs?: readonly string[] | undefined;
+}
+
+export async function previewFor(port: ClusterPort, request: AccessRequest, opts: PreviewOptions = {}): Promise<RequestPreview> {
+  return previewOf(await gatherPreviewFacts(previewReaderOf(port), request, opts.clusterCidrs ? { clusterCidrs: opts.clusterCidrs } : {}));
 }

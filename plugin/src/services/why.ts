@@ -207,14 +207,26 @@ function answerOf(pairs: PairResult[]): Answer {
   return 'partly allowed';
 }
 
-function requestCommand(q: WhyQuery, target: Service | undefined): string | undefined {
-  const offered = target?.spec?.ports?.some((p) => p.port === q.port.port && (p.protocol ?? 'TCP') === q.port.protocol);
-  if (!offered) return undefined;
-  const ports = `--ports ${q.port.port}/${q.port.protocol}`;
-  const rest = `${ports} --duration 1h --reason "<why you need it>"`;
-  const to = key(q.to.service);
-  if ('cidr' in q.from) return `kubectl netwatch request external --cidr ${formatNetwork(q.from.cidr)} --to ${to} --direction ingress ${rest}`;
-  return `kubectl netwatch request service --from ${key(q.from.service)} --to ${to} ${rest}`;
+/** The request that would open the flow of `q`: the one `why` prints as a command and the TUI fills its form with. */
+export type OpeningRequest =
+  | { type: 'Service'; from: { namespace: string; name: string }; to: { namespace: string; name: string }; port: Port & { protocol: Protocol } }
+  | { type: 'External'; cidr: string; to: { namespace: string; name: string }; direction: 'ingress'; port: Port & { protocol: Protocol } };
+
+export function openingRequest(q: WhyQuery): OpeningRequest {
+  if ('cidr' in q.from) return { type: 'External', cidr: formatNetwork(q.from.cidr), to: q.to.service, direction: 'ingress', port: q.port };
+  return { type: 'Service', from: q.from.service, to: q.to.service, port: q.port };
+}
+
+/** A request names ports of the target Service: the flow can be asked for only on one of them. */
+function requestable(q: WhyQuery, target: Service | undefined): boolean {
+  return !!target?.spec?.ports?.some((p) => p.port === q.port.port && (p.protocol ?? 'TCP') === q.port.protocol);
+}
+
+function requestCommand(o: OpeningRequest): string {
+  const rest = `--ports ${o.port.port}/${o.port.protocol} --duration 1h --reason "<why you need it>"`;
+  const to = key(o.to);
+  if (o.type === 'External') return `kubectl netwatch request external --cidr ${o.cidr} --to ${to} --direction ${o.direction} ${rest}`;
+  return `kubectl netwatch request service --from ${key(o.from)} --to ${to} ${rest}`;
 }
 
 /** The answer for `q`, from what the user may read through `port`. */
@@ -279,8 +291,7 @@ export async function why(port: ClusterPort, q: WhyQuery): Promise<WhyResult> {
   };
   if ('service' in q.from) result.egress = summarize('egress', key(q.from.service), sources && 'pods' in sources ? sourcePods : undefined, ev, pairs);
   if (answer === 'blocked' || answer === 'partly allowed') {
-    const open = requestCommand(q, targetSvc);
-    if (open) result.open = open;
+    if (requestable(q, targetSvc)) result.open = requestCommand(openingRequest(q));
     else notes.push(`a request names ports of Service ${key(q.to.service)}, and ${q.port.port}/${q.port.protocol} is not one of them`);
   }
   return result;

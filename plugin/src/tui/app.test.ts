@@ -255,5 +255,70 @@ describe('the interactive view', () => {
     await until('the extension approval to be written', () => port.writes.length === 1);
     assert.deepEqual(port.writes[0]?.body, { extensionApprovals: [...(r.status.extensionApprovals ?? []), { extension: 1, part: 'target', namespace: 'shop' }] });
   });
+
+  test('w asks why a flow is blocked, shows the answer in the CLI\'s words, and n fills the request that opens it', async () => {
+    const pod = (namespace: string, name: string, app: string, ip: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name, labels: { app } }, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } });
+    const denyAll = (namespace: string) => ({ kind: 'networkpolicies' as const, namespace, object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace, name: 'default-deny' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } });
+    const port = new FakePort({
+      me: { username: 'alice', groups: [] },
+      services: [svc('monitoring', 'prometheus', [9090]), svc('shop', 'database', [5432])],
+      namespaces: ['default', 'monitoring', 'shop'],
+      pods: [pod('monitoring', 'prometheus-0', 'prometheus', '10.1.0.1'), pod('shop', 'database-0', 'database', '10.2.0.1')],
+      namespaceLabels: { monitoring: {}, shop: {} },
+      objects: [denyAll('monitoring'), denyAll('shop')],
+    });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the hub', () => (ui.lastFrame() ?? '').includes('no requests here'));
+    assert.match(ui.lastFrame() ?? '', / w {2}why blocked\?/);
+    ui.stdin.write('w');
+    await until('the why form', () => (ui.lastFrame() ?? '').includes('Why is FROM → TO on PORT blocked'));
+    for (const k of ['mon', '\t']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the Service suggestion', () => (ui.lastFrame() ?? '').includes('Tab ⇥ monitoring/prometheus'));
+    for (const k of ['\t', '\x1b[B', '\x7f'.repeat(7), 'shop', '\x1b[B', 'database', '\x1b[B', '5432', '\x1b[B', '\r']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the answer', () => (ui.lastFrame() ?? '').includes('BLOCKED: monitoring/prometheus → shop/database on 5432/TCP'));
+    const frame = ui.lastFrame() ?? '';
+    assert.match(frame, /egress of monitoring\/prometheus \(1 pod\)\n\s+isolated by: {2}monitoring\/default-deny\n\s+allowed by: {3}no rule of those policies/);
+    assert.match(frame, /ingress of shop\/database \(1 pod\)\n\s+isolated by: {2}shop\/default-deny/);
+    assert.match(frame, /kubectl netwatch request service --from monitoring\/prometheus --to shop\/database --ports 5432\/TCP/);
+    assert.match(frame, /Press n to open this request in the form/);
+    ui.stdin.write('n');
+    await until('the filled request form', () => (ui.lastFrame() ?? '').includes('New Service → Service request'));
+    assert.match(ui.lastFrame() ?? '', /From service\s+prometheus/);
+    assert.match(ui.lastFrame() ?? '', /Ports\s+5432\/TCP/);
+    for (const k of ['dashboards', '\x1b[B', '\r']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the request to be created', () => port.writes.some((w) => w.kind === 'create'));
+    const body = port.writes.find((w) => w.kind === 'create')?.body as { spec: Record<string, unknown> };
+    assert.deepEqual([body.spec.source, body.spec.target, body.spec.ports, body.spec.reason], [
+      { namespace: 'monitoring', service: 'prometheus' },
+      { namespace: 'shop', service: 'database' },
+      [{ port: 5432, protocol: 'TCP' }],
+      'dashboards',
+    ]);
+  });
+
+  test('why names a read the user may not make, and offers no request while it cannot tell', async () => {
+    const port = new FakePort({ services: [svc('monitoring', 'prometheus', [9090]), svc('shop', 'database', [5432])], forbidden: ['list pods shop', 'list networkpolicies shop'] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the hub', () => (ui.lastFrame() ?? '').includes('no requests here'));
+    for (const k of ['w', 'monitoring/prometheus', '\x1b[B', '\x7f'.repeat(7), 'shop', '\x1b[B', 'database', '\x1b[B', '5432', '\x1b[B', '\r']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the answer', () => (ui.lastFrame() ?? '').includes('UNKNOWN: monitoring/prometheus → shop/database'));
+    assert.match(ui.lastFrame() ?? '', /the pods of namespace shop \(list pods in shop\)/);
+    assert.doesNotMatch(ui.lastFrame() ?? '', /Press n/);
+    ui.stdin.write('n');
+    await tick();
+    assert.match(ui.lastFrame() ?? '', /UNKNOWN: /);
+  });
 });
 

@@ -24,7 +24,7 @@ import {
   extendOutcome,
   extensionKeys,
   fieldWarnings,
-  formSpec,
+  formErrors,
   initialState,
   phaseColor,
   reduce,
@@ -47,6 +47,7 @@ import { isMaterialized, previewLines, previewSummary } from '../../../lib/domai
 import { previewFor } from '../services/preview.ts';
 import { pendingExtension } from '../../../lib/domain/actions.ts';
 import { extensionTexts } from '../../../lib/domain/extension-text.ts';
+import { renderWhy, why, type WhyResult } from '../services/why.ts';
 
 export interface AppProps {
   port: ClusterPort;
@@ -57,6 +58,8 @@ export interface AppProps {
   tickMs?: number;
   /** Delay before re-watching after the watch dropped (ms). */
   rewatchMs?: number;
+  /** The cluster's own ranges (--cluster-cidr): the preview classes a requested CIDR inside one as `cluster`. */
+  clusterCidrs?: readonly string[] | undefined;
 }
 
 function errorText(err: unknown): string {
@@ -65,7 +68,7 @@ function errorText(err: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs = 1000 }: AppProps): ReactElement {
+export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs = 1000, clusterCidrs }: AppProps): ReactElement {
   const { stdout } = useStdout();
   const { exit } = useApp();
   const [state, dispatch] = useReducer(
@@ -167,7 +170,7 @@ export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs 
   useEffect(() => {
     for (const r of previewsWanted) {
       const key = previewKey(r);
-      previewFor(port, r).then(
+      previewFor(port, r, { clusterCidrs }).then(
         (preview) => dispatch({ type: 'preview-loaded', key, preview }),
         () => dispatch({ type: 'preview-loaded', key, preview: null }),
       );
@@ -226,6 +229,14 @@ export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs 
         dispatch({ type: 'message', message: { kind: 'info', text: `${type.toLowerCase()} ${effect.name}` } });
         return;
       }
+      case 'why': {
+        try {
+          dispatch({ type: 'why-answered', query: effect.query, result: await why(port, effect.query) });
+        } catch (err) {
+          dispatch({ type: 'why-failed', query: effect.query, error: errorText(err) });
+        }
+        return;
+      }
       case 'create': {
         try {
           await checkRequest(port, effect.spec);
@@ -267,7 +278,8 @@ export function Screen({ state, port }: { state: State; port: Pick<ClusterPort, 
       <Header state={state} port={port} />
       {state.screen === 'hub' && <Hub state={state} />}
       {state.screen === 'detail' && <Detail state={state} />}
-      {(state.screen === 'service' || state.screen === 'external') && state.form && <Form state={state} form={state.form} />}
+      {(state.screen === 'service' || state.screen === 'external' || state.screen === 'why') && state.form && <Form state={state} form={state.form} />}
+      {state.screen === 'why-result' && <WhyAnswer state={state} />}
       {state.screen === 'help' && <Help />}
       {state.prompt && <PromptLine state={state} />}
       {state.message && (
@@ -532,14 +544,48 @@ function Detail({ state }: { state: State }): ReactElement {
   );
 }
 
+const FORM_TITLES: Record<FormState['kind'], string> = {
+  service: 'New Service → Service request',
+  external: 'New external CIDR request',
+  why: 'Why is FROM → TO on PORT blocked (or allowed)? From the NetworkPolicies you may read',
+};
+
+const ANSWER_COLORS: Record<WhyResult['answer'], string> = { allowed: 'green', blocked: 'red', 'partly allowed': 'yellow', unknown: 'yellow' };
+
+/** The answer of `why`, in the CLI's own words (renderWhy), and the key that turns a blocked flow into a request. */
+function WhyAnswer({ state }: { state: State }): ReactElement | null {
+  const w = state.why;
+  if (!w) return null;
+  if (w.error) return <Text color="red" wrap="wrap">✘ {cell(w.error, 600)}</Text>;
+  if (!w.result) return <Text dimColor>  reading the Services, pods and NetworkPolicies you may read…</Text>;
+  const [first = '', ...rest] = renderWhy(w.result).trimEnd().split('\n');
+  return (
+    <Box flexDirection="column">
+      <Text bold color={ANSWER_COLORS[w.result.answer]} wrap="truncate-end">
+        {cell(first, 400)}
+      </Text>
+      {rest.map((line, i) => (
+        <Text key={i} wrap="truncate-end">
+          {cell(line, 400) || ' '}
+        </Text>
+      ))}
+      {w.result.open && (
+        <Text color="cyan" wrap="truncate-end">
+          Press n to open this request in the form, filled in: only the reason is left to write.
+        </Text>
+      )}
+    </Box>
+  );
+}
+
 function Form({ state, form }: { state: State; form: FormState }): ReactElement {
-  const { errors } = formSpec(form);
+  const errors = formErrors(form, state.namespace ?? state.defaultNamespace);
   const warnings = fieldWarnings(state, form);
   const sugg = suggestions(state, form);
   const ports = targetPorts(state, form);
   return (
     <Box flexDirection="column">
-      <Text bold>{form.kind === 'service' ? 'New Service → Service request' : 'New external CIDR request'}</Text>
+      <Text bold>{FORM_TITLES[form.kind]}</Text>
       {form.fields.map((f, i) => {
         const focused = i === form.focus;
         // Errors show for fields already typed in (CIDRs as you type), and for every field after a submit.
@@ -587,7 +633,7 @@ function Form({ state, form }: { state: State; form: FormState }): ReactElement 
         );
       })}
       <Text color={form.focus === form.fields.length ? 'cyan' : undefined} bold>
-        {form.focus === form.fields.length ? '› ' : '  '}[ {form.busy ? 'Submitting…' : 'Submit'} ]
+        {form.focus === form.fields.length ? '› ' : '  '}[ {form.kind === 'why' ? 'Ask' : form.busy ? 'Submitting…' : 'Submit'} ]
       </Text>
       {state.namespaces && state.namespaces.length === 0 && <Text dimColor>  (namespaces cannot be listed with your permissions: type them)</Text>}
     </Box>
@@ -694,6 +740,7 @@ function Help(): ReactElement {
     ['1 2 3 4, Tab', 'Pending, Active, Mine, All'],
     ['s', 'new Service → Service request'],
     ['e', 'new external CIDR request'],
+    ['w', 'why is FROM → TO on PORT blocked? (n then opens the request that would allow it)'],
     ['a', 'approve the parts you may approve, or an active access\'s waiting extension (shown only when you may; asks to confirm)'],
     ['d', 'deny (asks for a reason)'],
     ['x', 'abort your own request'],
@@ -720,19 +767,26 @@ function Help(): ReactElement {
 function Footer({ state }: { state: State }): ReactElement {
   const keys: [string, string][] = [];
   if (state.prompt) keys.push(['Enter', 'confirm'], ['Esc', 'cancel']);
-  else if (state.screen === 'service' || state.screen === 'external') keys.push(['↑/↓', 'field'], ['Tab', 'complete'], ['Enter', 'next/submit'], ['Esc', 'cancel']);
+  else if (state.screen === 'service' || state.screen === 'external' || state.screen === 'why') keys.push(['↑/↓', 'field'], ['Tab', 'complete'], ['Enter', 'next/submit'], ['Esc', 'cancel']);
   else {
     if (state.screen === 'hub') keys.push(['↑/↓', 'select'], ['Enter', 'details']);
     else if (state.screen === 'detail') keys.push(['Esc', 'back']);
-    const actions = availableActions(state);
-    const ext = extensionKeys(state);
+    else if (state.screen === 'why-result') {
+      if (state.why?.result?.open) keys.push(['n', 'request it']);
+      keys.push(['w', 'ask again'], ['Esc', 'back']);
+    }
+    const onRequest = state.screen === 'hub' || state.screen === 'detail';
+    const actions = onRequest ? availableActions(state) : [];
+    const ext = onRequest ? extensionKeys(state) : { extend: false, approveExtension: false };
     if (actions.includes('approve')) keys.push(['a', 'Approve']);
     else if (ext.approveExtension) keys.push(['a', 'Approve extension']);
     if (actions.includes('deny')) keys.push(['d', 'Deny']);
     if (actions.includes('abort')) keys.push(['x', 'Abort']);
     if (actions.includes('revoke')) keys.push(['r', 'Revoke']);
     if (ext.extend) keys.push(['t', 'Extend']);
-    keys.push(['s', 'service req'], ['e', 'external req'], ['?', 'help'], ['q', 'quit']);
+    keys.push(['s', 'service req'], ['e', 'external req']);
+    if (state.screen !== 'why-result') keys.push(['w', 'why blocked?']);
+    keys.push(['?', 'help'], ['q', 'quit']);
   }
   return (
     <Text wrap="truncate-end">

@@ -10,6 +10,8 @@ export interface TuiOptions {
   stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   namespace?: string | undefined;
+  /** The cluster's own ranges (--cluster-cidr), for the preview's risk classes. */
+  clusterCidrs?: readonly string[] | undefined;
 }
 
 const ENTER_ALT_SCREEN = '\x1b[?1049h\x1b[H';
@@ -19,7 +21,7 @@ const CLEAR = '\x1b[2J\x1b[H';
 export async function openTui(opts: TuiOptions): Promise<void> {
   const stdout = opts.stdout as NodeJS.WriteStream;
   stdout.write(ENTER_ALT_SCREEN);
-  const instance = render(<App port={opts.port} namespace={opts.namespace} />, {
+  const instance = render(<App port={opts.port} namespace={opts.namespace} clusterCidrs={opts.clusterCidrs} />, {
     stdin: opts.stdin as NodeJS.ReadStream,
     stdout,
     exitOnCtrlC: true,

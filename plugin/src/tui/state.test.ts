@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { policedRequest, serviceRequest } from '../../../test/support/builders.ts';
+import type { WhyResult } from '../services/why.ts';
 import {
   availableActions,
   extendError,
@@ -18,6 +19,7 @@ import {
   servicesToLoad,
   suggestions,
   visible,
+  whyFormQuery,
   type KeyPress,
   type State,
   type UiAction,
@@ -314,5 +316,108 @@ describe('extending an active access', () => {
     s = apply(s, key('', { return: true }));
     assert.deepEqual(s.effects, [{ type: 'approve', name: 'live-1' }]);
     assert.match(extendError(s, 'live-1', '1h') ?? '', /extension 1 \(\+1h\) still waits for the source and target parts; one extension at a time/);
+  });
+});
+
+describe('why is FROM → TO on PORT blocked?', () => {
+  const withCluster = (s: State) =>
+    apply(
+      s,
+      { type: 'namespaces', namespaces: ['default', 'monitoring', 'shop'] },
+      { type: 'services', namespace: 'monitoring', services: [{ name: 'prometheus', ports: ['9090/TCP'] }] },
+      { type: 'services', namespace: 'shop', services: [{ name: 'database', ports: ['5432/TCP', '9187/TCP'] }] },
+    );
+  const down = key('', { downArrow: true });
+  const enter = key('', { return: true });
+  /** The why form filled in, as typed, and submitted. */
+  const ask = (s: State, from: string, toNs: string, toSvc: string, port: string) =>
+    apply(s, key('w'), type(from), down, key('\x7f'.repeat(7)), type(toNs), down, type(toSvc), down, type(port), down, enter);
+  const answer = (over: Partial<WhyResult>): WhyResult => ({
+    from: { service: 'monitoring/prometheus', pods: ['prometheus-0'] },
+    to: { service: 'shop/database', pods: ['database-0'] },
+    port: 5432,
+    protocol: 'TCP',
+    answer: 'blocked',
+    ingress: { direction: 'ingress', of: 'shop/database', podsKnown: true, pods: 1, isolatedPods: 1, unknownPods: 0, isolatedBy: ['shop/default-deny'], allowedBy: [], unknown: [] },
+    pairs: [],
+    notReadable: [],
+    notes: [],
+    ...over,
+  });
+
+  test('w opens the query form; From completes a namespace, then a Service of it; Port the target\'s ports', () => {
+    let s = withCluster(apply(loaded(), key('w')));
+    assert.equal(s.screen, 'why');
+    assert.deepEqual(s.form?.fields.map((f) => f.key), ['from', 'toNs', 'toSvc', 'port']);
+    s = apply(s, type('mon'));
+    assert.deepEqual(suggestions(s, s.form!), ['monitoring/']);
+    s = apply(s, key('', { tab: true }));
+    assert.equal(s.form?.fields[0]?.value, 'monitoring/');
+    assert.deepEqual(suggestions(s, s.form), ['monitoring/prometheus']);
+    s = apply(s, key('', { tab: true }), down, key('\x7f'.repeat(7)), type('shop'), down, type('database'), down);
+    assert.deepEqual(suggestions(s, s.form!), ['5432/TCP', '9187/TCP']);
+    s = apply(s, type('9'));
+    assert.deepEqual(suggestions(s, s.form!), ['9187/TCP']);
+  });
+  test("the Services of From's namespace and the target's are loaded", () => {
+    const s = apply(loaded(), key('w'), type('monitoring/p'), down, key('\x7f'.repeat(7)), type('shop'));
+    assert.deepEqual(servicesToLoad(s).sort(), ['monitoring', 'shop']);
+  });
+  test('the query is parsed by the CLI\'s parser: a mistake names the field, and nothing is asked until it is fixed', () => {
+    const s = ask(loaded(), 'monitoring/prometheus', 'shop', 'database', 'http');
+    assert.equal(s.screen, 'why');
+    assert.deepEqual(s.effects, []);
+    assert.match(s.message?.text ?? '', /^Port: "http" is not PORT\[\/PROTOCOL\] \(e\.g\. 5432\/TCP/);
+    assert.equal(s.form?.submitted, true, 'every field now shows its problem');
+    const bad = whyFormQuery(apply(loaded(), key('w'), type('10.0.0.300')).form!, 'default').errors;
+    assert.match(bad.from ?? '', /^"10\.0\.0\.300" is not an address or CIDR/);
+    assert.equal(bad.toSvc, 'required');
+    assert.equal(bad.port, 'required');
+  });
+  test('a complete query asks why with the query the CLI would make, shows it loading, then the answer', () => {
+    let s = ask(loaded(), 'monitoring/prometheus', 'shop', 'database', '5432');
+    assert.equal(s.screen, 'why-result');
+    const query = { from: { service: { namespace: 'monitoring', name: 'prometheus' } }, to: { service: { namespace: 'shop', name: 'database' } }, port: { port: 5432, protocol: 'TCP' } };
+    assert.deepEqual(s.effects, [{ type: 'why', query }]);
+    assert.equal(s.why?.result, undefined);
+    const asked = s.why!.query;
+    s = apply(s, { type: 'why-answered', query: asked, result: answer({}) });
+    assert.equal(s.why?.result?.answer, 'blocked');
+    // An answer to an earlier query is dropped.
+    s = apply(s, { type: 'why-answered', query: { ...asked }, result: answer({ answer: 'allowed' }) });
+    assert.equal(s.why?.result?.answer, 'blocked');
+  });
+  test('n on a blocked answer opens the request form filled with the request why offers, at its reason', () => {
+    let s = ask(loaded(), 'monitoring/prometheus', 'shop', 'database', '5432');
+    s = apply(s, { type: 'why-answered', query: s.why!.query, result: answer({ open: 'kubectl netwatch request service …' }) }, key('n'));
+    assert.equal(s.screen, 'service');
+    const values = Object.fromEntries(s.form!.fields.map((f) => [f.key, f.value]));
+    assert.deepEqual(values, { fromNs: 'monitoring', fromSvc: 'prometheus', toNs: 'shop', toSvc: 'database', ports: '5432/TCP', duration: '1h', reason: '' });
+    assert.equal(s.form!.fields[s.form!.focus]?.key, 'reason');
+    s = apply(s, type('dashboards'), down, enter);
+    assert.equal(s.effects.at(-1)?.type, 'create');
+  });
+  test('a blocked CIDR opens the external form: ingress to the target on the port', () => {
+    let s = ask(loaded(), '203.0.113.7', 'shop', 'database', '443/tcp');
+    s = apply(s, { type: 'why-answered', query: s.why!.query, result: answer({ from: { cidr: '203.0.113.7/32' }, open: 'kubectl netwatch request external …' }) }, key('n'));
+    assert.equal(s.screen, 'external');
+    const values = Object.fromEntries(s.form!.fields.map((f) => [f.key, f.value]));
+    assert.deepEqual(values, { cidrs: '203.0.113.7/32', direction: 'ingress', ns: 'shop', svc: 'database', ports: '443/TCP', duration: '1h', reason: '' });
+  });
+  test('n does nothing when nothing is offered (allowed, or the port is not the Service\'s); w asks again with the query kept', () => {
+    let s = ask(loaded(), 'monitoring/prometheus', 'shop', 'database', '5432');
+    s = apply(s, { type: 'why-answered', query: s.why!.query, result: answer({ answer: 'allowed' }) }, key('n'));
+    assert.equal(s.screen, 'why-result');
+    s = apply(s, key('', { escape: true }));
+    assert.equal(s.screen, 'hub');
+    s = apply(s, key('w'));
+    assert.equal(s.screen, 'why');
+    assert.deepEqual(s.form?.fields.map((f) => f.value), ['monitoring/prometheus', 'shop', 'database', '5432']);
+  });
+  test('request keys do nothing on the answer screen', () => {
+    let s = apply(loaded(), { type: 'perms', name: 'pending-1', perms: { target: true } });
+    s = ask(s, 'monitoring/prometheus', 'shop', 'database', '5432');
+    s = apply(s, key('a'), key('d'));
+    assert.equal(s.prompt, undefined);
   });
 });

@@ -10,17 +10,20 @@ import type { Identity } from '../services/port.ts';
 import type { Action as RequestAction, Materialized } from '../services/requests.ts';
 import { byNewest, matches, phase, specErrors, viewOf, type RequestView } from '../services/requests.ts';
 import { parsePorts } from '../services/requests.ts';
+import { openingRequest, whyQuery, type OpeningRequest, type WhyQuery, type WhyResult } from '../services/why.ts';
+import { UserError } from '../errors.ts';
 
 export type Tab = 'pending' | 'active' | 'mine' | 'all';
 export const TABS: readonly Tab[] = ['pending', 'active', 'mine', 'all'];
-export type Screen = 'hub' | 'detail' | 'service' | 'external' | 'help';
+export type Screen = 'hub' | 'detail' | 'service' | 'external' | 'why' | 'why-result' | 'help';
 
 export interface ServiceInfo {
   name: string;
   ports: string[];
 }
 
-export type FormKind = 'service' | 'external';
+/** The two request forms, and the query form of "why is FROM → TO on PORT blocked?". */
+export type FormKind = 'service' | 'external' | 'why';
 
 export interface FormField {
   key: string;
@@ -56,6 +59,15 @@ export interface Prompt {
   editing?: 'duration';
 }
 
+/** "Why is FROM → TO on PORT blocked?": the query asked (and its form, to ask again), and the answer once it came. */
+export interface WhyState {
+  form: FormState;
+  query: WhyQuery;
+  /** undefined while the policies are read and evaluated. */
+  result?: WhyResult | undefined;
+  error?: string | undefined;
+}
+
 export interface Message {
   kind: 'info' | 'error';
   text: string;
@@ -73,6 +85,7 @@ export interface State {
   perms: Record<string, Partial<Record<PartName, boolean>>>;
   detail?: { name: string; materialized?: Materialized | undefined; loading: boolean } | undefined;
   form?: FormState | undefined;
+  why?: WhyState | undefined;
   prompt?: Prompt | undefined;
   /** Previews of the requests shown in the detail view or a confirmation, by previewKey. */
   previews: Record<string, RequestPreview | null>;
@@ -126,6 +139,11 @@ export type UiAction =
   | { type: 'back' }
   | { type: 'help' }
   | { type: 'open-form'; kind: FormKind }
+  | { type: 'open-why' }
+  | { type: 'why-asked'; query: WhyQuery }
+  | { type: 'why-answered'; query: WhyQuery; result: WhyResult }
+  | { type: 'why-failed'; query: WhyQuery; error: string }
+  | { type: 'open-request-from-why' }
   | { type: 'form-focus'; delta: number }
   | { type: 'form-input'; text: string }
   | { type: 'form-erase' }
@@ -150,6 +168,7 @@ export type Effect =
   | { type: 'decide'; name: string; action: 'deny' | 'abort' | 'revoke'; reason: string }
   | { type: 'extend'; name: string; duration: string; reason: string }
   | { type: 'create'; spec: AccessRequestSpec }
+  | { type: 'why'; query: WhyQuery }
   | { type: 'quit' };
 
 // -------------------------------------------------------------------------------------------------------------
@@ -242,6 +261,15 @@ export function newForm(kind: FormKind, defaultNamespace: string): FormState {
     { key: 'duration', label: 'Duration', value: '1h', placeholder: 'e.g. 30m, 2h, 1h30m' },
     { key: 'reason', label: 'Reason', value: '', placeholder: 'why the access is needed' },
   ];
+  if (kind === 'why') {
+    const fields: FormField[] = [
+      { key: 'from', label: 'From', value: '', placeholder: 'NAMESPACE/SERVICE, or an address or CIDR outside the cluster' },
+      { key: 'toNs', label: 'To namespace', value: defaultNamespace },
+      { key: 'toSvc', label: 'To service', value: '' },
+      { key: 'port', label: 'Port', value: '', placeholder: "PORT[/PROTOCOL] of the target Service, e.g. 5432 or 53/UDP" },
+    ];
+    return { kind, fields, focus: 0, submitted: false, busy: false };
+  }
   const fields: FormField[] =
     kind === 'service'
       ? [
@@ -263,6 +291,50 @@ export function newForm(kind: FormKind, defaultNamespace: string): FormState {
 
 export function fieldValue(form: FormState, key: string): string {
   return form.fields.find((f) => f.key === key)?.value.trim() ?? '';
+}
+
+/** A request form filled with the request that would open a flow `why` found blocked, waiting for its reason. */
+export function requestFormFor(o: OpeningRequest, defaultNamespace: string): FormState {
+  const form = newForm(o.type === 'Service' ? 'service' : 'external', defaultNamespace);
+  const values: Record<string, string> =
+    o.type === 'Service'
+      ? { fromNs: o.from.namespace, fromSvc: o.from.name, toNs: o.to.namespace, toSvc: o.to.name }
+      : { cidrs: o.cidr, direction: o.direction, ns: o.to.namespace, svc: o.to.name };
+  values.ports = `${o.port.port}/${o.port.protocol}`;
+  const fields = form.fields.map((f) => (f.key in values ? { ...f, value: values[f.key] ?? f.value } : f));
+  return { ...form, fields, focus: fields.findIndex((f) => f.key === 'reason') };
+}
+
+/**
+ * The query the why form describes, parsed by the CLI's own parser (services/why.ts), or the problems per field key.
+ * Each field is checked on its own (the others set to values that parse), so a mistake shows as it is typed; the
+ * parser's messages name the CLI's flags, which the field's label replaces here.
+ */
+export function whyFormQuery(form: FormState, defaultNamespace: string): { query?: WhyQuery; errors: Record<string, string> } {
+  const input = { from: fieldValue(form, 'from'), to: `${fieldValue(form, 'toNs')}/${fieldValue(form, 'toSvc')}`, port: fieldValue(form, 'port') };
+  const valid = { from: 'default/a', to: 'default/a', port: '1' };
+  const fields = { from: ['from'], to: ['toNs', 'toSvc'], port: ['port'] } as const;
+  const errors: Record<string, string> = {};
+  for (const [what, keys] of Object.entries(fields) as [keyof typeof fields, readonly string[]][]) {
+    const empty = keys.find((k) => fieldValue(form, k) === '');
+    if (empty) {
+      errors[empty] = 'required';
+      continue;
+    }
+    try {
+      whyQuery({ ...valid, [what]: input[what] }, defaultNamespace);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      const hint = err.hint ? ` (${err.hint.replace(/--(from|to|port) /g, '')})` : '';
+      errors[what === 'to' ? 'toSvc' : what] = err.message.replace(/^--(from|to|port) /, '') + hint;
+    }
+  }
+  return Object.keys(errors).length > 0 ? { errors } : { query: whyQuery(input, defaultNamespace), errors };
+}
+
+/** Errors per field key of any form: the spec's for a request, the query's for why. */
+export function formErrors(form: FormState, defaultNamespace: string): Record<string, string> {
+  return form.kind === 'why' ? whyFormQuery(form, defaultNamespace).errors : formSpec(form).errors;
 }
 
 /** The spec the form describes, and errors per field key (from lib/domain/spec.ts, the webhook's own syntax rules). */
@@ -331,13 +403,25 @@ export function suggestions(state: State, form: FormState): string[] {
     const ports = targetPorts(state, form);
     return ports.length > 0 && value === '' ? [ports.join(',')] : [];
   }
+  // why's From is NAMESPACE/SERVICE in one field: the namespace first, then the Services of the one typed.
+  if (field.key === 'from') {
+    const ns = refNamespace(value);
+    candidates = ns === undefined ? (state.namespaces ?? []).map((n) => `${n}/`) : (state.services[ns] ?? []).map((s) => `${ns}/${s.name}`);
+  }
+  if (field.key === 'port') candidates = targetPorts(state, form);
   return candidates.filter((c) => c.startsWith(value) && c !== value).slice(0, 6);
+}
+
+/** The namespace of a NAMESPACE/SERVICE being typed, once the slash is. */
+function refNamespace(value: string): string | undefined {
+  const slash = value.indexOf('/');
+  return slash < 0 ? undefined : value.slice(0, slash);
 }
 
 /** The ports of the form's target Service, when known: offered as the default of the Ports field. */
 export function targetPorts(state: State, form: FormState): string[] {
-  const ns = fieldValue(form, form.kind === 'service' ? 'toNs' : 'ns');
-  const name = fieldValue(form, form.kind === 'service' ? 'toSvc' : 'svc');
+  const ns = fieldValue(form, form.kind === 'external' ? 'ns' : 'toNs');
+  const name = fieldValue(form, form.kind === 'external' ? 'svc' : 'toSvc');
   return state.services[ns]?.find((s) => s.name === name)?.ports ?? [];
 }
 
@@ -361,8 +445,11 @@ export function fieldWarnings(state: State, form: FormState): Record<string, str
 export function servicesToLoad(state: State): string[] {
   const form = state.form;
   if (!form) return [];
-  const keys = form.kind === 'service' ? ['fromNs', 'toNs'] : ['ns'];
-  return [...new Set(keys.map((k) => fieldValue(form, k)))].filter((ns) => isDns1123Label(ns) && !(ns in state.services));
+  const keys = form.kind === 'service' ? ['fromNs', 'toNs'] : form.kind === 'why' ? ['toNs'] : ['ns'];
+  const namespaces = keys.map((k) => fieldValue(form, k));
+  const fromNs = form.kind === 'why' ? refNamespace(fieldValue(form, 'from')) : undefined;
+  if (fromNs !== undefined) namespaces.push(fromNs);
+  return [...new Set(namespaces)].filter((ns) => isDns1123Label(ns) && !(ns in state.services));
 }
 
 function updateForm(state: State, f: (form: FormState) => FormState): State {
@@ -440,11 +527,27 @@ export function reduce(state: State, action: UiAction): State {
       return state.detail?.name === action.name ? { ...state, detail: { name: action.name, materialized: action.materialized, loading: false } } : state;
     case 'back':
       if (state.screen === 'help') return { ...state, screen: state.previous };
-      return { ...state, screen: 'hub', detail: undefined, form: undefined, prompt: undefined };
+      // The why query (not its answer) is kept, so that w asks it again.
+      return { ...state, screen: 'hub', detail: undefined, form: undefined, prompt: undefined, why: state.why ? { form: state.why.form, query: state.why.query } : undefined };
     case 'help':
       return state.screen === 'help' ? { ...state, screen: state.previous } : { ...state, screen: 'help', previous: state.screen };
     case 'open-form':
+      if (action.kind === 'why') return reduce(state, { type: 'open-why' });
       return { ...state, screen: action.kind, form: newForm(action.kind, state.namespace ?? state.defaultNamespace), message: undefined };
+    case 'open-why':
+      // The last query stays filled in: asking again after a change is one Enter away.
+      return { ...state, screen: 'why', form: state.why ? { ...state.why.form, busy: false } : newForm('why', state.namespace ?? state.defaultNamespace), message: undefined };
+    case 'why-asked':
+      return state.form?.kind === 'why' ? { ...state, screen: 'why-result', why: { form: state.form, query: action.query }, form: undefined, message: undefined } : state;
+    case 'why-answered':
+      return state.why?.query === action.query ? { ...state, why: { ...state.why, result: action.result } } : state;
+    case 'why-failed':
+      return state.why?.query === action.query ? { ...state, why: { ...state.why, error: action.error } } : state;
+    case 'open-request-from-why': {
+      if (!state.why?.result?.open) return state;
+      const form = requestFormFor(openingRequest(state.why.query), state.namespace ?? state.defaultNamespace);
+      return { ...state, screen: form.kind, form, message: undefined };
+    }
     case 'form-focus':
       return updateForm(state, (form) => ({ ...form, focus: Math.max(0, Math.min(form.fields.length, form.focus + action.delta)) }));
     case 'form-input':
@@ -571,7 +674,7 @@ function edits(key: KeyPress, input: (text: string) => UiAction, erase: UiAction
 
 export function keymap(state: State, key: KeyPress): KeyResult {
   if (state.prompt) return promptKeys(state, state.prompt, key);
-  if (state.form && (state.screen === 'service' || state.screen === 'external')) return formKeys(state, state.form, key);
+  if (state.form && (state.screen === 'service' || state.screen === 'external' || state.screen === 'why')) return formKeys(state, state.form, key);
   if (state.screen === 'help') return { actions: [{ type: 'back' }] };
   const input = key.input;
   if (key.escape) return { actions: [state.screen === 'hub' ? { type: 'message', message: undefined } : { type: 'back' }] };
@@ -579,6 +682,12 @@ export function keymap(state: State, key: KeyPress): KeyResult {
   if (input === '?') return { actions: [{ type: 'help' }] };
   if (input === 's') return { actions: [{ type: 'open-form', kind: 'service' }] };
   if (input === 'e') return { actions: [{ type: 'open-form', kind: 'external' }] };
+  if (input === 'w') return { actions: [{ type: 'open-why' }] };
+  if (state.screen === 'why-result') {
+    // The request that would open a blocked flow, in its form: what `kubectl netwatch why` prints as a command.
+    if (input === 'n' && state.why?.result?.open) return { actions: [{ type: 'open-request-from-why' }] };
+    return { actions: [] };
+  }
   const tabIndex = ['1', '2', '3', '4'].indexOf(input);
   if (tabIndex >= 0) return { actions: [{ type: 'tab', tab: TABS[tabIndex] ?? 'all' }] };
   if (key.tab && state.screen === 'hub') {
@@ -641,18 +750,24 @@ function formKeys(state: State, form: FormState, key: KeyPress): KeyResult {
   }
   if (key.return) {
     if (!onSubmit) return { actions: [{ type: 'form-focus', delta: 1 }] };
-    const { spec, errors } = formSpec(form);
-    const problems = Object.entries(errors);
-    if (problems.length > 0) {
-      const [k, msg] = problems[0] ?? ['', ''];
-      const label = form.fields.find((f) => f.key === k)?.label ?? k;
-      return { actions: [{ type: 'message', message: { kind: 'error', text: `${label}: ${msg}` } }] };
+    if (form.kind === 'why') {
+      const { query, errors } = whyFormQuery(form, state.namespace ?? state.defaultNamespace);
+      if (!query) return { actions: [{ type: 'form-submitting' }, { type: 'form-failed', error: firstProblem(form, errors) }] };
+      return { actions: [{ type: 'why-asked', query }], effect: { type: 'why', query } };
     }
+    const { spec, errors } = formSpec(form);
+    if (Object.keys(errors).length > 0) return { actions: [{ type: 'message', message: { kind: 'error', text: firstProblem(form, errors) } }] };
     return { actions: [{ type: 'form-submitting' }], effect: { type: 'create', spec } };
   }
   if (field?.choices && (key.leftArrow || key.rightArrow || key.input === ' ')) return { actions: [{ type: 'form-choice', delta: key.leftArrow ? -1 : 1 }] };
   if (onSubmit) return { actions: [] };
   return { actions: edits(key, (text) => ({ type: 'form-input', text }), { type: 'form-erase' }) };
+}
+
+/** `Label: message` of the form's first field with a problem. */
+function firstProblem(form: FormState, errors: Record<string, string>): string {
+  const field = form.fields.find((f) => f.key in errors);
+  return field ? `${field.label}: ${errors[field.key] ?? ''}` : '';
 }
 
 /** Phase names with the colour the TUI shows them in. */
