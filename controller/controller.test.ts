@@ -547,7 +547,7 @@ describe('LeaderElector with the fake kube port', () => {
         extensions: [{ duration: '30m', requestedBy: 'alice', at: '2026-01-01T00:00:00Z' }],
         extensionApprovals: [{ extension: 0, part: 'source', namespace: 'src', by: 'alice' }, { extension: 0, part: 'target', namespace: 'dst', by: 'alice' }],
       },
-    } as AccessRequest);
+    });
     await controller.reconcileRequest('r1');
     assert.equal(get(kube)?.status?.expiresAt, new Date(Date.parse(before.status?.expiresAt ?? '') + 30 * 60_000).toISOString());
     const names = () => kube.all<MaxtacObject>('accesses').filter((a) => !a.metadata.deletionTimestamp).map((a) => a.metadata.name).sort();

@@ -211,7 +211,7 @@ describe('approve, deny, abort, revoke, describe, can-i', () => {
     assert.equal(out, 'accessrequest.netwatch.vtk.io/r1 extension 1 (+1h): waiting for approval of: source (monitoring, 1 approval missing), target (shop, 1 approval missing)\n');
     const described = (await cli(['describe', 'r1'], port)).out;
     assert.match(described, /Extensions:\n {2}1\. \+1h by alice at .*: pending, waiting for source \(monitoring\), target \(shop\) \(please \\x1b\[2J/);
-    assert.doesNotMatch(described, /\x1b/);
+    assert.ok(!described.includes('\x1b'), 'no raw escape reaches the terminal');
     const refused = await cli(['extend', 'r1', '--by', '1h'], port);
     assert.equal(refused.code, 1);
     assert.match(refused.err, /one extension at a time/);
@@ -281,6 +281,16 @@ describe('approve, deny, abort, revoke, describe, can-i', () => {
     assert.match(out, /approve target \(shop\)\tyes/);
     assert.match(out, /approve source \(monitoring\)\tno/);
     assert.match(out, /deny\tyes/);
+    assert.match(out, /extend\tno/);
+  });
+  test('can-i NAME on an Active request with an extension waiting says who may extend and approve it', async () => {
+    const active = serviceRequest('r1', { phase: 'Active' });
+    active.status = { ...active.status, extensions: [{ duration: '1h', requestedBy: 'alice', at: '2026-01-01T00:00:00Z' }] };
+    const port = new FakePort({ requests: [active], me: { username: 'bob', groups: [] }, allowed: ['approve netwatch.vtk.io/accessrequests shop'] });
+    const { out } = await cli(['can-i', 'r1'], port);
+    assert.match(out, /^extend\tno$/m, 'one extension at a time');
+    assert.match(out, /^approve extension 1 target\tyes$/m);
+    assert.match(out, /^approve extension 1 source\tno$/m);
   });
 });
 

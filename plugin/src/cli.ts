@@ -429,6 +429,10 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
             pt.approved ? `already approved by ${inert(pt.approvedBy ?? '?')}` : inert(pt.needs),
           ]);
           for (const act of ['deny', 'abort', 'revoke'] as const) rows.push([act, view.actions.includes(act) ? 'yes' : 'no', '']);
+          rows.push(['extend', view.mayExtend ? 'yes' : 'no', '']);
+          if (view.pendingExtension) {
+            for (const part of view.pendingExtension.waitingFor) rows.push([`approve extension ${view.pendingExtension.index + 1} ${part}`, view.approvableExtension.includes(part) ? 'yes' : 'no', '']);
+          }
           await print(deps, rows.map((r2) => r2.filter(Boolean).join('\t')).join('\n') + '\n');
           return;
         }

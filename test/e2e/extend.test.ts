@@ -209,7 +209,8 @@ describe('extending an Active grant on a real API server', () => {
     await waitFor('the ExtensionApproved Event', async () => (await admin.events(name)).some((e) => e.reason === 'ExtensionApproved' && /target \(payments\): approved by bob/.test(e.message)));
     assert.equal((await get(name)).status?.expiresAt, before.status?.expiresAt);
 
-    // maxtac paused: generation 2 gets no NetworkPolicy, so generation 1 must stay (make-before-break).
+    // maxtac paused: generation 2 gets no NetworkPolicy, so generation 1 must stay (make-before-break), also across a
+    // controller restart; once maxtac runs again, the restarted controller completes the switch.
     const maxtac = maxtacProcess();
     process.kill(maxtac, 'SIGSTOP');
     try {
@@ -224,6 +225,11 @@ describe('extending an Active grant on a real API server', () => {
       const held = await grant(uid);
       assert.deepEqual(held.maxtac, [...names(uid, 1).maxtac, ...names(uid, 2).maxtac].sort(), 'generation 1 is kept while generation 2 has no NetworkPolicy');
       assert.deepEqual([...held.policyIn].sort(), ['monitoring', 'payments']);
+      // A new controller, with nothing in memory, takes over the half-done switch (as after a crash).
+      await controller.stop();
+      controller = await installController(cp, { workers: 2 });
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.deepEqual((await grant(uid)).maxtac, held.maxtac, 'the new controller keeps both generations while generation 2 has no NetworkPolicy');
     } finally {
       process.kill(maxtac, 'SIGCONT');
     }
