@@ -89,6 +89,9 @@ class FakeKube implements KubeGateway {
       },
       patchStatus: async (name, rv, status) => {
         this.patches.push({ name, rv, status });
+        // The write lands (without the webhook's stamps), so a page read after it shows it.
+        const r = this.requests.get(name);
+        if (r) this.requests.set(name, { ...r, status: { ...r.status, ...status } });
         return this.requests.get(name) as AccessRequest;
       },
       canI: async (checks) => checks.map((c) => this.allowed(c)),
@@ -648,4 +651,118 @@ test('the hub shows the AccessPolicy rule of a part, its approvals so far and ho
   const res = await t.app.inject({ method: 'GET', url: '/', cookies: t.jar });
   assert.match(res.body, /Policy: 2 distinct approvers from &lt;dbas&gt;, the requester not counted \(default\/db\/two\); 1 of 2 so far, 1 missing/);
   assert.doesNotMatch(res.body, /<dbas>/);
+});
+
+test('the request page shows each part\'s AccessPolicy rule, who approved so far and how many approvals are missing, escaped', async () => {
+  const t = await loggedIn();
+  const stamp = { part: 'target' as const, namespace: 'default', rules: ['default/db/two'], approval: 'Approvers' as const, approvals: 2, approverGroups: ['<dbas>'], approvalRule: 'default/db/two' };
+  const review = (by: string) => ({ part: 'target' as const, namespace: 'default', by, at: '2026-01-01T00:10:00Z', rule: 'default/db/two', required: 2 });
+  t.kube.requests.set('ar-pol', ar('ar-pol', { requester: { username: 'someone-else' }, policy: [stamp] }, { phase: 'Pending', reviews: [review(XSS)] }));
+  const one = await t.app.inject({ method: 'GET', url: '/requests/ar-pol', cookies: t.jar });
+  assert.equal(one.statusCode, 200);
+  assert.match(one.body, /<span class="policy" data-testid="access-policy-target">Policy: 2 distinct approvers from &lt;dbas&gt;, the requester not counted \(default\/db\/two\); 1 of 2 so far, 1 missing<\/span>/);
+  assert.match(one.body, /data-testid="approved-so-far-target">Approved so far by: &lt;script&gt;/);
+  assert.doesNotMatch(one.body, /<dbas>|<script>alert/);
+  assert.doesNotMatch(one.body, /access-policy-source/, 'no rule applies to the source part: nothing is shown for it');
+
+  // The second approval of two approves the part: nothing is missing any more.
+  t.kube.requests.set('ar-pol', ar('ar-pol', { requester: { username: 'someone-else' }, policy: [stamp] }, {
+    phase: 'PartiallyApproved',
+    reviews: [review('carol'), review('dave')],
+    approvals: [{ part: 'target', namespace: 'default', by: 'dave', at: '2026-01-01T00:20:00Z' }],
+  }));
+  const two = await t.app.inject({ method: 'GET', url: '/requests/ar-pol', cookies: t.jar });
+  assert.match(two.body, /data-testid="access-policy-target">Policy: 2 distinct approvers from &lt;dbas&gt;, the requester not counted \(default\/db\/two\); 2 of 2 so far<\/span>/);
+  assert.match(two.body, /Approved so far by: carol, dave/);
+});
+
+const ACTIVE: AccessRequest['status'] = {
+  phase: 'Active',
+  approvals: [{ part: 'source', namespace: 'monitoring', by: 'carol' }, { part: 'target', namespace: 'default', by: 'bob' }],
+  approvedAt: '2026-01-01T00:00:00Z',
+  expiresAt: '2026-01-01T02:00:00Z',
+};
+
+test('Extend on an active request: a form on its page, a confirmation naming what each part needs, then the CSRF-protected POST', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-a', ar('ar-a', {}, ACTIVE));
+  const page = await t.app.inject({ method: 'GET', url: '/requests/ar-a', cookies: t.jar });
+  assert.match(page.body, /<form method="get" action="\/requests\/ar-a\/confirm" class="extend" data-testid="extend-form">\s*<input type="hidden" name="action" value="extend">/);
+  assert.match(page.body, /<label for="duration">Extend by<\/label>/);
+
+  const confirm = await t.app.inject({ method: 'GET', url: '/requests/ar-a/confirm?action=extend&duration=1h', cookies: t.jar });
+  assert.equal(confirm.statusCode, 200);
+  assert.match(confirm.body, /<h1>Extend {2}<span class="mono">ar-a<\/span> by 1h\?<\/h1>/);
+  assert.match(confirm.body, /<li>source \(monitoring\): one approver \(total 3h, no maxTotalDuration\)<\/li><li>target \(default\): one approver \(total 3h, no maxTotalDuration\) \(you may approve it: approved with this\)<\/li>/);
+  assert.match(confirm.body, /<form method="post" action="\/requests\/ar-a\/extend"><input type="hidden" name="_csrf" value="[^"]+"><input type="hidden" name="duration" value="1h">/);
+  assert.equal(t.kube.patches.length, 0, 'showing the confirmation writes nothing');
+
+  const noToken = await postForm(t, '/requests/ar-a/extend', { duration: '1h' });
+  assert.equal(noToken.statusCode, 403);
+  assert.equal(t.kube.patches.length, 0);
+  const res = await postForm(t, '/requests/ar-a/extend', { _csrf: csrfOf(confirm.body), duration: '1h', reason: 'the migration runs long' });
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/requests/ar-a?notice=extended');
+  // Then, as `kubectl netwatch extend` does, the part the viewer may approve (target) is approved with it.
+  assert.deepEqual(t.kube.patches, [
+    { name: 'ar-a', rv: '7', status: { extensions: [{ duration: '1h', reason: 'the migration runs long' }] } },
+    { name: 'ar-a', rv: '7', status: { extensionApprovals: [{ extension: 0, part: 'target', namespace: 'default' }] } },
+  ]);
+});
+
+test('a bad extension duration is refused with an error naming the field, on the confirmation step and on the POST, writing nothing', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-a', ar('ar-a', {}, ACTIVE));
+  const bad = await t.app.inject({ method: 'GET', url: '/requests/ar-a/confirm?action=extend&duration=%3Cb%3Esoon', cookies: t.jar });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /<p class="field-error" id="duration-error">Duration: must be a positive duration such as 30m, 1h or 1h30m \(got &quot;&lt;b&gt;soon&quot;\)<\/p>/);
+  assert.match(bad.body, /<input id="duration" name="duration" value="&lt;b&gt;soon"/, 'the typed value is kept, escaped');
+  const empty = await t.app.inject({ method: 'GET', url: '/requests/ar-a/confirm?action=extend', cookies: t.jar });
+  assert.equal(empty.statusCode, 400);
+  assert.match(empty.body, /Duration: type how much longer, e\.g\. 30m, 1h or 1h30m/);
+  const limited = ar('ar-l', { policy: [{ part: 'target', namespace: 'default', rules: ['default/db/short'], approval: 'Default', maxDuration: '30m' }] }, ACTIVE);
+  t.kube.requests.set('ar-l', limited);
+  const over = await t.app.inject({ method: 'GET', url: '/requests/ar-l/confirm?action=extend&duration=1h', cookies: t.jar });
+  assert.equal(over.statusCode, 400);
+  assert.match(over.body, /Duration: must be at most 30m for the target part \(namespace default\) under its maxDuration \(asked for 1h\)/);
+  const posted = await postForm(t, '/requests/ar-a/extend', { _csrf: t.csrf, duration: '0s' });
+  assert.equal(posted.statusCode, 400);
+  assert.match(posted.body, /Duration: must be a positive duration such as 30m, 1h or 1h30m \(got &quot;0s&quot;\)/);
+  const long = await postForm(t, '/requests/ar-a/extend', { _csrf: t.csrf, duration: '1'.repeat(40) + 'h' });
+  assert.equal(long.statusCode, 400, 'the schema bounds the field');
+  assert.equal(t.kube.patches.length, 0);
+});
+
+test('Extend is offered only where the viewer may extend: not on a pending request, not to a stranger', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-p', ar('ar-p', {}, { phase: 'Pending' }));
+  t.kube.requests.set('ar-s', ar('ar-s', { requester: { username: 'someone-else' } }, ACTIVE));
+  t.kube.allowed = () => false;
+  for (const name of ['ar-p', 'ar-s']) {
+    const page = await t.app.inject({ method: 'GET', url: `/requests/${name}`, cookies: t.jar });
+    assert.doesNotMatch(page.body, /extend-form/);
+    const res = await t.app.inject({ method: 'GET', url: `/requests/${name}/confirm?action=extend&duration=1h`, cookies: t.jar });
+    assert.equal(res.statusCode, 409);
+    assert.match(res.body, /You may not extend this request now\./);
+  }
+});
+
+test('a waiting extension is listed with what each part needs, and an approver of a part approves it through its confirmation', async () => {
+  const t = await loggedIn();
+  t.kube.requests.set('ar-x', ar('ar-x', { requester: { username: 'someone-else' } }, { ...ACTIVE, extensions: [{ duration: '1h', requestedBy: '<b>mallory</b>', at: '2026-01-01T01:00:00Z' }] }));
+  const page = await t.app.inject({ method: 'GET', url: '/requests/ar-x', cookies: t.jar });
+  assert.match(page.body, /<li data-testid="extension-1"><strong>… <\/strong>extension 1: \+1h by &lt;b&gt;mallory&lt;\/b&gt;: waiting for the source and target parts<ul><li>source \(monitoring\): one approver \(total 3h, no maxTotalDuration\); waiting for one approver<\/li>/);
+  assert.match(page.body, /<input type="hidden" name="action" value="approve-extension"><input type="hidden" name="part" value="target"><button type="submit" class="primary" aria-label="Approve extension target of ar-x">Approve extension for default<\/button>/);
+  assert.doesNotMatch(page.body, /extend-form/, 'one extension at a time');
+  const refused = await t.app.inject({ method: 'GET', url: '/requests/ar-x/confirm?action=approve-extension&part=source', cookies: t.jar });
+  assert.equal(refused.statusCode, 409);
+  const confirm = await t.app.inject({ method: 'GET', url: '/requests/ar-x/confirm?action=approve-extension&part=target', cookies: t.jar });
+  assert.equal(confirm.statusCode, 200);
+  assert.match(confirm.body, /<h1>Approve the extension for the target part \(default\) of <span class="mono">ar-x<\/span>\?<\/h1>/);
+  assert.match(confirm.body, /data-testid="extension-summary"><p>extension 1: \+1h by &lt;b&gt;mallory&lt;\/b&gt;/);
+  assert.match(confirm.body, /<form method="post" action="\/requests\/ar-x\/approve-extension"><input type="hidden" name="_csrf" value="[^"]+"><input type="hidden" name="part" value="target">/);
+  const res = await postForm(t, '/requests/ar-x/approve-extension', { _csrf: csrfOf(confirm.body), part: 'target' });
+  assert.equal(res.statusCode, 303);
+  assert.equal(res.headers.location, '/requests/ar-x?notice=extensionApproved');
+  assert.deepEqual(t.kube.patches, [{ name: 'ar-x', rv: '7', status: { extensionApprovals: [{ extension: 0, part: 'target', namespace: 'default' }] } }]);
 });

@@ -20,56 +20,67 @@ const cases: { name: string; req: AccessRequest; viewer: typeof alice; may: Map<
     req: request({ phase: 'Pending' }),
     viewer: bob,
     may: approverOfTarget,
-    want: { approve: ['target'], deny: true, abort: false, revoke: false },
+    want: { approve: ['target'], approveExtension: [], extend: false, deny: true, abort: false, revoke: false },
   },
   {
     name: 'the requester without permissions sees only Abort on a pending request',
     req: request({ phase: 'Pending' }),
     viewer: alice,
     may: nobody,
-    want: { approve: [], deny: false, abort: true, revoke: false },
+    want: { approve: [], approveExtension: [], extend: false, deny: false, abort: true, revoke: false },
   },
   {
     name: 'a part approved at creation is not offered again before the controller mirrors it',
     req: request(undefined, ['source']),
     viewer: bob,
     may: approverOfBoth,
-    want: { approve: ['target'], deny: true, abort: false, revoke: false },
+    want: { approve: ['target'], approveExtension: [], extend: false, deny: true, abort: false, revoke: false },
   },
   {
     name: 'an active request offers Revoke to the requester and nothing else',
     req: request({ phase: 'Active', approvals: [{ part: 'source', namespace: 'monitoring' }, { part: 'target', namespace: 'default' }] }),
     viewer: alice,
     may: nobody,
-    want: { approve: [], deny: false, abort: false, revoke: true },
+    want: { approve: [], approveExtension: [], extend: true, deny: false, abort: false, revoke: true },
   },
   {
     name: 'an active request offers Revoke to an approver of any part',
     req: request({ phase: 'Active', approvals: [{ part: 'source', namespace: 'monitoring' }, { part: 'target', namespace: 'default' }] }),
     viewer: bob,
     may: approverOfTarget,
-    want: { approve: [], deny: false, abort: false, revoke: true },
+    want: { approve: [], approveExtension: [], extend: true, deny: false, abort: false, revoke: true },
   },
   {
     name: 'a stranger sees no action on an active request',
     req: request({ phase: 'Active', approvals: [{ part: 'source', namespace: 'monitoring' }, { part: 'target', namespace: 'default' }] }),
     viewer: bob,
     may: nobody,
-    want: { approve: [], deny: false, abort: false, revoke: false },
+    want: { approve: [], approveExtension: [], extend: false, deny: false, abort: false, revoke: false },
   },
   {
     name: 'a terminal request offers nothing to anyone',
     req: request({ phase: 'Denied' }),
     viewer: alice,
     may: approverOfBoth,
-    want: { approve: [], deny: false, abort: false, revoke: false },
+    want: { approve: [], approveExtension: [], extend: false, deny: false, abort: false, revoke: false },
   },
   {
     name: 'a request with a decision not yet processed offers nothing',
     req: request({ phase: 'Pending', decision: { type: 'Aborted' } }),
     viewer: alice,
     may: approverOfBoth,
-    want: { approve: [], deny: false, abort: false, revoke: false },
+    want: { approve: [], approveExtension: [], extend: false, deny: false, abort: false, revoke: false },
+  },
+  {
+    name: 'an extension waiting on an active request: its approver of the target may approve it there, and nobody extends again until it is decided',
+    req: request({
+      phase: 'Active',
+      approvals: [{ part: 'source', namespace: 'monitoring' }, { part: 'target', namespace: 'default' }],
+      extensions: [{ duration: '1h', requestedBy: 'alice' }],
+    }),
+    viewer: bob,
+    may: approverOfTarget,
+    want: { approve: [], approveExtension: ['target'], extend: false, deny: false, abort: false, revoke: true },
   },
 ];
 
@@ -80,7 +91,7 @@ for (const c of cases) {
 test('a request being deleted offers nothing (the controller is tearing it down)', () => {
   const req = request({ phase: 'Pending' });
   req.metadata.deletionTimestamp = '2026-01-01T01:00:00Z';
-  assert.deepEqual(viewOf(req, bob, approverOfBoth).actions, { approve: [], deny: false, abort: false, revoke: false });
+  assert.deepEqual(viewOf(req, bob, approverOfBoth).actions, { approve: [], approveExtension: [], extend: false, deny: false, abort: false, revoke: false });
 });
 
 test('each part shows the permission it needs and whether the viewer has it, from the answers by namespace and kind', () => {

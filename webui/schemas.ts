@@ -43,9 +43,17 @@ export type RequestForm = Static<typeof RequestFormBody>;
 export const ApproveBody = Type.Object({ ...csrf, part: StringEnum(['source', 'target']) }, { additionalProperties: false });
 
 export const ConfirmQuery = Type.Object(
-  { action: StringEnum(['approve', 'deny', 'abort', 'revoke']), part: Type.Optional(StringEnum(['source', 'target'])) },
+  {
+    action: StringEnum(['approve', 'deny', 'abort', 'revoke', 'extend', 'approve-extension']),
+    part: Type.Optional(StringEnum(['source', 'target'])),
+    /** extend: how much longer (its value is checked by the route, which names the field). */
+    duration: Type.Optional(text(32)),
+  },
   { additionalProperties: false },
 );
+
+/** More time for an Active grant: one entry appended to status.extensions (the webhook stamps who and when). */
+export const ExtendBody = Type.Object({ ...csrf, duration: text(32), reason: Type.Optional(text(REASON_MAX_LENGTH)) }, { additionalProperties: false });
 
 export const DecisionBody = Type.Object(
   { ...csrf, type: StringEnum(['Denied', 'Aborted', 'Revoked']), reason: Type.Optional(text(REASON_MAX_LENGTH)) },

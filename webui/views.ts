@@ -7,6 +7,8 @@ import type { ServiceSummary } from './kube.ts';
 import type { PartView, RequestView } from './model.ts';
 import { DIRECTIONS, type FieldErrors, type FormValues } from './forms.ts';
 import { isMaterialized, previewLines, previewSummary, type PreviewLine, type RequestPreview } from '../lib/domain/preview.ts';
+import { pendingExtension } from '../lib/domain/actions.ts';
+import { extensionTexts, proposedExtensionLines } from '../lib/domain/extension-text.ts';
 
 export interface PageContext {
   user?: Identity | undefined;
@@ -141,6 +143,14 @@ function whoCanApprove(who: PartApproversStatus | undefined, part: string): Safe
   }`;
 }
 
+/** The AccessPolicy rule of a part, its approvals so far (by whom) and how many are missing. */
+function accessPolicyOf(p: PartView): SafeHtml | string {
+  if (!p.policy) return '';
+  return html`<br><span class="policy" data-testid="access-policy-${p.part}">Policy: ${p.policy}</span>${
+    p.approvedSoFarBy ? html`<br><span class="muted" data-testid="approved-so-far-${p.part}">Approved so far by: ${p.approvedSoFarBy.join(', ')}</span>` : ''
+  }`;
+}
+
 function partsCell(parts: PartView[]): SafeHtml {
   return html`<ul class="parts">${parts.map(
     (p) => html`<li>
@@ -161,13 +171,40 @@ function actionForms(r: AccessRequest, v: RequestView): SafeHtml {
     html`<form method="get" action="/requests/${name}/confirm" class="inline"><input type="hidden" name="action" value="${action}">${part ? html`<input type="hidden" name="part" value="${part}">` : ''}<button type="submit" class="${cls}" aria-label="${ariaLabel}">${label}</button></form>`;
   return html`<div class="actions">
     ${v.actions.approve.map((part: PartName) => confirm('approve', `Approve ${v.parts.find((p) => p.part === part)?.namespace ?? part}`, 'primary', `Approve ${part} of ${name}`, part))}
+    ${v.actions.approveExtension.map((part: PartName) => confirm('approve-extension', `Approve extension for ${v.parts.find((p) => p.part === part)?.namespace ?? part}`, 'primary', `Approve extension ${part} of ${name}`, part))}
     ${v.actions.deny ? confirm('deny', 'Deny', 'danger', `Deny ${name}`) : ''}
     ${v.actions.abort ? confirm('abort', 'Abort', 'secondary', `Abort ${name}`) : ''}
     ${v.actions.revoke ? confirm('revoke', 'Revoke', 'danger', `Revoke ${name}`) : ''}
   </div>`;
 }
 
-export type ConfirmAction = 'approve' | 'deny' | 'abort' | 'revoke';
+export type ConfirmAction = 'approve' | 'deny' | 'abort' | 'revoke' | 'extend' | 'approve-extension';
+
+/** The Extend step of an Active grant: how much longer, then its confirmation page (a GET; the POST is there). */
+function extendForm(r: AccessRequest, value: string | undefined, error: string | undefined): SafeHtml {
+  const name = r.metadata.name ?? '';
+  return html`<form method="get" action="/requests/${name}/confirm" class="extend" data-testid="extend-form">
+    <input type="hidden" name="action" value="extend">
+    <div class="field ${error ? 'invalid' : ''}"><label for="duration">Extend by</label>
+      <input id="duration" name="duration" value="${value ?? ''}" maxlength="32" required placeholder="1h" autocomplete="off" aria-describedby="duration-hint${error ? ' duration-error' : ''}" ${error ? html`aria-invalid="true"` : ''}>
+      <p class="hint" id="duration-hint">How much longer, e.g. 30m, 1h or 1h30m. The approvers of each part approve it again, unless their AccessPolicy allows it.</p>
+      ${error ? html`<p class="field-error" id="duration-error">${error}</p>` : ''}
+    </div>
+    <button type="submit" class="secondary" aria-label="Extend ${name}">Extend</button>
+  </form>`;
+}
+
+/** Every extension of the grant: granted or waiting, and what each part still needs. */
+function extensionsSection(r: AccessRequest): SafeHtml | string {
+  const texts = extensionTexts(r);
+  if (texts.length === 0) return '';
+  return html`<section class="card" aria-labelledby="h-extensions" data-testid="extensions">
+    <h2 id="h-extensions">Extensions</h2>
+    <ul>${texts.map(
+      (t) => html`<li data-testid="extension-${t.progress.index + 1}"><strong>${t.progress.granted ? '✓ ' : '… '}</strong>${t.headline}<ul>${t.parts.map((line) => html`<li>${line}</li>`)}</ul></li>`,
+    )}</ul>
+  </section>`;
+}
 
 /** The preview of a request (lib/domain/preview.ts) as nested lists; every line escaped, risks marked. */
 /** The NetworkPolicies maxtac wrote for this request, as the preview read them (the one read of them). */
@@ -214,6 +251,8 @@ export interface ConfirmData {
   view: RequestView;
   action: ConfirmAction;
   part?: PartName | undefined;
+  /** extend: how much longer (checked by the route). */
+  duration?: string | undefined;
   preview: RequestPreview | null | undefined;
 }
 
@@ -222,26 +261,49 @@ const CONFIRM_WORDS: Record<ConfirmAction, { title: string; button: string; type
   deny: { title: 'Deny', button: 'Confirm denial', type: 'Denied' },
   abort: { title: 'Abort', button: 'Confirm abort', type: 'Aborted' },
   revoke: { title: 'Revoke', button: 'Confirm revocation', type: 'Revoked' },
+  extend: { title: 'Extend', button: 'Confirm extension' },
+  'approve-extension': { title: 'Approve the extension', button: 'Confirm extension approval' },
 };
+
+/** What the extension asked for (or waiting) needs, above the access's own summary. */
+function extensionSummary(d: ConfirmData): SafeHtml | string {
+  if (d.action === 'extend') {
+    const mayApprove = new Set(d.view.parts.filter((p) => p.viewerMayApprove).map((p) => p.part));
+    const lines = proposedExtensionLines(d.req, d.duration ?? '', (p) => mayApprove.has(p.part));
+    return html`<div data-testid="extension-summary"><p>Expires now: ${time(d.req.status?.expiresAt)}; once every part approved it, ${d.duration ?? ''} later.</p><ul>${lines.map((l) => html`<li>${l}</li>`)}</ul></div>`;
+  }
+  if (d.action === 'approve-extension') {
+    const pending = pendingExtension(d.req);
+    const text = pending ? extensionTexts(d.req)[pending.index] : undefined;
+    return text ? html`<div data-testid="extension-summary"><p>${text.headline}</p><ul>${text.parts.map((l) => html`<li>${l}</li>`)}</ul></div>` : '';
+  }
+  return '';
+}
 
 /** The confirmation step of an action: the preview's summary, then the one POST (CSRF token included). */
 export function confirmPage(ctx: PageContext, d: ConfirmData): string {
   const name = d.view.name;
   const words = CONFIRM_WORDS[d.action];
   const part = d.part ? d.view.parts.find((p) => p.part === d.part) : undefined;
-  const what = d.action === 'approve' ? html`the ${d.part ?? ''} part (${part?.namespace ?? ''}) of` : '';
+  const what =
+    d.action === 'approve' ? html`the ${d.part ?? ''} part (${part?.namespace ?? ''}) of` : d.action === 'approve-extension' ? html`for the ${d.part ?? ''} part (${part?.namespace ?? ''}) of` : '';
+  const by = d.action === 'extend' ? html` by ${d.duration ?? ''}` : '';
   const summary = d.preview ? previewSummary(d.preview) : [];
   const form =
-    d.action === 'approve'
-      ? html`<form method="post" action="/requests/${name}/approve">${csrfField(ctx)}<input type="hidden" name="part" value="${d.part ?? ''}"><button type="submit" class="primary">${words.button}</button></form>`
-      : html`<form method="post" action="/requests/${name}/decision">${csrfField(ctx)}<input type="hidden" name="type" value="${words.type ?? ''}">
+    d.action === 'approve' || d.action === 'approve-extension'
+      ? html`<form method="post" action="/requests/${name}/${d.action}">${csrfField(ctx)}<input type="hidden" name="part" value="${d.part ?? ''}"><button type="submit" class="primary">${words.button}</button></form>`
+      : d.action === 'extend'
+        ? html`<form method="post" action="/requests/${name}/extend">${csrfField(ctx)}<input type="hidden" name="duration" value="${d.duration ?? ''}">
+          <div class="field"><label for="reason">Reason (optional)</label><input id="reason" name="reason" maxlength="512"></div>
+          <button type="submit" class="primary">${words.button}</button></form>`
+        : html`<form method="post" action="/requests/${name}/decision">${csrfField(ctx)}<input type="hidden" name="type" value="${words.type ?? ''}">
           <div class="field"><label for="reason">Reason${d.action === 'deny' ? '' : ' (optional)'}</label><input id="reason" name="reason" maxlength="512" ${d.action === 'deny' ? html`required` : ''}></div>
           <button type="submit" class="${d.action === 'abort' ? 'secondary' : 'danger'}">${words.button}</button></form>`;
   return layout(
     `${words.title} ${name}?`,
     ctx,
     html`<p><a href="/requests/${name}">← Back to the request</a></p>
-    <h1>${words.title} ${what} <span class="mono">${name}</span>?</h1>
+    <h1>${words.title} ${what} <span class="mono">${name}</span>${by}?</h1>
     <section class="card" aria-labelledby="h-summary" data-testid="confirm-summary">
       <h2 id="h-summary">What this access reaches</h2>
       <dl class="grid">
@@ -251,6 +313,7 @@ export function confirmPage(ctx: PageContext, d: ConfirmData): string {
         <div><dt>Requester</dt><dd>${d.req.spec.requester?.username ?? ''}</dd></div>
         <div><dt>Reason</dt><dd><span class="reason">${d.req.spec.reason}</span></dd></div>
       </dl>
+      ${extensionSummary(d)}
       ${summary.length > 0 ? html`<ul>${summary.map((line) => html`<li>${line}</li>`)}</ul>` : html`<p class="muted">The preview could not be read.</p>`}
       <div class="actions">${form}<a href="/requests/${name}">Cancel</a></div>
     </section>
@@ -332,6 +395,8 @@ export interface DetailData {
   notice?: string | undefined;
   /** What approving would do (or, once materialized, what is granted); null when it could not be read. */
   preview?: RequestPreview | null | undefined;
+  /** The Extend form's value and its error, when a confirmation refused it. */
+  extend?: { duration?: string | undefined; error?: string | undefined } | undefined;
 }
 
 export function detailPage(ctx: PageContext, d: DetailData): string {
@@ -362,7 +427,9 @@ export function detailPage(ctx: PageContext, d: DetailData): string {
         ${s.decision ? row('Decision', html`${s.decision.type} by ${s.decision.by ?? 'unknown'} ${time(s.decision.at)}${s.decision.reason ? html` — <span class="reason">${s.decision.reason}</span>` : ''}`) : ''}
       </dl>
       ${actionForms(req, view)}
+      ${view.actions.extend ? extendForm(req, d.extend?.duration, d.extend?.error) : ''}
     </section>
+    ${extensionsSection(req)}
     ${d.preview !== undefined ? previewSection(d.preview, isMaterialized(req)) : ''}
     <section class="card" aria-labelledby="h-parts">
       <h2 id="h-parts">Approvals</h2>
@@ -371,7 +438,7 @@ export function detailPage(ctx: PageContext, d: DetailData): string {
         const st = s.parts?.find((x) => x.part === p.part);
         return html`<tr>
           <td>${p.part}</td><td>${p.namespace}</td><td>${p.viewerMayApprove ? html`<span class="check" aria-hidden="true">✓</span> <span class="sr-only">You have it: </span>` : ''}${p.permission}</td>
-          <td>${p.approval ? html`Approved by ${p.approval.by ?? 'unknown'} ${time(p.approval.at)}` : 'Pending'}${st && (st.state !== 'Pending' || st.message) ? html`<br><span class="muted">${st.state}${st.message ? html`: ${st.message}` : ''}</span>` : ''}${whoCanApprove(p.approval ? undefined : st?.approvers, p.part)}</td>
+          <td>${p.approval ? html`Approved by ${p.approval.by ?? 'unknown'} ${time(p.approval.at)}` : 'Pending'}${st && (st.state !== 'Pending' || st.message) ? html`<br><span class="muted">${st.state}${st.message ? html`: ${st.message}` : ''}</span>` : ''}${whoCanApprove(p.approval ? undefined : st?.approvers, p.part)}${accessPolicyOf(p)}</td>
         </tr>`;
       })}</tbody></table>
     </section>

@@ -10,18 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
 import { applyObjects, freePort, loadYamlFile, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { GROUP, PLURAL, VERSION, type AccessRequest } from '../../lib/api/accessrequest.ts';
 import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 import { installController, type InstalledController } from '../support/controller.ts';
-import { build } from '../../webui/app.ts';
-import { kubeGateway } from '../../webui/kube.ts';
-import { openIdClient } from '../../webui/oidc.ts';
-import { configMapRevocations, SESSIONS_CONFIGMAP } from '../../webui/revocations-configmap.ts';
-import { installWebUiRbac } from '../support/webui.ts';
+import { SESSIONS_CONFIGMAP } from '../../webui/revocations-configmap.ts';
+import { installWebUiRbac, startWebUi } from '../support/webui.ts';
+import { expectUrl as waitForUrl, launchChromium, signIn as signInAs } from '../support/browser.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from '../../scripts/idp.ts';
 
 const CLIENT_ID = 'netwatch';
@@ -97,33 +95,9 @@ describe('the web UI in a real browser', () => {
   const contexts: BrowserContext[] = [];
 
   /** A web UI listening on `port`; a replica of another passes that one's public URL and session key. */
-  async function startUi(port: number, actAs: 'token' | 'impersonate', shared: { publicUrl?: string; sessionKey?: Buffer } = {}): Promise<FastifyInstance> {
-    const publicUrl = shared.publicUrl ?? `https://127.0.0.1:${port}`;
-    const instance = await build(
-      {
-        publicUrl,
-        sessionKey: shared.sessionKey ?? randomBytes(32),
-        sessionTtlSeconds: 3600,
-        secureCookies: true,
-        actAs,
-        claims: { issuerUrl: idp.issuer, usernameClaim: 'email', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'oidc:' },
-        durations: ['30m', '2h', '8h'],
-        // The cluster's own ranges (--cluster-cidr): the preview classes a requested CIDR inside one as `cluster`.
-        clusterCidrs: ['10.96.0.0/12'],
-        rateLimitPerMinute: 10_000,
-      },
-      {
-        oidc: openIdClient({ issuerUrl: idp.issuer, clientId: CLIENT_ID, redirectUri: `${publicUrl}/auth/callback`, scopes: ['openid', 'email', 'groups'], caPem: pki.caPem }),
-        // Token mode uses only the server address and CA of this identity's kubeconfig, never its token;
-        // impersonation mode uses its token plus Impersonate-User/Group.
-        kube: kubeGateway(cp.kubeConfigFor('netwatch-webui')),
-        // Sign-outs in the ConfigMap of manifests/webui, with the web UI's own identity and RBAC.
-        revocations: configMapRevocations(cp.kubeConfigFor('netwatch-webui')),
-        https: { cert: pki.certPem, key: pki.keyPem },
-      },
-    );
-    await instance.listen({ host: '127.0.0.1', port });
-    return instance;
+  function startUi(port: number, actAs: 'token' | 'impersonate', shared: { publicUrl?: string; sessionKey?: Buffer } = {}): Promise<FastifyInstance> {
+    // The cluster's own ranges (--cluster-cidr): the preview classes a requested CIDR inside one as `cluster`.
+    return startWebUi({ cp, idp, pki, clientId: CLIENT_ID, port, actAs, clusterCidrs: ['10.96.0.0/12'], ...shared });
   }
 
   before(async () => {
@@ -167,20 +141,7 @@ describe('the web UI in a real browser', () => {
       evil.listen(evilPort, '127.0.0.1', () => resolve());
     });
     evilOrigin = `http://localhost:${evilPort}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // Trust exactly the test serving certificate (IdP and web UI), nothing else.
-        `--ignore-certificate-errors-spki-list=${pki.spki}`,
-      ],
-    });
+    browser = await launchChromium(pki.spki);
   });
 
   after(async () => {
@@ -208,29 +169,12 @@ describe('the web UI in a real browser', () => {
   }
 
   async function signIn(page: Page, account: string, base = ui): Promise<void> {
-    await page.goto(`${base}/`);
-    await page.getByRole('link', { name: 'Sign in' }).click();
-    await page.locator('input[name=login]').fill(account);
-    await page.locator('input[name=password]').fill('demo');
-    await page.getByRole('button', { name: 'Sign-in' }).click();
-    // The provider asks for consent the first time.
-    await page.waitForURL((u) => u.href.startsWith(base) || u.pathname.includes('/interaction/'));
-    if (!page.url().startsWith(base)) {
-      const consent = page.getByRole('button', { name: 'Continue' });
-      if (await consent.isVisible().catch(() => false)) await consent.click();
-    }
-    await expectUrl(page, `${base}/`, `sign-in-${account}`);
+    await signInAs(page, base, account, () => shot(page, `failed-sign-in-${account}`));
   }
 
   /** Waits for a URL; on timeout the error carries the page's alert text and a screenshot is kept. */
   async function expectUrl(page: Page, url: string | RegExp, what: string): Promise<void> {
-    try {
-      await page.waitForURL(url, { timeout: 20_000 });
-    } catch (err) {
-      await shot(page, `failed-${what}`);
-      const alert = await page.locator('[role=alert]').allTextContents().catch(() => []);
-      throw new Error(`${what}: still at ${page.url()} (${alert.join(' | ')}): ${(err as Error).message.split('\n')[0]}`, { cause: err });
-    }
+    await waitForUrl(page, url, what, () => shot(page, `failed-${what}`));
   }
 
   /** A request from Node (not the browser) that trusts the test CA, with cookies taken from a browser context. */

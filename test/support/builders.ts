@@ -93,6 +93,25 @@ export function serviceRequest(name: string, over: { by?: string; reason?: strin
   });
 }
 
+/**
+ * serviceRequest(name) whose target part (shop) falls under the AccessPolicy rule shop/database/two: `count`
+ * distinct approvers (from `groups`, when given), reviewed so far by `reviewers`, as the webhook stamps and records it.
+ */
+export function policedRequest(name: string, over: { count?: number; groups?: string[]; reviewers?: string[] } = {}): AccessRequest {
+  const r = serviceRequest(name);
+  const rule = 'shop/database/two';
+  const count = over.count ?? 2;
+  r.spec.policy = [{ part: 'target', namespace: 'shop', rules: [rule], approval: 'Approvers', approvals: count, ...(over.groups ? { approverGroups: over.groups } : {}), approvalRule: rule }];
+  const reviews = (over.reviewers ?? []).map((by, i) => ({ part: 'target' as const, namespace: 'shop', by, at: new Date(Date.parse(CREATED) + (i + 1) * 60_000).toISOString(), rule, required: count }));
+  const done = reviews.length >= count;
+  r.status = {
+    ...r.status,
+    ...(reviews.length > 0 ? { reviews } : {}),
+    ...(done ? { phase: 'PartiallyApproved', approvals: [approval('target', 'shop', reviews[count - 1]?.by, reviews[count - 1]?.at)] } : {}),
+  };
+  return r;
+}
+
 // ----- AccessRequests as the controller leaves them in each phase (the notifier's tests)
 
 export const T0 = Date.parse('2030-01-01T10:00:00Z');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createElement } from 'react';
 import { cleanup, render } from 'ink-testing-library';
 import { FakePort } from '../../../test/support/fake-plugin-port.ts';
-import { serviceRequest, svc } from '../../../test/support/builders.ts';
+import { policedRequest, serviceRequest, svc } from '../../../test/support/builders.ts';
 import { App, type AppProps } from './app.tsx';
 
 // createElement rather than JSX: the unit-test glob (npm run test:unit) picks up *.test.ts files.
@@ -179,6 +179,83 @@ describe('the interactive view', () => {
     assert.match(frame, /who can approve the target part: user bob/);
   });
 
+  test('the policy line names the rule and the approvals missing in full, wrapped on a narrow terminal, in the hub and the detail view', async () => {
+    const port = new FakePort({ me: { username: 'bob', groups: [] }, requests: [policedRequest('pol-1', { groups: ['dbas'], reviewers: ['dba1'] })] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    // ink-testing-library draws 100 columns: the line does not fit on one.
+    const policy = /policy: 2 distinct approvers from dbas, the requester not counted\s*(?:│\s*)?\(shop\/database\/two\); 1 of 2 so far, 1 missing/;
+    const flat = () => (ui.lastFrame() ?? '').replace(/\s*│\n│\s*/g, ' ');
+    await until('the policy line in the hub', () => policy.test(flat()));
+    assert.match(flat(), /target part in shop/);
+    assert.doesNotMatch(ui.lastFrame() ?? '', /source part in monitoring[^\n]*\n[^\n]*policy:/, 'no rule applies to the source part');
+    ui.stdin.write('\r');
+    await until('the detail view', () => (ui.lastFrame() ?? '').includes('Objects (clones'));
+    assert.match(flat(), policy);
+  });
+
+  test('t extends an active access: the duration, the confirmation with what each part needs, then one status write', async () => {
+    const port = new FakePort({ me: { username: 'alice', groups: [] }, requests: [serviceRequest('live', { phase: 'Active', expiresAt: '2026-01-01T02:30:00Z' })] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the Extend key', () => / t {2}Extend/.test(ui.lastFrame() ?? ''));
+    ui.stdin.write('t');
+    await until('the duration step', () => (ui.lastFrame() ?? '').includes('Extend live by how long?'));
+    ui.stdin.write('0s');
+    await tick();
+    ui.stdin.write('\r');
+    await until('the error naming the field', () => (ui.lastFrame() ?? '').includes('✘ Duration: must be a positive duration'));
+    for (const k of ['\x7f\x7f', '1h', '\r']) {
+      ui.stdin.write(k);
+      await tick();
+    }
+    await until('the confirmation', () => (ui.lastFrame() ?? '').includes('Extend live by 1h?'));
+    const frame = ui.lastFrame() ?? '';
+    assert.match(frame, /expires in 1h30m00s now/);
+    assert.match(frame, /· target \(shop\): one approver \(total 3h, no maxTotalDuration\)/);
+    assert.equal(port.writes.length, 0, 'nothing is written before Enter');
+    ui.stdin.write('\r');
+    await until('the extension to be written', () => port.writes.length === 1);
+    assert.deepEqual(port.writes[0]?.body, { extensions: [{ duration: '1h' }] });
+    await until('the outcome', () => /extension 1 of live \(\+1h\) waits for the source and target parts/.test(ui.lastFrame() ?? ''));
+  });
+
+  test('the detail view lists each extension, granted or waiting, and what each part still needs', async () => {
+    const r = policedRequest('pol-1', { groups: ['dbas'], reviewers: ['dba1', 'dba2'] });
+    r.status = {
+      ...r.status,
+      phase: 'Active',
+      approvals: [...(r.status?.approvals ?? []), { part: 'source', namespace: 'monitoring', by: 'carol' }],
+      expiresAt: '2026-01-01T03:00:00Z',
+      extensions: [
+        { duration: '1h', requestedBy: 'alice', at: '2026-01-01T00:30:00Z' },
+        { duration: '30m', requestedBy: 'alice', at: '2026-01-01T00:50:00Z', reason: 'migration runs long' },
+      ],
+      extensionApprovals: [
+        { extension: 0, part: 'source', namespace: 'monitoring', by: 'carol' },
+        { extension: 0, part: 'target', namespace: 'shop', by: 'dba1' },
+        { extension: 0, part: 'target', namespace: 'shop', by: 'dba2' },
+        { extension: 1, part: 'source', namespace: 'monitoring', by: 'carol' },
+        { extension: 1, part: 'target', namespace: 'shop', by: 'dba1' },
+      ],
+    };
+    const port = new FakePort({ me: { username: 'bob', groups: ['dbas'] }, requests: [r], allowed: [APPROVE_SHOP] });
+    const ui = render(app({ port, tickMs: 0, now }));
+    await until('the waiting extension in the hub', () => (ui.lastFrame() ?? '').includes('extension 2: +30m by alice, "migration runs long": waiting for the target part'));
+    await until('the Approve extension key', () => / a {2}Approve extension/.test(ui.lastFrame() ?? ''));
+    ui.stdin.write('\r');
+    await until('the extensions', () => (ui.lastFrame() ?? '').includes('Extensions:'));
+    const flat = (ui.lastFrame() ?? '').replace(/\n\s+/g, ' ');
+    assert.match(flat, /extension 1: \+1h by alice: granted/);
+    assert.match(flat, /target \(shop\): 2 distinct approvers from dbas, the requester not counted \(shop\/database\/two; total 3h\); 2 of 2 so far \(dba1, dba2\)/);
+    assert.match(flat, /extension 2: \+30m by alice, "migration runs long": waiting for the target part/);
+    assert.match(flat, /target \(shop\): 2 distinct approvers from dbas, the requester not counted \(shop\/database\/two; total 3h30m\); 1 of 2 so far \(dba1\), 1 missing/);
+    assert.match(flat, /source \(monitoring\): one approver \(total 3h30m, no maxTotalDuration\); approved by carol/);
+    ui.stdin.write('a');
+    await until('the confirmation', () => (ui.lastFrame() ?? '').includes('Approve extension 2 (+30m) for your parts of pol-1?'));
+    ui.stdin.write('\r');
+    await until('the extension approval to be written', () => port.writes.length === 1);
+    assert.deepEqual(port.writes[0]?.body, { extensionApprovals: [...(r.status.extensionApprovals ?? []), { extension: 1, part: 'target', namespace: 'shop' }] });
+  });
+
   test('w asks why a flow is blocked, shows the answer in the CLI\'s words, and n fills the request that opens it', async () => {
     const pod = (namespace: string, name: string, app: string, ip: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name, labels: { app } }, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] } });
     const denyAll = (namespace: string) => ({ kind: 'networkpolicies' as const, namespace, object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace, name: 'default-deny' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } } });
@@ -244,3 +321,4 @@ describe('the interactive view', () => {
     assert.match(ui.lastFrame() ?? '', /UNKNOWN: /);
   });
 });
+

@@ -13,6 +13,7 @@ import {
   approve,
   checkRequest,
   decide,
+  extend,
   materializedOf,
   newRequest,
   phase,
@@ -20,6 +21,8 @@ import {
 import {
   TABS,
   availableActions,
+  extendOutcome,
+  extensionKeys,
   fieldWarnings,
   formErrors,
   initialState,
@@ -36,11 +39,14 @@ import {
   visible,
   type Effect,
   type FormState,
+  type Prompt,
   type State,
 } from './state.ts';
 import type { AccessRequest } from '../../../lib/api/accessrequest.ts';
 import { isMaterialized, previewLines, previewSummary } from '../../../lib/domain/preview.ts';
 import { previewFor } from '../services/preview.ts';
+import { pendingExtension } from '../../../lib/domain/actions.ts';
+import { extensionTexts } from '../../../lib/domain/extension-text.ts';
 import { renderWhy, why, type WhyResult } from '../services/why.ts';
 
 export interface AppProps {
@@ -203,8 +209,18 @@ export function App({ port, namespace, now = Date.now, tickMs = 1000, rewatchMs 
         exit();
         return;
       case 'approve': {
-        const { approved } = await approve(port, effect.name);
-        dispatch({ type: 'message', message: { kind: 'info', text: `approved ${approved.join(' and ')} of ${effect.name}` } });
+        const { approved, extension } = await approve(port, effect.name);
+        const what = extension ? `extension ${extension.index + 1} (+${extension.extension.duration}) of` : 'of';
+        dispatch({ type: 'message', message: { kind: 'info', text: `approved ${approved.join(' and ')} ${what} ${effect.name}` } });
+        return;
+      }
+      case 'extend': {
+        const { extension, approved } = await extend(port, effect.name, effect.duration, effect.reason || undefined);
+        const yours = approved.length > 0 ? `; you approved the ${approved.join(' and ')} part` : '';
+        const outcome = extension.granted
+          ? `extended ${effect.name} by ${effect.duration} (the expiry moves shortly)`
+          : `extension ${extension.index + 1} of ${effect.name} (+${effect.duration}) waits for the ${extension.waitingFor.join(' and ')} part${extension.waitingFor.length === 1 ? '' : 's'}${yours}`;
+        dispatch({ type: 'message', message: { kind: 'info', text: outcome } });
         return;
       }
       case 'decide': {
@@ -405,18 +421,56 @@ function PartsBox({ state, request }: { state: State; request: AccessRequest }):
             <Text dimColor> — needs: {cell(p.needs, 200)}</Text>
           </Text>
           {p.policy ? (
-            <Text wrap="truncate-end" color="cyan">
-              {'    policy: '}
-              {cell(p.policy, 300)}
-            </Text>
+            // Wrapped, not cut: how many approvals are missing comes last and must show on a narrow terminal too.
+            <Box paddingLeft={4}>
+              <Text wrap="wrap" color="cyan">
+                {'policy: '}
+                {cell(p.policy, 300)}
+              </Text>
+            </Box>
           ) : null}
         </Box>
       ))}
+      {pendingLine(request)}
       {request.status?.decision && (
         <Text wrap="truncate-end">
           {cell(request.status.decision.type, 20)} by {cell(request.status.decision.by ?? '?', 40)}: {cell(request.status.decision.reason ?? '', 120)}
         </Text>
       )}
+    </Box>
+  );
+}
+
+/** The waiting extension in one line (the hub's parts box): approvers see what waits for them. */
+function pendingLine(request: AccessRequest): ReactElement | null {
+  const pending = pendingExtension(request);
+  const text = pending ? extensionTexts(request)[pending.index] : undefined;
+  return text ? (
+    <Text color="yellow" wrap="wrap">
+      {cell(text.headline, 400)}
+    </Text>
+  ) : null;
+}
+
+function Extensions({ request }: { request: AccessRequest }): ReactElement | null {
+  const texts = extensionTexts(request);
+  if (texts.length === 0) return null;
+  return (
+    <Box flexDirection="column">
+      <Text bold>Extensions:</Text>
+      {texts.map((t) => (
+        <Box key={t.progress.index} flexDirection="column">
+          <Text color={t.progress.granted ? 'green' : 'yellow'} wrap="wrap">
+            {'  '}
+            {cell(t.headline, 600)}
+          </Text>
+          {t.parts.map((line, i) => (
+            <Box key={i} paddingLeft={4}>
+              <Text wrap="wrap">{cell(line, 400)}</Text>
+            </Box>
+          ))}
+        </Box>
+      ))}
     </Box>
   );
 }
@@ -450,6 +504,7 @@ function Detail({ state }: { state: State }): ReactElement {
         {cell(r.spec.reason, 600)}
       </Text>
       <PartsBox state={state} request={r} />
+      <Extensions request={r} />
       {requestView(state, r).parts.map((p) =>
         p.whoCanApprove ? (
           <Text key={`who-${p.part}`} wrap="truncate-end">
@@ -610,10 +665,12 @@ function PromptLine({ state }: { state: State }): ReactElement | null {
   if (!p) return null;
   const r = state.requests[p.name];
   const preview = r ? previewOfRequest(state, r) : null;
+  if (p.action === 'extend') return <ExtendPrompt state={state} prompt={p} />;
+  const pending = r && p.action === 'approve' ? pendingExtension(r) : undefined;
   return (
     <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1}>
       <Text bold wrap="truncate-end">
-        {p.action === 'approve' ? 'Approve your parts of' : p.action === 'deny' ? 'Deny' : p.action === 'abort' ? 'Abort' : 'Revoke'} {cell(p.name, 63)}?
+        {pending ? `Approve extension ${pending.index + 1} (+${inert(pending.extension.duration)}) for your parts of` : p.action === 'approve' ? 'Approve your parts of' : p.action === 'deny' ? 'Deny' : p.action === 'abort' ? 'Abort' : 'Revoke'} {cell(p.name, 63)}?
       </Text>
       {preview === undefined && <Text dimColor>loading the preview…</Text>}
       {preview === null && <Text color="yellow">the preview could not be read</Text>}
@@ -638,6 +695,44 @@ function PromptLine({ state }: { state: State }): ReactElement | null {
   );
 }
 
+/** Extend: the duration first (checked on Enter), then what it needs and the optional reason. */
+function ExtendPrompt({ state, prompt }: { state: State; prompt: Prompt }): ReactElement {
+  const r = state.requests[prompt.name];
+  const duration = prompt.duration ?? '';
+  return (
+    <Box flexDirection="column" borderStyle="round" borderColor="yellow" paddingX={1}>
+      <Text bold wrap="truncate-end">
+        {prompt.editing ? `Extend ${cell(prompt.name, 63)} by how long?` : `Extend ${cell(prompt.name, 63)} by ${cell(duration, 32)}?`}
+      </Text>
+      {r && phase(r) === 'Active' ? (
+        <Text dimColor wrap="truncate-end">
+          expires in {countdown(r.status?.expiresAt, state.now)} now
+        </Text>
+      ) : null}
+      {prompt.editing ? (
+        <Text wrap="truncate-end">
+          duration: {cell(duration, 32)}
+          <Text inverse> </Text>
+          <Text dimColor>  e.g. 30m, 1h, 1h30m · Enter next · Esc cancel</Text>
+        </Text>
+      ) : (
+        <>
+          {extendOutcome(state, prompt.name, duration).map((line, i) => (
+            <Text key={i} wrap="wrap">
+              · {cell(line, 400)}
+            </Text>
+          ))}
+          <Text wrap="truncate-end">
+            reason (optional): {cell(prompt.reason, 200)}
+            <Text inverse> </Text>
+            <Text dimColor>  Enter confirm · Esc cancel</Text>
+          </Text>
+        </>
+      )}
+    </Box>
+  );
+}
+
 function Help(): ReactElement {
   const lines: [string, string][] = [
     ['↑/↓ j/k', 'select a request'],
@@ -646,10 +741,11 @@ function Help(): ReactElement {
     ['s', 'new Service → Service request'],
     ['e', 'new external CIDR request'],
     ['w', 'why is FROM → TO on PORT blocked? (n then opens the request that would allow it)'],
-    ['a', 'approve the parts you may approve (shown only when you may; asks to confirm)'],
+    ['a', 'approve the parts you may approve, or an active access\'s waiting extension (shown only when you may; asks to confirm)'],
     ['d', 'deny (asks for a reason)'],
     ['x', 'abort your own request'],
     ['r', 'revoke an active access'],
+    ['t', 'extend an active access: asks how much longer, then to confirm'],
     ['Esc', 'back'],
     ['q, Ctrl-C', 'quit'],
     ['In forms', '↑/↓ field · Tab complete suggestion · ←/→ choose · Enter next/submit · Esc cancel'],
@@ -679,11 +775,15 @@ function Footer({ state }: { state: State }): ReactElement {
       if (state.why?.result?.open) keys.push(['n', 'request it']);
       keys.push(['w', 'ask again'], ['Esc', 'back']);
     }
-    const actions = state.screen === 'hub' || state.screen === 'detail' ? availableActions(state) : [];
+    const onRequest = state.screen === 'hub' || state.screen === 'detail';
+    const actions = onRequest ? availableActions(state) : [];
+    const ext = onRequest ? extensionKeys(state) : { extend: false, approveExtension: false };
     if (actions.includes('approve')) keys.push(['a', 'Approve']);
+    else if (ext.approveExtension) keys.push(['a', 'Approve extension']);
     if (actions.includes('deny')) keys.push(['d', 'Deny']);
     if (actions.includes('abort')) keys.push(['x', 'Abort']);
     if (actions.includes('revoke')) keys.push(['r', 'Revoke']);
+    if (ext.extend) keys.push(['t', 'Extend']);
     keys.push(['s', 'service req'], ['e', 'external req']);
     if (state.screen !== 'why-result') keys.push(['w', 'why blocked?']);
     keys.push(['?', 'help'], ['q', 'quit']);

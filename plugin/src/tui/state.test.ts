@@ -1,9 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serviceRequest } from '../../../test/support/builders.ts';
+import { policedRequest, serviceRequest } from '../../../test/support/builders.ts';
 import type { WhyResult } from '../services/why.ts';
 import {
   availableActions,
+  extendError,
+  extendOutcome,
+  extensionKeys,
   fieldWarnings,
   formSpec,
   initialState,
@@ -11,6 +14,8 @@ import {
   previewOfRequest,
   previewsToLoad,
   reduce,
+  requestView,
+  selectedRequest,
   servicesToLoad,
   suggestions,
   visible,
@@ -226,6 +231,91 @@ describe('the external form', () => {
     assert.equal(s.form?.fields[1]?.value, 'egress');
     s = apply(s, key('b'));
     assert.equal(s.form?.fields[1]?.value, 'both');
+  });
+});
+
+describe('AccessPolicy progress', () => {
+  const policyOf = (s: State, part: 'source' | 'target') => {
+    const r = selectedRequest(s);
+    assert.ok(r);
+    return requestView(s, r).parts.find((p) => p.part === part)?.policy;
+  };
+  test('a part under a rule shows the rule and the approvals missing, and counts a review the watch brings', () => {
+    let s = apply(base(), { type: 'me', me: { username: 'bob', groups: [] } }, { type: 'loaded', items: [policedRequest('pol-1', { groups: ['dbas'] })] });
+    assert.equal(policyOf(s, 'source'), undefined, 'no rule applies to the source part');
+    assert.equal(policyOf(s, 'target'), '2 distinct approvers from dbas, the requester not counted (shop/database/two); 0 of 2 so far, 2 missing');
+    s = apply(s, { type: 'event', kind: 'MODIFIED', object: policedRequest('pol-1', { groups: ['dbas'], reviewers: ['dba1'] }) });
+    assert.equal(policyOf(s, 'target'), '2 distinct approvers from dbas, the requester not counted (shop/database/two); 1 of 2 so far, 1 missing');
+    s = apply(s, { type: 'event', kind: 'MODIFIED', object: policedRequest('pol-1', { groups: ['dbas'], reviewers: ['dba1', 'dba2'] }) });
+    assert.equal(policyOf(s, 'target'), '2 distinct approvers from dbas, the requester not counted (shop/database/two); 2 of 2 so far');
+  });
+});
+
+describe('extending an active access', () => {
+  const active = (over: Partial<Parameters<typeof serviceRequest>[1]> = {}) => serviceRequest('live-1', { phase: 'Active', expiresAt: '2026-01-01T02:00:00Z', ...over });
+  const as = (username: string, ...items: ReturnType<typeof serviceRequest>[]) =>
+    apply(base(), { type: 'me', me: { username, groups: [] } }, { type: 'loaded', items }, key('4'));
+
+  test('t asks for the duration, Enter checks it naming the field, then confirms with the reason and asks to extend', () => {
+    let s = apply(as('alice', active()), key('t'));
+    assert.deepEqual(s.prompt, { action: 'extend', name: 'live-1', reason: '', required: false, duration: '', editing: 'duration' });
+    s = apply(s, key('', { return: true }));
+    assert.equal(s.message?.text, 'Duration: type how much longer, e.g. 30m, 1h or 1h30m');
+    s = apply(s, type('9x'), key('', { return: true }));
+    assert.equal(s.prompt?.editing, 'duration', 'a bad duration stays on the duration step');
+    assert.match(s.message?.text ?? '', /^Duration: must be a positive duration such as 30m, 1h or 1h30m \(got "9x"\)$/);
+    s = apply(s, type('\x7f\x7f1h'), key('', { return: true }));
+    assert.deepEqual(s.prompt, { action: 'extend', name: 'live-1', reason: '', required: false, duration: '1h' });
+    assert.equal(s.message, undefined);
+    assert.deepEqual(s.effects, [], 'nothing is written before the confirmation');
+    s = apply(s, type('incident runs long'), key('', { return: true }));
+    assert.deepEqual(s.effects, [{ type: 'extend', name: 'live-1', duration: '1h', reason: 'incident runs long' }]);
+    assert.equal(s.prompt, undefined);
+  });
+
+  test('Esc cancels at either step and nothing is asked of the cluster', () => {
+    let s = apply(as('alice', active()), key('t'), type('1h'), key('', { escape: true }));
+    assert.equal(s.prompt, undefined);
+    s = apply(s, key('t'), type('1h'), key('', { return: true }), key('', { escape: true }));
+    assert.equal(s.prompt, undefined);
+    assert.deepEqual(s.effects, []);
+  });
+
+  test('t does nothing on a pending request, or for a user who neither asked for it nor may approve a part', () => {
+    assert.equal(apply(as('alice', serviceRequest('p-1')), key('t')).prompt, undefined);
+    assert.equal(apply(as('mallory', active()), key('t')).prompt, undefined);
+    const approver = apply(as('bob', active()), { type: 'perms', name: 'live-1', perms: { target: true } }, key('t'));
+    assert.equal(approver.prompt?.action, 'extend', 'an approver of a part may extend');
+  });
+
+  test("a part's maxDuration is checked before the confirmation, naming the part", () => {
+    const r = active();
+    r.spec.policy = [{ part: 'target', namespace: 'shop', rules: ['shop/database/short'], approval: 'Default', maxDuration: '30m' }];
+    const s = apply(as('alice', r), key('t'), type('1h'), key('', { return: true }));
+    assert.equal(s.prompt?.editing, 'duration');
+    assert.equal(s.message?.text, 'Duration: must be at most 30m for the target part (namespace shop) under its maxDuration (asked for 1h)');
+  });
+
+  test('the confirmation says what each part needs, and marks the parts you approve with it', () => {
+    const r = policedRequest('live-1', { groups: ['dbas'], reviewers: ['dba1', 'dba2'] });
+    r.status = { ...r.status, phase: 'Active', approvals: [...(r.status?.approvals ?? []), { part: 'source', namespace: 'monitoring', by: 'carol' }], expiresAt: '2026-01-01T02:00:00Z' };
+    const s = apply(as('alice', r), { type: 'perms', name: 'live-1', perms: { source: true } });
+    assert.deepEqual(extendOutcome(s, 'live-1', '1h'), [
+      'source (monitoring): one approver (total 3h, no maxTotalDuration) (you may approve it: approved with this)',
+      'target (shop): 2 distinct approvers from dbas, the requester not counted (shop/database/two; total 3h)',
+    ]);
+  });
+
+  test('a waiting extension: a approves it for an approver of a part it waits for, and t is closed until it is decided', () => {
+    const r = active();
+    r.status = { ...r.status, extensions: [{ duration: '1h', requestedBy: 'alice', at: '2026-01-01T01:00:00Z' }] };
+    let s = apply(as('bob', r), { type: 'perms', name: 'live-1', perms: { target: true } });
+    assert.deepEqual(extensionKeys(s), { extend: false, approveExtension: true });
+    s = apply(s, key('a'));
+    assert.equal(s.prompt?.action, 'approve');
+    s = apply(s, key('', { return: true }));
+    assert.deepEqual(s.effects, [{ type: 'approve', name: 'live-1' }]);
+    assert.match(extendError(s, 'live-1', '1h') ?? '', /extension 1 \(\+1h\) still waits for the source and target parts; one extension at a time/);
   });
 });
 

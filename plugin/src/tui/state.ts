@@ -4,6 +4,8 @@
 import { isDns1123Label } from '../../../lib/api/names.ts';
 import { REASON_MAX_LENGTH, type AccessRequest, type AccessRequestSpec, type PartName } from '../../../lib/api/accessrequest.ts';
 import type { RequestPreview } from '../../../lib/domain/preview.ts';
+import { mayExtend } from '../../../lib/domain/actions.ts';
+import { proposedExtensionLines } from '../../../lib/domain/extension-text.ts';
 import type { Identity } from '../services/port.ts';
 import type { Action as RequestAction, Materialized } from '../services/requests.ts';
 import { byNewest, matches, phase, specErrors, viewOf, type RequestView } from '../services/requests.ts';
@@ -42,14 +44,19 @@ export interface FormState {
 }
 
 /**
- * The confirmation of an action on a request: Enter confirms, Esc cancels. Approve, deny, abort and revoke all ask
- * first, showing the preview's summary (pods, ports, risk); deny, abort and revoke also take a reason.
+ * The confirmation of an action on a request: Enter confirms, Esc cancels. Approve, deny, abort, revoke and extend
+ * all ask first, showing the preview's summary (pods, ports, risk); deny, abort, revoke and extend also take a
+ * reason. Extend first asks for the duration (`editing`), checked before the confirmation.
  */
 export interface Prompt {
-  action: 'approve' | 'deny' | 'abort' | 'revoke';
+  action: 'approve' | 'deny' | 'abort' | 'revoke' | 'extend';
   name: string;
   reason: string;
   required: boolean;
+  /** extend: how much longer, e.g. 1h. */
+  duration?: string;
+  /** extend: the duration is being typed (Enter checks it and moves on to the confirmation). */
+  editing?: 'duration';
 }
 
 /** "Why is FROM → TO on PORT blocked?": the query asked (and its form, to ask again), and the answer once it came. */
@@ -159,6 +166,7 @@ export type UiAction =
 export type Effect =
   | { type: 'approve'; name: string }
   | { type: 'decide'; name: string; action: 'deny' | 'abort' | 'revoke'; reason: string }
+  | { type: 'extend'; name: string; duration: string; reason: string }
   | { type: 'create'; spec: AccessRequestSpec }
   | { type: 'why'; query: WhyQuery }
   | { type: 'quit' };
@@ -202,6 +210,40 @@ export function previewsToLoad(state: State): AccessRequest[] {
 /** The preview of a request as the screen shows it: undefined while it loads, null when it could not be read. */
 export function previewOfRequest(state: State, r: AccessRequest): RequestPreview | null | undefined {
   return state.previews[previewKey(r)];
+}
+
+/** Who the user is to the rule book: identity and the answers about approving each part of `r`. */
+function actorOf(state: State, r: AccessRequest) {
+  const perms = state.perms[r.metadata.name ?? ''] ?? {};
+  return { username: state.me?.username ?? '', groups: state.me?.groups ?? [], mayApprove: perms };
+}
+
+/** May the user extend the selected request now, and approve the part(s) of its waiting extension. */
+export function extensionKeys(state: State): { extend: boolean; approveExtension: boolean } {
+  const r = selectedRequest(state);
+  if (!r) return { extend: false, approveExtension: false };
+  const view = requestView(state, r);
+  return { extend: view.mayExtend, approveExtension: view.approvableExtension.length > 0 };
+}
+
+/**
+ * What is wrong with extending `name` by `duration`, naming the field, from the rule book (the webhook has the final
+ * word): the duration's syntax, the parts' maxDuration, or why the request cannot be extended now.
+ */
+export function extendError(state: State, name: string, duration: string): string | undefined {
+  const r = state.requests[name];
+  if (!r) return 'this request no longer exists';
+  if (duration.trim() === '') return 'Duration: type how much longer, e.g. 30m, 1h or 1h30m';
+  const verdict = mayExtend(r, actorOf(state, r), duration.trim());
+  if (verdict.allowed) return undefined;
+  return verdict.field.endsWith('.duration') ? `Duration: ${verdict.message}` : verdict.message;
+}
+
+/** What extending `name` by `duration` would need, per part, as the confirmation shows it. */
+export function extendOutcome(state: State, name: string, duration: string): string[] {
+  const r = state.requests[name];
+  const perms = state.perms[name] ?? {};
+  return r ? proposedExtensionLines(r, duration, (p) => perms[p.part] === true) : [];
 }
 
 /** The keys the footer shows: the request actions only when the user may take them. */
@@ -548,8 +590,10 @@ export function reduce(state: State, action: UiAction): State {
     case 'prompt':
       return { ...state, prompt: action.prompt, message: undefined };
     case 'prompt-input':
+      if (state.prompt?.editing === 'duration') return { ...state, prompt: { ...state.prompt, duration: [...(state.prompt.duration ?? ''), ...action.text].slice(0, 32).join('') } };
       return state.prompt ? { ...state, prompt: { ...state.prompt, reason: [...state.prompt.reason, ...action.text].slice(0, REASON_MAX_LENGTH).join('') } } : state;
     case 'prompt-erase':
+      if (state.prompt?.editing === 'duration') return { ...state, prompt: { ...state.prompt, duration: [...(state.prompt.duration ?? '')].slice(0, -1).join('') } };
       return state.prompt ? { ...state, prompt: { ...state.prompt, reason: [...state.prompt.reason].slice(0, -1).join('') } } : state;
     case 'prompt-cancel':
       return { ...state, prompt: undefined };
@@ -629,7 +673,7 @@ function edits(key: KeyPress, input: (text: string) => UiAction, erase: UiAction
 }
 
 export function keymap(state: State, key: KeyPress): KeyResult {
-  if (state.prompt) return promptKeys(state.prompt, key);
+  if (state.prompt) return promptKeys(state, state.prompt, key);
   if (state.form && (state.screen === 'service' || state.screen === 'external' || state.screen === 'why')) return formKeys(state, state.form, key);
   if (state.screen === 'help') return { actions: [{ type: 'back' }] };
   const input = key.input;
@@ -660,19 +704,32 @@ export function keymap(state: State, key: KeyPress): KeyResult {
   const r = selectedRequest(state);
   const name = r?.metadata.name;
   if (!r || !name) return { actions: [] };
-  const allowed = requestView(state, r).actions;
-  if (input === 'a' && allowed.includes('approve')) return { actions: [{ type: 'prompt', prompt: { action: 'approve', name, reason: '', required: false } }] };
+  const view = requestView(state, r);
+  const allowed = view.actions;
+  if (input === 't' && view.mayExtend) return { actions: [{ type: 'prompt', prompt: { action: 'extend', name, reason: '', required: false, duration: '', editing: 'duration' } }] };
+  // On an Active request, approving approves its waiting extension (the service's approve does the same).
+  if (input === 'a' && (allowed.includes('approve') || view.approvableExtension.length > 0)) return { actions: [{ type: 'prompt', prompt: { action: 'approve', name, reason: '', required: false } }] };
   if (input === 'd' && allowed.includes('deny')) return { actions: [{ type: 'prompt', prompt: { action: 'deny', name, reason: '', required: true } }] };
   if (input === 'x' && allowed.includes('abort')) return { actions: [{ type: 'prompt', prompt: { action: 'abort', name, reason: '', required: false } }] };
   if (input === 'r' && allowed.includes('revoke')) return { actions: [{ type: 'prompt', prompt: { action: 'revoke', name, reason: '', required: false } }] };
   return { actions: [] };
 }
 
-function promptKeys(prompt: Prompt, key: KeyPress): KeyResult {
+function promptKeys(state: State, prompt: Prompt, key: KeyPress): KeyResult {
   if (key.escape) return { actions: [{ type: 'prompt-cancel' }] };
+  if (key.return && prompt.action === 'extend') {
+    const duration = (prompt.duration ?? '').trim();
+    if (prompt.editing) {
+      const error = extendError(state, prompt.name, duration);
+      if (error) return { actions: [{ type: 'message', message: { kind: 'error', text: error } }] };
+      return { actions: [{ type: 'prompt', prompt: { action: 'extend', name: prompt.name, reason: '', required: false, duration } }] };
+    }
+    return { actions: [{ type: 'prompt-cancel' }], effect: { type: 'extend', name: prompt.name, duration, reason: prompt.reason.trim() } };
+  }
   if (key.return) {
     if (prompt.action === 'approve') return { actions: [{ type: 'prompt-cancel' }], effect: { type: 'approve', name: prompt.name } };
     if (prompt.required && prompt.reason.trim() === '') return { actions: [{ type: 'message', message: { kind: 'error', text: 'a reason is required to deny' } }] };
+    if (prompt.action === 'extend') return { actions: [] };
     return { actions: [{ type: 'prompt-cancel' }], effect: { type: 'decide', name: prompt.name, action: prompt.action, reason: prompt.reason.trim() } };
   }
   // Approving takes no reason: typing does nothing (a stray `a` must not approve twice, nor anything else).
