@@ -411,6 +411,36 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
     });
   });
 
+  describe('9. extensions, as an ordinary user and as the requester', () => {
+    test('mallory may not extend alice\'s grant; alice\'s extension is stamped as hers; nobody forges an approval of it', async () => {
+      const name = serviceGrant.metadata.name ?? '';
+      const before = (await as('admin').get<AccessRequest>('accessrequests', '', name))?.status?.expiresAt;
+      const stranger = await refused(writeStatus('mallory', name, (ar) => ({ ...ar.status, extensions: [...(ar.status?.extensions ?? []), { duration: '8h' }] })));
+      assert.match(stranger, /status\.extensions: user "mallory" may not extend this access: only its requester or a user allowed to approve one of its parts/);
+
+      // alice claims bob asked for it: the webhook writes who really did.
+      await writeStatus('alice', name, (ar) => ({ ...ar.status, extensions: [...(ar.status?.extensions ?? []), { duration: '1h', requestedBy: 'bob', at: '2020-01-01T00:00:00Z' }] }));
+      let stored = await as('admin').get<AccessRequest>('accessrequests', '', name);
+      assert.equal(stored?.status?.extensions?.[0]?.requestedBy, 'alice');
+      assert.notEqual(stored?.status?.extensions?.[0]?.at, '2020-01-01T00:00:00Z');
+
+      // No policy covers 5432 in payments: both parts must approve again, and nobody may do it in another's name.
+      const forged = await refused(
+        writeStatus('mallory', name, (ar) => ({ ...ar.status, extensionApprovals: [...(ar.status?.extensionApprovals ?? []), { extension: 0, part: 'target', namespace: 'payments', by: 'bob' }] })),
+      );
+      assert.match(forged, /status\.extensionApprovals\[0\]: user "mallory" may not approve the target part/);
+      const own = await refused(
+        writeStatus('alice', name, (ar) => ({ ...ar.status, extensionApprovals: [...(ar.status?.extensionApprovals ?? []), { extension: 0, part: 'target', namespace: 'payments', by: 'bob' }] })),
+      );
+      assert.match(own, /status\.extensionApprovals\[0\]: user "alice" may not approve the target part/);
+      const rewrite = await refused(writeStatus('alice', name, (ar) => ({ ...ar.status, extensions: [{ duration: '12h' }] })));
+      assert.match(rewrite, /status\.extensions/);
+      stored = await as('admin').get<AccessRequest>('accessrequests', '', name);
+      assert.equal(stored?.status?.expiresAt, before, 'expiresAt does not move without the approvals');
+      assert.deepEqual(stored?.status?.extensionApprovals ?? [], []);
+    });
+  });
+
   describe('after every attack', () => {
     test('maxtac\'s policies for netwatch\'s objects select only the clones\' pods and only the requested CIDRs; nothing of anyone else\'s was recorded', async () => {
       const requests = (await as('admin').list<AccessRequest>('accessrequests')).items;
