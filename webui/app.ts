@@ -4,7 +4,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyFormbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ClaimMapping, Identity } from './identity.ts';
+import type { WebUiConfig } from './config.ts';
 import type { KubeGateway } from './kube.ts';
 import type { OidcPort } from './oidc.ts';
 import type { SessionRevocations } from './revocations.ts';
@@ -20,32 +20,6 @@ import { hubRoutes } from './routes/hub.ts';
 import { requestRoutes } from './routes/requests.ts';
 import { staticRoutes } from './routes/static.ts';
 import * as views from './views.ts';
-
-export type ActAs = 'token' | 'impersonate';
-
-export interface WebUiConfig {
-  /** The URL browsers use, e.g. https://netwatch.example.com; its origin is the only one allowed to POST. */
-  publicUrl: string;
-  /** 32 bytes; encrypts the session cookies. */
-  sessionKey: Buffer;
-  sessionTtlSeconds: number;
-  /** Secure cookies and HSTS; only ever false for plain-HTTP development. */
-  secureCookies: boolean;
-  /**
-   * token: the user's ID token is the bearer token toward the API server (the cluster trusts the same IdP).
-   * impersonate: the web UI's own credentials plus Impersonate-User/Group (never `system:` groups).
-   */
-  actAs: ActAs;
-  claims: ClaimMapping;
-  /** Optional token for automation (read-only JSON API), acting as `identity` by impersonation. */
-  apiToken?: { token: string; identity: Identity } | undefined;
-  /** Durations offered by the forms (the cluster's maximum is enforced by the webhook). */
-  durations: string[];
-  /** The cluster's own pod and Service ranges: the preview classes a requested CIDR inside one as `cluster`. */
-  clusterCidrs?: readonly string[] | undefined;
-  rateLimitPerMinute: number;
-  trustProxy?: boolean;
-}
 
 export interface WebUiDeps {
   oidc: OidcPort;

@@ -6,7 +6,7 @@ import { LOG_LEVELS, UsageError, readCommandLine, type Command, type Env, type F
 import { parseDuration } from '../lib/domain/duration.ts';
 import { isValidCidr } from '../lib/domain/cidr.ts';
 import { uniqueCidrs } from '../lib/domain/cidr-policy.ts';
-import type { ActAs, WebUiConfig } from './app.ts';
+import type { ActAs, WebUiConfig } from './config.ts';
 import type { OidcSettings } from './oidc.ts';
 
 export const ENV_PREFIX = 'NETWATCH_WEBUI_';

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { WebUiConfig } from '../app.ts';
+import type { WebUiConfig } from '../config.ts';
 import { identityFromClaims, impersonable, type Identity } from '../identity.ts';
 import type { Actor, KubeGateway, UserKube } from '../kube.ts';
 import type { OidcPort } from '../oidc.ts';
