@@ -1053,6 +1053,15 @@ describe('plan: extending an Active grant, make-before-break', () => {
       });
     }
 
+    it("generation 0's extra policy for a generation 1 clone (its selector matches it too) does not put generation 1 in force", () => {
+      const o = switching();
+      const gen0 = o.maxtac.filter(gen(0));
+      const extra = gen0.map((m) => ({ ...labelled(m), metadata: { ...labelled(m).metadata, name: `${m.metadata.name}--for-${m.metadata.namespace === 'db' ? objectName(UID, 'targetClone', 1) : objectName(UID, 'sourceClone', 1)}` } }));
+      const p = plan({ ...o, networkPolicies: [...o.networkPolicies, ...extra] }, LATER);
+      assert.deepEqual([p.creates.length, p.deletes.length], [0, 0], 'generation 0 stays');
+      assert.match(p.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? o.request.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? '', /Switching to generation 1/);
+    });
+
     it('once the access was out of force, generation 1 coming in force is announced again (InForce Event)', () => {
       const o = switching();
       const broken = { ...o, maxtac: o.maxtac.filter((m) => !gen(0)(m)) };
