@@ -951,6 +951,126 @@ describe('plan: extending an Active grant, make-before-break', () => {
     ].sort());
   });
 
+  describe('Ready during the switch: the earlier generation holds the grant until the new one is in force', () => {
+    const LATER = new Date(NOW.getTime() + 60_000);
+    const gen = (g: number) => (m: MaxtacObject) => (g === 0 ? !/-[0-9]+$/.test(m.metadata.name ?? '') : (m.metadata.name ?? '').endsWith(`-${g}`));
+    const withPolicies = (o: Observed, of: (m: MaxtacObject) => boolean): Observed => ({ ...o, networkPolicies: [...o.networkPolicies, ...o.maxtac.filter(of).map(labelled)] });
+    /** Generation 1 made (from the pass that granted the extension), generation 0 still in force. */
+    const switching = (): Observed => materialize(activeThenExtended(granted));
+    const gen1 = (role: 'source' | 'target') => `Access ${role === 'source' ? 'monitoring' : 'db'}/${objectName(UID, role === 'source' ? 'sourceMaxtac' : 'targetMaxtac', 1)}`;
+    const cases: { name: string; observed: () => Observed; ready: 'True' | 'False'; reason: string; message: RegExp; parts: string[]; events: string[] }[] = [
+      {
+        name: 'the pass that grants the extension: generation 0 in force, generation 1 not made yet → Ready stays True, naming generation 1, no InForce Event',
+        observed: () => activeThenExtended(granted),
+        ready: 'True',
+        reason: 'InForce',
+        message: new RegExp(`^maxtac wrote the NetworkPolicy of every part\\. Switching to generation 1 \\(extension 1\\): until maxtac writes the NetworkPolicy of ${gen1('source')}, ${gen1('target')}, those of the earlier generation keep the access in force\\.$`),
+        parts: ['Active', 'Active'],
+        events: ['Extended'],
+      },
+      {
+        name: 'switching: generation 1 made without its NetworkPolicies yet (maxtac slow or paused, or after a crash) → Ready True, no Event',
+        observed: switching,
+        ready: 'True',
+        reason: 'InForce',
+        message: /Switching to generation 1 \(extension 1\)/,
+        parts: ['Active', 'Active'],
+        events: [],
+      },
+      {
+        name: 'switched: generation 1 in force (generation 0 deleted by this pass) → Ready True, the plain message, no Event',
+        observed: () => withPolicies(switching(), gen(1)),
+        ready: 'True',
+        reason: 'InForce',
+        message: /^maxtac wrote the NetworkPolicy of every part\.$/,
+        parts: ['Active', 'Active'],
+        events: [],
+      },
+      {
+        name: 'switched: generation 0 on its way out after generation 1 came in force → Ready True, no Event',
+        observed: () => {
+          const o = withPolicies(switching(), gen(1));
+          return { ...o, maxtac: o.maxtac.map((m) => (gen(0)(m) ? { ...m, metadata: { ...m.metadata, deletionTimestamp: NOW.toISOString() } } : m)) };
+        },
+        ready: 'True',
+        reason: 'InForce',
+        message: /^maxtac wrote the NetworkPolicy of every part\.$/,
+        parts: ['Active', 'Active'],
+        events: [],
+      },
+      {
+        name: 'generation 0 gone before generation 1 is in force (deleted by someone else) → Ready False, naming the policies missing',
+        observed: () => {
+          const o = switching();
+          return { ...o, maxtac: o.maxtac.filter((m) => !gen(0)(m)) };
+        },
+        ready: 'False',
+        reason: 'Materializing',
+        message: new RegExp(`^waiting for maxtac to write the NetworkPolicy of ${gen1('source')}, ${gen1('target')}$`),
+        parts: ['Approved', 'Approved'],
+        events: [],
+      },
+      {
+        name: 'generation 0 still there but its NetworkPolicies gone → it holds nothing: Ready False',
+        observed: () => {
+          const o = switching();
+          const gen0 = new Set(o.maxtac.filter(gen(0)).map((m) => m.metadata.uid));
+          return { ...o, networkPolicies: o.networkPolicies.filter((np) => !(np.metadata.ownerReferences ?? []).some((r) => gen0.has(r.uid))) };
+        },
+        ready: 'False',
+        reason: 'Materializing',
+        message: /waiting for maxtac to write the NetworkPolicy of Access monitoring\/.*-1, Access db\/.*-1$/,
+        parts: ['Approved', 'Approved'],
+        events: [],
+      },
+      {
+        name: "only the source's generation 0 left in force → Ready False, naming only the target's generation 1",
+        observed: () => {
+          const o = switching();
+          return { ...o, maxtac: o.maxtac.filter((m) => !(gen(0)(m) && m.metadata.namespace === 'db')) };
+        },
+        ready: 'False',
+        reason: 'Materializing',
+        message: new RegExp(`^waiting for maxtac to write the NetworkPolicy of ${gen1('target')}$`),
+        parts: ['Active', 'Approved'],
+        events: [],
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const o = c.observed();
+        const before = o.request.status?.conditions?.find((x) => x.type === 'Ready');
+        assert.equal(before?.status, 'True', 'the fixture starts in force');
+        const p = plan(o, LATER);
+        const status = p.status ?? o.request.status;
+        const ready = status?.conditions?.find((x) => x.type === 'Ready');
+        assert.deepEqual([ready?.status, ready?.reason], [c.ready, c.reason]);
+        assert.match(ready?.message ?? '', c.message);
+        assert.equal(ready?.lastTransitionTime, c.ready === 'True' ? before.lastTransitionTime : LATER.toISOString(), 'a True Ready keeps its transition time');
+        assert.equal(status?.phase, 'Active');
+        assert.deepEqual(status?.parts?.map((x) => x.state), c.parts);
+        assert.deepEqual(p.events.map((e) => e.reason), c.events);
+      });
+    }
+
+    it("generation 0's extra policy for a generation 1 clone (its selector matches it too) does not put generation 1 in force", () => {
+      const o = switching();
+      const gen0 = o.maxtac.filter(gen(0));
+      const extra = gen0.map((m) => ({ ...labelled(m), metadata: { ...labelled(m).metadata, name: `${m.metadata.name}--for-${m.metadata.namespace === 'db' ? objectName(UID, 'targetClone', 1) : objectName(UID, 'sourceClone', 1)}` } }));
+      const p = plan({ ...o, networkPolicies: [...o.networkPolicies, ...extra] }, LATER);
+      assert.deepEqual([p.creates.length, p.deletes.length], [0, 0], 'generation 0 stays');
+      assert.match(p.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? o.request.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? '', /Switching to generation 1/);
+    });
+
+    it('once the access was out of force, generation 1 coming in force is announced again (InForce Event)', () => {
+      const o = switching();
+      const broken = { ...o, maxtac: o.maxtac.filter((m) => !gen(0)(m)) };
+      const out = plan(broken, LATER);
+      const next = withPolicies({ ...broken, request: { ...broken.request, status: out.status ?? {} } }, gen(1));
+      assert.deepEqual(plan(next, LATER).events.map((e) => e.reason), ['InForce']);
+    });
+  });
+
   it('revoking an extended grant tears down every generation', () => {
     const made = materialize(activeThenExtended(granted));
     const revoked = { ...made, request: { ...made.request, status: { ...made.request.status, decision: { type: 'Revoked' as const, by: 'bob' } } } };

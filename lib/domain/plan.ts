@@ -870,14 +870,20 @@ function refOf(obj: Service | MaxtacObject, part: PartName): ObjectRef {
 
 interface Readiness {
   parts: PartStatus[];
-  /** The maxtac objects (of parts not skipped) whose NetworkPolicy maxtac has not written yet. */
+  /** The maxtac objects (of parts not skipped) whose NetworkPolicy maxtac has not written yet, nothing holding their grant. */
   notInForce: string[];
   /** The directions skipped, as `ingress of namespace/service`. */
   skipped: string[];
+  /**
+   * While an extension is put in force: the current generation's maxtac objects whose NetworkPolicy maxtac has not
+   * written yet, each half's grant held meanwhile by an earlier generation's object that is in force.
+   */
+  switching: { generation: number; waiting: string[] } | undefined;
 }
 
 function readinessOf(f: Facts, verdict: PhaseResult): Readiness {
   const notInForce: string[] = [];
+  const switching: string[] = [];
   const skipped: string[] = [];
   const parts = f.parts.map((p) => {
     const ps: PartStatus = { part: p.name, namespace: p.namespace, state: f.approved.has(p.name) ? 'Approved' : 'Pending' };
@@ -890,13 +896,35 @@ function readinessOf(f: Facts, verdict: PhaseResult): Readiness {
     if (messages.length > 0) ps.message = messages.join('; ');
     const granting = decisions.filter((d) => d.direction !== undefined);
     // An object being replaced is made again by a later pass: until then, its part waits.
-    const waiting = granting.filter((d) => !d.existing || d.replacing || !inForce(f.observed.networkPolicies, d.existing));
-    notInForce.push(...waiting.map((d) => `${d.half.kind} ${key(d.half.namespace, d.half.maxtacName)}`));
+    const pending = granting.filter((d) => !d.existing || d.replacing || !inForce(f.observed.networkPolicies, d.existing));
+    // Make-before-break: a half whose earlier generation is still in force keeps its grant while the new one comes.
+    const held = pending.filter((d) => heldByPreviousGeneration(f, d.half));
+    const waiting = pending.filter((d) => !held.includes(d));
+    notInForce.push(...waiting.map(describeMaxtac));
+    switching.push(...held.map(describeMaxtac));
     if (decisions.length > 0 && granting.length === 0) ps.state = 'Skipped';
     else if (waiting.length === 0) ps.state = 'Active';
     return ps;
   });
-  return { parts, notInForce, skipped };
+  const generation = f.halves[0]?.generation ?? 0;
+  return { parts, notInForce, skipped, switching: switching.length > 0 ? { generation, waiting: switching } : undefined };
+}
+
+function describeMaxtac(d: HalfDecision): string {
+  return `${d.half.kind} ${key(d.half.namespace, d.half.maxtacName)}`;
+}
+
+/**
+ * An earlier generation's maxtac object for the same end of the traffic exists, is not being deleted and has its
+ * NetworkPolicy: the grant of this half is in force while its current generation waits for maxtac. One that went
+ * before the new generation was in force (deleted by someone else, or by maxtac at its own expiry) holds nothing.
+ */
+function heldByPreviousGeneration(f: Facts, h: Half): boolean {
+  const earlier = f.allHalves.filter((x) => x.role === h.role && x.generation < h.generation);
+  return earlier.some((x) => {
+    const m = ownMaxtac(f, x);
+    return m !== undefined && !m.metadata.deletionTimestamp && inForce(f.observed.networkPolicies, m);
+  });
 }
 
 function directionsOfService(directions: PolicyDirection[], h: Half): string {
@@ -952,27 +980,62 @@ function approvedCondition(f: Facts): ConditionInput {
   return { type: ConditionType.Approved, status: 'False', reason: Reason.AwaitingApproval, message: 'No part is approved yet.' };
 }
 
+/**
+ * Ready, by ordered named rules: the first that applies says it. During an extension's switch the earlier
+ * generation keeps the access in force, so Ready stays True (no second InForce Event) and its message names the
+ * objects of the generation being switched to; the Extension condition says what was granted.
+ */
+type ReadyRule = (verdict: PhaseResult, readiness: Readiness) => ConditionInput | undefined;
+
+function readyOnceEnding(verdict: PhaseResult): ConditionInput | undefined {
+  if (!isTerminal(verdict.phase)) return undefined;
+  return { type: ConditionType.Ready, status: 'False', reason: verdict.reason, message: verdict.message };
+}
+
+function readyBeforeApproval(verdict: PhaseResult): ConditionInput | undefined {
+  if (verdict.phase === 'Active') return undefined;
+  return { type: ConditionType.Ready, status: 'False', reason: Reason.NotApproved, message: 'The request is not fully approved.' };
+}
+
+function readyWhileMaterializing(_verdict: PhaseResult, readiness: Readiness): ConditionInput | undefined {
+  if (readiness.notInForce.length === 0) return undefined;
+  return { type: ConditionType.Ready, status: 'False', reason: Reason.Materializing, message: `waiting for maxtac to write the NetworkPolicy of ${readiness.notInForce.join(', ')}` };
+}
+
+function readyWhenAlreadyAllowed(_verdict: PhaseResult, readiness: Readiness): ConditionInput | undefined {
+  if (!readiness.parts.every((p) => p.state === 'Skipped')) return undefined;
+  return { type: ConditionType.Ready, status: 'True', reason: Reason.AlreadyAllowed, message: 'No NetworkPolicy isolates these pods in the requested directions: the traffic is already allowed.' };
+}
+
+function readyWhileSwitching(_verdict: PhaseResult, readiness: Readiness): ConditionInput | undefined {
+  const s = readiness.switching;
+  if (!s) return undefined;
+  const them = s.waiting.join(', ');
+  return {
+    type: ConditionType.Ready,
+    status: 'True',
+    reason: Reason.InForce,
+    message: `${inForceMessage(readiness)} Switching to generation ${s.generation} (extension ${s.generation}): until maxtac writes the NetworkPolicy of ${them}, those of the earlier generation keep the access in force.`,
+  };
+}
+
+function readyInForce(_verdict: PhaseResult, readiness: Readiness): ConditionInput {
+  return { type: ConditionType.Ready, status: 'True', reason: Reason.InForce, message: inForceMessage(readiness) };
+}
+
+function inForceMessage(readiness: Readiness): string {
+  if (readiness.skipped.length === 0) return 'maxtac wrote the NetworkPolicy of every part.';
+  return `maxtac wrote the NetworkPolicy of every part, except the directions skipped because a grant there would be the first NetworkPolicy to isolate some of the pods (each part's message names them): ${readiness.skipped.join(', ')}.`;
+}
+
+const READY_RULES: readonly ReadyRule[] = [readyOnceEnding, readyBeforeApproval, readyWhileMaterializing, readyWhenAlreadyAllowed, readyWhileSwitching];
+
 function readyCondition(verdict: PhaseResult, readiness: Readiness): ConditionInput {
-  const ready = ConditionType.Ready;
-  if (verdict.phase === 'Active') {
-    if (readiness.notInForce.length > 0) {
-      return { type: ready, status: 'False', reason: Reason.Materializing, message: `waiting for maxtac to write the NetworkPolicy of ${readiness.notInForce.join(', ')}` };
-    }
-    if (readiness.parts.every((p) => p.state === 'Skipped')) {
-      return { type: ready, status: 'True', reason: Reason.AlreadyAllowed, message: 'No NetworkPolicy isolates these pods in the requested directions: the traffic is already allowed.' };
-    }
-    if (readiness.skipped.length > 0) {
-      return {
-        type: ready,
-        status: 'True',
-        reason: Reason.InForce,
-        message: `maxtac wrote the NetworkPolicy of every part, except the directions skipped because a grant there would be the first NetworkPolicy to isolate some of the pods (each part's message names them): ${readiness.skipped.join(', ')}.`,
-      };
-    }
-    return { type: ready, status: 'True', reason: Reason.InForce, message: 'maxtac wrote the NetworkPolicy of every part.' };
+  for (const rule of READY_RULES) {
+    const ready = rule(verdict, readiness);
+    if (ready) return ready;
   }
-  if (isTerminal(verdict.phase)) return { type: ready, status: 'False', reason: verdict.reason, message: verdict.message };
-  return { type: ready, status: 'False', reason: Reason.NotApproved, message: 'The request is not fully approved.' };
+  return readyInForce(verdict, readiness);
 }
 
 /**

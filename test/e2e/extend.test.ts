@@ -29,6 +29,9 @@ let webhook: InstalledWebhook;
 let controller: InstalledController;
 let admin: Admin;
 let users: Users;
+// The request the first tests extend, and its uid.
+let name = '';
+let uid = '';
 
 function spec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
   return {
@@ -80,22 +83,37 @@ async function grant(uid: string): Promise<{ maxtac: string[]; clones: string[];
   };
 }
 
+function readyOf(ar: AccessRequest | undefined) {
+  return ar?.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
 /**
- * Samples the grant until `done` holds, failing the moment a half has no NetworkPolicy of a live maxtac object: the
- * make-before-break promise.
+ * Samples the grant until `done` holds, failing the moment a half has no NetworkPolicy of a live maxtac object (the
+ * make-before-break promise) or the request stops saying so (Active and Ready True, the same Ready since `since`).
  */
 async function neverClosedUntil(uid: string, what: string, done: (g: Awaited<ReturnType<typeof grant>>) => boolean): Promise<number> {
   let samples = 0;
   const gaps: string[] = [];
+  const since = readyOf(await admin.get(name))?.lastTransitionTime;
   // waitFor takes a throw for "not yet": gaps are collected and asserted after.
   await waitFor(what, async () => {
     const g = await grant(uid);
+    const ar = await admin.get(name);
+    const ready = readyOf(ar);
     samples++;
     if (g.policyIn.size !== 2) gaps.push(`sample ${samples}: ${JSON.stringify({ ...g, policyIn: [...g.policyIn] })}`);
+    if (ar?.status?.phase !== 'Active' || ready?.status !== 'True' || ready.lastTransitionTime !== since) {
+      gaps.push(`sample ${samples}: ${ar?.status?.phase ?? 'no phase'}, Ready ${JSON.stringify(ready)} (True since ${since ?? '?'} expected)`);
+    }
     return gaps.length > 0 || done(g);
   }, 60_000);
-  assert.deepEqual(gaps, [], 'a NetworkPolicy of the grant was missing');
+  assert.deepEqual(gaps, [], 'the grant looked closed');
   return samples;
+}
+
+/** The InForce Events of the request: one, when its access first came in force; a switch makes none. */
+async function inForceEvents(): Promise<string[]> {
+  return (await admin.events(name)).filter((e) => e.reason === 'InForce').map((e) => e.message);
 }
 
 /** The PID of the control plane's maxtac process (started by this test's control plane). */
@@ -152,9 +170,6 @@ describe('extending an Active grant on a real API server', () => {
     await cp?.stop();
   });
 
-  let name = '';
-  let uid = '';
-
   test('within maxTotalDuration: no approval, expiresAt moves, a new generation replaces the old one and the grant never closes', async () => {
     const created = await users.createRequest('alice', spec());
     name = created.metadata.name ?? '';
@@ -164,6 +179,7 @@ describe('extending an Active grant on a real API server', () => {
     const expiresAt = active.status?.expiresAt;
     assert.ok(expiresAt);
     await neverClosedUntil(uid, 'generation 0 in force', (g) => g.maxtac.length === 2);
+    await waitFor('the InForce Event', async () => (await inForceEvents()).length === 1);
 
     const extended = await cli('alice', ['extend', name, '--by', '30m', '--reason', 'INC-4711 still digging']);
     assert.equal(extended.code, 0, extended.err);
@@ -183,7 +199,13 @@ describe('extending an Active grant on a real API server', () => {
       assert.ok(seconds > 2 * 3600 && seconds <= 2.5 * 3600, `${o.metadata.name} duration ${o.spec?.duration}`);
     }
     await waitFor('the Extended Event', async () => (await admin.events(name)).some((e) => e.reason === 'Extended' && /Extension 1 \(\+30m, requested by alice: INC-4711 still digging\) is granted/.test(e.message)));
-    await waitForReady(admin, name);
+    // The pass that deletes generation 0 records the switch done.
+    const switched = await waitFor('Ready without the switch', async () => {
+      const ready = readyOf(await get(name));
+      return ready?.message === 'maxtac wrote the NetworkPolicy of every part.' ? ready : undefined;
+    });
+    assert.deepEqual([switched.status, switched.reason, switched.lastTransitionTime], ['True', 'InForce', readyOf(active)?.lastTransitionTime], 'Ready stayed True through the switch');
+    assert.equal((await inForceEvents()).length, 1, 'the switch announced no second InForce');
   });
 
   test('beyond maxTotalDuration: the parts are asked again; expiresAt stays until both approve, then moves', async () => {
@@ -211,6 +233,8 @@ describe('extending an Active grant on a real API server', () => {
 
     // maxtac paused: generation 2 gets no NetworkPolicy, so generation 1 must stay (make-before-break), also across a
     // controller restart; once maxtac runs again, the restarted controller completes the switch.
+    const readyBefore = readyOf(await get(name));
+    assert.equal(readyBefore?.status, 'True');
     const maxtac = maxtacProcess();
     process.kill(maxtac, 'SIGSTOP');
     try {
@@ -225,11 +249,19 @@ describe('extending an Active grant on a real API server', () => {
       const held = await grant(uid);
       assert.deepEqual(held.maxtac, [...names(uid, 1).maxtac, ...names(uid, 2).maxtac].sort(), 'generation 1 is kept while generation 2 has no NetworkPolicy');
       assert.deepEqual([...held.policyIn].sort(), ['monitoring', 'payments']);
+      // The access is in force all along: Ready stays True, saying which generation it switches to.
+      const switching = await get(name);
+      assert.equal(switching.status?.phase, 'Active');
+      const ready = readyOf(switching);
+      assert.deepEqual([ready?.status, ready?.reason, ready?.lastTransitionTime], ['True', 'InForce', readyBefore?.lastTransitionTime]);
+      const gen2 = [`Access monitoring/${objectName(uid, 'sourceMaxtac', 2)}`, `Access payments/${objectName(uid, 'targetMaxtac', 2)}`];
+      assert.match(ready?.message ?? '', new RegExp(`Switching to generation 2 \\(extension 2\\): until maxtac writes the NetworkPolicy of ${gen2.join(', ')}, those of the earlier generation keep the access in force\\.`));
       // A new controller, with nothing in memory, takes over the half-done switch (as after a crash).
       await controller.stop();
       controller = await installController(cp, { workers: 2 });
       await new Promise((r) => setTimeout(r, 2000));
       assert.deepEqual((await grant(uid)).maxtac, held.maxtac, 'the new controller keeps both generations while generation 2 has no NetworkPolicy');
+      assert.deepEqual(readyOf(await get(name)), ready, 'and keeps Ready as it was');
     } finally {
       process.kill(maxtac, 'SIGCONT');
     }
@@ -239,6 +271,12 @@ describe('extending an Active grant on a real API server', () => {
     assert.deepEqual(after2.status?.extensionApprovals?.map((a) => [a.extension, a.part, a.by]), [[1, 'target', 'bob'], [1, 'source', 'carol']]);
     const event = (await admin.events(name)).find((e) => e.reason === 'Extended' && e.message.startsWith('Extension 2 '));
     assert.match(event?.message ?? '', /source \(monitoring\): approved by carol; target \(payments\): approved by bob\); expiresAt is now /);
+    const readyAfter = await waitFor('Ready without the switch', async () => {
+      const ready = readyOf(await get(name));
+      return ready?.message === 'maxtac wrote the NetworkPolicy of every part.' ? ready : undefined;
+    });
+    assert.deepEqual([readyAfter.status, readyAfter.reason, readyAfter.lastTransitionTime], ['True', 'InForce', readyBefore?.lastTransitionTime], 'Ready stayed True through the switch');
+    assert.equal((await inForceEvents()).length, 1, 'two switches, one InForce Event');
   });
 
   test('a user neither requester nor approver is refused, naming who may', async () => {
