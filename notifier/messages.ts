@@ -101,6 +101,7 @@ function commandsFor(kind: NoticeKind, name: string, part: PartName | undefined)
     case 'active':
       return [describe, `kubectl netwatch revoke ${n}`];
     case 'expiring':
+      return [describe, `kubectl netwatch extend ${n} --by 1h --reason "…"`];
     case 'denied':
     case 'revoked':
     case 'failed':
@@ -188,7 +189,7 @@ export function buildMessage(request: AccessRequest, notice: Notice, settings: M
       break;
     case 'expiring': {
       const left = req.expiresAt ? formatDuration(Math.max(0, Date.parse(req.expiresAt) - nowMs)) : '';
-      headline = `Your access ${route} expires at ${req.expiresAt ?? '?'} (in ${left}). Ask again if you still need it.`;
+      headline = `Your access ${route} expires at ${req.expiresAt ?? '?'} (in ${left}). Extend it if you still need it.`;
       subject = `${name}: access expires in ${left}`;
       break;
     }
