@@ -188,3 +188,90 @@ describe('CloudEvents: a valid 1.0 event in structured mode, JSON-encoded', () =
     assert.doesNotThrow(() => JSON.parse(body));
   });
 });
+
+describe('extensions: who asked, for how long, why, what the part needs, the exact command', () => {
+  const MIN = 60_000;
+  const HOUR = 60 * MIN;
+  /** An Active 2h grant approved at T0; alice asks for 1h more after 30 minutes. */
+  const extended = (f: RequestFixture = {}): RequestFixture => ({
+    phase: 'Active',
+    approvedAtCreation: ['source', 'target'],
+    approvedAtMs: 0,
+    expiresAtMs: 2 * HOUR,
+    ready: true,
+    extensions: [{ duration: '1h', by: 'alice@example.com', atMs: 30 * MIN, reason: 'migration runs late' }],
+    ...f,
+  });
+  function extensionMessage(f: RequestFixture, id: string, nowMs: number, webUrl?: string): Message {
+    const request = requestFixture(f);
+    const notices = noticesOf(request, DEFAULT_NOTICE_TIMINGS, T0 + nowMs).due;
+    const notice = notices.find((n) => n.id === id);
+    assert.ok(notice, `no ${id} notice among ${notices.map((n) => n.id).join(', ')}`);
+    return buildMessage(request, notice, webUrl ? { webUrl } : {}, T0 + nowMs);
+  }
+  const until = new Date(T0 + 2 * HOUR).toISOString();
+
+  it('extension-needed: the part, its namespace, the requirement from the rule book, the reason, approve without deny', () => {
+    const policyStamps = { target: { approval: 'Approvers' as const, approvalRule: 'default/dba/db', approvals: 2, maxTotalDuration: '2h' } };
+    const m = extensionMessage(extended({ policyStamps, extensionApprovals: [{ extension: 0, part: 'target', by: 'dba1', atMs: 35 * MIN }] }), 'extension-needed/0/target', 36 * MIN, 'https://netwatch.example.com');
+    assert.equal(
+      m.headline,
+      `alice@example.com asks to extend ar-1 (monitoring/prometheus → default/database (5432/TCP), now until ${until}) by 1h: the target part (namespace default) needs 2 distinct approvers, the requester not counted (default/dba/db; total 3h beyond maxTotalDuration 2h); 1 so far: dba1.`,
+    );
+    assert.equal(m.subject, 'ar-1: extension approval needed in default');
+    assert.deepEqual(m.details, ['Reason given by alice@example.com for more time: migration runs late']);
+    assert.deepEqual(m.commands, ['kubectl netwatch describe ar-1', 'kubectl netwatch approve ar-1 --part target']);
+    assert.equal(m.link, 'https://netwatch.example.com/requests/ar-1');
+    assert.equal(m.key, idempotencyKey('uid-1', 'extension-needed/0/target'));
+    assert.deepEqual(m.extension, { index: 0, duration: '1h', requestedBy: 'alice@example.com', reason: 'migration runs late', granted: false, waitingFor: ['source', 'target'] });
+    assert.equal(cloudEventOf(m).type, `${EVENT_TYPE_PREFIX}extension-needed`);
+  });
+
+  it('extension-part-approved names who approved which part and what the other still needs', () => {
+    const m = extensionMessage(extended({ extensionApprovals: [{ extension: 0, part: 'target', by: 'bob', atMs: 40 * MIN }] }), 'extension-part-approved/0/target', 41 * MIN);
+    assert.equal(m.headline, 'bob approved extension 1 (+1h) of ar-1 (monitoring/prometheus → default/database (5432/TCP)) for the target part; the source part (namespace monitoring) still needs one approver (total 3h, no maxTotalDuration).');
+    assert.deepEqual(m.commands, ['kubectl netwatch describe ar-1', 'kubectl netwatch approve ar-1 --part source']);
+  });
+
+  it('extended tells the requester the new expiry and who approved', () => {
+    const approvals = [
+      { extension: 0, part: 'source' as const, by: 'carol', atMs: 40 * MIN },
+      { extension: 0, part: 'target' as const, by: 'bob', atMs: 45 * MIN },
+    ];
+    const m = extensionMessage(extended({ extensionApprovals: approvals, expiresAtMs: 3 * HOUR }), 'extended/0', 46 * MIN);
+    assert.equal(m.headline, `Your access monitoring/prometheus → default/database (5432/TCP) is extended by 1h: it is open until ${new Date(T0 + 3 * HOUR).toISOString()}.`);
+    assert.equal(m.subject, 'ar-1: access extended');
+    assert.deepEqual(m.details, ['extension 1 (+1h) approved by carol, bob.']);
+    assert.deepEqual(m.commands, ['kubectl netwatch describe ar-1', 'kubectl netwatch revoke ar-1']);
+    assert.equal(m.time, new Date(T0 + 45 * MIN).toISOString(), 'due when the last part approved');
+  });
+
+  describe('the extension\'s reason is inert and escaped in every format', () => {
+    const m = extensionMessage(extended({ extensions: [{ duration: '1h', by: HOSTILE_USER, atMs: 30 * MIN, reason: HOSTILE_REASON }] }), 'extension-needed/0/source', 31 * MIN, 'https://netwatch.example.com');
+
+    it('Slack: only in plain_text, never in mrkdwn or the fallback', () => {
+      const payload = slackPayload(m);
+      const texts = slackTexts(payload);
+      assert.ok(texts.some((t) => t.type === 'plain_text' && t.text.includes('for more time: need it <!channel>')));
+      for (const t of texts.filter((x) => x.type === 'mrkdwn')) assert.ok(!t.text.includes('need it') && !t.text.includes('<@U123>'), t.text);
+      assert.ok(!/<[!@#]/.test(payload.text) && !payload.text.includes('need it'), payload.text);
+      // eslint-disable-next-line no-control-regex
+      assert.ok(!/[\u202e\u202c\u001b]/.test(texts.map((t) => t.text).join('')) && texts.some((t) => t.text.includes('\\u202eevil\\u202c')));
+    });
+
+    it('mail: escaped HTML, inert text, subject of names only', () => {
+      const mail = mailContent(m);
+      assert.ok(!mail.html.includes('<script>') && !mail.html.includes('<img'), mail.html);
+      assert.ok(mail.html.includes('for more time: need it &lt;!channel&gt;') && mail.html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+      // eslint-disable-next-line no-control-regex
+      assert.ok(!/[\u202e\u202c\u001b]/.test(mail.text + mail.html) && mail.text.includes('\\u202eevil\\u202c'));
+      assert.equal(mail.subject, '[netwatch] ar-1: extension approval needed in monitoring');
+    });
+
+    it('CloudEvents: the reason exactly as written, with the extension\'s index', () => {
+      const back = HTTP.toEvent(structuredRequest(m)) as CloudEvent<{ extension: { reason: string }; notice: { extension: number } }>;
+      assert.equal(back.data?.extension.reason, HOSTILE_REASON);
+      assert.equal(back.data?.notice.extension, 0);
+    });
+  });
+});

@@ -4,6 +4,7 @@
 // approve button: approving is a status write the webhook judges, made by the approver, never by a bot.
 import { createHash } from 'node:crypto';
 import type { AccessRequest, PartName } from '../lib/api/accessrequest.ts';
+import { describeExtensionRequirement, extensionProgress, type ExtensionPartProgress } from '../lib/domain/actions.ts';
 import { formatDuration } from '../lib/domain/duration.ts';
 import { ConditionType, findCondition } from '../lib/domain/phase.ts';
 import { type Notice, type NoticeKind, partsWithApprovals } from './notices.ts';
@@ -25,6 +26,18 @@ export interface MessageRequest {
   expiresAt?: string;
 }
 
+/** The extension a notice is about (extension-*, extended). */
+export interface MessageExtension {
+  /** Its index in status.extensions (shown 1-based, as `describe` does). */
+  index: number;
+  duration: string;
+  requestedBy: string;
+  reason?: string;
+  granted: boolean;
+  /** The parts still to approve it. */
+  waitingFor: PartName[];
+}
+
 export interface Message {
   notice: Notice;
   /** The idempotency key: the same for every attempt and every sink of one notice of one request. */
@@ -34,6 +47,7 @@ export interface Message {
   request: MessageRequest;
   parts: { part: PartName; namespace: string; approvedBy?: string }[];
   decision?: { type: string; by?: string; reason?: string };
+  extension?: MessageExtension;
   /** One line saying what happened, for a title or a notification preview. */
   headline: string;
   /** A short subject made of names only (no free text): mail subjects, the Slack header. */
@@ -78,9 +92,16 @@ function commandsFor(kind: NoticeKind, name: string, part: PartName | undefined)
     case 'part-approved':
     case 'pending-reminder':
       return [describe, `kubectl netwatch approve ${n}${part ? ` --part ${part}` : ''}`, `kubectl netwatch deny ${n} --reason "…"`];
+    // On an Active request `approve` approves the extension waiting; nobody denies one (it just is not approved).
+    case 'extension-needed':
+    case 'extension-part-approved':
+    case 'extension-reminder':
+      return [describe, `kubectl netwatch approve ${n}${part ? ` --part ${part}` : ''}`];
+    case 'extended':
     case 'active':
       return [describe, `kubectl netwatch revoke ${n}`];
     case 'expiring':
+      return [describe, `kubectl netwatch extend ${n} --by 1h --reason "…"`];
     case 'denied':
     case 'revoked':
     case 'failed':
@@ -119,6 +140,22 @@ export function buildMessage(request: AccessRequest, notice: Notice, settings: M
   const ready = findCondition(status.conditions, ConditionType.Ready);
   const ended = findCondition(status.conditions, ConditionType.Ended);
   const until = req.expiresAt ? `until ${req.expiresAt}` : 'without expiry';
+  const progress = notice.extension === undefined ? undefined : extensionProgress(request, notice.extension);
+  const extension: MessageExtension | undefined = progress && {
+    index: progress.index,
+    duration: progress.extension.duration,
+    requestedBy: progress.extension.requestedBy ?? 'unknown',
+    ...(progress.extension.reason ? { reason: progress.extension.reason } : {}),
+    granted: progress.granted,
+    waitingFor: progress.waitingFor,
+  };
+  const ext = extension ? `extension ${extension.index + 1} (+${extension.duration})` : 'an extension';
+  const partProgress = progress?.parts.find((p) => p.part === part);
+  const needs = partProgress ? needsOf(partProgress) : 'an approver';
+  // The extension's reason is a user's text: only in details, which every sink shows inert (never in a subject).
+  const extensionReason = () => {
+    if (extension?.reason) details.push(`Reason given by ${extension.requestedBy} for more time: ${extension.reason}`);
+  };
 
   let headline: string;
   let subject: string;
@@ -152,8 +189,35 @@ export function buildMessage(request: AccessRequest, notice: Notice, settings: M
       break;
     case 'expiring': {
       const left = req.expiresAt ? formatDuration(Math.max(0, Date.parse(req.expiresAt) - nowMs)) : '';
-      headline = `Your access ${route} expires at ${req.expiresAt ?? '?'} (in ${left}). Ask again if you still need it.`;
+      headline = `Your access ${route} expires at ${req.expiresAt ?? '?'} (in ${left}). Extend it if you still need it.`;
       subject = `${name}: access expires in ${left}`;
+      break;
+    }
+    case 'extension-needed':
+      headline = `${extension?.requestedBy ?? 'Someone'} asks to extend ${name} (${route}, now ${until}) by ${extension?.duration ?? '?'}: the ${part} part (namespace ${ns}) needs ${needs}.`;
+      subject = `${name}: extension approval needed in ${ns}`;
+      extensionReason();
+      break;
+    case 'extension-part-approved': {
+      const by = progress?.parts.find((p) => p.part === notice.approvedPart)?.approvers.join(', ') || 'someone';
+      headline = `${by} approved ${ext} of ${name} (${route}) for the ${notice.approvedPart} part; the ${part} part (namespace ${ns}) still needs ${needs}.`;
+      subject = `${name}: extension partially approved, still needed in ${ns}`;
+      extensionReason();
+      break;
+    }
+    case 'extension-reminder': {
+      const asked = Date.parse(progress?.extension.at ?? '');
+      const waited = Number.isFinite(asked) ? formatDuration(Math.max(0, nowMs - asked)) : 'a while';
+      headline = `Reminder: ${ext} of ${name} (${route}, asked by ${extension?.requestedBy ?? 'unknown'}) has waited ${waited}: the ${part} part (namespace ${ns}) needs ${needs}.`;
+      subject = `${name}: extension still waiting for approval in ${ns}`;
+      extensionReason();
+      break;
+    }
+    case 'extended': {
+      const approvers = [...new Set(progress?.parts.flatMap((p) => p.approvers) ?? [])];
+      headline = `Your access ${route} is extended by ${extension?.duration ?? '?'}: it is open ${until}.`;
+      subject = `${name}: access extended`;
+      details.push(approvers.length > 0 ? `${ext} approved by ${approvers.join(', ')}.` : `${ext} approved automatically (within each part's maxTotalDuration).`);
       break;
     }
     case 'denied':
@@ -184,6 +248,7 @@ export function buildMessage(request: AccessRequest, notice: Notice, settings: M
     request: req,
     parts,
     ...(decision ? { decision } : {}),
+    ...(extension ? { extension } : {}),
     headline,
     subject,
     details,
@@ -206,5 +271,12 @@ export function factsOf(m: Message): [string, string][] {
   if (m.request.direction) facts.push(['Direction', m.request.direction]);
   for (const p of m.parts) facts.push([`Part ${p.part} (${p.namespace})`, p.approvedBy ? `approved by ${p.approvedBy}` : 'waiting for approval']);
   if (m.request.expiresAt) facts.push(['Expires', m.request.expiresAt]);
+  if (m.extension) facts.push([`Extension ${m.extension.index + 1}`, `+${m.extension.duration}, asked by ${m.extension.requestedBy}${m.extension.granted ? ', granted' : `, waiting for ${m.extension.waitingFor.join(' and ')}`}`]);
   return facts;
+}
+
+/** What one part still needs to approve an extension, from the rule book: `2 distinct approvers, … (1 of 2 so far: dba1)`. */
+function needsOf(p: ExtensionPartProgress): string {
+  const sofar = p.approvers.length > 0 ? `; ${p.approvers.length} so far: ${p.approvers.join(', ')}` : '';
+  return `${describeExtensionRequirement(p.requirement)}${sofar}`;
 }

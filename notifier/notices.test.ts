@@ -14,6 +14,107 @@ function ids(f: RequestFixture, nowMs: number, t: NoticeTimings = timings): { du
   return out;
 }
 
+/** An Active 2h grant (approved at T0, expiring at T0+2h) alice extends by 1h after 30 minutes. */
+const extended = (f: RequestFixture = {}): RequestFixture => ({
+  phase: 'Active',
+  approvedAtCreation: ['source', 'target'],
+  approvedAtMs: 0,
+  expiresAtMs: 2 * HOUR,
+  ready: true,
+  extensions: [{ duration: '1h', by: 'alice@example.com', atMs: 30 * MIN, reason: 'migration runs late' }],
+  ...f,
+});
+const bothApproved = [
+  { extension: 0, part: 'source' as const, by: 'carol', atMs: 40 * MIN },
+  { extension: 0, part: 'target' as const, by: 'bob', atMs: 45 * MIN },
+];
+
+describe('noticesOf: extensions of an Active grant', () => {
+  const table: { name: string; f: RequestFixture; now: number; want: { due: string[]; next?: number } }[] = [
+    {
+      name: 'a pending extension without policies: each part\'s approvers are asked, reminders and the old warning scheduled',
+      f: extended(),
+      now: 31 * MIN,
+      want: { due: ['active→requester', 'extension-needed/0/source→monitoring', 'extension-needed/0/target→default'], next: 2 * HOUR - 10 * MIN },
+    },
+    {
+      name: 'a part within its maxTotalDuration approves by itself: its approvers hear nothing',
+      f: extended({ policyStamps: { target: { maxTotalDuration: '4h' } } }),
+      now: 31 * MIN,
+      want: { due: ['active→requester', 'extension-needed/0/source→monitoring'], next: 2 * HOUR - 10 * MIN },
+    },
+    {
+      name: 'one part approved the extension: the other part\'s approvers hear of it',
+      f: extended({ extensionApprovals: [{ extension: 0, part: 'target', by: 'bob', atMs: 40 * MIN }] }),
+      now: 41 * MIN,
+      want: { due: ['active→requester', 'extension-needed/0/source→monitoring', 'extension-part-approved/0/target→monitoring'], next: 2 * HOUR - 10 * MIN },
+    },
+    {
+      name: 'a part that needs two approvers and has one: still asked, not announced as approved',
+      f: extended({
+        policyStamps: { target: { approval: 'Approvers', approvalRule: 'default/dba/db', approvals: 2 } },
+        extensionApprovals: [{ extension: 0, part: 'target', by: 'dba1', atMs: 40 * MIN }],
+      }),
+      now: 41 * MIN,
+      want: { due: ['active→requester', 'extension-needed/0/source→monitoring', 'extension-needed/0/target→default'], next: 2 * HOUR - 10 * MIN },
+    },
+    {
+      name: 'the extension reminder falls due --pending-reminder after the asking, per waiting part',
+      f: extended({ expiresAtMs: 6 * HOUR }),
+      now: 30 * MIN + 4 * HOUR,
+      want: {
+        due: ['active→requester', 'extension-needed/0/source→monitoring', 'extension-needed/0/target→default', 'extension-reminder/0/source→monitoring', 'extension-reminder/0/target→default'],
+        next: 6 * HOUR - 10 * MIN,
+      },
+    },
+    {
+      name: 'granted and expiresAt moved: the requester hears, the warning moves to the new expiry under a new id',
+      f: extended({ extensionApprovals: bothApproved, expiresAtMs: 3 * HOUR }),
+      now: 46 * MIN,
+      want: { due: ['active→requester', 'extended/0→requester'], next: 3 * HOUR - 10 * MIN },
+    },
+    {
+      name: 'granted but expiresAt not moved yet: no warning at the old time, no `extended` naming the old expiry',
+      f: extended({ extensionApprovals: bothApproved }),
+      now: 115 * MIN,
+      want: { due: ['active→requester'] },
+    },
+    {
+      name: 'extended after the old warning: warned again before the new expiry',
+      f: extended({ extensionApprovals: bothApproved, expiresAtMs: 3 * HOUR }),
+      now: 3 * HOUR - 10 * MIN,
+      want: { due: ['active→requester', 'expiring/1→requester', 'extended/0→requester'] },
+    },
+    {
+      name: 'the requester extended within every maxTotalDuration: nobody is asked, nobody told, the warning moves',
+      f: extended({ policyStamps: { source: { maxTotalDuration: '8h' }, target: { maxTotalDuration: '8h' } }, expiresAtMs: 3 * HOUR }),
+      now: 31 * MIN,
+      want: { due: ['active→requester'], next: 3 * HOUR - 10 * MIN },
+    },
+    {
+      name: 'an approver extended it within every maxTotalDuration: the requester hears',
+      f: extended({
+        policyStamps: { source: { maxTotalDuration: '8h' }, target: { maxTotalDuration: '8h' } },
+        extensions: [{ duration: '1h', by: 'bob', atMs: 30 * MIN }],
+        expiresAtMs: 3 * HOUR,
+      }),
+      now: 31 * MIN,
+      want: { due: ['active→requester', 'extended/0→requester'], next: 3 * HOUR - 10 * MIN },
+    },
+    {
+      name: 'extended within the warning: the `extended` message says when it ends, no second warning',
+      f: extended({
+        policyStamps: { source: { maxTotalDuration: '8h' }, target: { maxTotalDuration: '8h' } },
+        extensions: [{ duration: '5m', by: 'bob', atMs: 115 * MIN }],
+        expiresAtMs: 125 * MIN,
+      }),
+      now: 116 * MIN,
+      want: { due: ['active→requester', 'extended/0→requester'] },
+    },
+  ];
+  for (const c of table) it(c.name, () => assert.deepEqual(ids(c.f, c.now), c.want));
+});
+
 describe('noticesOf: what the state of a request says somebody should hear', () => {
   const table: { name: string; f: RequestFixture; now: number; want: { due: string[]; next?: number } }[] = [
     { name: 'nothing before the controller has written a phase', f: {}, now: 0, want: { due: [] } },

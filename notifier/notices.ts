@@ -3,11 +3,24 @@
 // current state counts, so a notifier that was down while a request went Pending → Active → Revoked announces the
 // revocation, not the history. Whether a notice was already delivered is the ledger's business (ledger.ts).
 import type { AccessRequest, PartName } from '../lib/api/accessrequest.ts';
-import { effectiveApprovals, pendingParts, stageOf } from '../lib/domain/actions.ts';
+import { effectiveApprovals, extendedExpiry, grantedExtensions, pendingExtension, pendingParts, stageOf, type ExtensionProgress } from '../lib/domain/actions.ts';
 import { partsOf } from '../lib/domain/parts.ts';
 import { ConditionType, findCondition } from '../lib/domain/phase.ts';
 
-export const NOTICE_KINDS = ['approval-needed', 'part-approved', 'pending-reminder', 'active', 'expiring', 'denied', 'revoked', 'failed'] as const;
+export const NOTICE_KINDS = [
+  'approval-needed',
+  'part-approved',
+  'pending-reminder',
+  'active',
+  'expiring',
+  'extension-needed',
+  'extension-part-approved',
+  'extension-reminder',
+  'extended',
+  'denied',
+  'revoked',
+  'failed',
+] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /** Who a notice is for: the approvers of one part's namespace, or the person who asked. */
@@ -20,8 +33,10 @@ export interface Notice {
   audience: Audience;
   /** When it fell due (ms): the transition's time, or the reminder's. */
   dueAtMs: number;
-  /** part-approved: the part that was just approved. */
+  /** part-approved, extension-part-approved: the part that was just approved. */
   approvedPart?: PartName;
+  /** extension-*, extended: the index of the extension (status.extensions) it is about. */
+  extension?: number;
 }
 
 export interface NoticeTimings {
@@ -94,9 +109,50 @@ export function noticesOf(request: AccessRequest, timings: NoticeTimings, nowMs:
     const ready = findCondition(request.status?.conditions, ConditionType.Ready)?.status === 'True';
     schedule({ id: 'active', kind: 'active', audience: { kind: 'requester' }, dueAtMs: ready ? approvedMs : approvedMs + timings.activeGraceMs });
     const expiresMs = time(request.status?.expiresAt);
-    // A grant shorter than the warning was announced with its expiry time already: no second message.
-    if (timings.expiryWarningMs !== null && expiresMs !== undefined && expiresMs - approvedMs > timings.expiryWarningMs && nowMs < expiresMs) {
-      schedule({ id: 'expiring', kind: 'expiring', audience: { kind: 'requester' }, dueAtMs: expiresMs - timings.expiryWarningMs });
+    const granted = grantedExtensions(request);
+    const last = granted.at(-1);
+    // Granted per the rule book but expiresAt not moved yet: the controller is about to write it. Until it has, no
+    // warning (it would name the old expiry) and no `extended` (it would say the old one).
+    const moved = last === undefined || (expiresMs !== undefined && time(extendedExpiry(request)) === expiresMs);
+    // Announced with its expiry time already (the grant, or its last extension): what is left of it is the news.
+    const announcedMs = last === undefined ? approvedMs : extensionGrantedMs(request, last, createdMs);
+    if (last !== undefined && moved && announcesExtended(request, last)) {
+      schedule({ id: `extended/${last.index}`, kind: 'extended', audience: { kind: 'requester' }, dueAtMs: announcedMs, extension: last.index });
+    }
+    // The warning is about one expiry: its id carries how many extensions made it, so a grant extended after its
+    // warning is warned again before the new expiry, and the ledger still holds each warning once.
+    if (moved && timings.expiryWarningMs !== null && expiresMs !== undefined && expiresMs - announcedMs > timings.expiryWarningMs && nowMs < expiresMs) {
+      const id = granted.length === 0 ? 'expiring' : `expiring/${granted.length}`;
+      schedule({ id, kind: 'expiring', audience: { kind: 'requester' }, dueAtMs: expiresMs - timings.expiryWarningMs });
+    }
+    const pending = pendingExtension(request);
+    if (pending) {
+      const i = pending.index;
+      const askedMs = time(pending.extension.at) ?? nowMs;
+      const waiting = pending.parts.filter((p) => p.missing > 0);
+      for (const p of waiting) {
+        // Parts within their maxTotalDuration approve by themselves and are never among the waiting.
+        const audience: Audience = { kind: 'approvers', part: p.part, namespace: p.namespace };
+        schedule({ id: `extension-needed/${i}/${p.part}`, kind: 'extension-needed', audience, dueAtMs: askedMs, extension: i });
+        if (timings.pendingReminderMs !== null) {
+          schedule({ id: `extension-reminder/${i}/${p.part}`, kind: 'extension-reminder', audience, dueAtMs: askedMs + timings.pendingReminderMs, extension: i });
+        }
+      }
+      // A part whose approvers said yes while another one still waits: as part-approved for a request.
+      for (const done of pending.parts) {
+        if (done.missing > 0 || done.requirement.kind === 'auto') continue;
+        const doneMs = approvalsMs(request, i, done.part) ?? askedMs;
+        for (const p of waiting) {
+          schedule({
+            id: `extension-part-approved/${i}/${done.part}`,
+            kind: 'extension-part-approved',
+            audience: { kind: 'approvers', part: p.part, namespace: p.namespace },
+            dueAtMs: doneMs,
+            approvedPart: done.part,
+            extension: i,
+          });
+        }
+      }
     }
   }
 
@@ -121,6 +177,25 @@ export function noticesOf(request: AccessRequest, timings: NoticeTimings, nowMs:
       break;
   }
   return later.length > 0 ? { due, nextAtMs: Math.min(...later) } : { due };
+}
+
+/** When the last approval of `part` of extension `index` was given, if any. */
+function approvalsMs(request: AccessRequest, index: number, part: PartName): number | undefined {
+  const times = (request.status?.extensionApprovals ?? []).filter((a) => a.extension === index && a.part === part).flatMap((a) => time(a.at) ?? []);
+  return times.length > 0 ? Math.max(...times) : undefined;
+}
+
+/** When an extension was granted: its last approval, or its asking when every part approved automatically. */
+function extensionGrantedMs(request: AccessRequest, e: ExtensionProgress, fallbackMs: number): number {
+  const asked = time(e.extension.at) ?? fallbackMs;
+  return Math.max(asked, ...e.parts.flatMap((p) => approvalsMs(request, e.index, p.part) ?? []));
+}
+
+/** Whether the requester should hear of a granted extension: not when they asked for it and nobody else had a say. */
+function announcesExtended(request: AccessRequest, e: ExtensionProgress): boolean {
+  const requester = request.spec.requester?.username;
+  if (requester === undefined || e.extension.requestedBy !== requester) return true;
+  return e.parts.some((p) => p.approvers.some((by) => by !== requester));
 }
 
 /** The parts of a request with who approved each (for messages). */

@@ -238,6 +238,42 @@ describe('Notifier with the fake API server and recording sinks', () => {
     assert.equal(Date.parse((w.ledger().expiring?.['mail:alice@example.com'] as { at: string }).at), w.t0 + 81 * MIN + 5);
   });
 
+  it('an extension: its approvers once, the requester once when granted, and a new warning for the new expiry across a restart', async () => {
+    const active: RequestFixture = { phase: 'Active', approvedAtCreation: ['source', 'target'], approvedAtMs: 0, expiresAtMs: 2 * HOUR, ready: true };
+    const w = await world(active);
+    const timings = { pendingReminderMs: null, expiryWarningMs: 10 * MIN, activeGraceMs: MIN };
+    const n = w.notifier({ timings });
+    await drive(w, n, w.t0 + 111 * MIN);
+    assert.deepEqual(sentKeys(w.mail), ['active→mail:alice@example.com', 'expiring→mail:alice@example.com']);
+
+    // Warned; alice asks for 1h more: both parts need an approver again (no policy).
+    const extensions = [{ duration: '1h', by: 'alice@example.com', atMs: 112 * MIN, reason: 'almost done' }];
+    await w.kube.replaceStatus('accessrequests', { ...w.request(), status: requestFixture({ ...active, extensions }, w.t0).status });
+    w.clock.now = w.t0 + 112 * MIN;
+    await drive(w, n, w.t0 + 113 * MIN);
+    assert.deepEqual(sentKeys(w.slack), ['extension-needed/0/source→team-slack']);
+    assert.ok(sentKeys(w.mail).includes('extension-needed/0/target→mail:leads@example.com'));
+
+    // Both approve, the controller moves expiresAt; a restarted notifier tells alice once and warns again before 3h.
+    const extensionApprovals = [
+      { extension: 0, part: 'source' as const, by: 'carol', atMs: 113 * MIN },
+      { extension: 0, part: 'target' as const, by: 'bob', atMs: 114 * MIN },
+    ];
+    await w.kube.replaceStatus('accessrequests', { ...w.request(), status: requestFixture({ ...active, extensions, extensionApprovals, expiresAtMs: 3 * HOUR }, w.t0).status });
+    w.clock.now = w.t0 + 115 * MIN;
+    const restarted = w.notifier({ timings });
+    await drive(w, restarted, w.t0 + 169 * MIN);
+    assert.deepEqual(sentKeys(w.mail).filter((k) => k.endsWith('alice@example.com')), ['active→mail:alice@example.com', 'expiring→mail:alice@example.com', 'extended/0→mail:alice@example.com']);
+    await drive(w, restarted, w.t0 + 171 * MIN);
+    assert.deepEqual(
+      sentKeys(w.mail),
+      ['active→mail:alice@example.com', 'expiring/1→mail:alice@example.com', 'expiring→mail:alice@example.com', 'extended/0→mail:alice@example.com', 'extension-needed/0/target→mail:leads@example.com'],
+    );
+    assert.deepEqual(sentKeys(w.slack), ['extension-needed/0/source→team-slack']);
+    assert.deepEqual(Object.keys(w.ledger()).sort(), ['active', 'expiring', 'expiring/1', 'extended/0', 'extension-needed/0/source', 'extension-needed/0/target']);
+    assert.equal(Date.parse((w.ledger()['expiring/1']?.['mail:alice@example.com'] as { at: string }).at), w.t0 + 170 * MIN + 5);
+  });
+
   it('a namespace annotation naming unknown sinks keeps its good items and counts the bad ones', async () => {
     const metrics = createNotifierMetrics();
     const w = await world({ phase: 'PartiallyApproved', approvedAtCreation: ['target'] });

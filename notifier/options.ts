@@ -16,7 +16,7 @@ const OPTIONS = {
   ...leaderElectedOptions('netwatch-notifier', 'send', '1m'),
   config: { type: 'string', default: DEFAULT_CONFIG_FILE, describe: 'the JSON file of sinks and routes (docs/notifications.md)' },
   'web-url': { type: 'string', describe: 'base address of the netwatch web UI (https://…): messages link to the request there' },
-  'pending-reminder': { type: 'string', default: '4h', describe: 'a part still pending this long after the request was made is announced again to its approvers: a duration, or never' },
+  'pending-reminder': { type: 'string', default: '4h', describe: 'a part still pending this long after the request (or an extension) was asked for is announced again to its approvers: a duration, or never' },
   'expiry-warning': { type: 'string', default: '10m', describe: 'an active grant is announced to its requester this long before it expires: a duration, or never' },
   'max-notice-age': { type: 'string', default: '1h', describe: 'a transition older than this when first seen is not announced (a new install, a long outage)' },
   'send-timeout': { type: 'string', default: '10s', describe: 'one delivery attempt may take this long, from 1s to 5m' },

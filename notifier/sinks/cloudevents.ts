@@ -8,10 +8,11 @@ import type { Message } from '../messages.ts';
 export const EVENT_TYPE_PREFIX = 'io.vtk.netwatch.accessrequest.';
 
 export interface CloudEventData {
-  notice: { id: string; kind: string; audience: Message['notice']['audience']; approvedPart?: string };
+  notice: { id: string; kind: string; audience: Message['notice']['audience']; approvedPart?: string; extension?: number };
   request: Message['request'];
   parts: Message['parts'];
   decision?: Message['decision'];
+  extension?: Message['extension'];
   headline: string;
   details: string[];
   link?: string;
@@ -20,10 +21,11 @@ export interface CloudEventData {
 
 export function cloudEventOf(m: Message): CloudEvent<CloudEventData> {
   const data: CloudEventData = {
-    notice: { id: m.notice.id, kind: m.notice.kind, audience: m.notice.audience, ...(m.notice.approvedPart ? { approvedPart: m.notice.approvedPart } : {}) },
+    notice: { id: m.notice.id, kind: m.notice.kind, audience: m.notice.audience, ...(m.notice.approvedPart ? { approvedPart: m.notice.approvedPart } : {}), ...(m.notice.extension !== undefined ? { extension: m.notice.extension } : {}) },
     request: m.request,
     parts: m.parts,
     ...(m.decision ? { decision: m.decision } : {}),
+    ...(m.extension ? { extension: m.extension } : {}),
     headline: m.headline,
     details: m.details,
     ...(m.link ? { link: m.link } : {}),

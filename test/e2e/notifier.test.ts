@@ -4,7 +4,8 @@
 // and an SMTP server with STARTTLS and AUTH. What it proves: each transition reaches each destination exactly once;
 // a sink that fails three times then recovers gets the message once; one that keeps failing is given up with a
 // Warning Event; neither a second replica nor a restart sends anything twice; reminders fire at the configured
-// times (short ones here); an AccessPolicy rule that matched a part routes its approvals instead of the annotation.
+// times (short ones here); an extension beyond the grant reaches each part's approvers once and its grant the
+// requester once; an AccessPolicy rule that matched a part routes its approvals instead of the annotation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +40,10 @@ const NOTICE_IDS = [
   'pending-reminder/target',
   'active',
   'expiring',
+  'extension-needed/0/source',
+  'extension-needed/0/target',
+  'extension-part-approved/0/source',
+  'extended/0',
   'denied',
   'revoked',
   'failed',
@@ -368,6 +373,55 @@ describe('notifier: notifications and reminders delivered to real receivers', ()
     const all = deliveredFor(uid);
     assert.equal(all.filter((x) => x.startsWith('pending-reminder/target')).length, 2, 'the reminder once per destination');
     assert.equal(all.filter((x) => x.startsWith('expiring')).length, 2, 'the warning once per destination');
+    await stopAll();
+  });
+
+  test('an extension: each part\'s approvers once with the approve command, then the requester once when it is granted', async () => {
+    const r = await create('alice', serviceSpec());
+    const name = r.metadata.name ?? '';
+    const uid = r.metadata.uid ?? '';
+    await users.approve('carol', name, 'source', src);
+    await users.approve('bob', name, 'target', dst);
+    await waitForReady(admin, name);
+    // No AccessPolicy, so no maxTotalDuration: both parts are asked again. The notifier starts now, so the request's
+    // own approval notices are not due any more and only the grant and the extension are announced.
+    await users.extend('alice', name, '1h', HOSTILE_REASON);
+    await notifier();
+    const needed = [
+      'active → events',
+      'active → mail:alice@example.com',
+      'extension-needed/0/source → chat',
+      'extension-needed/0/source → mail:src-leads@example.com',
+      'extension-needed/0/target → events',
+      'extension-needed/0/target → mail:dst-leads@example.com',
+    ];
+    await waitFor('the extension notices', async () => needed.every((x) => deliveredFor(uid).includes(x)), 30_000);
+    const chat = https.delivered('/chat/').find((d) => d.headers['idempotency-key'] === idempotencyKey(uid, 'extension-needed/0/source'));
+    assert.ok(chat);
+    assert.ok(chat.body.includes(`kubectl netwatch approve ${name} --part source`), chat.body);
+    assert.ok(!(JSON.parse(chat.body) as { text: string }).text.includes('<!channel>'));
+    const mail = smtp.mails.find((m) => m.messageId === `<${idempotencyKey(uid, 'extension-needed/0/target')}@netwatch.vtk.io>`);
+    assert.equal(mail?.subject, `[netwatch] ${name}: extension approval needed in ${dst}`);
+    assert.ok(mail.text.includes('by 1h: the target part') && mail.text.includes('one approver (total 2h, no maxTotalDuration)'), mail.text);
+    assert.ok(mail.html.includes('&lt;script&gt;alert(1)&lt;/script&gt;') && !mail.html.includes('<script'), mail.html);
+
+    await users.approveExtension('carol', name, 0, 'source', src);
+    await waitFor('the target\'s approvers to hear of the source\'s approval', async () => deliveredFor(uid).includes('extension-part-approved/0/source → events'), 30_000);
+    await users.approveExtension('bob', name, 0, 'target', dst);
+    const extended = await waitFor('expiresAt to move', async () => {
+      const ar = await admin.get(name);
+      return Date.parse(ar?.status?.expiresAt ?? '') - Date.parse(ar?.status?.approvedAt ?? '') === 2 * 3600_000 ? ar : undefined;
+    });
+    await expectExactly(uid, [
+      ...needed,
+      'extension-part-approved/0/source → events',
+      'extension-part-approved/0/source → mail:dst-leads@example.com',
+      'extended/0 → events',
+      'extended/0 → mail:alice@example.com',
+    ]);
+    const told = smtp.mails.find((m) => m.messageId === `<${idempotencyKey(uid, 'extended/0')}@netwatch.vtk.io>`);
+    assert.ok(told?.text.includes(`is extended by 1h: it is open until ${extended.status?.expiresAt ?? '?'}`), told?.text);
+    await users.decide('alice', name, 'Revoked');
     await stopAll();
   });
 

@@ -1,7 +1,7 @@
 // The one set of test builders: valid specs of each type and AccessRequests around them, any field overridden.
 // Unit tests anywhere in the tree and the end-to-end suites use these; the product never imports this folder
 // (scripts/imports.test.ts checks that).
-import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type AccessRequestStatus, type Approval, type Condition, type Decision, type ObjectMeta, type PartName, type Phase, type Requester } from '../../lib/api/accessrequest.ts';
+import { API_VERSION, KIND, type AccessRequest, type AccessRequestSpec, type AccessRequestStatus, type Approval, type Condition, type Decision, type ObjectMeta, type PartName, type PartPolicyStamp, type Phase, type Requester } from '../../lib/api/accessrequest.ts';
 import type { Service } from '../../lib/kube/types.ts';
 import { POLICY_API_VERSION, POLICY_KIND, type AccessPolicy, type PolicyRule } from '../../lib/api/accesspolicy.ts';
 
@@ -135,6 +135,12 @@ export interface RequestFixture {
   annotations?: Record<string, string>;
   /** The rules the webhook stamped as matching each part (`spec.policy[].rules`), as namespace/policy/rule. */
   policyRules?: Partial<Record<PartName, string[]>>;
+  /** More of each part's stamp (`spec.policy[]`), e.g. maxTotalDuration or an Approvers rule. */
+  policyStamps?: Partial<Record<PartName, Partial<PartPolicyStamp>>>;
+  /** status.extensions: asked for `atMs` after T0. */
+  extensions?: { duration: string; by: string; atMs: number; reason?: string }[];
+  /** status.extensionApprovals (namespace from the part). */
+  extensionApprovals?: { extension: number; part: PartName; by: string; atMs: number }[];
 }
 
 /** Times are ms after `t0`, the request's creation. A Service request monitoring/prometheus → default/database (two parts: source in monitoring, target in default). */
@@ -159,6 +165,10 @@ export function requestFixture(f: RequestFixture = {}, t0 = T0): AccessRequest {
         ...(f.decision ? { decision: f.decision } : {}),
         ...(f.approvedAtMs !== undefined ? { approvedAt: at(f.approvedAtMs) } : {}),
         ...(f.expiresAtMs !== undefined ? { expiresAt: at(f.expiresAtMs) } : {}),
+        ...(f.extensions ? { extensions: f.extensions.map((e) => ({ duration: e.duration, requestedBy: e.by, at: at(e.atMs), ...(e.reason ? { reason: e.reason } : {}) })) } : {}),
+        ...(f.extensionApprovals
+          ? { extensionApprovals: f.extensionApprovals.map((a) => ({ extension: a.extension, part: a.part, namespace: a.part === 'source' ? 'monitoring' : 'default', by: a.by, at: at(a.atMs) })) }
+          : {}),
       }
     : undefined;
   return accessRequest({
@@ -166,13 +176,14 @@ export function requestFixture(f: RequestFixture = {}, t0 = T0): AccessRequest {
     metadata: { uid: 'uid-1', resourceVersion: '1', creationTimestamp: at(0), ...(f.annotations ? { annotations: f.annotations } : {}) },
     spec: serviceSpec({
       reason: f.reason ?? 'scrape metrics',
-      ...(f.policyRules
+      ...(f.policyRules || f.policyStamps
         ? {
             policy: (['source', 'target'] as const).map((part) => ({
               part,
               namespace: part === 'source' ? 'monitoring' : 'default',
               rules: f.policyRules?.[part] ?? [],
               approval: 'Default' as const,
+              ...f.policyStamps?.[part],
             })),
           }
         : {}),

@@ -43,6 +43,16 @@ export class Users {
     await this.writeStatus(user, name, (ar) => ({ ...ar.status, approvals: [...(ar.status?.approvals ?? []), { part, namespace }] }));
   }
 
+  /** Asks for `duration` more on an Active grant (status.extensions): the webhook stamps who and when. */
+  async extend(user: string, name: string, duration: string, reason?: string): Promise<void> {
+    await this.writeStatus(user, name, (ar) => ({ ...ar.status, extensions: [...(ar.status?.extensions ?? []), { duration, ...(reason ? { reason } : {}) }] }));
+  }
+
+  /** Approves one part of extension `extension` (status.extensionApprovals). */
+  async approveExtension(user: string, name: string, extension: number, part: PartName, namespace: string): Promise<void> {
+    await this.writeStatus(user, name, (ar) => ({ ...ar.status, extensionApprovals: [...(ar.status?.extensionApprovals ?? []), { extension, part, namespace }] }));
+  }
+
   /** Deny, abort or revoke: the webhook stamps who and when. */
   async decide(user: string, name: string, type: DecisionType, reason?: string): Promise<void> {
     await this.writeStatus(user, name, (ar) => ({ ...ar.status, decision: { type, ...(reason ? { reason } : {}) } }));
