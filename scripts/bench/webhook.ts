@@ -102,7 +102,10 @@ export async function benchWebhook(cp: ControlPlane, opts: WebhookBenchOptions &
       // Each webhook as its revision deploys it (its Deployment's flags, its defaults): REV's first, so that this
       // tree's RBAC is the one in place when both are up.
       const { checkout, bundles } = opts.compare;
-      sides.push({ key: 'revision', label: `REV ${checkout.label}`, checkout, webhook: await startWebhookProcess(cp, { name: 'bench-webhook-revision', bundles, log }) });
+      const revision = await startWebhookProcess(cp, { name: 'bench-webhook-revision', bundles, log }).catch((err: unknown) => {
+        throw new Error(`--compare ${checkout.label}: its webhook did not start the way this tree's does: ${(err as Error).message}`, { cause: err });
+      });
+      sides.push({ key: 'revision', label: `REV ${checkout.label}`, checkout, webhook: revision });
       sides.push({ key: 'reused', label: 'HEAD (this tree)', webhook: await startWebhookProcess(cp, { name: 'bench-webhook', ...profile }) });
     } else {
       // Two webhooks, as deployed but for --answer-ttl: the shipped one reuses answers of the API server for 2 s; the
