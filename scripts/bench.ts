@@ -17,9 +17,9 @@ import { benchMemory } from './bench/memory.ts';
 import { COMPARABLE, parseBenchArgs, USAGE, type BenchName, type BenchOptions } from './bench/options.ts';
 import { benchPlugin } from './bench/plugin.ts';
 import { benchWhy } from './bench/why.ts';
-import { buildRevisionBundles, checkoutRevision, type Checkout } from './bench/revision.ts';
+import { prepareRevision, type CompareWith } from './bench/revision.ts';
 import { evaluate, formatComparison, formatTable, missed, type Comparison, type Figure } from './bench/table.ts';
-import { benchWebhook, type CompareWith } from './bench/webhook.ts';
+import { benchWebhook } from './bench/webhook.ts';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(`${USAGE}\n`);
@@ -43,18 +43,15 @@ const comparisons: Comparison[] = [];
 const failures: string[] = [];
 // --compare: the other revision, checked out and bundled before anything starts (a revision that cannot be run stops
 // the benchmark here, with what it lacks).
-let checkout: Checkout | undefined;
 let compareWith: CompareWith | undefined;
 if (opts.compare !== undefined) {
   try {
-    checkout = checkoutRevision(opts.compare, log);
-    log(`comparing with ${checkout.label}, checked out in ${checkout.root}; HEAD is this tree as it is (uncommitted changes included)`);
-    compareWith = { checkout, bundles: await buildRevisionBundles(checkout, ['webhook']) };
+    compareWith = await prepareRevision(opts.compare, opts.only.filter((b) => COMPARABLE.includes(b)), log);
   } catch (err) {
-    checkout?.remove();
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
+  log(`comparing with ${compareWith.checkout.label}, checked out in ${compareWith.checkout.root}; HEAD is this tree as it is (uncommitted changes included)`);
   const alone = opts.only.filter((b) => !COMPARABLE.includes(b));
   if (alone.length > 0) log(`--compare: ${alone.join(', ')} measure this tree only (comparable: ${COMPARABLE.join(', ')})`);
 }
@@ -74,13 +71,22 @@ try {
         rounds: opts.rounds,
         log,
         ...(profileDir ? { profileDir } : {}),
-        ...(compareWith ? { compare: compareWith } : {}),
+        ...(compareWith?.bundles ? { compare: { checkout: compareWith.checkout, bundles: compareWith.bundles } } : {}),
       });
       comparisons.push(...(got.comparisons ?? []));
       return got.figures;
     },
     controller: () => benchController(shared(), { requests: opts.requests, workers: opts.workers, rounds: opts.controllerRounds, latencySamples: opts.latencySamples, log, ...(profileDir ? { profileDir } : {}) }),
-    plugin: () => benchPlugin(shared(), { requests: opts.pluginRequests, runs: opts.pluginRuns, log }),
+    plugin: async () => {
+      const got = await benchPlugin(shared(), {
+        requests: opts.pluginRequests,
+        runs: opts.pluginRuns,
+        log,
+        ...(compareWith?.plugin ? { compare: { label: compareWith.checkout.label, bin: compareWith.plugin } } : {}),
+      });
+      comparisons.push(...got.comparisons);
+      return got.figures;
+    },
     why: () => benchWhy(shared(), { policies: opts.whyPolicies, runs: opts.whyRuns, log }),
     dataplane: () => benchDataplane({ samples: opts.dataplaneSamples, log }),
     // Last (options.ts keeps the order): nothing runs after it, so its 10,000 requests may stay.
@@ -101,15 +107,16 @@ try {
   }
 } finally {
   await cp?.stop();
-  checkout?.remove();
+  compareWith?.checkout.remove();
 }
 
 log(`\nResults (${((Date.now() - began) / 60_000).toFixed(1)} min, load average at the end ${load()}):\n`);
 log(formatTable(figures));
 const targeted = figures.filter((f) => evaluate(f).met !== undefined);
 log(`\n${targeted.length - missed(figures).length} of ${targeted.length} targets met.`);
+const checkout = compareWith?.checkout;
 if (checkout && comparisons.length > 0) {
-  log(`\n${checkout.label} (REV) against this tree (HEAD), same control plane, interleaved rounds; /base: ratio to the baseline without webhooks:\n`);
+  log(`\n${checkout.label} (REV) against this tree (HEAD), same control plane, interleaved runs; /base: ratio to the baseline (no webhook; kubectl get):\n`);
   log(formatComparison(comparisons, `REV ${checkout.sha.slice(0, 7)}`));
 }
 if (opts.json) {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 export const BENCHES = ['webhook', 'controller', 'plugin', 'why', 'dataplane', 'memory'] as const;
 export type BenchName = (typeof BENCHES)[number];
 /** The benchmarks --compare runs for both revisions (the others, when asked for with --only, measure this tree only). */
-export const COMPARABLE: readonly BenchName[] = ['webhook'];
+export const COMPARABLE: readonly BenchName[] = ['webhook', 'plugin'];
 
 export interface BenchOptions {
   only: BenchName[];
@@ -41,8 +41,8 @@ export interface BenchOptions {
 
 export const USAGE = `usage: node --import tsx scripts/bench.ts [options]
   --only LIST            comma-separated subset of ${BENCHES.join(',')} (default: all; with --compare: ${COMPARABLE.join(',')})
-  --compare REV          also measure git revision REV (e.g. HEAD~1, a commit) in the same rounds: its ${COMPARABLE.join(', ')} next to
-                         this tree's and the baseline, from a temporary worktree outside the repository
+  --compare REV          also measure git revision REV (e.g. HEAD~1, a commit) in the same rounds: its ${COMPARABLE.join(' and ')}
+                         next to this tree's and the baseline, from a temporary worktree outside the repository
   --creates N            webhook: creates per round (1000)
   --concurrency N        webhook: creates in flight (200)
   --rounds N             webhook: measured rounds per side, interleaved (2)
@@ -101,6 +101,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     if (unknown.length > 0 || asked.length === 0) throw new Error(`--only: unknown benchmark ${unknown.join(', ') || '(none)'}; choose from ${BENCHES.join(', ')}`);
     // Always in the canonical order: memory leaves 10,000 requests behind, so it runs last.
     only = BENCHES.filter((b) => asked.includes(b));
+    if (compare !== undefined && !only.some((b) => COMPARABLE.includes(b))) {
+      throw new Error(`--compare: none of --only ${only.join(',')} can run another revision; choose from ${COMPARABLE.join(', ')}`);
+    }
   }
   return {
     only,

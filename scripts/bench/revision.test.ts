@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { webhookConfigurationsOf } from '../deploy.ts';
 import { webhookConfigurations } from '../../webhook/configurations.ts';
 import { WEBHOOK_COMMAND } from '../../webhook/options.ts';
-import { checkoutRevision, dependencyPlan, missingFiles, unknownFlags, WEBHOOK_NEEDS } from './revision.ts';
+import { checkoutRevision, dependencyPlan, missingFiles, needsOf, PLUGIN_NEEDS, unknownFlags, WEBHOOK_NEEDS } from './revision.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,6 +14,15 @@ describe('bench --compare: what a revision needs', () => {
     const without = new Set<string>(WEBHOOK_NEEDS.filter((f) => f !== 'webhook/main.ts' && f !== 'manifests/webhook/webhooks.yaml'));
     assert.deepEqual(missingFiles(without), ['webhook/main.ts', 'manifests/webhook/webhooks.yaml']);
     assert.deepEqual(missingFiles(new Set(['README.md']), ['webhook/main.ts']), ['webhook/main.ts']);
+  });
+
+  it('needs what each compared benchmark runs of the revision, each path once', () => {
+    assert.deepEqual(needsOf(['webhook']), [...WEBHOOK_NEEDS]);
+    assert.deepEqual(needsOf(['plugin']), [...PLUGIN_NEEDS]);
+    const both = needsOf(['webhook', 'plugin']);
+    assert.equal(both.filter((f) => f === 'package-lock.json').length, 1);
+    assert.ok(both.includes('plugin/build.ts') && both.includes('webhook/main.ts'));
+    assert.deepEqual(needsOf(['controller']), []);
   });
 
   it('shares node_modules only when the lock files are the same', () => {
@@ -28,7 +37,7 @@ describe('bench --compare: what a revision needs', () => {
   });
 
   it('refuses a revision that is not a commit, naming it, before checking anything out', () => {
-    assert.throws(() => checkoutRevision('no-such-revision-0123', () => undefined), /--compare: "no-such-revision-0123" is not a commit of this repository/);
+    assert.throws(() => checkoutRevision('no-such-revision-0123', WEBHOOK_NEEDS, () => undefined), /--compare: "no-such-revision-0123" is not a commit of this repository/);
   });
 
   it("registers a revision's webhooks from its manifests as this tree registers its own", () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from '../../lib/cli/flags.ts';
 import type { Bundles, ServerName } from '../components.ts';
+import type { BenchName } from './options.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -27,6 +28,17 @@ export const WEBHOOK_NEEDS = [
   'crds/accessrequests.netwatch.vtk.io.yaml',
   'crds/accesspolicies.netwatch.vtk.io.yaml',
 ] as const;
+
+/** What a revision needs for its plugin to be bundled by its own build and run through kubectl. */
+export const PLUGIN_NEEDS = ['package-lock.json', 'plugin/build.ts', 'plugin/bin/kubectl-netwatch.js'] as const;
+
+/** What comparing `benches` needs of a revision: each path once, in order. */
+export function needsOf(benches: readonly BenchName[]): string[] {
+  const needs: string[] = [];
+  if (benches.includes('webhook')) needs.push(...WEBHOOK_NEEDS);
+  if (benches.includes('plugin')) needs.push(...PLUGIN_NEEDS);
+  return [...new Set(needs)];
+}
 
 /** The needed paths a revision's tree lacks, in the order of `needs`. */
 export function missingFiles(files: ReadonlySet<string>, needs: readonly string[] = WEBHOOK_NEEDS): string[] {
@@ -61,7 +73,7 @@ const git = (...args: string[]) => execFileSync('git', ['-C', REPO, ...args], { 
  * Checks `rev` out into a temporary worktree outside the repository, with its dependencies. Throws, naming what is
  * missing, when the revision is not a commit or lacks what running its webhook needs; nothing is left behind then.
  */
-export function checkoutRevision(rev: string, log: (line: string) => void): Checkout {
+export function checkoutRevision(rev: string, needs: readonly string[], log: (line: string) => void): Checkout {
   let sha: string;
   try {
     sha = git('rev-parse', '--verify', '--quiet', `${rev}^{commit}`);
@@ -70,9 +82,9 @@ export function checkoutRevision(rev: string, log: (line: string) => void): Chec
   }
   const short = sha.slice(0, 7);
   const label = rev === short || rev === sha ? short : `${rev} (${short})`;
-  const missing = missingFiles(new Set(git('ls-tree', '-r', '--name-only', sha).split('\n')));
+  const missing = missingFiles(new Set(git('ls-tree', '-r', '--name-only', sha).split('\n')), needs);
   if (missing.length > 0) {
-    throw new Error(`--compare ${label}: the benchmark cannot run this revision's webhook the way it runs this tree's: it lacks ${missing.join(', ')}`);
+    throw new Error(`--compare ${label}: the benchmark cannot run this revision the way it runs this tree: it lacks ${missing.join(', ')}`);
   }
   const parent = mkdtempSync(join(tmpdir(), `netwatch-bench-${short}-`));
   const root = join(parent, 'netwatch');
@@ -122,14 +134,7 @@ export async function buildRevisionBundles(co: Checkout, names: readonly ServerN
     "if (typeof m.buildServers !== 'function') { process.stderr.write('scripts/build-dist.ts does not export buildServers\\n'); process.exit(3); }",
     'await m.buildServers({ outdir: process.argv[1], only: JSON.parse(process.argv[2]), quiet: true });',
   ].join('\n');
-  const stderr: Buffer[] = [];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir, JSON.stringify(names)], { cwd: co.root, stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.on('data', (c: Buffer) => stderr.push(c));
-    child.once('error', reject);
-    child.once('exit', resolve);
-  });
-  if (code !== 0) throw new Error(`--compare ${co.label}: its scripts/build-dist.ts could not bundle ${names.join(', ')} (exit ${String(code)}):\n${Buffer.concat(stderr).toString().slice(-2000)}`);
+  await runIn(co, `its scripts/build-dist.ts could not bundle ${names.join(', ')}`, ['--input-type=module', '-e', script, dir, JSON.stringify(names)]);
   const commands: Partial<Record<ServerName, Command>> = {};
   for (const name of names) {
     const file = join(co.root, name, 'options.ts');
@@ -139,4 +144,50 @@ export async function buildRevisionBundles(co: Checkout, names: readonly ServerN
     commands[name] = command;
   }
   return { dir, root: co.root, commands, entry: (name) => join(dir, `${name}.mjs`), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `node --import tsx ARGS` in the revision's worktree; throws `failure` with its last stderr when it fails. */
+async function runIn(co: Checkout, failure: string, args: string[]): Promise<void> {
+  const stderr: Buffer[] = [];
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: co.root, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (c: Buffer) => stderr.push(c));
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`--compare ${co.label}: ${failure} (exit ${String(code)}):\n${Buffer.concat(stderr).toString().slice(-2000)}`);
+}
+
+/**
+ * Bundles the revision's plugin with its own plugin/build.ts; returns its plugin/bin/kubectl-netwatch.js, which
+ * runs that bundle (the bin falls back to the TypeScript source when the bundle is missing: a failed build stops here).
+ */
+export async function buildRevisionPlugin(co: Checkout): Promise<string> {
+  await runIn(co, 'its plugin/build.ts failed', ['plugin/build.ts']);
+  if (!existsSync(join(co.root, 'plugin/dist/kubectl-netwatch.mjs'))) throw new Error(`--compare ${co.label}: its plugin/build.ts wrote no plugin/dist/kubectl-netwatch.mjs`);
+  return join(co.root, 'plugin/bin/kubectl-netwatch.js');
+}
+
+/** Another revision, checked out and built for the benchmarks to compare: what `benches` need of it. */
+export interface CompareWith {
+  checkout: Checkout;
+  /** Its webhook's bundle (with the webhook benchmark). */
+  bundles?: Bundles;
+  /** Its plugin's bin (with the plugin benchmark). */
+  plugin?: string;
+}
+
+/** Checks `rev` out and builds what comparing `benches` needs; nothing is left behind when that fails. */
+export async function prepareRevision(rev: string, benches: readonly BenchName[], log: (line: string) => void): Promise<CompareWith> {
+  const checkout = checkoutRevision(rev, needsOf(benches), log);
+  try {
+    return {
+      checkout,
+      ...(benches.includes('webhook') ? { bundles: await buildRevisionBundles(checkout, ['webhook']) } : {}),
+      ...(benches.includes('plugin') ? { plugin: await buildRevisionPlugin(checkout) } : {}),
+    };
+  } catch (err) {
+    checkout.remove();
+    throw err;
+  }
 }

@@ -87,8 +87,9 @@ describe('bench options', () => {
     assert.equal(parseBenchArgs([]).compare, undefined);
     const o = parseBenchArgs(['--compare', 'HEAD~5']);
     assert.equal(o.compare, 'HEAD~5');
-    assert.deepEqual(o.only, ['webhook']);
+    assert.deepEqual(o.only, ['webhook', 'plugin']);
     assert.deepEqual(parseBenchArgs(['--compare=ad9fc5b', '--only', 'plugin,webhook']).only, ['webhook', 'plugin']);
+    assert.throws(() => parseBenchArgs(['--compare', 'HEAD~1', '--only', 'controller,memory']), /--compare: none of --only controller,memory can run another revision; choose from webhook, plugin/);
     for (const bad of ['', ' ', 'HEAD ~5', '-x']) assert.throws(() => parseBenchArgs([`--compare=${bad}`]), /--compare: expected a git revision/);
   });
 });

@@ -69,12 +69,6 @@ function webhookBuckets(text: string, webhook: 'mutate' | 'validate'): Buckets {
   return histogramBuckets(text, 'netwatch_webhook_admission_duration_seconds', { webhook, operation: 'CREATE' });
 }
 
-/** Another revision's webhook to measure next to this tree's (`--compare REV`): its checkout and bundles. */
-export interface CompareWith {
-  checkout: Checkout;
-  bundles: Bundles;
-}
-
 /**
  * Which webhook (if any) the API server calls in a round. Without --compare: none; this tree's asking the API
  * server every time (--answer-ttl=0s); this tree's as shipped (reusing answers). With --compare REV: none; REV's as
@@ -91,7 +85,8 @@ interface Side {
 /** Revision files that, when they differ from this tree's, are installed before each of that revision's rounds. */
 const INSTALLED_FILES = ['crds/accessrequests.netwatch.vtk.io.yaml', 'crds/accesspolicies.netwatch.vtk.io.yaml', 'manifests/webhook/rbac.yaml'];
 
-export async function benchWebhook(cp: ControlPlane, opts: WebhookBenchOptions & { compare?: CompareWith }): Promise<WebhookFigures> {
+/** With `compare`, another revision's webhook (its checkout and bundles) is measured next to this tree's. */
+export async function benchWebhook(cp: ControlPlane, opts: WebhookBenchOptions & { compare?: { checkout: Checkout; bundles: Bundles } }): Promise<WebhookFigures> {
   const log = opts.log ?? (() => undefined);
   const { creates: count, concurrency } = opts;
   await installDemo(cp);
