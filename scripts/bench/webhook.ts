@@ -65,6 +65,27 @@ export function formatPerItem(counts: Map<string, number>, items: number): strin
     .join(', ');
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the API server has served no LIST or WATCH of netwatch's resources for a second (at most 15 s). */
+async function settled(cp: ControlPlane): Promise<boolean> {
+  const informerRequests = async () =>
+    [...(await apiRequestCounts(cp))]
+      .filter(([k]) => /^(LIST|WATCH) (accessrequests|accesspolicies)$/.test(k))
+      .reduce((sum, [, n]) => sum + n, 0);
+  const deadline = Date.now() + 15_000;
+  let last = await informerRequests();
+  let quiet = 0;
+  while (Date.now() < deadline) {
+    await sleep(250);
+    const now = await informerRequests();
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+    if (quiet >= 4) return true;
+  }
+  return false;
+}
+
 function webhookBuckets(text: string, webhook: 'mutate' | 'validate'): Buckets {
   return histogramBuckets(text, 'netwatch_webhook_admission_duration_seconds', { webhook, operation: 'CREATE' });
 }
@@ -136,6 +157,9 @@ export async function benchWebhook(cp: ControlPlane, opts: WebhookBenchOptions &
     await applyObjects(cp.admin, netwatchCrds(root));
     await applyWebhookRbac(cp, root);
     installed = checkout;
+    // A changed CRD ends every watch of its resource: both webhooks' informers watch (and may list) again. Let that
+    // happen before the round rather than in it.
+    if (!(await settled(cp))) log('  the webhooks were still watching and listing again 15 s after the CRDs changed');
   };
   const setSide = async (side: Side) => {
     if (side === registered) return;
