@@ -37,6 +37,10 @@ export function netwatchCrds(root = REPO): KubernetesObject[] {
 export function webhookConfigurationsOf(root: string, url: string, caBundle: string): KubernetesObject[] {
   type Hook = { clientConfig?: { service?: { path?: string }; url?: string; caBundle?: string } };
   return loadYamlFile(join(root, 'manifests/webhook/webhooks.yaml')).map((o) => {
+    // unregisterWebhook deletes the configurations by this name: another would stay registered.
+    if (o.metadata?.name !== WEBHOOK_CONFIGURATION_NAME) {
+      throw new Error(`${join(root, 'manifests/webhook/webhooks.yaml')}: ${o.kind ?? '?'} is named ${String(o.metadata?.name)}, not ${WEBHOOK_CONFIGURATION_NAME}`);
+    }
     const hooks = ((o as { webhooks?: Hook[] }).webhooks ?? []).map((h) => {
       const path = h.clientConfig?.service?.path;
       if (path === undefined) throw new Error(`${join(root, 'manifests/webhook/webhooks.yaml')}: a webhook of ${o.kind ?? '?'} has no clientConfig.service.path`);
