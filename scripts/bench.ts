@@ -116,7 +116,7 @@ const targeted = figures.filter((f) => evaluate(f).met !== undefined);
 log(`\n${targeted.length - missed(figures).length} of ${targeted.length} targets met.`);
 const checkout = compareWith?.checkout;
 if (checkout && comparisons.length > 0) {
-  log(`\n${checkout.label} (REV) against this tree (HEAD), same control plane, interleaved runs; /base: ratio to the baseline (no webhook; kubectl get):\n`);
+  log(`\nREV ${checkout.label} against this tree (HEAD), same control plane, interleaved runs; /base: ratio to the baseline (no webhook; kubectl get):\n`);
   log(formatComparison(comparisons, `REV ${checkout.sha.slice(0, 7)}`));
 }
 if (opts.json) {
