@@ -36,6 +36,13 @@ export const COMMANDS: Record<ServerName, Command> = { webhook: WEBHOOK_COMMAND,
 
 export interface Bundles {
   dir: string;
+  /**
+   * The checkout the bundles were built from: its Containerfile, manifests/ and flags say how each component runs.
+   * This repository, or another revision's (the benchmark's --compare: scripts/bench/revision.ts).
+   */
+  root: string;
+  /** Each component's flags as that checkout defines them (its <name>/options.ts); this checkout's when absent. */
+  commands?: Partial<Record<ServerName, Command>>;
   /** The bundle of a component, as `node` runs it. */
   entry(name: ServerName): string;
   remove(): void;
@@ -51,7 +58,7 @@ export async function buildBundles(only: ServerName[] = Object.keys(SERVER_ENTRI
   const remove = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', remove);
   await buildServers({ outdir: dir, only, quiet: true });
-  return { dir, entry: (name) => join(dir, `${name}.mjs`), remove };
+  return { dir, root: REPO, entry: (name) => join(dir, `${name}.mjs`), remove };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -71,12 +78,15 @@ export interface Deployed {
   env: EnvEntry[];
 }
 
-/** How the image and the component's Deployment run it: Containerfile's ENTRYPOINT, manifests/<name>/deployment.yaml. */
-export function deployed(name: ServerName): Deployed {
-  const containerfile = readFileSync(join(REPO, 'Containerfile'), 'utf8');
+/**
+ * How the image and the component's Deployment run it: Containerfile's ENTRYPOINT, manifests/<name>/deployment.yaml
+ * of the checkout at `root` (this one by default).
+ */
+export function deployed(name: ServerName, root = REPO): Deployed {
+  const containerfile = readFileSync(join(root, 'Containerfile'), 'utf8');
   const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(containerfile)?.[1];
   const [, ...nodeFlags] = entry ? (JSON.parse(entry) as string[]) : [];
-  const deployment = parseYaml(readFileSync(join(REPO, 'manifests', name, 'deployment.yaml'), 'utf8')) as {
+  const deployment = parseYaml(readFileSync(join(root, 'manifests', name, 'deployment.yaml'), 'utf8')) as {
     spec?: { template?: { spec?: { containers?: { args?: string[]; env?: EnvEntry[] }[] } } };
   };
   const container = deployment.spec?.template?.spec?.containers?.[0];
@@ -129,9 +139,9 @@ export interface CommandLine {
  */
 export function commandLine(
   name: ServerName,
-  opts: { set?: Record<string, FlagValue>; extra?: readonly string[]; fieldRefs?: Record<string, string>; deployment?: Deployed },
+  opts: { set?: Record<string, FlagValue>; extra?: readonly string[]; fieldRefs?: Record<string, string>; deployment?: Deployed; command?: Command },
 ): CommandLine {
-  const command = COMMANDS[name];
+  const command = opts.command ?? COMMANDS[name];
   const deployment = opts.deployment ?? deployed(name);
   const set = opts.set ?? {};
   for (const flag of Object.keys(set)) if (!command.options[flag]) throw new Error(`${name} has no flag --${flag}`);
@@ -226,7 +236,7 @@ export interface StartOptions {
  * which stops the components in order. If the launcher dies without stopping them, a watchdog does.
  */
 export function startComponent(name: ServerName, opts: StartOptions): ComponentProcess {
-  const deployment = deployed(name);
+  const deployment = deployed(name, opts.bundles.root);
   if (opts.profileDir) mkdirSync(opts.profileDir, { recursive: true });
   const argv = [...deployment.nodeFlags, ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : []), opts.bundles.entry(name), ...opts.line.args];
   // The image's environment (NODE_ENV) and the Deployment's, not the caller's: a KUBECONFIG or LOG_LEVEL of the
@@ -234,7 +244,7 @@ export function startComponent(name: ServerName, opts: StartOptions): ComponentP
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...opts.line.env };
   const toFile = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   const child = spawn(process.execPath, argv, {
-    cwd: REPO,
+    cwd: opts.bundles.root,
     env,
     detached: true,
     stdio: ['ignore', toFile || opts.onLine ? 'pipe' : 'ignore', toFile ? 'pipe' : 'inherit'],
@@ -356,14 +366,19 @@ function webhookSet(cp: ControlPlane | undefined, files: { cert: string; key: st
 
 /** Starts webhook/main.ts (bundled) as the netwatch-webhook identity with its manifest RBAC, ready; not yet registered. */
 export async function startWebhookProcess(cp: ControlPlane, opts: LaunchOptions): Promise<WebhookProcess> {
-  await applyWebhookRbac(cp);
+  await applyWebhookRbac(cp, opts.bundles.root);
   const certs = makeServingCertificates({ ips: ['127.0.0.1'], dnsNames: ['localhost'] });
   mkdirSync(opts.dir, { recursive: true });
   const files = { cert: join(opts.dir, 'tls.crt'), key: join(opts.dir, 'tls.key') };
   writeFileSync(files.cert, certs.certPem);
   writeFileSync(files.key, certs.keyPem, { mode: 0o600 });
   const ports = { port: await freePort(), metrics: await freePort() };
-  const line = commandLine('webhook', { set: { ...webhookSet(cp, files, ports), ...opts.set }, extra: opts.extra ?? [] });
+  const line = commandLine('webhook', {
+    set: { ...webhookSet(cp, files, ports), ...opts.set },
+    extra: opts.extra ?? [],
+    deployment: deployed('webhook', opts.bundles.root),
+    ...(opts.bundles.commands?.webhook ? { command: opts.bundles.commands.webhook } : {}),
+  });
   const p = startComponent('webhook', { bundles: opts.bundles, line, ...(opts.logFile ? { logFile: opts.logFile } : {}), ...(opts.profileDir ? { profileDir: opts.profileDir } : {}) });
   const url = `https://127.0.0.1:${ports.port}`;
   await waitUntilReady(p, 'GET /readyz answered 200', async () => (await get(`${url}/readyz`, certs.caPem)).status === 200);

@@ -2,21 +2,52 @@
 // (scripts/controlplane.ts): each component's ServiceAccount identity gets exactly the RBAC of its manifests, and
 // the webhook is registered by loopback URL + caBundle, as the design requires of tests. The sandbox, the
 // benchmarks and the end-to-end harness (test/support/) all install netwatch through these.
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdmissionregistrationV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { applyObjects, loadYamlFile, type ControlPlane } from './controlplane.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from '../lib/api/accessrequest.ts';
 import { WEBHOOK_CONFIGURATION_NAME, webhookConfigurations } from '../webhook/configurations.ts';
 
-const MANIFESTS = fileURLToPath(new URL('../manifests/', import.meta.url));
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const MANIFESTS = `${REPO}manifests/`;
 const manifest = (path: string) => loadYamlFile(`${MANIFESTS}${path}`);
 const SYSTEM_NAMESPACE: KubernetesObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'netwatch-system' } };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Applies the webhook's RBAC (manifests/webhook/rbac.yaml) for the netwatch-webhook identity. */
-export async function applyWebhookRbac(cp: ControlPlane): Promise<void> {
-  await applyObjects(cp.admin, manifest('webhook/rbac.yaml'));
+/**
+ * Applies the webhook's RBAC (manifests/webhook/rbac.yaml) for the netwatch-webhook identity, of this checkout or of
+ * the one at `root` (another revision's, for the benchmark's --compare).
+ */
+export async function applyWebhookRbac(cp: ControlPlane, root?: string): Promise<void> {
+  await applyObjects(cp.admin, root === undefined ? manifest('webhook/rbac.yaml') : loadYamlFile(join(root, 'manifests/webhook/rbac.yaml')));
+}
+
+/** The CRDs netwatch defines, as the checkout at `root` generated them (crds/). */
+export function netwatchCrds(root = REPO): KubernetesObject[] {
+  return ['accessrequests', 'accesspolicies'].flatMap((n) => loadYamlFile(join(root, `crds/${n}.netwatch.vtk.io.yaml`)));
+}
+
+/**
+ * The webhook configurations of manifests/webhook/webhooks.yaml at `root` (the cluster form, which
+ * webhook/configurations.test.ts keeps equal to webhookConfigurations()), each pointed at `url` + its Service path.
+ * For another revision, whose configuration code this checkout cannot import.
+ */
+export function webhookConfigurationsOf(root: string, url: string, caBundle: string): KubernetesObject[] {
+  type Hook = { clientConfig?: { service?: { path?: string }; url?: string; caBundle?: string } };
+  return loadYamlFile(join(root, 'manifests/webhook/webhooks.yaml')).map((o) => {
+    // unregisterWebhook deletes the configurations by this name: another would stay registered.
+    if (o.metadata?.name !== WEBHOOK_CONFIGURATION_NAME) {
+      throw new Error(`${join(root, 'manifests/webhook/webhooks.yaml')}: ${o.kind ?? '?'} is named ${String(o.metadata?.name)}, not ${WEBHOOK_CONFIGURATION_NAME}`);
+    }
+    const hooks = ((o as { webhooks?: Hook[] }).webhooks ?? []).map((h) => {
+      const path = h.clientConfig?.service?.path;
+      if (path === undefined) throw new Error(`${join(root, 'manifests/webhook/webhooks.yaml')}: a webhook of ${o.kind ?? '?'} has no clientConfig.service.path`);
+      return { ...h, clientConfig: { url: `${url}${path}`, caBundle } };
+    });
+    return { ...o, webhooks: hooks } as KubernetesObject;
+  });
 }
 
 /** The controller's RBAC (and ServiceAccount) from manifests/controller/, applied as the admin. */
@@ -39,10 +70,13 @@ export async function installWebUiRbac(cp: ControlPlane): Promise<void> {
   await applyObjects(cp.admin, [SYSTEM_NAMESPACE, ...webUiOwnObjects()]);
 }
 
-/** (Re)registers both webhook configurations for a webhook served at `url` with a certificate signed by `caPem`. */
-export async function registerWebhook(cp: ControlPlane, url: string, caPem: string): Promise<AdmissionregistrationV1Api> {
+/**
+ * (Re)registers both webhook configurations for a webhook served at `url` with a certificate signed by `caPem`:
+ * this checkout's, or those of the checkout at `root` (its manifests).
+ */
+export async function registerWebhook(cp: ControlPlane, url: string, caPem: string, root?: string): Promise<AdmissionregistrationV1Api> {
   const caBundle = Buffer.from(caPem).toString('base64');
-  const configurations = webhookConfigurations((path) => ({ url: `${url}${path}`, caBundle }));
+  const configurations = root === undefined ? webhookConfigurations((path) => ({ url: `${url}${path}`, caBundle })) : webhookConfigurationsOf(root, url, caBundle);
   // Replace, not merge: a previous install on this control plane may have pointed at another port.
   const admission = cp.admin.makeApiClient(AdmissionregistrationV1Api);
   await admission.deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);

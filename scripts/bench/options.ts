@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 
 export const BENCHES = ['webhook', 'controller', 'plugin', 'why', 'dataplane', 'memory'] as const;
 export type BenchName = (typeof BENCHES)[number];
+/** The benchmarks --compare runs for both revisions (the others, when asked for with --only, measure this tree only). */
+export const COMPARABLE: readonly BenchName[] = ['webhook', 'plugin'];
 
 export interface BenchOptions {
   only: BenchName[];
@@ -33,10 +35,14 @@ export interface BenchOptions {
   cpuProf: string | undefined;
   /** Also write the figures as JSON here. */
   json: string | undefined;
+  /** A git revision whose webhook to measure next to this tree's, in the same rounds (scripts/bench/revision.ts). */
+  compare: string | undefined;
 }
 
 export const USAGE = `usage: node --import tsx scripts/bench.ts [options]
-  --only LIST            comma-separated subset of ${BENCHES.join(',')} (default: all)
+  --only LIST            comma-separated subset of ${BENCHES.join(',')} (default: all; with --compare: ${COMPARABLE.join(',')})
+  --compare REV          also measure git revision REV (e.g. HEAD~1, a commit) in the same rounds: its ${COMPARABLE.join(' and ')}
+                         next to this tree's and the baseline, from a temporary worktree outside the repository
   --creates N            webhook: creates per round (1000)
   --concurrency N        webhook: creates in flight (200)
   --rounds N             webhook: measured rounds per side, interleaved (2)
@@ -81,15 +87,23 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'memory-requests': { type: 'string' },
       'cpu-prof': { type: 'string' },
       json: { type: 'string' },
+      compare: { type: 'string' },
     },
   });
-  let only: BenchName[] = [...BENCHES];
+  const compare = values.compare?.trim();
+  if (compare !== undefined && (compare === '' || compare.startsWith('-') || /\s/.test(compare))) {
+    throw new Error(`--compare: expected a git revision (a commit, branch, tag or HEAD~N), got ${JSON.stringify(values.compare)}`);
+  }
+  let only: BenchName[] = compare === undefined ? [...BENCHES] : [...COMPARABLE];
   if (values.only !== undefined) {
     const asked = values.only.split(',').map((s) => s.trim()).filter(Boolean);
     const unknown = asked.filter((a) => !(BENCHES as readonly string[]).includes(a));
     if (unknown.length > 0 || asked.length === 0) throw new Error(`--only: unknown benchmark ${unknown.join(', ') || '(none)'}; choose from ${BENCHES.join(', ')}`);
     // Always in the canonical order: memory leaves 10,000 requests behind, so it runs last.
     only = BENCHES.filter((b) => asked.includes(b));
+    if (compare !== undefined && !only.some((b) => COMPARABLE.includes(b))) {
+      throw new Error(`--compare: none of --only ${only.join(',')} can run another revision; choose from ${COMPARABLE.join(', ')}`);
+    }
   }
   return {
     only,
@@ -108,5 +122,6 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     memoryRequests: positiveInt('memory-requests', values['memory-requests'], 10_000),
     cpuProf: values['cpu-prof'],
     json: values.json,
+    compare,
   };
 }

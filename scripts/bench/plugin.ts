@@ -16,7 +16,7 @@ import { bundle } from '../../plugin/build.ts';
 import type { ControlPlane } from '../controlplane.ts';
 import { percentile, runConcurrently } from './http.ts';
 import { timeCommand } from './procs.ts';
-import type { Figure } from './table.ts';
+import type { Comparison, Figure } from './table.ts';
 import { BENCH_LABEL, deleteLabelledRequests } from './webhook.ts';
 
 export interface PluginBenchOptions {
@@ -24,6 +24,8 @@ export interface PluginBenchOptions {
   runs: number;
   kubectl?: string;
   log?: (line: string) => void;
+  /** Another revision's plugin (its plugin/bin/kubectl-netwatch.js, built), run in the same interleaved rounds. */
+  compare?: { label: string; bin: string };
 }
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -45,7 +47,7 @@ https.get(cluster.server + '/apis/${GROUP}/${VERSION}/accessrequests', { headers
 });
 `;
 
-export async function benchPlugin(cp: ControlPlane, opts: PluginBenchOptions): Promise<Figure[]> {
+export async function benchPlugin(cp: ControlPlane, opts: PluginBenchOptions): Promise<{ figures: Figure[]; comparisons: Comparison[] }> {
   const log = opts.log ?? (() => undefined);
   const kubectl = opts.kubectl ?? '/usr/bin/kubectl';
   await bundle();
@@ -76,8 +78,16 @@ export async function benchPlugin(cp: ControlPlane, opts: PluginBenchOptions): P
         },
       });
     });
-    const env: NodeJS.ProcessEnv = { PATH: `${bin}:${join(REPO, 'node_modules/.bin')}:/usr/local/bin:/usr/bin:/bin`, HOME: bin, KUBECONFIG: cp.adminKubeconfigPath };
+    const path = `${join(REPO, 'node_modules/.bin')}:/usr/local/bin:/usr/bin:/bin`;
+    const env: NodeJS.ProcessEnv = { PATH: `${bin}:${path}`, HOME: bin, KUBECONFIG: cp.adminKubeconfigPath };
     const yamlEnv: NodeJS.ProcessEnv = { ...env, HOME: yamlHome, KUBECONFIG: yamlConfig };
+    // The compared revision's plugin: first on a PATH of its own, with a HOME of its own (its code cache).
+    const revisionBin = join(bin, 'revision');
+    const revisionEnv: NodeJS.ProcessEnv = { ...env, PATH: `${revisionBin}:${path}`, HOME: revisionBin };
+    if (opts.compare) {
+      mkdirSync(revisionBin);
+      symlinkSync(opts.compare.bin, join(revisionBin, 'kubectl-netwatch'));
+    }
     const node = process.execPath;
     const cases: { key: string; label: string; cmd: string; args: string[]; env: NodeJS.ProcessEnv; list: boolean }[] = [
       { key: 'get', label: 'kubectl get accessrequests -o json', cmd: kubectl, args: ['get', 'accessrequests', '-o', 'json'], env, list: true },
@@ -90,6 +100,12 @@ export async function benchPlugin(cp: ControlPlane, opts: PluginBenchOptions): P
       { key: 'floor', label: 'floor: kubectl floor (least Node plugin)', cmd: kubectl, args: ['floor'], env, list: true },
       { key: 'noop', label: 'floor: kubectl noop (no-op shell plugin)', cmd: kubectl, args: ['noop'], env, list: false },
       { key: 'node', label: 'floor: node -e 0', cmd: node, args: ['-e', '0'], env, list: false },
+      ...(opts.compare
+        ? [
+            { key: 'listRev', label: `REV ${opts.compare.label}: kubectl netwatch list -o json`, cmd: kubectl, args: ['netwatch', 'list', '-o', 'json'], env: revisionEnv, list: true },
+            { key: 'listTableRev', label: `REV ${opts.compare.label}: kubectl netwatch list`, cmd: kubectl, args: ['netwatch', 'list'], env: revisionEnv, list: false },
+          ]
+        : []),
     ];
     // Warm-up: kubectl's discovery cache, Node's compile cache and the plugin's code cache, the API server's watch cache.
     for (let i = 0; i < 3; i++) for (const c of cases) await timeCommand(c.cmd, c.args, c.env, c.list ? '"items"' : undefined);
@@ -103,12 +119,19 @@ export async function benchPlugin(cp: ControlPlane, opts: PluginBenchOptions): P
     log(`    with a YAML kubeconfig, kubectl netwatch / kubectl get: ${(ms('listYaml') / ms('getYaml')).toFixed(2)}×`);
     log(`    the table (through the full CLI), kubectl netwatch list / kubectl get: ${(ms('listTable') / ms('getTable')).toFixed(2)}×`);
     log(`    floor of any Node plugin through kubectl (noop dispatch + node start): ${((ms('noop') + ms('node')) / base).toFixed(2)}×`);
-    return [
+    const figures: Figure[] = [
       { metric: `plugin: list -o json, ${opts.requests} requests (vs kubectl get)`, measured: ms('list'), baseline: base, unit: 'ms', maxRatio: 1.5 },
       { metric: `plugin: the same, YAML kubeconfig`, measured: ms('listYaml'), baseline: ms('getYaml'), unit: 'ms', maxRatio: 1.5 },
       { metric: `plugin: least Node plugin (kubectl floor), for reference`, measured: ms('floor'), baseline: base, unit: 'ms' },
       { metric: `plugin: list as a table (the full CLI) vs kubectl get`, measured: ms('listTable'), baseline: ms('getTable'), unit: 'ms' },
     ];
+    const comparisons: Comparison[] = opts.compare
+      ? [
+          { metric: `plugin: list -o json, ${opts.requests} requests, median`, baseline: base, revision: ms('listRev'), head: ms('list'), unit: 'ms', maxRatio: 1.5 },
+          { metric: `plugin: list as a table (the full CLI), median`, baseline: ms('getTable'), revision: ms('listTableRev'), head: ms('listTable'), unit: 'ms' },
+        ]
+      : [];
+    return { figures, comparisons };
   } finally {
     await admin.stop();
     rmSync(bin, { recursive: true, force: true });

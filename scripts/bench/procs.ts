@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlane } from '../controlplane.ts';
+import { unknownFlags } from './revision.ts';
 import {
   buildBundles,
   startControllerProcess as startController,
@@ -74,15 +75,32 @@ export function controlPlanePids(cp: ControlPlane): { etcd: number | undefined; 
   return { etcd, apiserver };
 }
 
-/** Starts webhook/main.ts (bundled) as the netwatch-webhook identity with its manifest RBAC, ready; not yet registered. */
-export async function startWebhookProcess(cp: ControlPlane, opts: { profileDir?: string; set?: Record<string, string>; name?: string } = {}): Promise<WebhookProcess> {
+/**
+ * Starts webhook/main.ts (bundled) as the netwatch-webhook identity with its manifest RBAC, ready; not yet registered.
+ * From `bundles` when given (another revision's: scripts/bench/revision.ts), else this tree's. A benchmark flag that
+ * revision's webhook does not have is left out and reported through `log`.
+ */
+export async function startWebhookProcess(
+  cp: ControlPlane,
+  opts: { profileDir?: string; set?: Record<string, string>; name?: string; bundles?: Bundles; log?: (line: string) => void } = {},
+): Promise<WebhookProcess> {
+  const bundles = opts.bundles ?? (await ensureBuilt());
+  // One line per admission at info; a production webhook logs them, but here they would only measure pino.
+  // One user makes every create: the per-requester limit stays on (its informer and count are part of the cost)
+  // but far above what a benchmark creates.
+  let set: Record<string, string> = { 'log-level': 'warn', 'max-open-requests': '1000000', ...opts.set };
+  const command = bundles.commands?.webhook;
+  if (command) {
+    const unknown = unknownFlags(set, command);
+    if (unknown.length > 0) {
+      opts.log?.(`  ${opts.name ?? 'webhook'}: this revision's webhook has no ${unknown.map((f) => `--${f}`).join(', ')}: started without`);
+      set = Object.fromEntries(Object.entries(set).filter(([f]) => !unknown.includes(f)));
+    }
+  }
   return startWebhook(cp, {
-    bundles: await ensureBuilt(),
+    bundles,
     dir: join(cp.dir, opts.name ?? 'bench-webhook'),
-    // One line per admission at info; a production webhook logs them, but here they would only measure pino.
-    // One user makes every create: the per-requester limit stays on (its informer and count are part of the cost)
-    // but far above what a benchmark creates.
-    set: { 'log-level': 'warn', 'max-open-requests': '1000000', ...opts.set },
+    set,
     ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
   });
 }

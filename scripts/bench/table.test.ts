@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluate, formatNumber, formatTable, formatTarget, missed, tableRows, type Figure } from './table.ts';
+import { comparisonRows, evaluate, formatComparison, formatNumber, formatTable, formatTarget, missed, tableRows, type Comparison, type Figure } from './table.ts';
 import { parseBenchArgs } from './options.ts';
 import { counterBy, histogramBuckets, quantileBound, subtractBuckets, subtractCounters } from './prom.ts';
 
@@ -81,6 +81,39 @@ describe('bench options', () => {
     assert.throws(() => parseBenchArgs(['--only', 'webui']), /unknown benchmark webui/);
     assert.throws(() => parseBenchArgs(['--requests', '0']), /positive integer/);
     assert.throws(() => parseBenchArgs(['--nope']));
+  });
+
+  it('--compare takes a revision, and runs only what it can compare unless --only says otherwise', () => {
+    assert.equal(parseBenchArgs([]).compare, undefined);
+    const o = parseBenchArgs(['--compare', 'HEAD~5']);
+    assert.equal(o.compare, 'HEAD~5');
+    assert.deepEqual(o.only, ['webhook', 'plugin']);
+    assert.deepEqual(parseBenchArgs(['--compare=ad9fc5b', '--only', 'plugin,webhook']).only, ['webhook', 'plugin']);
+    assert.throws(() => parseBenchArgs(['--compare', 'HEAD~1', '--only', 'controller,memory']), /--compare: none of --only controller,memory can run another revision; choose from webhook, plugin/);
+    for (const bad of ['', ' ', 'HEAD ~5', '-x']) assert.throws(() => parseBenchArgs([`--compare=${bad}`]), /--compare: expected a git revision/);
+  });
+});
+
+describe('bench comparison table', () => {
+  const rows: Comparison[] = [
+    { metric: 'create p50', baseline: 80, revision: 160, head: 120, unit: 'ms', maxRatio: 1.5 },
+    { metric: 'CPU s of webhook', revision: 2, head: 1, unit: 's' },
+  ];
+
+  it("puts the revision's and this tree's figures side by side, with ratios to the baseline and HEAD / REV", () => {
+    assert.deepEqual(comparisonRows(rows), [
+      ['create p50', '80.0 ms', '160 ms', '2.00×', '120 ms', '1.50×', '0.75×', '≤ 1.5×'],
+      ['CPU s of webhook', '—', '2.00 s', '—', '1.00 s', '—', '0.50×', '—'],
+    ]);
+    assert.equal(comparisonRows([{ metric: 'x', baseline: 1, revision: NaN, head: 1, unit: 'ms' }])[0]?.[6], 'n/a');
+  });
+
+  it('names the revision in the header and right-aligns the numbers', () => {
+    const out = formatComparison(rows, 'REV ad9fc5b').split('\n');
+    assert.match(out[0] ?? '', /^metric\s+baseline\s+REV ad9fc5b\s+\/base\s+HEAD\s+\/base\s+HEAD\/REV\s+target$/);
+    assert.equal(out.length, 4);
+    const end = (line: string, cell: string) => line.indexOf(cell) + cell.length;
+    assert.equal(end(out[2] ?? '', '160 ms'), end(out[3] ?? '', '2.00 s'));
   });
 });
 

@@ -66,12 +66,11 @@ export function tableRows(figures: readonly Figure[]): string[][] {
   });
 }
 
-/** A plain-text table: text columns left-aligned, number columns right-aligned, a rule under the header. */
-export function formatTable(figures: readonly Figure[]): string {
-  const rows = [[...TABLE_HEADER], ...tableRows(figures)];
-  const widths = TABLE_HEADER.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
-  const rightAligned = new Set([1, 2, 3]);
-  const line = (r: string[]) =>
+/** A plain-text table: text columns left-aligned, `rightAligned` (number) columns right-aligned, a rule under the header. */
+function alignTable(header: readonly string[], body: readonly string[][], rightAligned: ReadonlySet<number>): string {
+  const rows = [[...header], ...body];
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
+  const line = (r: readonly string[]) =>
     r
       .map((cell, c) => {
         const pad = ' '.repeat((widths[c] ?? 0) - [...cell].length);
@@ -79,8 +78,48 @@ export function formatTable(figures: readonly Figure[]): string {
       })
       .join('  ')
       .trimEnd();
-  const [header, ...body] = rows;
-  return [line(header ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+export function formatTable(figures: readonly Figure[]): string {
+  return alignTable(TABLE_HEADER, tableRows(figures), new Set([1, 2, 3]));
+}
+
+/**
+ * One figure measured for two revisions of netwatch in the same run (`npm run bench -- --compare REV`): the
+ * revision's, this tree's, and the baseline measured alongside (no netwatch at all), when there is one.
+ */
+export interface Comparison {
+  metric: string;
+  unit: Unit;
+  baseline?: number;
+  revision: number;
+  head: number;
+  /** The design's bound on head / baseline (and, for the revision's column, revision / baseline). */
+  maxRatio?: number;
+}
+
+export function comparisonHeader(revisionLabel: string): string[] {
+  return ['metric', 'baseline', revisionLabel, '/base', 'HEAD', '/base', 'HEAD/REV', 'target'];
+}
+
+export function comparisonRows(comparisons: readonly Comparison[]): string[][] {
+  const ratio = (a: number, b: number | undefined) => (b === undefined ? undefined : a / b);
+  return comparisons.map((c) => [
+    c.metric,
+    formatValue(c.baseline, c.unit),
+    formatValue(c.revision, c.unit),
+    formatRatio(ratio(c.revision, c.baseline)),
+    formatValue(c.head, c.unit),
+    formatRatio(ratio(c.head, c.baseline)),
+    formatRatio(c.head / c.revision),
+    c.maxRatio === undefined ? '—' : `≤ ${c.maxRatio}×`,
+  ]);
+}
+
+/** The revision's and this tree's figures side by side, each with its ratio to the baseline, and HEAD / REV. */
+export function formatComparison(comparisons: readonly Comparison[], revisionLabel: string): string {
+  return alignTable(comparisonHeader(revisionLabel), comparisonRows(comparisons), new Set([1, 2, 3, 4, 5, 6]));
 }
 
 /** The figures that have a target and miss it. */
