@@ -527,6 +527,30 @@ describe('LeaderElector with the fake kube port', () => {
     assert.deepEqual(events, ['a leads', 'a stops']);
   });
 
+  it('stopping while a renewal is under way neither leads again nor keeps the lease', async () => {
+    const kube = new FakeKube();
+    const events: string[] = [];
+    const a = elector(kube, 'a', () => new Date(), events);
+    a.run();
+    await new Promise((r) => setTimeout(r, 20));
+    // The next renewal reads the lease slowly: stop() is called while it waits.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const get = kube.get.bind(kube);
+    kube.get = (async (...args: Parameters<typeof get>) => {
+      await gate;
+      return get(...args);
+    });
+    const renewing = (a as unknown as { tick(): Promise<void> }).tick();
+    kube.get = get;
+    const stopping = a.stop();
+    open();
+    await Promise.all([renewing, stopping]);
+    assert.deepEqual(events, ['a leads', 'a stops']);
+    assert.equal(kube.all<Lease>('leases')[0]?.spec?.holderIdentity, null);
+    assert.equal(a.isLeader, false);
+  });
+
   it('an extension granted: expiresAt moves, generation 1 is made, and generation 0 goes (clones with it) only once 1 is in force', async () => {
     const { kube, controller, ar } = await setup();
     const uid = ar.metadata.uid ?? '';

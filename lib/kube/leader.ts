@@ -42,6 +42,8 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The tick under way, if any: stop() waits for it, or it could take the lease back after the release. */
+  private inFlight: Promise<void> | undefined;
   private lastRenew = 0;
   private current: Lease | undefined;
 
@@ -68,9 +70,16 @@ export class LeaderElector {
     this.timer = setTimeout(() => void this.tick(), this.options.retryPeriodSeconds * 1000);
   }
 
-  private async tick(): Promise<void> {
+  private tick(): Promise<void> {
+    this.inFlight = this.tickOnce();
+    return this.inFlight;
+  }
+
+  private async tickOnce(): Promise<void> {
     try {
       const held = await this.tryAcquireOrRenew();
+      // Stopped while asking: never start leading now; stop() releases a lease this tick may have taken.
+      if (this.stopped) return;
       if (held) {
         this.lastRenew = this.clock().getTime();
         if (!this.leading) {
@@ -142,8 +151,11 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (!this.leading) return;
+    // A tick under way may renew or even take the lease while the release below is sent; wait for it first.
+    await this.inFlight?.catch(() => undefined);
+    const wasLeading = this.leading;
     this.leading = false;
+    if (!wasLeading && this.current?.spec?.holderIdentity !== this.options.identity) return;
     try {
       const lease = await this.kube.get<Lease>('leases', this.options.namespace, this.options.name);
       if (lease?.spec?.holderIdentity === this.options.identity) {
@@ -152,6 +164,6 @@ export class LeaderElector {
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not release the lease');
     }
-    await this.callbacks.onStoppedLeading();
+    if (wasLeading) await this.callbacks.onStoppedLeading();
   }
 }
