@@ -10,7 +10,7 @@ import { slackPayload } from './sinks/slack.ts';
 import { mailContent } from './sinks/email.ts';
 import { cloudEventOf, structuredRequest, EVENT_TYPE_PREFIX } from './sinks/cloudevents.ts';
 import { escapeMrkdwn } from './sinks/text.ts';
-import { T0, requestFixture, type RequestFixture } from '../test/support/builders.ts';
+import { T0, extendedFixture, requestFixture, type RequestFixture } from '../test/support/builders.ts';
 
 const HOSTILE_REASON = 'need it <!channel> <https://evil.example|approve here> *bold* & <script>alert(1)</script> "q" \'s\' \u202eevil\u202c \x1b[31mred\x1b[0m\nsecond line';
 const HOSTILE_USER = 'mallory<@U123>&"<img src=x onerror=alert(1)>"@example.com';
@@ -192,16 +192,7 @@ describe('CloudEvents: a valid 1.0 event in structured mode, JSON-encoded', () =
 describe('extensions: who asked, for how long, why, what the part needs, the exact command', () => {
   const MIN = 60_000;
   const HOUR = 60 * MIN;
-  /** An Active 2h grant approved at T0; alice asks for 1h more after 30 minutes. */
-  const extended = (f: RequestFixture = {}): RequestFixture => ({
-    phase: 'Active',
-    approvedAtCreation: ['source', 'target'],
-    approvedAtMs: 0,
-    expiresAtMs: 2 * HOUR,
-    ready: true,
-    extensions: [{ duration: '1h', by: 'alice@example.com', atMs: 30 * MIN, reason: 'migration runs late' }],
-    ...f,
-  });
+  const extended = extendedFixture;
   function extensionMessage(f: RequestFixture, id: string, nowMs: number, webUrl?: string): Message {
     const request = requestFixture(f);
     const notices = noticesOf(request, DEFAULT_NOTICE_TIMINGS, T0 + nowMs).due;

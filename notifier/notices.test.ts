@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_NOTICE_TIMINGS, noticesOf, type NoticeTimings } from './notices.ts';
-import { T0, requestFixture, type RequestFixture } from '../test/support/builders.ts';
+import { T0, extendedFixture, requestFixture, type RequestFixture } from '../test/support/builders.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -14,16 +14,7 @@ function ids(f: RequestFixture, nowMs: number, t: NoticeTimings = timings): { du
   return out;
 }
 
-/** An Active 2h grant (approved at T0, expiring at T0+2h) alice extends by 1h after 30 minutes. */
-const extended = (f: RequestFixture = {}): RequestFixture => ({
-  phase: 'Active',
-  approvedAtCreation: ['source', 'target'],
-  approvedAtMs: 0,
-  expiresAtMs: 2 * HOUR,
-  ready: true,
-  extensions: [{ duration: '1h', by: 'alice@example.com', atMs: 30 * MIN, reason: 'migration runs late' }],
-  ...f,
-});
+const extended = extendedFixture;
 const bothApproved = [
   { extension: 0, part: 'source' as const, by: 'carol', atMs: 40 * MIN },
   { extension: 0, part: 'target' as const, by: 'bob', atMs: 45 * MIN },

@@ -18,6 +18,7 @@ import { objectName } from '../../lib/domain/names.ts';
 import { installWebhook, type InstalledWebhook } from '../support/webhook.ts';
 import { installController, type InstalledController } from '../support/controller.ts';
 import { Users } from '../support/users.ts';
+import { serviceSpec } from '../support/builders.ts';
 import { Admin, waitFor, waitForPhase, waitForReady } from '../support/admin.ts';
 import { run } from '../../plugin/src/cli.ts';
 import { captured } from '../support/streams.ts';
@@ -33,17 +34,9 @@ let users: Users;
 let name = '';
 let uid = '';
 
-function spec(overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec {
-  return {
-    type: 'Service',
-    source: { namespace: 'monitoring', service: 'prometheus' },
-    target: { namespace: 'payments', service: 'database' },
-    ports: [{ port: 5432, protocol: 'TCP' }],
-    duration: '2h',
-    reason: 'INC-4711 replication lag',
-    ...overrides,
-  };
-}
+/** prometheus → payments/database on 5432/TCP, with a reason the example policies accept. */
+const spec = (overrides: Partial<AccessRequestSpec> = {}): AccessRequestSpec =>
+  serviceSpec({ target: { namespace: 'payments', service: 'database' }, reason: 'INC-4711 replication lag', ...overrides });
 
 function policy(namespace: string, rule: AccessPolicy['spec']['rules'][number]): KubernetesObject {
   return { apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessPolicy', metadata: { name: 'extend', namespace }, spec: { rules: [rule] } } as KubernetesObject;

@@ -144,6 +144,19 @@ export interface RequestFixture {
 }
 
 /** Times are ms after `t0`, the request's creation. A Service request monitoring/prometheus → default/database (two parts: source in monitoring, target in default). */
+/** An Active 2h grant (approved at T0, expiring at T0+2h) that alice extends by 1h after 30 minutes. */
+export function extendedFixture(f: RequestFixture = {}): RequestFixture {
+  return {
+    phase: 'Active',
+    approvedAtCreation: ['source', 'target'],
+    approvedAtMs: 0,
+    expiresAtMs: 2 * 3_600_000,
+    ready: true,
+    extensions: [{ duration: '1h', by: 'alice@example.com', atMs: 30 * 60_000, reason: 'migration runs late' }],
+    ...f,
+  };
+}
+
 export function requestFixture(f: RequestFixture = {}, t0 = T0): AccessRequest {
   const at = (ms: number): string => new Date(t0 + ms).toISOString();
   const requester = f.username ?? 'alice@example.com';
