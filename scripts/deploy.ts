@@ -2,6 +2,7 @@
 // (scripts/controlplane.ts): each component's ServiceAccount identity gets exactly the RBAC of its manifests, and
 // the webhook is registered by loopback URL + caBundle, as the design requires of tests. The sandbox, the
 // benchmarks and the end-to-end harness (test/support/) all install netwatch through these.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdmissionregistrationV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
@@ -24,9 +25,9 @@ export async function applyWebhookRbac(cp: ControlPlane, root?: string): Promise
   await applyObjects(cp.admin, root === undefined ? manifest('webhook/rbac.yaml') : loadYamlFile(join(root, 'manifests/webhook/rbac.yaml')));
 }
 
-/** The CRDs netwatch defines, as the checkout at `root` generated them (crds/). */
+/** The CRDs netwatch defines, as the checkout at `root` generated them (crds/); an older checkout may lack some. */
 export function netwatchCrds(root = REPO): KubernetesObject[] {
-  return ['accessrequests', 'accesspolicies'].flatMap((n) => loadYamlFile(join(root, `crds/${n}.netwatch.vtk.io.yaml`)));
+  return ['accessrequests', 'accesspolicies'].map((n) => join(root, `crds/${n}.netwatch.vtk.io.yaml`)).filter((f) => existsSync(f)).flatMap((f) => loadYamlFile(f));
 }
 
 /**

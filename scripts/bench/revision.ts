@@ -25,8 +25,8 @@ export const WEBHOOK_NEEDS = [
   'manifests/webhook/deployment.yaml',
   'manifests/webhook/rbac.yaml',
   'manifests/webhook/webhooks.yaml',
+  // The AccessPolicy CRD is not needed: a revision from before it has none, and this tree's stays installed.
   'crds/accessrequests.netwatch.vtk.io.yaml',
-  'crds/accesspolicies.netwatch.vtk.io.yaml',
 ] as const;
 
 /** What a revision needs for its plugin to be bundled by its own build and run through kubectl. */
