@@ -69,9 +69,8 @@ async function setPostgresRule(rule: AccessPolicy['spec']['rules'][number]): Pro
 /** Waits until the webhook's informer has the edit: a dry-run create through both webhooks shows the new rule. */
 async function webhookSees(duration: string, refusedNow: boolean): Promise<void> {
   await waitFor(`the webhook to ${refusedNow ? 'refuse' : 'accept'} ${duration}`, async () => {
-    const body = { apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessRequest', metadata: { generateName: 'probe-' }, spec: spec({ duration }) };
     try {
-      await users.as('alice').call('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', body);
+      await users.dryRunRequest('alice', spec({ duration }));
       return !refusedNow;
     } catch (err) {
       return refusedNow && err instanceof KubeError && /spec\.duration/.test(err.message);
@@ -140,9 +139,8 @@ describe('AccessPolicies on a real API server', () => {
     await applyObjects(cp.admin, examples.filter((p) => p.metadata.namespace === 'monitoring') as KubernetesObject[]);
     // monitoring's rule auto-approves prometheus's egress; wait until the webhook has it.
     await waitFor('the monitoring policy in the webhook', async () => {
-      const body = { apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessRequest', metadata: { generateName: 'probe-' }, spec: spec({ ports: [{ port: 9187, protocol: 'TCP' }], duration: '9h', reason: 'probe' }) };
       try {
-        await users.as('alice').call('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', body);
+        await users.dryRunRequest('alice', spec({ ports: [{ port: 9187, protocol: 'TCP' }], duration: '9h', reason: 'probe' }));
         return false;
       } catch (err) {
         return err instanceof KubeError && /source part .* rule "prometheus-out"/.test(err.message);

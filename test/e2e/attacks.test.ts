@@ -285,8 +285,8 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
       for (let i = 0; i < 20; i++) names.push((await createRequest('erin', { ...serviceToDatabase, reason: `request ${i}` })).metadata.name ?? '');
       // The webhook counts stored requests from its informer (webhook/open-requests.ts): wait until it has all 20, as
       // a dry run shows, before the create that must be refused (a slow machine delivers the last one late).
-      const probe = { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'probe-' }, spec: { ...serviceToDatabase, reason: 'probe' } };
-      await waitFor('the webhook to count 20 open requests', async () => (await as('erin').call('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', probe).then(() => undefined, () => true)), 15_000, 100);
+      const probe = { ...serviceToDatabase, reason: 'probe' };
+      await waitFor('the webhook to count 20 open requests', async () => (await users.dryRunRequest('erin', probe).then(() => undefined, () => true)), 15_000, 100);
       const message = await refused(createRequest('erin', { ...serviceToDatabase, reason: 'one too many' }));
       assert.match(message, /spec\.requester: user "erin" already has 20 open AccessRequests \(Pending, PartiallyApproved or Active\) and the limit is 20 \(webhook setting --max-open-requests\)/);
       await writeStatus('erin', names[0] ?? '', (ar) => ({ ...ar.status, decision: { type: 'Aborted' } }));
@@ -325,7 +325,7 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
     const webhookSees = (user: string, spec: AccessRequestSpec, sees: (message: string | undefined) => boolean): Promise<true> =>
       waitFor('the webhook to see the policy', async () => {
         try {
-          await as(user).call('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', { apiVersion: API_VERSION, kind: KIND, metadata: { generateName: 'probe-' }, spec });
+          await users.dryRunRequest(user, spec);
           return sees(undefined) || undefined;
         } catch (err) {
           return (err instanceof KubeError && sees(err.message)) || undefined;

@@ -149,8 +149,7 @@ describe('extending an Active grant on a real API server', () => {
     controller = await installController(cp, { workers: 2 });
     // The webhook reads policies from its informer: wait until the request it stamps names both rules.
     await waitFor('the policies in the webhook', async () => {
-      const body = { apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessRequest', metadata: { generateName: 'probe-' }, spec: spec() };
-      const probe = await users.as('alice').call<AccessRequest>('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', body);
+      const probe = await users.dryRunRequest('alice', spec());
       return (probe.spec.policy ?? []).filter((p) => p.maxTotalDuration === '3h').length === 2;
     });
   });

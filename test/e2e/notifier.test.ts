@@ -435,8 +435,7 @@ describe('notifier: notifications and reminders delivered to real receivers', ()
     const spec = { ...serviceSpec(), target: { namespace: dst, service: 'cache' } };
     // The webhook stamps the matching rule once its informer has the policy (a dry run shows the stamp).
     await waitFor('the webhook to stamp the cache rule', async () => {
-      const body = { apiVersion: 'netwatch.vtk.io/v1alpha1', kind: 'AccessRequest', metadata: { generateName: 'probe-' }, spec };
-      const probe = await users.as('alice').call<AccessRequest>('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', body);
+      const probe = await users.dryRunRequest('alice', spec);
       return probe.spec.policy?.some((p) => p.part === 'target' && p.rules.includes(`${dst}/cache-owners/cache`));
     });
     await notifier();

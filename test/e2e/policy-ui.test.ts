@@ -14,7 +14,6 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { applyObjects, freePort, loadYamlFile, roleBinding, startControlPlane, type ControlPlane } from '../../scripts/controlplane.ts';
 import { makeTestPki, startIdp, type TestIdp, type TestPki } from '../../scripts/idp.ts';
-import type { AccessRequest } from '../../lib/api/accessrequest.ts';
 import type { AccessPolicy } from '../../lib/api/accesspolicy.ts';
 import { bundle } from '../../plugin/build.ts';
 import { serviceSpec } from '../support/builders.ts';
@@ -118,12 +117,7 @@ describe('the AccessPolicy rule and the approvals missing, in the TUI and the we
     await applyObjects(cp.admin, [POLICY as unknown as KubernetesObject]);
     // The webhook reads policies from its informer: wait until a dry-run create is stamped with the rule.
     await waitFor('the policy in the webhook', async () => {
-      const probe = await users.as('alice').call<AccessRequest>('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', {
-        apiVersion: 'netwatch.vtk.io/v1alpha1',
-        kind: 'AccessRequest',
-        metadata: { generateName: 'probe-' },
-        spec: serviceSpec({ target: { namespace: 'payments', service: 'database' } }),
-      });
+      const probe = await users.dryRunRequest('alice', serviceSpec({ target: { namespace: 'payments', service: 'database' } }));
       return probe.spec.policy?.some((p) => p.approvalRule === RULE);
     });
     const created = await users.createRequest('alice', serviceSpec({ target: { namespace: 'payments', service: 'database' }, reason: 'INC-7 replication lag' }));

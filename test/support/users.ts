@@ -25,6 +25,14 @@ export class Users {
     return this.as(user).create<AccessRequest>('accessrequests', requestBody(spec, { generateName: 'e2e-', ...metadata }));
   }
 
+  /**
+   * What the webhooks would make of `spec` from `user` now (their stamps, or the refusal as a KubeError), nothing
+   * stored: suites wait on it until the webhook's informers have caught up with a change.
+   */
+  async dryRunRequest(user: string, spec: AccessRequestSpec): Promise<AccessRequest> {
+    return this.as(user).call<AccessRequest>('POST', '/apis/netwatch.vtk.io/v1alpha1/accessrequests?dryRun=All', requestBody(spec, { generateName: 'probe-' }));
+  }
+
   /** Read-modify-write of the status, as the plugin does it: the controller writes status too, so retry a Conflict. */
   async writeStatus(user: string, name: string, change: (ar: AccessRequest) => AccessRequest['status']): Promise<void> {
     for (let attempt = 1; ; attempt++) {
