@@ -335,6 +335,11 @@ describe('attacks on grant integrity (issue 13), against the real control plane'
     before(async () => {
       // What Kubernetes' `edit` aggregates from netwatch: AccessPolicies in payments only.
       await applyObjects(cp.admin, [roleBinding('mallory-policies', 'netwatch-policy-editor', { kind: 'User', name: 'mallory' }, 'payments')]);
+      // The API server's authorizer learns of a RoleBinding from its own watch: ask it until it says yes.
+      const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb: 'create', group: 'netwatch.vtk.io', resource: 'accesspolicies', namespace: 'payments' } } };
+      await waitFor('mallory\'s policy rights to reach the authorizer', async () =>
+        (await as('mallory').call<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', review)).status?.allowed || undefined,
+      );
     });
 
     test('a policy of mallory\'s in payments approves the payments part only: the monitoring part still waits for its approver', async (t) => {
